@@ -1,0 +1,1 @@
+"""catvnoncat: cat vs non-cat with one logistic-regression neuron, as a pipeline of stages."""

@@ -1,0 +1,33 @@
+"""`python -m pipeline STAGE [options]`: run one stage; `--help` after a stage shows its options."""
+
+import importlib
+import sys
+
+from pipeline.cli import run
+
+STAGES = {
+    "data": "fetch the .h5 files into data/raw, sha256-verified",
+    "features": "flatten and standardize the images into (n_x, m) columns",
+    "train": "gradient descent from zeros; writes data/models/params.npz",
+    "evaluate": "train/test accuracy; writes reports/metrics.json",
+    "report": "figures and reports/index.html",
+    "compare": "one run per learning rate, side by side, in reports/compare/",
+    "classify": "classify your own photos with the trained model",
+}
+
+
+def cli(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in STAGES:
+        lines = [f"  {name:<9} {what}" for name, what in STAGES.items()]
+        print("usage: python -m pipeline STAGE [options]\n\nstages:\n" + "\n".join(lines))
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"error: unknown stage {argv[0]!r}", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    stage = importlib.import_module(f"pipeline.{argv[0]}")
+    return run(stage.main, argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,60 @@
+"""What every stage's command line shares: one-line errors, argument checks, progress bars."""
+
+import argparse
+import math
+import sys
+
+from tqdm import tqdm
+
+
+class UserError(Exception):
+    """Bad input a person can fix: shown as one line `error: ...`, exit code 1, no traceback."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (and exit code 2) instead of the usage block."""
+
+    def error(self, message):
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def positive_float(text):
+    """A learning rate: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
+    return value
+
+
+def positive_int(text):
+    """An iteration count: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def run(main, argv=None):
+    """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code."""
+    try:
+        return main(argv) or 0
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written; earlier results are as they were", file=sys.stderr)
+        return 130
+
+
+def progress_bar(total, desc, quiet=False, **options):
+    """A tqdm bar on stderr, silent when asked or when stderr is not a terminal."""
+    options = {"unit": "it", **options}
+    return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
+                disable=quiet or not sys.stderr.isatty(), **options)

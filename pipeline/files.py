@@ -1,0 +1,85 @@
+"""Writing artifacts atomically, and reading them back safely. The only file I/O helpers."""
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.cli import UserError
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temp path beside `path`; on success rename it over `path`, on any failure remove it.
+
+    The rename is atomic, so a reader (or an interrupted run) only ever sees the old file or the
+    new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_bytes(path, data):
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path, text):
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path, obj):
+    write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def write_npz(path, **arrays):
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def read_npz(path, keys, make_hint):
+    """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path} not found; run `{make_hint}` to make it")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in keys if k not in npz.files]
+            if missing:
+                raise UserError(f"{path} lacks {', '.join(missing)}; "
+                                f"run `{make_hint}` to remake it")
+            return {k: npz[k] for k in keys}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        # ValueError covers "Object arrays cannot be loaded when allow_pickle=False".
+        raise UserError(f"{path} is unreadable ({err}); run `{make_hint}` to remake it") from None
+
+
+def read_json(path, make_hint):
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found; run `{make_hint}` to make it") from None
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path} is unreadable ({err}); run `{make_hint}` to remake it") from None
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
