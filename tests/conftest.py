@@ -1,0 +1,68 @@
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from pipeline import config
+from pipeline.data import fetch
+from pipeline.features import make_features
+
+ROOT = config.ROOT
+
+
+@pytest.fixture(scope="session")
+def raw_files():
+    """The real .h5 files in data/raw, fetched (mirror first) if they are not there yet."""
+    mirror = os.environ.get(config.MIRROR_ENV)
+    for name, sha256 in config.SHA256.items():
+        fetch(name, config.RAW_DIR, sha256, mirror=mirror, quiet=True)
+    return config.TRAIN_FILE, config.TEST_FILE
+
+
+@pytest.fixture(scope="session")
+def features(raw_files):
+    return make_features(*raw_files)
+
+
+@pytest.fixture(scope="session")
+def features_file(features, tmp_path_factory):
+    from pipeline.files import write_npz
+
+    path = tmp_path_factory.mktemp("features") / "features.npz"
+    write_npz(path, **features)
+    return path
+
+
+def run_cli(*args, cwd=ROOT, env=None, **kwargs):
+    """`python -m pipeline ARGS` in a child process; returns the CompletedProcess (text)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd,
+                          env=full_env, capture_output=True, text=True, **kwargs)
+
+
+def assert_one_line_error(result, *fragments, code=1):
+    """A failed command said one line `error: ...` holding every fragment, and no traceback."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def write_h5(path, split, images=None, labels=None, classes=(b"non-cat", b"cat"), m=6, px=4,
+             seed=0):
+    """A small course-shaped .h5 file; pass images/labels to make it wrong in one way."""
+    rng = np.random.default_rng(seed)
+    if images is None:
+        images = rng.integers(0, 256, size=(m, px, px, 3), dtype=np.uint8)
+    if labels is None:
+        labels = rng.integers(0, 2, size=len(images))
+    with h5py.File(path, "w") as h5:
+        h5[f"{split}_set_x"] = images
+        h5[f"{split}_set_y"] = labels
+        h5["list_classes"] = np.array(classes)
+    return path
