@@ -1,0 +1,109 @@
+"""Stage `features`: load the .h5 images, check them, flatten to (n_x, m) columns, standardize."""
+
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from pipeline import config
+from pipeline.cli import Parser, UserError
+from pipeline.files import sha256_of, write_npz
+
+
+def load_split(path, split):
+    """Images, labels and class names from one course .h5 file, checked before use.
+
+    Returns
+    -------
+    images : ndarray of shape (m, px, px, 3), uint8
+    labels : ndarray of shape (m,), int64, only 0 and 1
+    classes : list of str, e.g. ["non-cat", "cat"]
+    """
+    path = Path(path)
+    fix = "run `make data` to fetch it again"
+    if not path.is_file():
+        raise UserError(f"{path} not found; {fix}")
+    keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
+    try:
+        with h5py.File(path, "r") as h5:
+            missing = [k for k in keys if k not in h5]
+            if missing:
+                raise UserError(f"{path} has no {', '.join(missing)} (it has {', '.join(h5)}); "
+                                f"expected the course's {split} file")
+            images, labels, classes = (h5[k][()] for k in keys)
+    except OSError as err:
+        raise UserError(f"{path} is not a readable HDF5 file ({err}); {fix}") from None
+
+    if images.dtype != np.uint8:
+        raise UserError(f"{path}: {keys[0]} holds {images.dtype}, expected uint8 pixels")
+    if images.ndim != 4 or images.shape[3] != 3 or images.shape[1] != images.shape[2]:
+        raise UserError(f"{path}: {keys[0]} has shape {images.shape}, "
+                        "expected (m, px, px, 3): square RGB images")
+    m = images.shape[0]
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and 1 in labels.shape:  # (1, m) or (m, 1) hold the same labels as (m,)
+        labels = labels.ravel()
+    if labels.ndim != 1 or labels.shape[0] != m:
+        raise UserError(f"{path}: {keys[1]} has shape {labels.shape}, expected ({m},): "
+                        "one label per image")
+    if not np.isin(labels, (0, 1)).all():
+        bad = sorted({str(v) for v in np.unique(labels) if v not in (0, 1)})
+        raise UserError(f"{path}: {keys[1]} holds {', '.join(bad[:5])}; labels must be 0 or 1")
+    names = [c.decode() if isinstance(c, bytes) else str(c) for c in np.ravel(classes)]
+    if len(names) != 2:
+        raise UserError(f"{path}: list_classes has {len(names)} names, expected 2")
+    return images, labels.astype(np.int64), names
+
+
+def flatten(images):
+    """(m, px, px, 3) images -> (n_x, m) columns; column j is image j raveled."""
+    m = images.shape[0]
+    X = images.reshape(m, -1).T  # (n_x, m)
+    assert X.shape == (images[0].size, m)
+    return X
+
+
+def standardize(X):
+    """Pixel values 0..255 -> floats in [0, 1], as the course does."""
+    return X / 255.0
+
+
+def make_features(train_file, test_file):
+    """The arrays features.npz holds, from the two .h5 files."""
+    train_images, train_labels, classes = load_split(train_file, "train")
+    test_images, test_labels, test_classes = load_split(test_file, "test")
+    if train_images.shape[1:] != test_images.shape[1:]:
+        raise UserError(f"train images are {train_images.shape[1:]} but test images are "
+                        f"{test_images.shape[1:]}; both files must hold the same image size")
+    if classes != test_classes:
+        raise UserError(f"train classes {classes} differ from test classes {test_classes}")
+    X_train = standardize(flatten(train_images))  # (n_x, m_train)
+    X_test = standardize(flatten(test_images))  # (n_x, m_test)
+    Y_train = train_labels.reshape(1, -1)  # (1, m_train)
+    Y_test = test_labels.reshape(1, -1)  # (1, m_test)
+    assert X_train.shape[0] == X_test.shape[0] and Y_train.shape == (1, X_train.shape[1])
+    return {
+        "X_train": X_train, "Y_train": Y_train, "X_test": X_test, "Y_test": Y_test,
+        "image_shape": np.array(train_images.shape[1:]), "classes": np.array(classes),
+        "standardization": np.array(config.STANDARDIZATION),
+        "train_sha256": np.array(sha256_of(train_file)),
+        "test_sha256": np.array(sha256_of(test_file)),
+    }
+
+
+FEATURE_KEYS = ("X_train", "Y_train", "X_test", "Y_test", "image_shape", "classes",
+                "standardization", "train_sha256", "test_sha256")
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline features", description=__doc__.splitlines()[0])
+    parser.add_argument("--train-file", type=Path, default=config.TRAIN_FILE)
+    parser.add_argument("--test-file", type=Path, default=config.TEST_FILE)
+    parser.add_argument("--out", type=Path, default=config.FEATURES_FILE)
+    args = parser.parse_args(argv)
+    features = make_features(args.train_file, args.test_file)
+    write_npz(args.out, **features)
+    n_x, m_train = features["X_train"].shape
+    print(f"{args.out}: X_train ({n_x}, {m_train}), X_test {features['X_test'].shape}",
+          file=sys.stderr)
