@@ -1,0 +1,94 @@
+"""Stage `train`: gradient descent from zeros on the features; writes w, b, costs and the config."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import config
+from pipeline.cli import Parser, UserError, positive_float, positive_int, progress_bar
+from pipeline.engine import ENGINES, gradient_descent
+from pipeline.features import FEATURE_KEYS
+from pipeline.files import read_npz, write_npz
+
+PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "engine", "iterations", "costs",
+              "train_accuracies", "test_accuracies", "standardization", "image_shape", "classes",
+              "train_sha256", "test_sha256")
+
+
+def load_features(path=config.FEATURES_FILE):
+    """features.npz as a dict, its shapes checked against each other."""
+    f = read_npz(path, FEATURE_KEYS, "make features")
+    n_x = int(np.prod(f["image_shape"]))
+    for split in ("train", "test"):
+        X, Y = f[f"X_{split}"], f[f"Y_{split}"]
+        if X.ndim != 2 or X.shape[0] != n_x or Y.shape != (1, X.shape[1]):
+            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} do not fit images "
+                            f"of shape {tuple(f['image_shape'])}; run `make features` to remake it")
+    return f
+
+
+def load_params(path=config.PARAMS_FILE):
+    """params.npz as a dict, checked: w is (n_x, 1) for the stored image shape, b finite."""
+    p = read_npz(path, PARAM_KEYS, "make train")
+    shape = tuple(int(s) for s in p["image_shape"])
+    if len(shape) != 3 or shape[2] != 3 or p["w"].shape != (int(np.prod(shape)), 1):
+        raise UserError(f"{path}: w has shape {p['w'].shape} for images {shape}; "
+                        "run `make train` to remake it")
+    if p["b"].shape != () or not np.isfinite(p["w"]).all() or not np.isfinite(p["b"]):
+        raise UserError(f"{path}: w or b is not finite; run `make train` to remake it")
+    if str(p["standardization"]) != config.STANDARDIZATION:
+        raise UserError(f"{path}: unknown standardization {p['standardization']}; "
+                        "run `make train` to remake it")
+    return p
+
+
+def params_record(run, j, features, learning_rate, num_iterations):
+    """What params.npz holds for neuron j of a gradient_descent run: weights, curves, config."""
+    return {
+        "w": run["w"][:, j:j + 1], "b": np.array(run["b"][j]),  # (n_x, 1), ()
+        "learning_rate": np.array(learning_rate), "num_iterations": np.array(num_iterations),
+        "engine": np.array(run["engine"]), "iterations": run["iterations"],
+        "costs": run["costs"][j], "train_accuracies": run["train_accuracies"][j],
+        "test_accuracies": run["test_accuracies"][j],
+        **{k: features[k] for k in ("standardization", "image_shape", "classes",
+                                   "train_sha256", "test_sha256")},
+    }
+
+
+def train(features, learning_rates, num_iterations, engine, quiet, desc):
+    """One batched gradient-descent run under a progress bar."""
+    with progress_bar(num_iterations, desc, quiet) as bar:
+        return gradient_descent(features["X_train"], features["Y_train"], learning_rates,
+                                num_iterations, features["X_test"], features["Y_test"],
+                                engine=engine, every=config.CHECKPOINT_EVERY,
+                                on_progress=bar.update)
+
+
+def add_training_options(parser, iterations_default):
+    parser.add_argument("--num-iterations", type=positive_int, default=iterations_default,
+                        metavar="N", help="gradient-descent steps (default %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
+                        help="how to run the steps; all give the textbook iterates "
+                             "(default %(default)s)")
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline train", description=__doc__.splitlines()[0])
+    parser.add_argument("--learning-rate", type=positive_float, default=config.LEARNING_RATE,
+                        metavar="X", help="alpha (default %(default)s)")
+    add_training_options(parser, config.NUM_ITERATIONS)
+    parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
+    args = parser.parse_args(argv)
+    features = load_features(args.features)
+    lr, n = args.learning_rate, args.num_iterations
+    run = train(features, [lr], n, args.engine, args.quiet, f"train lr={lr}")
+    record = params_record(run, 0, features, lr, n)
+    if not np.isfinite(record["w"]).all():
+        raise UserError(f"learning rate {lr} diverged (w is not finite); try a smaller one")
+    write_npz(args.out, **record)
+    costs = record["costs"]
+    print(f"trained {n} iterations at lr {lr} ({run['engine']} engine): "
+          f"cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}", file=sys.stderr)

@@ -1,0 +1,119 @@
+"""The train and evaluate stages as a person runs them: the course's numbers, files, errors."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT, assert_one_line_error, run_cli
+
+from pipeline.train import PARAM_KEYS
+
+
+@pytest.fixture(scope="module")
+def trained(features_file, tmp_path_factory):
+    """params.npz and metrics.json of the course's run, made by the two stages' command lines."""
+    folder = tmp_path_factory.mktemp("run")
+    params, metrics = folder / "params.npz", folder / "metrics.json"
+    train = run_cli("train", "--features", features_file, "--out", params)
+    assert train.returncode == 0, train.stderr
+    evaluate = run_cli("evaluate", "--features", features_file, "--params", params,
+                       "--out", metrics)
+    assert evaluate.returncode == 0, evaluate.stderr
+    return params, metrics, evaluate.stdout
+
+
+def test_train_then_evaluate_print_the_courses_accuracies(trained):
+    _, _, stdout = trained
+    assert stdout.splitlines() == ["train accuracy: 99.04306220095694 %",
+                                   "test accuracy: 70.0 %"]
+
+
+def test_params_hold_weights_curves_and_config_without_pickles(trained):
+    with np.load(trained[0], allow_pickle=False) as p:
+        assert set(PARAM_KEYS) <= set(p.files)
+        assert p["w"].shape == (12288, 1) and p["b"].shape == ()
+        assert float(p["learning_rate"]) == 0.005 and int(p["num_iterations"]) == 2000
+        assert p["costs"][0] == 0.6931471805599453 and len(p["costs"]) == 20
+        assert p["costs"][-1] == pytest.approx(0.140872, abs=5e-7)
+        assert p["iterations"].tolist() == list(range(0, 2000, 100))
+        assert str(p["standardization"]) == "x / 255"
+        assert p["image_shape"].tolist() == [64, 64, 3]
+        assert p["classes"].tolist() == ["non-cat", "cat"]
+        assert str(p["train_sha256"]).startswith("fbe56ab6")
+        assert str(p["test_sha256"]).startswith("6a9d39ce")
+
+
+def test_metrics_json(trained):
+    m = json.loads(trained[1].read_text())
+    assert m["learning_rate"] == 0.005 and m["num_iterations"] == 2000
+    assert m["train_accuracy"] == 99.04306220095694 and m["test_accuracy"] == 70.0
+    assert len(m["costs"]) == 20 and m["costs"][0] == 0.6931471805599453
+    assert len(m["mislabeled_train"]) == 2 and len(m["mislabeled_test"]) == 15
+    assert sum(m["confusion_test"].values()) == 50
+    assert m["confusion_test"]["false_cat"] + m["confusion_test"]["missed_cat"] == 15
+    checkpoints = m["checkpoints"]
+    assert len(checkpoints["train_accuracies"]) == len(checkpoints["test_accuracies"]) == 20
+    assert checkpoints["train_accuracies"][0] == 100 * 137 / 209  # all predicted non-cat at w=0
+
+
+BAD_HYPERPARAMETERS = [
+    (["--learning-rate", "0"], "must be a finite number > 0"),
+    (["--learning-rate", "-0.1"], "must be a finite number > 0"),
+    (["--learning-rate", "nan"], "must be a finite number > 0"),
+    (["--learning-rate", "inf"], "must be a finite number > 0"),
+    (["--learning-rate", "fast"], "is not a number"),
+    (["--num-iterations", "0"], "must be at least 1"),
+    (["--num-iterations", "2.5"], "is not a whole number"),
+    (["--engine", "quantum"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)
+def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(trained, features_file, args,
+                                                                message):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+    assert_one_line_error(result, message, code=2)
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [None, b"", b"PK\x03\x04 not really a zip"])
+def test_missing_or_corrupt_features_name_the_file_and_the_fix(tmp_path, content):
+    features = tmp_path / "features.npz"
+    if content is not None:
+        features.write_bytes(content)
+    result = run_cli("train", "--features", features, "--out", tmp_path / "params.npz")
+    assert_one_line_error(result, str(features), "make features")
+    assert not (tmp_path / "params.npz").exists()
+
+
+def test_evaluate_without_params_says_to_train(tmp_path, features_file):
+    result = run_cli("evaluate", "--params", tmp_path / "none.npz", "--features", features_file,
+                     "--out", tmp_path / "m.json")
+    assert_one_line_error(result, "none.npz not found", "make train")
+
+
+def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
+    params = trained[0]
+    before = params.read_bytes()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "train", "--features", str(features_file),
+         "--out", str(params), "--engine", "primal", "--num-iterations", "1000000"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # imports, loading, and into the loop
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
+    assert params.read_bytes() == before
+    assert sorted(p.name for p in params.parent.iterdir()) == ["metrics.json", "params.npz"]
+
+
+def test_stage_list_and_unknown_stage():
+    assert "train" in run_cli("--help").stdout
+    result = run_cli("fly")
+    assert result.returncode == 2 and "unknown stage 'fly'" in result.stderr
