@@ -1,0 +1,67 @@
+# catvnoncat: every target is an artifact with its real inputs, so `make` redoes only what changed.
+# `make help` (the default) lists the targets.
+
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+
+RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
+FEATURES := data/processed/features.npz
+PARAMS := data/models/params.npz
+METRICS := reports/metrics.json
+
+# Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a file
+# rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
+LR ?=
+ITERATIONS ?=
+TRAIN_FLAGS := $(if $(LR),--learning-rate $(LR)) $(if $(ITERATIONS),--num-iterations $(ITERATIONS))
+TRAIN_ARGS := data/models/train-args.txt
+$(shell mkdir -p $(dir $(TRAIN_ARGS)); echo '$(TRAIN_FLAGS)' | cmp -s - $(TRAIN_ARGS) \
+	|| echo '$(TRAIN_FLAGS)' > $(TRAIN_ARGS))
+
+.PHONY: help setup data features train evaluate test lint clean
+
+help: ## list the targets
+	@echo "usage: make TARGET [LR=X] [ITERATIONS=N]   (defaults: pipeline/config.py)"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+setup: $(VENV_STAMP) ## make .venv with the project and its test tools
+
+$(VENV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+data: $(RAW) ## fetch the .h5 files ($CATVNONCAT_DATA_MIRROR first, then the URLs)
+
+$(RAW) &: | $(VENV_STAMP)
+	$(PY) -m pipeline data
+
+features: $(FEATURES) ## flatten and standardize into (n_x, m) columns
+
+$(FEATURES): $(RAW) pipeline/features.py | $(VENV_STAMP)
+	$(PY) -m pipeline features
+
+train: $(METRICS) ## train the neuron and print train/test accuracy
+
+$(PARAMS): $(FEATURES) $(TRAIN_ARGS) pipeline/train.py pipeline/engine.py pipeline/model.py \
+		pipeline/config.py | $(VENV_STAMP)
+	$(PY) -m pipeline train $(TRAIN_FLAGS)
+
+evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.json
+
+$(METRICS): $(PARAMS) pipeline/evaluate.py | $(VENV_STAMP)
+	$(PY) -m pipeline evaluate
+
+test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
+	$(VENV)/bin/ruff check --quiet .
+	$(PY) -m pytest
+
+lint: | $(VENV_STAMP) ## ruff
+	$(VENV)/bin/ruff check .
+
+clean: ## remove everything made from the data (keeps data/raw and .venv)
+	rm -rf data/processed/* data/models/* reports/*

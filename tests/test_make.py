@@ -1,0 +1,69 @@
+"""Make is incremental: a repeat runs no recipe, a changed hyperparameter retrains.
+
+Each test works in a copy of the project (sharing .venv and the fetched data), so the developer's
+own data/ and reports/ are never touched.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def project(raw_files, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("project")
+    for name in ("Makefile", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, copy / name)  # copy2 keeps mtimes: .venv stays up to date
+    shutil.copytree(ROOT / "pipeline", copy / "pipeline", copy_function=shutil.copy2,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    (copy / "data" / "raw").mkdir(parents=True)
+    for path in raw_files:
+        shutil.copy2(path, copy / "data" / "raw" / path.name)
+    return copy
+
+
+def make(project, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, env=env,
+                          capture_output=True, text=True)
+
+
+def recipes(project, *args):
+    """The commands `make -n` would run: what is out of date."""
+    result = make(project, "-n", *args)
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if "-m pipeline" in line]
+
+
+def test_train_then_nothing_then_retrain_on_a_new_rate(project):
+    first = make(project, "train")
+    assert first.returncode == 0, first.stderr
+    assert "test accuracy: 70.0 %" in first.stdout
+    assert make(project, "-q", "train").returncode == 0  # up to date: no recipe to run
+    assert recipes(project, "train") == []
+    planned = recipes(project, "train", "LR=0.01", "ITERATIONS=1500")
+    assert [line.split("-m pipeline ")[1] for line in planned] == [
+        "train --learning-rate 0.01 --num-iterations 1500", "evaluate"]
+    second = make(project, "train", "LR=0.01", "ITERATIONS=1500")
+    assert "train accuracy: 99.52153110047847 %" in second.stdout
+    assert make(project, "-q", "train", "LR=0.01", "ITERATIONS=1500").returncode == 0
+    assert recipes(project, "train") != []  # back to the defaults: that is another model
+
+
+def test_a_failed_train_keeps_the_model_and_make_says_so(project):
+    assert make(project, "train").returncode == 0
+    params = project / "data" / "models" / "params.npz"
+    before = params.read_bytes()
+    result = make(project, "train", "LR=-1")
+    assert result.returncode != 0 and "must be a finite number > 0" in result.stderr
+    assert params.read_bytes() == before
+
+
+def test_help_is_the_default_and_lists_every_target(project):
+    out = make(project).stdout
+    for target in ("data", "features", "train", "evaluate", "test", "lint", "clean"):
+        assert f"\n{target} " in out
