@@ -12,6 +12,8 @@ RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
+REPORT := reports/learning_curve.png reports/mislabeled.png reports/mislabeled_train.png \
+	reports/weights.png reports/index.html
 
 # Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a file
 # rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
@@ -22,7 +24,7 @@ TRAIN_ARGS := data/models/train-args.txt
 $(shell mkdir -p $(dir $(TRAIN_ARGS)); echo '$(TRAIN_FLAGS)' | cmp -s - $(TRAIN_ARGS) \
 	|| echo '$(TRAIN_FLAGS)' > $(TRAIN_ARGS))
 
-.PHONY: help setup data features train evaluate test lint clean
+.PHONY: help setup data features train evaluate report test lint clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [LR=X] [ITERATIONS=N]   (defaults: pipeline/config.py)"
@@ -55,6 +57,14 @@ evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.js
 
 $(METRICS): $(PARAMS) pipeline/evaluate.py | $(VENV_STAMP)
 	$(PY) -m pipeline evaluate
+
+report: $(REPORT) ## figures and reports/index.html for the trained model (trains only if stale)
+
+# A comparison made since the last report is linked from index.html (the compare stage refreshes
+# an existing index itself; this covers a report made after it).
+$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figures.py \
+		$(wildcard reports/compare/summary.json) | $(VENV_STAMP)
+	$(PY) -m pipeline report
 
 test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
 	$(VENV)/bin/ruff check --quiet .

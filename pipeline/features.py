@@ -64,9 +64,19 @@ def flatten(images):
     return X
 
 
+def unflatten(X, image_shape):
+    """(n_x, m) columns -> (m, *image_shape) images: the inverse of flatten."""
+    return X.T.reshape(X.shape[1], *image_shape)
+
+
 def standardize(X):
     """Pixel values 0..255 -> floats in [0, 1], as the course does."""
     return X / 255.0
+
+
+def unstandardize(X):
+    """Floats in [0, 1] back to uint8 pixels (exact for standardized uint8 values)."""
+    return np.rint(X * 255.0).astype(np.uint8)
 
 
 def make_features(train_file, test_file):

@@ -13,6 +13,12 @@ import numpy as np
 from pipeline.cli import UserError
 
 
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temp path beside `path`; on success rename it over `path`, on any failure remove it.
@@ -26,6 +32,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give what open() would
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

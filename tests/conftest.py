@@ -37,10 +37,30 @@ def features_file(features, tmp_path_factory):
 
 
 def run_cli(*args, cwd=ROOT, env=None, **kwargs):
-    """`python -m pipeline ARGS` in a child process; returns the CompletedProcess (text)."""
+    """`python -m pipeline ARGS` in a child process; returns the CompletedProcess (text).
+
+    env entries override os.environ; an entry set to None removes that variable.
+    """
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd,
                           env=full_env, capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def trained(features_file, tmp_path_factory):
+    """params.npz and metrics.json of the course's run, made by the two stages' command lines.
+
+    Returns (params path, metrics path, what evaluate printed).
+    """
+    folder = tmp_path_factory.mktemp("run")
+    params, metrics = folder / "params.npz", folder / "metrics.json"
+    train = run_cli("train", "--features", features_file, "--out", params)
+    assert train.returncode == 0, train.stderr
+    evaluate = run_cli("evaluate", "--features", features_file, "--params", params,
+                       "--out", metrics)
+    assert evaluate.returncode == 0, evaluate.stderr
+    return params, metrics, evaluate.stdout
 
 
 def assert_one_line_error(result, *fragments, code=1):

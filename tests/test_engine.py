@@ -42,7 +42,7 @@ def test_engines_match_the_textbook_on_any_shape(n_x, m, seed, engine):
     assert_matches_textbook(run, 0, X, Y, 0.1, 250)
 
 
-# Where a rate is near the edge of stability (0.01 on this data: the course's curve wobbles early on)
+# Where a rate is near the edge of stability (0.01 here: the course's curve wobbles early on)
 # the iteration itself amplifies rounding, 1e-16 to ~1e-10 in w, in every engine including the
 # textbook loop; the results still agree (test_compare). Exact-to-1e-9 checks use stable rates.
 def test_batched_rates_equal_one_at_a_time_runs(features):

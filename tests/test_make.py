@@ -65,5 +65,14 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
-    for target in ("data", "features", "train", "evaluate", "test", "lint", "clean"):
+    for target in ("data", "features", "train", "evaluate", "report", "test", "lint", "clean"):
         assert f"\n{target} " in out
+
+
+def test_report_after_train_does_not_retrain_and_a_repeat_does_nothing(project):
+    assert make(project, "train").returncode == 0
+    assert [line.split("-m pipeline ")[1] for line in recipes(project, "report")] == ["report"]
+    result = make(project, "report")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("reports/index.html")
+    assert make(project, "-q", "report").returncode == 0

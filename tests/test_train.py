@@ -13,19 +13,6 @@ from conftest import ROOT, assert_one_line_error, run_cli
 from pipeline.train import PARAM_KEYS
 
 
-@pytest.fixture(scope="module")
-def trained(features_file, tmp_path_factory):
-    """params.npz and metrics.json of the course's run, made by the two stages' command lines."""
-    folder = tmp_path_factory.mktemp("run")
-    params, metrics = folder / "params.npz", folder / "metrics.json"
-    train = run_cli("train", "--features", features_file, "--out", params)
-    assert train.returncode == 0, train.stderr
-    evaluate = run_cli("evaluate", "--features", features_file, "--params", params,
-                       "--out", metrics)
-    assert evaluate.returncode == 0, evaluate.stderr
-    return params, metrics, evaluate.stdout
-
-
 def test_train_then_evaluate_print_the_courses_accuracies(trained):
     _, _, stdout = trained
     assert stdout.splitlines() == ["train accuracy: 99.04306220095694 %",

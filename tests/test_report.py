@@ -1,0 +1,113 @@
+"""The report a person looks at: figures of a sensible size, a page that links only what exists."""
+
+import json
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from conftest import assert_one_line_error, run_cli
+from PIL import Image
+
+from pipeline.report import FIGURES
+
+
+class Page(HTMLParser):
+    """What the test needs of index.html: links, images, captions per gallery, the text."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.links, self.captions, self.text, self._gallery = [], {}, [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div" and "gallery" in attrs.get("class", ""):
+            self._gallery = attrs["id"]
+            self.captions[self._gallery] = 0
+        if tag == "figcaption" and self._gallery:
+            self.captions[self._gallery] += 1
+        if tag in ("img", "a", "link", "script"):
+            self.links.append(attrs.get("src") or attrs.get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            self._gallery = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def report(trained, features_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = run_cli("report", "--params", trained[0], "--metrics", trained[1],
+                     "--features", features_file, "--out-dir", out,
+                     env={"DISPLAY": None, "MPLBACKEND": None})  # no display at all
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out / "index.html")
+    return out
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_each_figure_is_a_png_a_person_can_read(report, name):
+    with Image.open(report / name) as image:
+        assert image.format == "PNG"
+        assert 600 <= image.width <= 2000 and 250 <= image.height <= 2000
+
+
+def test_index_links_only_files_that_exist_and_nothing_external(report):
+    page = Page((report / "index.html").read_text())
+    files = [link for link in page.links if not link.startswith("data:image/png;base64,")]
+    assert set(FIGURES) <= set(files)
+    for link in files:
+        assert "//" not in link and (report / link).is_file(), link
+
+
+def test_index_shows_both_accuracies_and_one_caption_per_mislabeled_image(report, trained):
+    metrics = json.loads(trained[1].read_text())
+    page = Page((report / "index.html").read_text())
+    text = " ".join(page.text)
+    assert "99.04306220095694 %" in text and "70.0 %" in text
+    assert page.captions == {"mislabeled-test": len(metrics["mislabeled_test"]),
+                             "mislabeled-train": len(metrics["mislabeled_train"])}
+    assert str(metrics["mislabeled_test"][0]) in text
+
+
+def test_a_comparison_is_linked_once_it_exists(report, trained, features_file, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(report, out)
+    (out / "compare").mkdir()
+    assert "make compare" in " ".join(Page((out / "index.html").read_text()).text)
+    (out / "compare" / "summary.json").write_text(json.dumps([{
+        "learning_rate": 0.01, "num_iterations": 1500, "final_cost": 0.1, "train_accuracy": 99.5,
+        "test_accuracy": 68.0}]))
+    for name in ("learning_rates.png", "summary.md"):
+        (out / "compare" / name).write_bytes(b"")
+    assert run_cli("report", "--params", trained[0], "--metrics", trained[1], "--features",
+                   features_file, "--out-dir", out).returncode == 0
+    page = Page((out / "index.html").read_text())
+    assert "compare/learning_rates.png" in page.links and "68.00 %" in " ".join(page.text)
+
+
+def corrupt(path):
+    path.write_bytes(path.read_bytes()[:100])
+
+
+@pytest.mark.parametrize("which, command", [("params", "make train"), ("metrics", "make train"),
+                                            ("features", "make features")])
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_bad_inputs_name_the_file_and_keep_the_old_report(report, trained, features_file,
+                                                          tmp_path, which, command, damage):
+    inputs = {"params": trained[0], "metrics": trained[1], "features": features_file}
+    broken = tmp_path / inputs[which].name
+    if damage == "corrupt":
+        shutil.copy(inputs[which], broken)
+        corrupt(broken)
+    inputs[which] = broken
+    out = tmp_path / "reports"
+    shutil.copytree(report, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run_cli("report", "--params", inputs["params"], "--metrics", inputs["metrics"],
+                     "--features", inputs["features"], "--out-dir", out)
+    assert_one_line_error(result, str(broken), command)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
