@@ -24,10 +24,18 @@ TRAIN_ARGS := data/models/train-args.txt
 $(shell mkdir -p $(dir $(TRAIN_ARGS)); echo '$(TRAIN_FLAGS)' | cmp -s - $(TRAIN_ARGS) \
 	|| echo '$(TRAIN_FLAGS)' > $(TRAIN_ARGS))
 
-.PHONY: help setup data features train evaluate report test lint clean
+# The comparison's rates (empty: the course's three) and iterations, remembered the same way.
+LRS ?=
+COMPARE_FLAGS := $(if $(LRS),--learning-rates $(LRS)) \
+	$(if $(ITERATIONS),--num-iterations $(ITERATIONS))
+COMPARE_ARGS := data/models/compare-args.txt
+$(shell echo '$(COMPARE_FLAGS)' | cmp -s - $(COMPARE_ARGS) || echo '$(COMPARE_FLAGS)' > $(COMPARE_ARGS))
+COMPARE := reports/compare/summary.json
+
+.PHONY: help setup data features train evaluate report compare test lint clean
 
 help: ## list the targets
-	@echo "usage: make TARGET [LR=X] [ITERATIONS=N]   (defaults: pipeline/config.py)"
+	@echo "usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]   (defaults: pipeline/config.py)"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
 setup: $(VENV_STAMP) ## make .venv with the project and its test tools
@@ -65,6 +73,12 @@ report: $(REPORT) ## figures and reports/index.html for the trained model (train
 $(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figures.py \
 		$(wildcard reports/compare/summary.json) | $(VENV_STAMP)
 	$(PY) -m pipeline report
+
+compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
+
+$(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
+		pipeline/model.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
+	$(PY) -m pipeline compare $(COMPARE_FLAGS)
 
 test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
 	$(VENV)/bin/ruff check --quiet .

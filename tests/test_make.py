@@ -65,7 +65,8 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
-    for target in ("data", "features", "train", "evaluate", "report", "test", "lint", "clean"):
+    for target in ("data", "features", "train", "evaluate", "report", "compare", "test", "lint",
+                   "clean"):
         assert f"\n{target} " in out
 
 
@@ -76,3 +77,13 @@ def test_report_after_train_does_not_retrain_and_a_repeat_does_nothing(project):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("reports/index.html")
     assert make(project, "-q", "report").returncode == 0
+
+
+def test_compare_is_incremental_and_linked_from_an_existing_report(project):
+    assert make(project, "report").returncode == 0
+    first = make(project, "compare", "LRS=0.005 0.001", "ITERATIONS=300")
+    assert first.returncode == 0, first.stderr
+    assert "0.005" in first.stdout
+    assert make(project, "-q", "compare", "LRS=0.005 0.001", "ITERATIONS=300").returncode == 0
+    assert recipes(project, "compare", "LRS=0.005 0.001", "ITERATIONS=400") != []
+    assert "compare/learning_rates.png" in (project / "reports" / "index.html").read_text()

@@ -1,0 +1,113 @@
+"""Stage `compare`: one neuron per learning rate, trained together; table, figure, params."""
+
+import sys
+from pathlib import Path
+
+from pipeline import config
+from pipeline.cli import Parser, UserError, positive_float
+from pipeline.evaluate import metrics
+from pipeline.figures import new_figure, plot_costs, png_bytes
+from pipeline.files import atomic_dir, write_bytes, write_json, write_npz, write_text
+from pipeline.model import propagate
+from pipeline.train import add_training_options, load_features, params_record, train
+
+
+def params_name(learning_rate):
+    return f"params_lr{learning_rate!r}.npz"
+
+
+def summary_record(params, features):
+    """One row of summary.json, for the neuron in `params` (a params.npz dict)."""
+    m = metrics(params, features)
+    _, final_cost = propagate(params["w"], float(params["b"]), features["X_train"],
+                              features["Y_train"])
+    return {"learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
+            "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
+            "final_cost": final_cost, "costs": m["costs"],
+            "params": params_name(m["learning_rate"])}
+
+
+COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy")
+
+
+def table_rows(records):
+    return [(repr(r["learning_rate"]), f"{r['final_cost']:.6f}", f"{r['train_accuracy']} %",
+             f"{r['test_accuracy']} %") for r in records]
+
+
+def summary_text(records):
+    """The table as aligned plain text, for the terminal."""
+    rows = [COLUMNS, *table_rows(records)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+                     for row in rows)
+
+
+def summary_markdown(records):
+    n = records[0]["num_iterations"]
+    lines = [f"# Learning rates compared ({n} iterations each, from zeros)", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(records)]
+    lines += ["", "![cost per learning rate](learning_rates.png)", ""]
+    return "\n".join(lines)
+
+
+def learning_rates_png(records, iterations):
+    fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
+    for r in records:
+        plot_costs(cost_ax, iterations, r["costs"], label=f"lr = {r['learning_rate']!r}")
+    cost_ax.set_title(f"Cost per learning rate ({records[0]['num_iterations']} iterations)")
+    cost_ax.legend(loc="upper right")
+    by_rate = sorted(records, key=lambda r: r["learning_rate"])
+    rates = [r["learning_rate"] for r in by_rate]
+    acc_ax.plot(rates, [r["train_accuracy"] for r in by_rate], marker="o", label="train")
+    acc_ax.plot(rates, [r["test_accuracy"] for r in by_rate], marker="o", label="test")
+    acc_ax.set_xscale("log")
+    acc_ax.set_xlabel("learning rate (log scale)")
+    acc_ax.set_ylabel("accuracy (%)")
+    acc_ax.set_ylim(0, 101)
+    acc_ax.set_title("Final accuracy against the learning rate")
+    acc_ax.grid(alpha=0.3, which="both")
+    acc_ax.legend(loc="lower right")
+    return png_bytes(fig)
+
+
+def refresh_index(reports_dir):
+    """Redraw an existing reports/index.html so that it links the new comparison."""
+    if not (Path(reports_dir) / "index.html").exists():
+        return
+    from pipeline import report  # only needed here; it pulls in Pillow
+
+    try:
+        report.write_report(*report.load_inputs(config.PARAMS_FILE, config.METRICS_FILE,
+                                                config.FEATURES_FILE), reports_dir)
+    except UserError as err:
+        print(f"note: index.html not refreshed ({err})", file=sys.stderr)
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline compare", description=__doc__.splitlines()[0])
+    parser.add_argument("--learning-rates", type=positive_float, nargs="+", metavar="X",
+                        default=list(config.COMPARE_LEARNING_RATES),
+                        help="the rates to compare (default %(default)s)")
+    add_training_options(parser, config.COMPARE_NUM_ITERATIONS)
+    parser.add_argument("--out-dir", type=Path, default=config.COMPARE_DIR)
+    args = parser.parse_args(argv)
+    rates, n = args.learning_rates, args.num_iterations
+    twice = sorted({r for r in rates if rates.count(r) > 1})
+    if twice:
+        raise UserError(f"learning rate {twice[0]!r} is given twice; list each rate once")
+    features = load_features(args.features)
+    run = train(features, rates, n, args.engine, args.quiet, f"compare {len(rates)} rates")
+    all_params = [params_record(run, j, features, lr, n) for j, lr in enumerate(rates)]
+    records = [summary_record(p, features) for p in all_params]
+    figure = learning_rates_png(records, run["iterations"])
+    with atomic_dir(args.out_dir) as tmp:
+        for lr, params in zip(rates, all_params, strict=True):
+            write_npz(tmp / params_name(lr), **params)
+        write_json(tmp / "summary.json", records)
+        write_text(tmp / "summary.md", summary_markdown(records))
+        write_bytes(tmp / "learning_rates.png", figure)
+    print(summary_text(records))
+    print(f"wrote {args.out_dir}/", file=sys.stderr)
+    refresh_index(args.out_dir.parent)
