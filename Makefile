@@ -32,7 +32,7 @@ COMPARE_ARGS := data/models/compare-args.txt
 $(shell echo '$(COMPARE_FLAGS)' | cmp -s - $(COMPARE_ARGS) || echo '$(COMPARE_FLAGS)' > $(COMPARE_ARGS))
 COMPARE := reports/compare/summary.json
 
-.PHONY: help setup data features train evaluate report compare test lint clean
+.PHONY: help setup data features train evaluate report compare classify test lint clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]   (defaults: pipeline/config.py)"
@@ -79,6 +79,11 @@ compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERAT
 $(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
 		pipeline/model.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
+
+classify: $(PARAMS) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
+	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
+		exit 2; fi
+	$(PY) scripts/classify.py $(IMAGE)
 
 test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
 	$(VENV)/bin/ruff check --quiet .

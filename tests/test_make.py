@@ -65,8 +65,8 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
-    for target in ("data", "features", "train", "evaluate", "report", "compare", "test", "lint",
-                   "clean"):
+    for target in ("data", "features", "train", "evaluate", "report", "compare", "classify", "test",
+                   "lint", "clean"):
         assert f"\n{target} " in out
 
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""Classify your own photos with the trained neuron: `scripts/classify.py PHOTO_OR_FOLDER ...`.
+
+`--help` lists the options. Run it with the project's Python (`.venv/bin/python`, which
+`make train` sets up) from anywhere; the model defaults to data/models/params.npz.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # works without installing too
+
+from pipeline.classify import main  # noqa: E402
+from pipeline.cli import run  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(run(main))
