@@ -1,11 +1,13 @@
 """Gradient descent for train and compare: the textbook iterates, for k learning rates at once.
 
-Two engines give the same iterates (up to rounding):
-
-- "primal", the textbook loop: Z = W.T X + b, then W -= lr * X dZ.T / m. Each step reads all of X.
-- "gram": w starts at zero and every update adds a combination of X's columns, so w = X a with
-  a of shape (m, 1). Then W.T X = a.T K with the Gram matrix K = X.T X (m, m), built once, and
-  the update is a -= lr * dZ.T / m. A step costs O(m^2) instead of O(n_x m); w = X a at the end.
+- "primal" is the textbook loop, batched: Z = W.T X + b, then W -= lr * X dZ.T / m. Each step
+  reads all of X (12288 x 209 here, 20 MB) twice.
+- "gram" gives the same iterates without touching X in the loop. Fold the bias in as the weight
+  of a constant feature: X1 = [X; 1], w1 = [w; b]. w1 starts at zero and every update adds a
+  combination of X1's columns, so w1 = X1 a.T with a of shape (1, m). Then Z = a X1.T X1 = a K1
+  with the Gram matrix K1 = X.T X + 1 (m, m), built once, and the update is a -= lr/m * dZ.
+  A step costs O(m^2) instead of O(n_x m); at the end w = X a.T and b = sum(a).
+  Several learning rates train together as the rows of one (k, m) matrix a.
 
 "auto" takes gram where m <= n_x (here m = 209, n_x = 12288), primal otherwise.
 The course-vocabulary `model.optimize` stays the plain textbook loop: the reference for both.
@@ -26,9 +28,60 @@ def choose_engine(engine, n_x, m):
     return engine
 
 
-def row_accuracies(A, Y):
-    """Accuracy in percent of each row of probabilities A (k, m) against labels Y (1, m)."""
-    return [accuracy((row[None, :] > THRESHOLD).astype(float), Y) for row in A]
+def row_accuracies(Z, Y):
+    """Accuracy in percent of each row of scores Z (k, m) against labels Y (1, m)."""
+    return [accuracy((row[None, :] > THRESHOLD).astype(float), Y) for row in sigmoid(Z)]
+
+
+def primal_steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick):
+    """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,)."""
+    n_x, m = X.shape
+    W, b = np.zeros((n_x, lr.shape[0])), np.zeros((lr.shape[0], 1))  # (n_x, k), (k, 1)
+    for i in range(num_iterations):
+        # forward
+        Z = W.T @ X + b  # (k, m)
+        if i % every == 0:
+            checkpoint(i, Z, W.T @ X_test + b)
+        A = sigmoid(Z)
+        # backward
+        dZ = A - Y  # (k, m)
+        dW = X @ dZ.T / m  # (n_x, k)
+        db = np.sum(dZ, axis=1, keepdims=True) / m  # (k, 1)
+        # update
+        W -= lr.T * dW
+        b -= lr * db
+        tick(i)
+    return W, b[:, 0]
+
+
+def gram_steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick):
+    """The same iterates in the Gram space, one row of a (k, m) per rate. Each step is one (m, m)
+    matvec per rate and four in-place operations, so the loop allocates nothing.
+    Returns w (n_x, k), b (k,)."""
+    m = X.shape[1]
+    # sigmoid(z) = (1 + tanh(z / 2)) / 2: with half of K1 the matvec gives z / 2 directly, and
+    # lr/m * (A - Y) = lr/(2m) * tanh(z / 2) + lr/m * (1/2 - Y).
+    K1_half = 0.5 * (X.T @ X + 1)  # (m, m), symmetric
+    K1_half_test = 0.5 * (X.T @ X_test + 1)  # (m, m_test)
+    scale = lr / (2 * m)  # (k, 1)
+    shift = lr / m * (0.5 - Y)  # (k, m)
+    a = np.zeros((lr.shape[0], m))  # (k, m)
+    S = np.empty_like(a)  # (k, m), reused every step
+    for i in range(num_iterations):
+        # forward: S = Z / 2. One matvec per rate: for a handful of rows OpenBLAS's gemm is
+        # slower than that many gemvs (make bench shows the batched total).
+        for j in range(len(a)):
+            np.dot(K1_half, a[j], out=S[j])
+        if i % every == 0:
+            checkpoint(i, 2 * S, 2 * (a @ K1_half_test))
+        np.tanh(S, out=S)
+        # backward: S = lr/m * (A - Y)
+        S *= scale
+        S += shift
+        # update
+        a -= S
+        tick(i)
+    return X @ a.T, a.sum(axis=1)
 
 
 def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engine="auto",
@@ -52,36 +105,26 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
     n_x, m = X.shape
     assert Y.shape == (1, m) and X_test.shape[0] == n_x and Y_test.shape == (1, X_test.shape[1])
     lr = np.asarray(learning_rates, dtype=float).reshape(-1, 1)  # (k, 1)
-    k = lr.shape[0]
     engine = choose_engine(engine, n_x, m)
-    if engine == "gram":
-        F, F_test = X.T @ X, X.T @ X_test  # (m, m), (m, m_test)
-        coef = np.zeros((m, k))  # w = X @ coef
-    else:
-        F, F_test = X, X_test  # (n_x, m), (n_x, m_test)
-        coef = np.zeros((n_x, k))  # w itself
-    b = np.zeros((k, 1))
     iterations, costs, train_acc, test_acc = [], [], [], []
-    tick, reported = max(1, num_iterations // 50), 0  # a bar update per step would cost more
-    for i in range(num_iterations):
-        # forward
-        Z = coef.T @ F + b  # (k, m) = W.T @ X + b
-        A = sigmoid(Z)  # (k, m)
-        if i % every == 0:
-            iterations.append(i)
-            costs.append(np.mean(log_loss(Z, Y), axis=1))
-            train_acc.append(row_accuracies(A, Y))
-            test_acc.append(row_accuracies(sigmoid(coef.T @ F_test + b), Y_test))
-        # backward
-        dZ = A - Y  # (k, m)
-        step = dZ.T / m if engine == "gram" else X @ dZ.T / m  # (m, k) or (n_x, k)
-        # update
-        coef -= lr.T * step
-        b -= lr * (np.sum(dZ, axis=1, keepdims=True) / m)
-        if on_progress and ((i + 1) % tick == 0 or i + 1 == num_iterations):
-            on_progress(i + 1 - reported)
-            reported = i + 1
-    W = X @ coef if engine == "gram" else coef  # (n_x, k)
-    return {"w": W, "b": b[:, 0], "engine": engine, "iterations": np.array(iterations),
+
+    def checkpoint(i, Z, Z_test):
+        """Record iteration i's cost and accuracies from its scores Z (k, m), Z_test (k, m_test)."""
+        iterations.append(i)
+        costs.append(np.mean(log_loss(Z, Y), axis=1))
+        train_acc.append(row_accuracies(Z, Y))
+        test_acc.append(row_accuracies(Z_test, Y_test))
+
+
+    every_tick = max(1, num_iterations // 50)  # a bar update per step would cost more than it
+
+    def tick(i):
+        done = i + 1
+        if on_progress and (done % every_tick == 0 or done == num_iterations):
+            on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
+
+    steps = gram_steps if engine == "gram" else primal_steps
+    w, b = steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick)
+    return {"w": w, "b": b, "engine": engine, "iterations": np.array(iterations),
             "costs": np.array(costs).T, "train_accuracies": np.array(train_acc).T,
             "test_accuracies": np.array(test_acc).T}
