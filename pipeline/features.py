@@ -3,7 +3,6 @@
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from pipeline import config
@@ -25,6 +24,8 @@ def load_split(path, split):
     if not path.is_file():
         raise UserError(f"{path} not found; {fix}")
     keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
+    import h5py  # here, not at the top: train and classify import this module but read no .h5
+
     try:
         with h5py.File(path, "r") as h5:
             missing = [k for k in keys if k not in h5]

@@ -61,6 +61,27 @@ def propagate(w, b, X, Y):
     return {"dw": dw, "db": db}, cost
 
 
+def propagate_loops(w, b, X, Y):
+    """propagate as the lesson first writes it: a loop over the m examples and the n_x features.
+
+    Same inputs and outputs as propagate; kept as its oracle and to measure what vectorizing buys.
+    """
+    n_x, m = X.shape
+    J, dw, db = 0.0, [0.0] * n_x, 0.0
+    for i in range(m):
+        z = b
+        for j in range(n_x):
+            z += float(w[j, 0]) * float(X[j, i])
+        a = float(sigmoid(z))
+        y = float(Y[0, i])
+        J += float(log_loss(z, y))
+        dz = a - y
+        for j in range(n_x):
+            dw[j] += float(X[j, i]) * dz
+        db += dz
+    return {"dw": np.array(dw).reshape(n_x, 1) / m, "db": db / m}, J / m
+
+
 def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
     """Gradient descent, the textbook loop: the reference every faster engine is held to.
 

@@ -14,6 +14,7 @@ from pipeline.model import (
     predict,
     predict_proba,
     propagate,
+    propagate_loops,
     sigmoid,
 )
 
@@ -135,3 +136,14 @@ def test_propagate_shapes_for_any_size(n_x, m, seed):
     grads, cost = propagate(rng.normal(size=(n_x, 1)), 0.5, rng.normal(size=(n_x, m)),
                             rng.integers(0, 2, size=(1, m)))
     assert grads["dw"].shape == (n_x, 1) and np.isfinite(cost)
+
+
+@pytest.mark.parametrize("n_x, m", [(1, 1), (3, 5), (7, 2)])
+def test_propagate_equals_the_lessons_loop_over_examples_and_features(n_x, m):
+    rng = np.random.default_rng(n_x + 10 * m)
+    w, b = rng.normal(size=(n_x, 1)), float(rng.normal())
+    X, Y = rng.normal(size=(n_x, m)), rng.integers(0, 2, size=(1, m))
+    (grads, cost), (loop_grads, loop_cost) = propagate(w, b, X, Y), propagate_loops(w, b, X, Y)
+    np.testing.assert_allclose(grads["dw"], loop_grads["dw"], rtol=1e-12)
+    assert grads["db"] == pytest.approx(loop_grads["db"], rel=1e-12, abs=1e-15)
+    assert cost == pytest.approx(loop_cost, rel=1e-12)
