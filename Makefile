@@ -32,7 +32,7 @@ COMPARE_ARGS := data/models/compare-args.txt
 $(shell echo '$(COMPARE_FLAGS)' | cmp -s - $(COMPARE_ARGS) || echo '$(COMPARE_FLAGS)' > $(COMPARE_ARGS))
 COMPARE := reports/compare/summary.json
 
-.PHONY: help setup data features train evaluate report compare classify test lint clean
+.PHONY: help setup data features train evaluate report compare classify bench test lint clean
 
 help: ## list the targets
 	@echo "usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]   (defaults: pipeline/config.py)"
@@ -84,6 +84,9 @@ classify: $(PARAMS) ## your own photo: make classify IMAGE=my_cat.jpg (files or 
 	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
 		exit 2; fi
 	$(PY) scripts/classify.py $(IMAGE)
+
+bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about a minute): reports/bench.json
+	$(PY) scripts/bench.py
 
 test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
 	$(VENV)/bin/ruff check --quiet .
