@@ -45,7 +45,10 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-data: $(RAW) ## fetch the .h5 files ($CATVNONCAT_DATA_MIRROR first, then the URLs)
+# `make data` checks the sha256 of what is there every time, and fetches again what is missing or
+# damaged; a good file is left untouched, so nothing downstream reruns.
+data: | $(VENV_STAMP) ## fetch or re-verify the .h5 files ($CATVNONCAT_DATA_MIRROR, then URLs)
+	$(PY) -m pipeline data
 
 $(RAW) &: | $(VENV_STAMP)
 	$(PY) -m pipeline data

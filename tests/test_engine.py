@@ -74,3 +74,14 @@ def test_auto_picks_gram_when_m_is_at_most_n_x():
     assert choose_engine("primal", n_x=12288, m=209) == "primal"
     with pytest.raises(ValueError, match="unknown engine 'fast'"):
         choose_engine("fast", 1, 1)
+
+
+@pytest.mark.parametrize("n_x, m", [(3, 10), (1, 1), (5, 1), (1, 4)])
+def test_engines_match_the_textbook_at_the_edges(n_x, m):
+    """More examples than features (where auto takes primal), and a single example."""
+    rng = np.random.default_rng(n_x * 7 + m)
+    X, Y = rng.normal(size=(n_x, m)) / 3, rng.integers(0, 2, size=(1, m)).astype(float)
+    for engine in ("gram", "primal"):
+        run = gradient_descent(X, Y, [0.3, 0.05], 301, X, Y, engine=engine)
+        for j, lr in enumerate([0.3, 0.05]):
+            assert_matches_textbook(run, j, X, Y, lr, 301)

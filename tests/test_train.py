@@ -104,3 +104,12 @@ def test_stage_list_and_unknown_stage():
     assert "train" in run_cli("--help").stdout
     result = run_cli("fly")
     assert result.returncode == 2 and "unknown stage 'fly'" in result.stderr
+
+
+def test_stages_that_do_not_draw_import_no_drawing_library():
+    code = ("import sys; import pipeline.data, pipeline.features, pipeline.train, "
+            "pipeline.evaluate, pipeline.engine; "
+            "print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "[]", result.stderr
