@@ -2,7 +2,6 @@
 # `make help` (the default) lists the targets.
 
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

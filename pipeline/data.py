@@ -6,6 +6,8 @@ a temp name and renamed, so nothing half-downloaded or unverified ever sits unde
 
 import os
 import shutil
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -32,6 +34,12 @@ def download(url, tmp, timeout, quiet):
                 bar.update(len(block))
 
 
+def short_url(url):
+    """Enough of a URL to tell the sources apart in a one-line error: host/owner."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.netloc + "/" + parts.path.strip("/").split("/")[0]
+
+
 def fetch(name, dest_dir, sha256, mirror=None, urls=config.URLS,
           timeout=config.DOWNLOAD_TIMEOUT, quiet=False):
     """Put a verified copy of `name` at dest_dir/name and return its path.
@@ -45,7 +53,7 @@ def fetch(name, dest_dir, sha256, mirror=None, urls=config.URLS,
         return dest
     sources = ([("mirror " + str(mirror), lambda tmp: copy_from_mirror(name, mirror, tmp))]
                if mirror else [])
-    sources += [(base + name, lambda tmp, u=base + name: download(u, tmp, timeout, quiet))
+    sources += [(short_url(base), lambda tmp, u=base + name: download(u, tmp, timeout, quiet))
                 for base in urls]
     failures = []
     for label, obtain in sources:
@@ -57,7 +65,8 @@ def fetch(name, dest_dir, sha256, mirror=None, urls=config.URLS,
                     raise ValueError(f"sha256 {got[:12]}... is not the expected {sha256[:12]}...")
             return dest
         except (OSError, ValueError) as err:  # URLError and timeouts are OSErrors
-            failures.append(f"{label}: {err}")
+            reason = err.reason if type(err) is urllib.error.URLError else err  # not "<urlopen..."
+            failures.append(f"{label}: {reason}")
     raise UserError(f"could not obtain {name} ({'; '.join(failures) or 'no source'}); "
                     f"set {config.MIRROR_ENV}=/folder/with/the/h5/files and run again")
 
