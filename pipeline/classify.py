@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pipeline import config
 from pipeline.cli import Parser, UserError, progress_bar
 from pipeline.features import flatten, standardize
+from pipeline.files import write_bytes
 from pipeline.model import THRESHOLD, predict_proba
 from pipeline.train import load_params
 
@@ -179,8 +180,6 @@ def main(argv=None):
                 print(f"{path}: {label} (p={p_cat:.3f})")
             if args.explain:
                 contribution = (w * x).reshape(image_shape).sum(axis=2)  # (px, px)
-                from pipeline.files import write_bytes
-
                 write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat, label,
                                                       path))
                 print(f"wrote {args.explain}", file=sys.stderr)

@@ -6,10 +6,11 @@ from pathlib import Path
 from pipeline import config
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.evaluate import metrics
+from pipeline.features import load_features
 from pipeline.figures import new_figure, plot_costs, png_bytes
 from pipeline.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.model import propagate
-from pipeline.train import add_training_options, load_features, params_record, train
+from pipeline.train import add_training_options, params_record, train
 
 
 def params_name(learning_rate):

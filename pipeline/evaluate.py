@@ -6,9 +6,10 @@ import numpy as np
 
 from pipeline import config
 from pipeline.cli import Parser, UserError
+from pipeline.features import load_features
 from pipeline.files import write_json
 from pipeline.model import accuracy, predict
-from pipeline.train import load_features, load_params
+from pipeline.train import load_params
 
 
 def confusion(Y_prediction, Y):

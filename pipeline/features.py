@@ -7,7 +7,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.cli import Parser, UserError
-from pipeline.files import sha256_of, write_npz
+from pipeline.files import read_npz, sha256_of, write_npz
 
 
 def load_split(path, split):
@@ -105,6 +105,18 @@ def make_features(train_file, test_file):
 
 FEATURE_KEYS = ("X_train", "Y_train", "X_test", "Y_test", "image_shape", "classes",
                 "standardization", "train_sha256", "test_sha256")
+
+
+def load_features(path=config.FEATURES_FILE):
+    """features.npz as a dict, its shapes checked against each other."""
+    f = read_npz(path, FEATURE_KEYS, "make features")
+    n_x = int(np.prod(f["image_shape"]))
+    for split in ("train", "test"):
+        X, Y = f[f"X_{split}"], f[f"Y_{split}"]
+        if X.ndim != 2 or X.shape[0] != n_x or Y.shape != (1, X.shape[1]):
+            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} do not fit images "
+                            f"of shape {tuple(f['image_shape'])}; run `make features` to remake it")
+    return f
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ from PIL import Image
 from pipeline import config
 from pipeline.cli import Parser, UserError
 from pipeline.evaluate import check_same_data
-from pipeline.features import unflatten, unstandardize
+from pipeline.features import load_features, unflatten, unstandardize
 from pipeline.figures import (
     new_figure,
     plot_accuracies,
@@ -21,8 +21,8 @@ from pipeline.figures import (
     show_signed_map,
 )
 from pipeline.files import read_json, write_bytes, write_text
-from pipeline.model import predict_proba
-from pipeline.train import load_features, load_params
+from pipeline.model import THRESHOLD, predict_proba
+from pipeline.train import load_params
 
 FIGURES = ("learning_curve.png", "mislabeled.png", "mislabeled_train.png", "weights.png")
 
@@ -165,7 +165,7 @@ def mislabeled_cases(params, features, indices, split):
     X, Y = features[f"X_{split}"], features[f"Y_{split}"]
     images = unstandardize(unflatten(X[:, indices], features["image_shape"]))
     p_cat = predict_proba(params["w"], float(params["b"]), X[:, indices])[0]
-    return [(i, image, int(Y[0, i]), int(p > 0.5), float(p))
+    return [(i, image, int(Y[0, i]), int(p > THRESHOLD), float(p))
             for i, image, p in zip(indices, images, p_cat, strict=True)]
 
 
@@ -173,17 +173,16 @@ def load_inputs(params_path, metrics_path, features_path):
     params, features = load_params(params_path), load_features(features_path)
     check_same_data(params, features, params_path)
     metrics = read_json(metrics_path, "make train")
-    try:
-        same_run = (metrics["learning_rate"] == float(params["learning_rate"])
-                    and metrics["num_iterations"] == int(params["num_iterations"]))
-        test_idx, train_idx = metrics["mislabeled_test"], metrics["mislabeled_train"]
-        metrics["confusion_test"]["true_cat"]  # noqa: B018 - present, or KeyError
-    except (KeyError, TypeError):
+    needed = ("learning_rate", "num_iterations", "train_accuracy", "test_accuracy",
+              "mislabeled_test", "mislabeled_train", "confusion_test")
+    if not isinstance(metrics, dict) or any(key not in metrics for key in needed):
         raise UserError(f"{metrics_path} lacks what a report needs; run `make train` "
-                        "to remake it") from None
-    if not same_run:
+                        "to remake it")
+    if (metrics["learning_rate"] != float(params["learning_rate"])
+            or metrics["num_iterations"] != int(params["num_iterations"])):
         raise UserError(f"{metrics_path} is from another run than {params_path}; "
                         "run `make train` to remake it")
+    test_idx, train_idx = metrics["mislabeled_test"], metrics["mislabeled_train"]
     return params, metrics, features, test_idx, train_idx
 
 

@@ -8,24 +8,12 @@ import numpy as np
 from pipeline import config
 from pipeline.cli import Parser, UserError, positive_float, positive_int, progress_bar
 from pipeline.engine import ENGINES, gradient_descent
-from pipeline.features import FEATURE_KEYS
+from pipeline.features import load_features
 from pipeline.files import read_npz, write_npz
 
 PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "engine", "iterations", "costs",
               "train_accuracies", "test_accuracies", "standardization", "image_shape", "classes",
               "train_sha256", "test_sha256")
-
-
-def load_features(path=config.FEATURES_FILE):
-    """features.npz as a dict, its shapes checked against each other."""
-    f = read_npz(path, FEATURE_KEYS, "make features")
-    n_x = int(np.prod(f["image_shape"]))
-    for split in ("train", "test"):
-        X, Y = f[f"X_{split}"], f[f"Y_{split}"]
-        if X.ndim != 2 or X.shape[0] != n_x or Y.shape != (1, X.shape[1]):
-            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} do not fit images "
-                            f"of shape {tuple(f['image_shape'])}; run `make features` to remake it")
-    return f
 
 
 def load_params(path=config.PARAMS_FILE):

@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import config  # noqa: E402
 from pipeline.engine import gradient_descent  # noqa: E402
+from pipeline.features import load_features  # noqa: E402
 from pipeline.files import write_json  # noqa: E402
 from pipeline.model import optimize, propagate, propagate_loops  # noqa: E402
-from pipeline.train import load_features, train  # noqa: E402
+from pipeline.train import train  # noqa: E402
 
 # The baseline for a whole process: load the .h5 with h5py and run the textbook loop.
 PLAIN_SCRIPT = """
