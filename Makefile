@@ -34,7 +34,8 @@ COMPARE := reports/compare/summary.json
 .PHONY: help setup data features train evaluate report compare classify bench test lint clean
 
 help: ## list the targets
-	@echo "usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]   (defaults: pipeline/config.py)"
+	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]'
+	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
 setup: $(VENV_STAMP) ## make .venv with the project and its test tools
@@ -46,7 +47,7 @@ $(VENV_STAMP): pyproject.toml
 
 # `make data` checks the sha256 of what is there every time, and fetches again what is missing or
 # damaged; a good file is left untouched, so nothing downstream reruns.
-data: | $(VENV_STAMP) ## fetch or re-verify the .h5 files ($CATVNONCAT_DATA_MIRROR, then URLs)
+data: | $(VENV_STAMP) ## fetch or re-verify the .h5 files (mirror folder first, then URLs)
 	$(PY) -m pipeline data
 
 $(RAW) &: | $(VENV_STAMP)
@@ -68,7 +69,7 @@ evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.js
 $(METRICS): $(PARAMS) pipeline/evaluate.py | $(VENV_STAMP)
 	$(PY) -m pipeline evaluate
 
-report: $(REPORT) ## figures and reports/index.html for the trained model (trains only if stale)
+report: $(REPORT) ## figures and reports/index.html (trains only if stale)
 
 # A comparison made since the last report is linked from index.html (the compare stage refreshes
 # an existing index itself; this covers a report made after it).
