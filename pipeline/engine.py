@@ -84,6 +84,12 @@ def gram_steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick):
     return X @ a.T, a.sum(axis=1)
 
 
+def diverged(run):
+    """The learning rates whose w or b is no longer finite."""
+    finite = np.isfinite(run["w"]).all(axis=0) & np.isfinite(run["b"])
+    return [float(lr) for lr, ok in zip(run["learning_rates"], finite, strict=True) if not ok]
+
+
 def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engine="auto",
                      every=100, on_progress=None):
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.
@@ -99,8 +105,8 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
 
     Returns
     -------
-    dict with w (n_x, k), b (k,), engine, and per checkpoint: iterations (c,), costs (k, c),
-    train_accuracies (k, c), test_accuracies (k, c)
+    dict with w (n_x, k), b (k,), engine, learning_rates (k,), and per checkpoint:
+    iterations (c,), costs (k, c), train_accuracies (k, c), test_accuracies (k, c)
     """
     n_x, m = X.shape
     assert Y.shape == (1, m) and X_test.shape[0] == n_x and Y_test.shape == (1, X_test.shape[1])
@@ -124,7 +130,9 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
             on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
 
     steps = gram_steps if engine == "gram" else primal_steps
-    w, b = steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick)
-    return {"w": w, "b": b, "engine": engine, "iterations": np.array(iterations),
+    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: see diverged
+        w, b = steps(X, Y, X_test, lr, num_iterations, every, checkpoint, tick)
+    return {"w": w, "b": b, "engine": engine, "learning_rates": lr[:, 0],
+            "iterations": np.array(iterations),
             "costs": np.array(costs).T, "train_accuracies": np.array(train_acc).T,
             "test_accuracies": np.array(test_acc).T}

@@ -85,6 +85,9 @@ def read_npz(path, keys, make_hint):
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path} not found; run `{make_hint}` to make it")
+    if not zipfile.is_zipfile(path):  # else np.load would try, and talk of, pickles
+        raise UserError(f"{path} is not an .npz archive (truncated?); "
+                        f"run `{make_hint}` to remake it")
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in keys if k not in npz.files]

@@ -7,7 +7,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.cli import Parser, UserError, positive_float, positive_int, progress_bar
-from pipeline.engine import ENGINES, gradient_descent
+from pipeline.engine import ENGINES, diverged, gradient_descent
 from pipeline.features import load_features
 from pipeline.files import read_npz, write_npz
 
@@ -47,10 +47,14 @@ def params_record(run, j, features, learning_rate, num_iterations):
 def train(features, learning_rates, num_iterations, engine, quiet, desc):
     """One batched gradient-descent run under a progress bar."""
     with progress_bar(num_iterations, desc, quiet) as bar:
-        return gradient_descent(features["X_train"], features["Y_train"], learning_rates,
-                                num_iterations, features["X_test"], features["Y_test"],
-                                engine=engine, every=config.CHECKPOINT_EVERY,
-                                on_progress=bar.update)
+        run = gradient_descent(features["X_train"], features["Y_train"], learning_rates,
+                               num_iterations, features["X_test"], features["Y_test"],
+                               engine=engine, every=config.CHECKPOINT_EVERY,
+                               on_progress=bar.update)
+    if diverged(run):
+        raise UserError(f"learning rate {diverged(run)[0]!r} diverged (w is no longer finite); "
+                        "try a smaller one")
+    return run
 
 
 def add_training_options(parser, iterations_default):
@@ -74,8 +78,6 @@ def main(argv=None):
     lr, n = args.learning_rate, args.num_iterations
     run = train(features, [lr], n, args.engine, args.quiet, f"train lr={lr}")
     record = params_record(run, 0, features, lr, n)
-    if not np.isfinite(record["w"]).all():
-        raise UserError(f"learning rate {lr} diverged (w is not finite); try a smaller one")
     write_npz(args.out, **record)
     costs = record["costs"]
     print(f"trained {n} iterations at lr {lr} ({run['engine']} engine): "

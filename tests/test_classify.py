@@ -185,7 +185,7 @@ def write_model(path, trained, **changes):
 
 @pytest.mark.parametrize("damage, fragment", [
     ("missing", "not found; run `make train`"),
-    ("truncated", "unreadable"),
+    ("truncated", "not an .npz archive"),
     ("pickled", "unreadable"),
     ("other size", "for images (32, 32, 3)"),
 ])

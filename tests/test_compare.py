@@ -59,6 +59,7 @@ def test_table_printed_and_written(comparison):
     (["--learning-rates", "0.01", "slow"], "is not a number", 2),
     (["--learning-rates", "0.01", "1e-2"], "0.01 is given twice", 1),
     (["--num-iterations", "0"], "must be at least 1", 2),
+    (["--learning-rates", "0.01", "1e308", "--num-iterations", "3"], "1e+308 diverged", 1),
 ])
 def test_bad_lists_are_refused_and_the_earlier_comparison_kept(comparison, features_file, args,
                                                                message, code):

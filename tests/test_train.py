@@ -68,6 +68,14 @@ def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(trained, feature
     assert trained[0].read_bytes() == before
 
 
+def test_a_diverging_rate_is_one_line_and_loses_nothing(trained, features_file):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0],
+                     "--learning-rate", "1e308", "--num-iterations", "3")
+    assert_one_line_error(result, "learning rate 1e+308 diverged", "try a smaller one")
+    assert trained[0].read_bytes() == before
+
+
 @pytest.mark.parametrize("content", [None, b"", b"PK\x03\x04 not really a zip"])
 def test_missing_or_corrupt_features_name_the_file_and_the_fix(tmp_path, content):
     features = tmp_path / "features.npz"
