@@ -48,6 +48,10 @@ def run(main, argv=None):
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # a folder we cannot write to, a full disk: say which file, and why
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: nothing was written; earlier results are as they were", file=sys.stderr)
         return 130

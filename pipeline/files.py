@@ -28,8 +28,11 @@ def atomic_path(path):
     new one, never half of one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise UserError(f"cannot write {path}: {err.strerror}") from None
     os.close(fd)
     try:
         yield Path(tmp)
@@ -47,8 +50,11 @@ def atomic_dir(path):
     An earlier folder stays whole until the new one is complete; a failure removes the temp folder.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as err:
+        raise UserError(f"cannot write {path}: {err.strerror}") from None
     old = tmp.with_suffix(".old")
     try:
         yield tmp

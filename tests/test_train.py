@@ -121,3 +121,10 @@ def test_stages_that_do_not_draw_import_no_drawing_library():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_an_unwritable_output_is_one_line(features_file, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, "--num-iterations", "1")
+    assert_one_line_error(result, f"cannot write {out}: ")
