@@ -25,8 +25,8 @@ def cli(argv=None):
             print(f"error: unknown stage {argv[0]!r}", file=sys.stderr)
             return 2
         return 0 if argv else 2
-    stage = importlib.import_module(f"pipeline.{argv[0]}")
-    return run(stage.main, argv[1:])
+    # The import goes inside run too, so that Ctrl-C while numpy loads is one line as well.
+    return run(lambda args: importlib.import_module(f"pipeline.{argv[0]}").main(args), argv[1:])
 
 
 if __name__ == "__main__":
