@@ -5,12 +5,18 @@ import sys
 import h5py
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from pipeline import config
 from pipeline.data import fetch
 from pipeline.features import make_features
 
 ROOT = config.ROOT
+
+# CI runs the same examples every time (a failure there is reproducible); locally they vary.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
