@@ -121,7 +121,6 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
         train_acc.append(row_accuracies(Z, Y))
         test_acc.append(row_accuracies(Z_test, Y_test))
 
-
     every_tick = max(1, num_iterations // 50)  # a bar update per step would cost more than it
 
     def tick(i):
