@@ -80,10 +80,11 @@ $(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figure
 compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
 
 $(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
-		pipeline/model.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
+		pipeline/model.py pipeline/evaluate.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
 
-classify: $(PARAMS) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
+# Without IMAGE it says so at once, rather than training first.
+classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
 	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
 		exit 2; fi
 	$(PY) scripts/classify.py $(IMAGE)

@@ -51,8 +51,9 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc):
                                num_iterations, features["X_test"], features["Y_test"],
                                engine=engine, every=config.CHECKPOINT_EVERY,
                                on_progress=bar.update)
-    if diverged(run):
-        raise UserError(f"learning rate {diverged(run)[0]!r} diverged (w is no longer finite); "
+    bad = diverged(run)
+    if bad:
+        raise UserError(f"learning rate {bad[0]!r} diverged (w is no longer finite); "
                         "try a smaller one")
     return run
 
