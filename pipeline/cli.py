@@ -30,6 +30,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    """An L2 strength: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def positive_int(text):
     """An iteration count: a whole number >= 1."""
     try:

@@ -10,7 +10,7 @@ from pipeline.features import load_features
 from pipeline.figures import new_figure, plot_costs, png_bytes
 from pipeline.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.model import propagate
-from pipeline.train import add_training_options, params_record, train
+from pipeline.train import add_training_options, params_record, train, training_set
 
 
 def params_name(learning_rate):
@@ -20,9 +20,10 @@ def params_name(learning_rate):
 def summary_record(params, features):
     """One row of summary.json, for the neuron in `params` (a params.npz dict)."""
     m = metrics(params, features)
-    _, final_cost = propagate(params["w"], float(params["b"]), features["X_train"],
-                              features["Y_train"])
+    X, Y = training_set(features, str(params["augment"]))
+    _, final_cost = propagate(params["w"], float(params["b"]), X, Y, float(params["l2"]))
     return {"learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
+            "l2": m["l2"], "augment": m["augment"],
             "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
             "final_cost": final_cost, "costs": m["costs"],
             "params": params_name(m["learning_rate"])}
@@ -73,19 +74,6 @@ def learning_rates_png(records, iterations):
     return png_bytes(fig)
 
 
-def refresh_index(reports_dir):
-    """Redraw an existing reports/index.html so that it links the new comparison."""
-    if not (Path(reports_dir) / "index.html").exists():
-        return
-    from pipeline import report  # only needed here; it pulls in Pillow
-
-    try:
-        report.write_report(*report.load_inputs(config.PARAMS_FILE, config.METRICS_FILE,
-                                                config.FEATURES_FILE), reports_dir)
-    except UserError as err:
-        print(f"note: index.html not refreshed ({err})", file=sys.stderr)
-
-
 def main(argv=None):
     parser = Parser(prog="python -m pipeline compare", description=__doc__.splitlines()[0])
     parser.add_argument("--learning-rates", type=positive_float, nargs="+", metavar="X",
@@ -99,8 +87,10 @@ def main(argv=None):
     if twice:
         raise UserError(f"learning rate {twice[0]!r} is given twice; list each rate once")
     features = load_features(args.features)
-    run = train(features, rates, n, args.engine, args.quiet, f"compare {len(rates)} rates")
-    all_params = [params_record(run, j, features, lr, n) for j, lr in enumerate(rates)]
+    run = train(features, rates, n, args.engine, args.quiet, f"compare {len(rates)} rates",
+                args.l2, args.augment)
+    all_params = [params_record(run, j, features, lr, n, args.l2, args.augment)
+                  for j, lr in enumerate(rates)]
     records = [summary_record(p, features) for p in all_params]
     figure = learning_rates_png(records, run["iterations"])
     with atomic_dir(args.out_dir) as tmp:
@@ -111,4 +101,6 @@ def main(argv=None):
         write_bytes(tmp / "learning_rates.png", figure)
     print(summary_text(records))
     print(f"wrote {args.out_dir}/", file=sys.stderr)
+    from pipeline.report import refresh_index  # Pillow: only when a page exists
+
     refresh_index(args.out_dir.parent)

@@ -36,3 +36,14 @@ STANDARDIZATION = "x / 255"  # pixel values to [0, 1]; the only one the course u
 COMPARE_LEARNING_RATES = (0.01, 0.001, 0.0001)  # the course's closing experiment
 COMPARE_NUM_ITERATIONS = 1500  # its iteration count
 ENGINE = "auto"  # gradient descent in the Gram space when m <= n_x; see engine.py
+L2 = 0.0  # lambda in cost + lambda/(2m) ||w||^2; 0 is the course's plain cost
+AUGMENT = "none"  # "flip" also trains on every training image mirrored left-right
+AUGMENTS = ("none", "flip")  # the choices for --augment
+
+# Cross-validation (make cv): settings chosen on the training set only
+CV_DIR = REPORTS_DIR / "cv"  # summary.json, summary.md, cv.png
+CV_FOLDS = 5  # K in repeated stratified K-fold
+CV_REPEATS = 10  # fresh random fold assignments
+CV_SEED = 0  # seeds the fold assignments
+CV_LEARNING_RATES = (0.0005, 0.001, 0.002, 0.005, 0.01)  # the rates searched
+CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps

@@ -70,6 +70,11 @@ def unflatten(X, image_shape):
     return X.T.reshape(X.shape[1], *image_shape)
 
 
+def mirror(X, image_shape):
+    """Each column's image flipped left-right: (n_x, m) -> (n_x, m), column j still image j."""
+    return flatten(unflatten(X, tuple(image_shape))[:, :, ::-1, :])
+
+
 def standardize(X):
     """Pixel values 0..255 -> floats in [0, 1], as the course does."""
     return X / 255.0

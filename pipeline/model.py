@@ -32,8 +32,10 @@ def initialize_with_zeros(dim):
     return w, b
 
 
-def propagate(w, b, X, Y):
+def propagate(w, b, X, Y, l2=0.0):
     """Cost and its gradients for one forward and one backward pass over all m examples.
+
+    With l2 > 0 the cost gains l2 / (2m) * ||w||^2 (b is not penalized), and dw gains l2 / m * w.
 
     Parameters
     ----------
@@ -41,6 +43,7 @@ def propagate(w, b, X, Y):
     b : float
     X : ndarray of shape (n_x, m)
     Y : ndarray of shape (1, m), labels 0 or 1
+    l2 : float >= 0, the weight-decay strength lambda
 
     Returns
     -------
@@ -54,9 +57,13 @@ def propagate(w, b, X, Y):
     Z = w.T @ X + b  # (1, m); b broadcasts across the m columns
     A = sigmoid(Z)  # (1, m)
     cost = float(np.mean(log_loss(Z, Y)))
+    if l2:
+        cost += l2 / (2 * m) * float(np.sum(w * w))
     # backward
     dZ = A - Y  # (1, m): dJ/dZ times m
     dw = X @ dZ.T / m  # (n_x, 1)
+    if l2:
+        dw = dw + l2 / m * w
     db = float(np.sum(dZ) / m)
     return {"dw": dw, "db": db}, cost
 
@@ -82,7 +89,7 @@ def propagate_loops(w, b, X, Y):
     return {"dw": np.array(dw).reshape(n_x, 1) / m, "db": db / m}, J / m
 
 
-def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False):
+def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, l2=0.0):
     """Gradient descent, the textbook loop: the reference every faster engine is held to.
 
     Returns params {"w", "b"}, the grads of the last step, and the costs recorded when
@@ -94,7 +101,7 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
     b = float(b)
     costs = []
     for i in range(num_iterations):
-        grads, cost = propagate(w, b, X, Y)
+        grads, cost = propagate(w, b, X, Y, l2)
         # update
         w = w - learning_rate * grads["dw"]
         b = b - learning_rate * grads["db"]

@@ -6,12 +6,20 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
-from pipeline.cli import Parser, UserError, positive_float, positive_int, progress_bar
+from pipeline.cli import (
+    Parser,
+    UserError,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    progress_bar,
+)
 from pipeline.engine import ENGINES, diverged, gradient_descent
-from pipeline.features import load_features
+from pipeline.features import load_features, mirror
 from pipeline.files import read_npz, write_npz
 
-PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "engine", "iterations", "costs",
+PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "l2", "augment", "engine",
+              "iterations", "costs",
               "train_accuracies", "test_accuracies", "standardization", "image_shape", "classes",
               "train_sha256", "test_sha256")
 
@@ -31,11 +39,12 @@ def load_params(path=config.PARAMS_FILE):
     return p
 
 
-def params_record(run, j, features, learning_rate, num_iterations):
+def params_record(run, j, features, learning_rate, num_iterations, l2, augment):
     """What params.npz holds for neuron j of a gradient_descent run: weights, curves, config."""
     return {
         "w": run["w"][:, j:j + 1], "b": np.array(run["b"][j]),  # (n_x, 1), ()
         "learning_rate": np.array(learning_rate), "num_iterations": np.array(num_iterations),
+        "l2": np.array(float(l2)), "augment": np.array(augment),
         "engine": np.array(run["engine"]), "iterations": run["iterations"],
         "costs": run["costs"][j], "train_accuracies": run["train_accuracies"][j],
         "test_accuracies": run["test_accuracies"][j],
@@ -44,13 +53,24 @@ def params_record(run, j, features, learning_rate, num_iterations):
     }
 
 
-def train(features, learning_rates, num_iterations, engine, quiet, desc):
+def training_set(features, augment):
+    """X (n_x, m) and Y (1, m) to train on; with augment "flip", (n_x, 2m) and (1, 2m): every
+    training image and then its mirror."""
+    X, Y = features["X_train"], features["Y_train"]
+    if augment == "flip":
+        X = np.hstack([X, mirror(X, features["image_shape"])])
+        Y = np.hstack([Y, Y])
+    return X, Y
+
+
+def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
+          augment="none"):
     """One batched gradient-descent run under a progress bar."""
+    X, Y = training_set(features, augment)
     with progress_bar(num_iterations, desc, quiet) as bar:
-        run = gradient_descent(features["X_train"], features["Y_train"], learning_rates,
-                               num_iterations, features["X_test"], features["Y_test"],
-                               engine=engine, every=config.CHECKPOINT_EVERY,
-                               on_progress=bar.update)
+        run = gradient_descent(X, Y, learning_rates, num_iterations, features["X_test"],
+                               features["Y_test"], engine=engine, every=config.CHECKPOINT_EVERY,
+                               on_progress=bar.update, l2=l2)
     bad = diverged(run)
     if bad:
         raise UserError(f"learning rate {bad[0]!r} diverged (w is no longer finite); "
@@ -61,6 +81,10 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc):
 def add_training_options(parser, iterations_default):
     parser.add_argument("--num-iterations", type=positive_int, default=iterations_default,
                         metavar="N", help="gradient-descent steps (default %(default)s)")
+    parser.add_argument("--l2", type=non_negative_float, default=config.L2, metavar="LAMBDA",
+                        help="cost + LAMBDA/(2m) ||w||^2, b unpenalized (default %(default)s)")
+    parser.add_argument("--augment", choices=config.AUGMENTS, default=config.AUGMENT,
+                        help="flip: also train on each image mirrored (default %(default)s)")
     parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
                         help="how to run the steps; all give the textbook iterates "
                              "(default %(default)s)")
@@ -77,9 +101,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     features = load_features(args.features)
     lr, n = args.learning_rate, args.num_iterations
-    run = train(features, [lr], n, args.engine, args.quiet, f"train lr={lr}")
-    record = params_record(run, 0, features, lr, n)
+    run = train(features, [lr], n, args.engine, args.quiet, f"train lr={lr}", args.l2,
+                args.augment)
+    record = params_record(run, 0, features, lr, n, args.l2, args.augment)
     write_npz(args.out, **record)
     costs = record["costs"]
-    print(f"trained {n} iterations at lr {lr} ({run['engine']} engine): "
+    extras = "".join([f", l2 {args.l2}" if args.l2 else "",
+                      ", mirrored images too" if args.augment == "flip" else ""])
+    print(f"trained {n} iterations at lr {lr}{extras} ({run['engine']} engine): "
           f"cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}", file=sys.stderr)

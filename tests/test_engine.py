@@ -9,13 +9,13 @@ from pipeline.engine import choose_engine, gradient_descent
 from pipeline.model import optimize
 
 
-def textbook(X, Y, lr, n):
-    params, _, costs = optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, n, lr)
+def textbook(X, Y, lr, n, l2=0.0):
+    params, _, costs = optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, n, lr, l2=l2)
     return params["w"], params["b"], np.array(costs)
 
 
-def assert_matches_textbook(run, j, X, Y, lr, n):
-    w, b, costs = textbook(X, Y, lr, n)
+def assert_matches_textbook(run, j, X, Y, lr, n, l2=0.0):
+    w, b, costs = textbook(X, Y, lr, n, l2)
     scale = max(np.abs(w).max(), 1e-300)
     assert np.abs(run["w"][:, j:j + 1] - w).max() <= 1e-9 * scale
     assert run["b"][j] == pytest.approx(b, rel=1e-9, abs=1e-12)
@@ -85,3 +85,24 @@ def test_engines_match_the_textbook_at_the_edges(n_x, m):
         run = gradient_descent(X, Y, [0.3, 0.05], 301, X, Y, engine=engine)
         for j, lr in enumerate([0.3, 0.05]):
             assert_matches_textbook(run, j, X, Y, lr, 301)
+
+
+@pytest.mark.parametrize("engine", ["gram", "primal"])
+@pytest.mark.parametrize("l2", [0.7, 25.0])
+def test_engines_match_the_textbook_with_l2_on_the_real_data(features, engine, l2):
+    X, Y = features["X_train"], features["Y_train"]
+    run = gradient_descent(X, Y, [0.005, 0.001], 300, features["X_test"], features["Y_test"],
+                           engine=engine, l2=l2)
+    for j, lr in enumerate([0.005, 0.001]):
+        assert_matches_textbook(run, j, X, Y, lr, 300, l2)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n_x=st.integers(1, 10), m=st.integers(1, 10), seed=st.integers(0, 2**32 - 1),
+       l2=st.floats(0.01, 5), engine=st.sampled_from(["gram", "primal"]))
+def test_engines_match_the_textbook_with_l2_on_any_shape(n_x, m, seed, l2, engine):
+    rng = np.random.default_rng(seed)
+    X, Y = rng.normal(size=(n_x, m)), rng.integers(0, 2, size=(1, m)).astype(float)
+    X /= max(1.0, np.linalg.norm(X, 2))
+    run = gradient_descent(X, Y, [0.1], 200, X, Y, engine=engine, l2=l2)
+    assert_matches_textbook(run, 0, X, Y, 0.1, 200, l2)
