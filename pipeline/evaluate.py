@@ -9,6 +9,12 @@ from pipeline.cli import Parser, UserError
 from pipeline.features import load_features
 from pipeline.files import write_json
 from pipeline.model import accuracy, predict
+from pipeline.stats import (
+    accuracy_summary,
+    classification_stats,
+    identical_columns,
+    not_significant_sentence,
+)
 from pipeline.train import load_params
 
 
@@ -20,16 +26,27 @@ def confusion(Y_prediction, Y):
 
 
 def metrics(params, features):
-    """Everything metrics.json holds: accuracies, the cost curve, the mislabeled images."""
+    """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
+    mislabeled images, and the test images that are also training images."""
     w, b = params["w"], float(params["b"])
     out = {"learning_rate": float(params["learning_rate"]),
-           "num_iterations": int(params["num_iterations"])}
+           "num_iterations": int(params["num_iterations"]),
+           "l2": float(params["l2"]), "augment": str(params["augment"])}
     for split in ("train", "test"):
-        Y = features[f"Y_{split}"]  # (1, m)
-        Y_prediction = predict(w, b, features[f"X_{split}"])  # (1, m)
+        X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
+        Y_prediction = predict(w, b, X)  # (1, m)
         out[f"{split}_accuracy"] = accuracy(Y_prediction, Y)
+        out[f"{split}_stats"] = classification_stats(w.T @ X + b, Y)
         out[f"mislabeled_{split}"] = np.flatnonzero(Y_prediction != Y).tolist()
         out[f"confusion_{split}"] = confusion(Y_prediction, Y)
+    # A test image that is pixel for pixel a training image is a memorized answer, not a test.
+    X_test, Y_test = features["X_test"], features["Y_test"]
+    duplicates = identical_columns(X_test, features["X_train"])
+    kept = np.setdiff1d(np.arange(X_test.shape[1]), [i for i, _ in duplicates])
+    out["test_duplicates_of_train"] = duplicates
+    out["test_stats_without_duplicates"] = None if not len(kept) else {
+        "accuracy": accuracy(predict(w, b, X_test[:, kept]), Y_test[:, kept]),
+        **classification_stats(w.T @ X_test[:, kept] + b, Y_test[:, kept])}
     out["costs"] = params["costs"].tolist()
     out["checkpoints"] = {k: params[k].tolist()
                           for k in ("iterations", "train_accuracies", "test_accuracies")}
@@ -53,5 +70,10 @@ def main(argv=None):
     check_same_data(params, features, args.params)
     result = metrics(params, features)
     write_json(args.out, result)
-    print(f"train accuracy: {result['train_accuracy']} %")
-    print(f"test accuracy: {result['test_accuracy']} %")
+    classes = [str(c) for c in features["classes"]]
+    for split in ("train", "test"):
+        print(f"{split} accuracy: {result[split + '_accuracy']} % "
+              + accuracy_summary(result[f"{split}_stats"], classes))
+    sentence = not_significant_sentence(result["test_stats"], classes, "test")
+    if sentence:
+        print(sentence)

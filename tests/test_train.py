@@ -13,10 +13,12 @@ from conftest import ROOT, assert_one_line_error, run_cli
 from pipeline.train import PARAM_KEYS
 
 
-def test_train_then_evaluate_print_the_courses_accuracies(trained):
+def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
     _, _, stdout = trained
-    assert stdout.splitlines() == ["train accuracy: 99.04306220095694 %",
-                                   "test accuracy: 70.0 %"]
+    assert stdout.splitlines() == [
+        "train accuracy: 99.04306220095694 % (95% CI 96.6-99.9 %; always non-cat: 65.6 %)",
+        "test accuracy: 70.0 % (95% CI 55.4-82.1 %; always cat: 66.0 %)",
+        'The test accuracy is not significantly above always answering "cat" (p = 0.33).']
 
 
 def test_params_hold_weights_curves_and_config_without_pickles(trained):
@@ -45,6 +47,42 @@ def test_metrics_json(trained):
     checkpoints = m["checkpoints"]
     assert len(checkpoints["train_accuracies"]) == len(checkpoints["test_accuracies"]) == 20
     assert checkpoints["train_accuracies"][0] == 100 * 137 / 209  # all predicted non-cat at w=0
+    assert m["l2"] == 0.0 and m["augment"] == "none"
+
+
+def test_metrics_say_what_the_accuracies_mean(trained):
+    m = json.loads(trained[1].read_text())
+    keys = {"accuracy_ci95", "no_information_rate", "p_value_vs_nir", "kappa", "precision",
+            "recall", "f1", "roc_auc", "log_loss"}
+    assert keys <= set(m["train_stats"]) and keys <= set(m["test_stats"])
+    test = m["test_stats"]
+    assert test["accuracy_ci95"] == pytest.approx([55.3917674, 82.1382154], abs=1e-6)
+    assert test["no_information_rate"] == 66.0
+    assert test["p_value_vs_nir"] == pytest.approx(0.3320631, abs=1e-7)
+    c = m["confusion_test"]  # precision and recall from the confusion counts
+    assert test["precision"] == pytest.approx(c["true_cat"] / (c["true_cat"] + c["false_cat"]))
+    assert test["recall"] == pytest.approx(c["true_cat"] / (c["true_cat"] + c["missed_cat"]))
+    assert m["train_stats"]["no_information_rate"] == pytest.approx(100 * 137 / 209)
+    assert m["test_duplicates_of_train"] == [[17, 146]]
+    without = m["test_stats_without_duplicates"]
+    assert without["accuracy"] == 69.38775510204081 and without["n"] == 49
+    assert keys <= set(without)
+
+
+def test_test_image_17_is_train_image_146(features):
+    np.testing.assert_array_equal(features["X_test"][:, 17], features["X_train"][:, 146])
+
+
+@pytest.mark.parametrize("args", [["--l2", "5"], ["--augment", "flip"]])
+def test_l2_and_augment_are_recorded_and_change_the_model(trained, features_file, tmp_path, args):
+    out = tmp_path / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, *args,
+                     "--num-iterations", "300")
+    assert result.returncode == 0, result.stderr
+    with np.load(out) as p, np.load(trained[0]) as course:
+        assert float(p["l2"]) == (5.0 if "--l2" in args else 0.0)
+        assert str(p["augment"]) == ("flip" if "flip" in args else "none")
+        assert not np.allclose(p["w"], course["w"])
 
 
 BAD_HYPERPARAMETERS = [
@@ -56,6 +94,9 @@ BAD_HYPERPARAMETERS = [
     (["--num-iterations", "0"], "must be at least 1"),
     (["--num-iterations", "2.5"], "is not a whole number"),
     (["--engine", "quantum"], "invalid choice"),
+    (["--l2", "-1"], "must be a finite number >= 0"),
+    (["--l2", "inf"], "must be a finite number >= 0"),
+    (["--augment", "rotate"], "invalid choice"),
 ]
 
 
