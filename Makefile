@@ -18,23 +18,39 @@ REPORT := reports/learning_curve.png reports/mislabeled.png reports/mislabeled_t
 # rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
 LR ?=
 ITERATIONS ?=
-TRAIN_FLAGS := $(if $(LR),--learning-rate $(LR)) $(if $(ITERATIONS),--num-iterations $(ITERATIONS))
+L2 ?=
+AUGMENT ?=
+OPTION_FLAGS := $(if $(L2),--l2 $(L2)) $(if $(AUGMENT),--augment $(AUGMENT))
+TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
+	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 TRAIN_ARGS := data/models/train-args.txt
 $(shell mkdir -p $(dir $(TRAIN_ARGS)); echo '$(TRAIN_FLAGS)' | cmp -s - $(TRAIN_ARGS) \
 	|| echo '$(TRAIN_FLAGS)' > $(TRAIN_ARGS))
 
 # The comparison's rates (empty: the course's three) and iterations, remembered the same way.
 LRS ?=
-COMPARE_FLAGS := $(if $(LRS),--learning-rates $(LRS)) \
-	$(if $(ITERATIONS),--num-iterations $(ITERATIONS))
+COMPARE_FLAGS := $(strip $(if $(LRS),--learning-rates $(LRS)) \
+	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 COMPARE_ARGS := data/models/compare-args.txt
 $(shell echo '$(COMPARE_FLAGS)' | cmp -s - $(COMPARE_ARGS) || echo '$(COMPARE_FLAGS)' > $(COMPARE_ARGS))
 COMPARE := reports/compare/summary.json
 
-.PHONY: help setup data features train evaluate report compare classify bench test lint clean
+# Cross-validation's options, remembered the same way (L2 and AUGMENT may be lists here).
+FOLDS ?=
+REPEATS ?=
+SEED ?=
+CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(REPEATS)) \
+	$(if $(SEED),--seed $(SEED)) $(if $(LRS),--learning-rates $(LRS)) \
+	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
+CV_ARGS := data/models/cv-args.txt
+$(shell echo '$(CV_FLAGS)' | cmp -s - $(CV_ARGS) || echo '$(CV_FLAGS)' > $(CV_ARGS))
+CV := reports/cv/summary.json
+
+.PHONY: help setup data features train evaluate report compare cv classify bench test lint clean
 
 help: ## list the targets
-	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N]'
+	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N] [L2=X] [AUGMENT=flip]'
+	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1 10"] [AUGMENT="none flip"]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
@@ -66,7 +82,7 @@ $(PARAMS): $(FEATURES) $(TRAIN_ARGS) pipeline/train.py pipeline/engine.py pipeli
 
 evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.json
 
-$(METRICS): $(PARAMS) pipeline/evaluate.py | $(VENV_STAMP)
+$(METRICS): $(PARAMS) pipeline/evaluate.py pipeline/stats.py | $(VENV_STAMP)
 	$(PY) -m pipeline evaluate
 
 report: $(REPORT) ## figures and reports/index.html (trains only if stale)
@@ -74,7 +90,8 @@ report: $(REPORT) ## figures and reports/index.html (trains only if stale)
 # A comparison made since the last report is linked from index.html (the compare stage refreshes
 # an existing index itself; this covers a report made after it).
 $(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figures.py \
-		$(wildcard reports/compare/summary.json) | $(VENV_STAMP)
+		pipeline/stats.py $(wildcard reports/compare/summary.json reports/cv/summary.json) \
+		| $(VENV_STAMP)
 	$(PY) -m pipeline report
 
 compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
@@ -82,6 +99,12 @@ compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERAT
 $(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
 		pipeline/model.py pipeline/evaluate.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
+
+cv: $(CV) ## cross-validation on train only: make cv FOLDS=5 REPEATS=10 L2="0 1"
+
+$(CV): $(FEATURES) $(CV_ARGS) pipeline/cv.py pipeline/engine.py pipeline/model.py \
+		pipeline/stats.py pipeline/train.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
+	$(PY) -m pipeline cv $(CV_FLAGS)
 
 # Without IMAGE it says so at once, rather than training first.
 classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)

@@ -12,6 +12,7 @@ STAGES = {
     "evaluate": "train/test accuracy; writes reports/metrics.json",
     "report": "figures and reports/index.html",
     "compare": "one run per learning rate, side by side, in reports/compare/",
+    "cv": "cross-validation on the training set: settings chosen without the test set",
     "classify": "classify your own photos with the trained model",
 }
 

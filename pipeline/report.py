@@ -5,6 +5,7 @@ import html
 import io
 import json
 import math
+import sys
 from pathlib import Path
 
 from PIL import Image
@@ -213,3 +214,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     inputs = load_inputs(args.params, args.metrics, args.features)
     print(write_report(*inputs, args.out_dir))
+
+
+def refresh_index(reports_dir):
+    """Redraw an existing reports/index.html so that it links a new comparison or cross-validation.
+    """
+    if not (Path(reports_dir) / "index.html").exists():
+        return
+    try:
+        write_report(*load_inputs(config.PARAMS_FILE, config.METRICS_FILE, config.FEATURES_FILE),
+                     reports_dir)
+    except UserError as err:
+        print(f"note: index.html not refreshed ({err})", file=sys.stderr)

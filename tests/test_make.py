@@ -42,7 +42,8 @@ def recipes(project, *args):
 def test_train_then_nothing_then_retrain_on_a_new_rate(project):
     first = make(project, "train")
     assert first.returncode == 0, first.stderr
-    assert "test accuracy: 70.0 %" in first.stdout
+    assert "train accuracy: 99.04306220095694 % (95% CI" in first.stdout
+    assert "test accuracy: 70.0 % (95% CI" in first.stdout
     assert make(project, "-q", "train").returncode == 0  # up to date: no recipe to run
     assert recipes(project, "train") == []
     planned = recipes(project, "train", "LR=0.01", "ITERATIONS=1500")
@@ -65,8 +66,8 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
-    for target in ("data", "features", "train", "evaluate", "report", "compare", "classify", "test",
-                   "lint", "clean"):
+    for target in ("data", "features", "train", "evaluate", "report", "compare", "cv", "classify",
+                   "test", "lint", "clean"):
         assert f"\n{target} " in out
 
 
@@ -87,3 +88,14 @@ def test_compare_is_incremental_and_linked_from_an_existing_report(project):
     assert make(project, "-q", "compare", "LRS=0.005 0.001", "ITERATIONS=300").returncode == 0
     assert recipes(project, "compare", "LRS=0.005 0.001", "ITERATIONS=400") != []
     assert "compare/learning_rates.png" in (project / "reports" / "index.html").read_text()
+
+
+def test_cv_is_incremental_and_remembers_its_options(project):
+    options = ["REPEATS=1", "ITERATIONS=200", "LRS=0.005"]
+    first = make(project, "cv", *options)
+    assert first.returncode == 0, first.stderr
+    assert "always answering" in first.stdout
+    assert make(project, "-q", "cv", *options).returncode == 0
+    assert [line.split("-m pipeline ")[1] for line in recipes(project, "cv", *options,
+                                                              "L2=0 1")] == [
+        "cv --repeats 1 --learning-rates 0.005 --num-iterations 200 --l2 0 1"]
