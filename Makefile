@@ -11,8 +11,9 @@ RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
-REPORT := reports/learning_curve.png reports/mislabeled.png reports/mislabeled_train.png \
-	reports/weights.png reports/index.html
+REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \
+	reports/mislabeled_train.png reports/weights.png reports/index.html
+PAGE := $(wildcard pipeline/page/*)
 
 # Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a file
 # rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
@@ -90,7 +91,7 @@ report: $(REPORT) ## figures and reports/index.html (trains only if stale)
 # A comparison made since the last report is linked from index.html (the compare stage refreshes
 # an existing index itself; this covers a report made after it).
 $(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figures.py \
-		pipeline/stats.py $(wildcard reports/compare/summary.json reports/cv/summary.json) \
+		pipeline/stats.py $(PAGE) $(wildcard reports/compare/summary.json reports/cv/summary.json) \
 		| $(VENV_STAMP)
 	$(PY) -m pipeline report
 

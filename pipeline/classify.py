@@ -19,6 +19,7 @@ from pipeline.cli import Parser, UserError, progress_bar
 from pipeline.features import flatten, standardize
 from pipeline.files import write_bytes
 from pipeline.model import THRESHOLD, predict_proba
+from pipeline.stats import clopper_pearson
 from pipeline.train import load_params
 
 FITS = {
@@ -123,6 +124,17 @@ def explain_png(photo, pixels, contribution, p_cat, label, path):
     return png_bytes(fig)
 
 
+def trust_line(test_counts, classes):
+    """How far to trust the answers: the model's test accuracy, its interval, and the score of
+    always answering the test set's larger class."""
+    right, n, positives = (int(v) for v in test_counts)
+    low, high = clopper_pearson(right, n)
+    majority = max(positives, n - positives)
+    return (f"trust: {100 * right / n:.1f} % of {n} test images right "
+            f"(95% CI {100 * low:.1f}-{100 * high:.1f} %); always "
+            f"{classes[int(positives > n - positives)]}: {100 * majority / n:.1f} %")
+
+
 def probability_arg(text):
     try:
         value = float(text)
@@ -185,4 +197,6 @@ def main(argv=None):
                 print(f"wrote {args.explain}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))
+    elif results:
+        print(trust_line(params["test_counts"], classes))
     return 1 if failed else 0

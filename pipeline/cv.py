@@ -303,6 +303,12 @@ def closing_lines(summary):
         guess = f"always {summary['test_majority_class']}: {best['test_no_information_rate']:.1f} %"
         lines.append(f"Chosen: {chosen}, {best['num_iterations']} iterations. Its one test score: "
                      f"{best['test_accuracy']:.1f} % (95% CI {low:.1f}-{high:.1f} %; {guess}).")
+    course = summary.get("course_choice")
+    if course:
+        lines.append(f"The course's choice (lr {course['learning_rate']}, "
+                     f"{course['num_iterations']} iterations) scores "
+                     f"{course['val_accuracy_mean']:.1f} ± {course['val_accuracy_sd']:.1f} % "
+                     "in validation.")
     if summary["test_majority_class"] != summary["majority_class"]:
         lines.append(f"The split shifts the prior: the majority is {summary['majority_class']} "
                      f"in training but {summary['test_majority_class']} in test, so a neuron "

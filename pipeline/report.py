@@ -5,7 +5,9 @@ import html
 import io
 import json
 import math
+import re
 import sys
+from importlib import resources
 from pathlib import Path
 
 from PIL import Image
@@ -22,10 +24,12 @@ from pipeline.figures import (
     show_signed_map,
 )
 from pipeline.files import read_json, write_bytes, write_text
-from pipeline.model import THRESHOLD, predict_proba
+from pipeline.model import THRESHOLD, predict_proba, sigmoid
+from pipeline.stats import calibration_curve, not_significant_sentence, roc_auc, roc_curve
 from pipeline.train import load_params
 
-FIGURES = ("learning_curve.png", "mislabeled.png", "mislabeled_train.png", "weights.png")
+FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled_train.png",
+           "weights.png")
 
 
 def learning_curve_png(params):
@@ -75,20 +79,6 @@ def thumbnail_uri(image):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 0; background: #fafafa; color: #222; }
-main { max-width: 1100px; margin: auto; padding: 1.5em; }
-table { border-collapse: collapse; margin: 0.5em 0 1em; }
-td, th { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }
-th { background: #eee; }
-img.figure { max-width: 100%; border: 1px solid #ddd; background: white; }
-.gallery { display: flex; flex-wrap: wrap; gap: 12px; }
-.gallery figure { margin: 0; width: 160px; font-size: 0.85em; }
-.gallery img { width: 160px; height: 160px; image-rendering: pixelated; }
-code { font-size: 0.85em; }
-"""
-
-
 def table(rows, header=None):
     head = "<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>" \
         if header else ""
@@ -121,44 +111,186 @@ def comparison_section(out_dir):
               '<a href="compare/summary.json">compare/summary.json</a>.</p>')
 
 
-def index_html(params, metrics, test_cases, train_cases, classes, out_dir):
+def page_file(name):
+    """One of the page's own files (pipeline/page/NAME), as text."""
+    return (resources.files("pipeline") / "page" / name).read_text(encoding="utf-8")
+
+
+def fill(template, values):
+    """The template with every {{key}} replaced by its value (HTML the caller made safe)."""
+    for key, value in values.items():
+        template = template.replace("{{" + key + "}}", str(value))
+    left = re.search(r"\{\{(\w+)\}\}", template)
+    assert not left, f"the page template has no value for {left.group(1)}"
+    return template
+
+
+def percent(value):
+    return "n/a" if value is None else f"{value:.1f} %"
+
+
+def number(value, digits=3):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def p_value(value):
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def meaning(stats, classes):
+    """'(95 % CI 55.4-82.1 %; always answering "cat": 66.0 %)', as HTML."""
+    low, high = stats["accuracy_ci95"]
+    return html.escape(f"(95 % interval {low:.1f}-{high:.1f} %; always answering "
+                       f"\"{classes[stats['majority_label']]}\": "
+                       f"{stats['no_information_rate']:.1f} %)")
+
+
+def stats_table(metrics, classes):
+    """Train, test, and test without its duplicates of training images, side by side."""
+    columns = [("train", metrics["train_accuracy"], metrics["train_stats"]),
+               ("test", metrics["test_accuracy"], metrics["test_stats"])]
+    without = metrics["test_stats_without_duplicates"]
+    if metrics["test_duplicates_of_train"] and without:
+        columns.append(("test without duplicates", without["accuracy"], without))
+    rows = [
+        ("images", *(s["n"] for _, _, s in columns)),
+        ("accuracy", *(f"{a} %" for _, a, _ in columns)),
+        ("95 % interval (exact)", *(f"{s['accuracy_ci95'][0]:.1f}-{s['accuracy_ci95'][1]:.1f} %"
+                                    for _, _, s in columns)),
+        ("always answering the larger class", *(
+            f"{s['no_information_rate']:.1f} % ({classes[s['majority_label']]})"
+            for _, _, s in columns)),
+        ("p-value, accuracy > that", *(p_value(s["p_value_vs_nir"]) for _, _, s in columns)),
+        ("kappa", *(number(s["kappa"]) for _, _, s in columns)),
+        (f"precision ({classes[1]})", *(number(s["precision"]) for _, _, s in columns)),
+        (f"recall ({classes[1]})", *(number(s["recall"]) for _, _, s in columns)),
+        ("F1", *(number(s["f1"]) for _, _, s in columns)),
+        ("ROC AUC", *(number(s["roc_auc"]) for _, _, s in columns)),
+        ("log-loss", *(number(s["log_loss"]) for _, _, s in columns)),
+    ]
+    return table(rows, ("", *(name for name, _, _ in columns)))
+
+
+def duplicates_note(metrics, features):
+    pairs = metrics["test_duplicates_of_train"]
+    if not pairs:
+        return "<p>No test image is pixel for pixel a training image.</p>"
+    images = unstandardize(unflatten(features["X_test"][:, [i for i, _ in pairs]],
+                                     features["image_shape"]))
+    names = "; ".join(f"test image {i} is pixel for pixel train image {j}" for i, j in pairs)
+    without = metrics["test_stats_without_duplicates"]
+    after = "" if not without else (
+        f" Without {'it' if len(pairs) == 1 else 'them'}, the test accuracy is "
+        f"{without['accuracy']} % ({without['correct']} of {without['n']}).")
+    thumbnails = "".join(f'<figure><img src="{thumbnail_uri(image)}" alt="test image {i}">'
+                         f"<figcaption>test {i} = train {j}</figcaption></figure>"
+                         for image, (i, j) in zip(images, pairs, strict=True))
+    return (f'<p id="duplicates">{html.escape(names[0].upper() + names[1:])}: '
+            f"{'its answer is' if len(pairs) == 1 else 'their answers are'} remembered, not "
+            f"tested.{html.escape(after)}</p>"
+            f'<div class="gallery" id="duplicate-images">{thumbnails}</div>')
+
+
+def verdict_box(sentence):
+    return f'<p class="verdict" id="verdict">{html.escape(sentence)}</p>' if sentence else ""
+
+
+def cross_validation_section(out_dir):
+    summary_path = Path(out_dir) / "cv" / "summary.json"
+    try:
+        from pipeline.cv import closing_lines, table_rows  # numpy only; cv imports no report
+
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        rows = table_rows(summary)
+        lines = [" ".join(line.split()) for line in closing_lines(summary)]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return ("<p>Not yet: <code>make cv</code> chooses the learning rate and the number of "
+                "iterations by cross-validation on the training set alone, then looks at the "
+                "test set once.</p>")
+    head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
+            f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
+    return (head + verdict_box(lines[0])
+            + table(rows, ("setting", "best at (iterations)", "validation accuracy, mean ± sd",
+                           "validation log-loss"))
+            + "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:])
+            + '<p><img class="figure" src="cv/cv.png" alt="validation accuracy against '
+              'iterations per learning rate"></p>'
+            + '<p>Details: <a href="cv/summary.md">cv/summary.md</a>, '
+              '<a href="cv/summary.json">cv/summary.json</a>.</p>')
+
+
+def index_html(params, metrics, features, test_cases, train_cases, classes, out_dir):
     lr, n = float(params["learning_rate"]), int(params["num_iterations"])
+    l2, augment = float(params["l2"]), str(params["augment"])
     c = metrics["confusion_test"]
-    run_rows = [("learning rate", lr), ("iterations", n), ("engine", str(params["engine"])),
+    run_rows = [("learning rate", lr), ("iterations", n), ("L2 lambda", l2),
+                ("augmentation", augment), ("engine", str(params["engine"])),
                 ("standardization", str(params["standardization"])),
                 ("image shape", "x".join(str(int(s)) for s in params["image_shape"])),
+                ("classes (0, 1)", ", ".join(classes)),
                 ("train data sha256", str(params["train_sha256"])),
                 ("test data sha256", str(params["test_sha256"]))]
     accuracy_rows = [("train", f"{metrics['train_accuracy']} %", len(train_cases)),
                      ("test", f"{metrics['test_accuracy']} %", len(test_cases))]
     confusion_rows = [(f"true {classes[1]}", c["true_cat"], c["missed_cat"]),
                       (f"true {classes[0]}", c["false_cat"], c["true_non_cat"])]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>catvnoncat: lr {lr}, {n} iterations</title><style>{STYLE}</style></head>
-<body><main>
-<h1>Cat vs non-cat: one neuron</h1>
-<p>Logistic regression trained by gradient descent from zeros, {n} iterations at learning rate
-{lr}: train accuracy <strong>{metrics['train_accuracy']} %</strong>, test accuracy
-<strong>{metrics['test_accuracy']} %</strong>.</p>
-<h2>Run</h2>{table(run_rows)}
-<h2>Accuracy</h2>{table(accuracy_rows, ("set", "accuracy", "mislabeled"))}
-<h3>Test set, confusion counts</h3>
-{table(confusion_rows, ("", f"predicted {classes[1]}", f"predicted {classes[0]}"))}
-<h2>Learning curve</h2>
-<p><img class="figure" src="learning_curve.png" alt="cost and accuracy against iterations"></p>
-<h2>What the neuron looks for</h2>
-<p><img class="figure" src="weights.png" alt="the weights w as images"></p>
-<h2>Mislabeled test images ({len(test_cases)})</h2>
-{gallery("mislabeled-test", test_cases, classes)}
-<p>As one figure: <a href="mislabeled.png">mislabeled.png</a></p>
-<h2>Mislabeled train images ({len(train_cases)})</h2>
-{gallery("mislabeled-train", train_cases, classes)}
-<p>As one figure: <a href="mislabeled_train.png">mislabeled_train.png</a></p>
-<h2>Learning-rate comparison</h2>
-{comparison_section(out_dir)}
-</main></body></html>
-"""
+    extras = "".join([f", L2 lambda {l2}" if l2 else "",
+                      ", with mirrored images" if augment == "flip" else ""])
+    sentence = not_significant_sentence(metrics["test_stats"], classes, "test")
+    if sentence:
+        sentence += (f" With {metrics['test_stats']['n']} test images, this neuron cannot be "
+                     "told apart from that guess.")
+    return fill(page_file("index.html"), {
+        "title": html.escape(f"catvnoncat: lr {lr}, {n} iterations"),
+        "style": page_file("style.css"),
+        "run_summary": html.escape(f"{n} iterations at learning rate {lr}{extras}"),
+        "train_accuracy": f"{metrics['train_accuracy']} %",
+        "test_accuracy": f"{metrics['test_accuracy']} %",
+        "test_meaning": meaning(metrics["test_stats"], classes),
+        "test_verdict": verdict_box(sentence),
+        "run_table": table(run_rows),
+        "accuracy_table": table(accuracy_rows, ("set", "accuracy", "mislabeled")),
+        "confusion_table": table(confusion_rows,
+                                 ("", f"predicted {classes[1]}", f"predicted {classes[0]}")),
+        "stats_table": stats_table(metrics, classes),
+        "duplicates": duplicates_note(metrics, features),
+        "positive": html.escape(classes[1]),
+        "test_mislabeled_count": len(test_cases),
+        "train_mislabeled_count": len(train_cases),
+        "test_gallery": gallery("mislabeled-test", test_cases, classes),
+        "train_gallery": gallery("mislabeled-train", train_cases, classes),
+        "comparison": comparison_section(out_dir),
+        "cross_validation": cross_validation_section(out_dir),
+    })
+
+
+def evaluation_png(params, features, classes):
+    """ROC curves (train and test) and a reliability diagram: how far to trust p(cat)."""
+    fig, (roc_ax, reliability_ax) = new_figure(1200, 450, ncols=2)
+    w, b = params["w"], float(params["b"])
+    for split in ("train", "test"):
+        X, Y = features[f"X_{split}"], features[f"Y_{split}"]
+        Z = w.T @ X + b  # (1, m)
+        fpr, tpr = roc_curve(Z, Y)
+        auc = roc_auc(Z, Y)
+        roc_ax.plot(fpr, tpr, label=f"{split} (AUC {number(auc)})")
+        mean_p, share, counts = calibration_curve(sigmoid(Z), Y, n_bins=10)
+        line, = reliability_ax.plot(mean_p, share, linewidth=1, label=split)
+        reliability_ax.scatter(mean_p, share, s=12 * counts, alpha=0.6, color=line.get_color())
+    for ax in (roc_ax, reliability_ax):
+        ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    roc_ax.set_title(f"ROC: {classes[1]} ranked above {classes[0]}? (diagonal: guessing)")
+    roc_ax.set_xlabel(f"false positive rate ({classes[0]} called {classes[1]})")
+    roc_ax.set_ylabel(f"true positive rate ({classes[1]} found)")
+    reliability_ax.set_title(f"Reliability: is p({classes[1]}) right that often? "
+                             "(area: images per bin)")
+    reliability_ax.set_xlabel(f"predicted p({classes[1]}), mean per bin of 0.1")
+    reliability_ax.set_ylabel(f"share that are {classes[1]}")
+    return png_bytes(fig)
 
 
 def mislabeled_cases(params, features, indices, split):
@@ -175,7 +307,8 @@ def load_inputs(params_path, metrics_path, features_path):
     check_same_data(params, features, params_path)
     metrics = read_json(metrics_path, "make train")
     needed = ("learning_rate", "num_iterations", "train_accuracy", "test_accuracy",
-              "mislabeled_test", "mislabeled_train", "confusion_test")
+              "mislabeled_test", "mislabeled_train", "confusion_test", "train_stats",
+              "test_stats", "test_duplicates_of_train", "test_stats_without_duplicates")
     if not isinstance(metrics, dict) or any(key not in metrics for key in needed):
         raise UserError(f"{metrics_path} lacks what a report needs; run `make train` "
                         "to remake it")
@@ -194,11 +327,12 @@ def write_report(params, metrics, features, test_idx, train_idx, out_dir):
     train_cases = mislabeled_cases(params, features, train_idx, "train")
     pngs = {
         "learning_curve.png": learning_curve_png(params),
+        "evaluation.png": evaluation_png(params, features, classes),
         "mislabeled.png": mislabeled_png(test_cases, classes, "Mislabeled test images"),
         "mislabeled_train.png": mislabeled_png(train_cases, classes, "Mislabeled train images"),
         "weights.png": weights_png(params["w"], tuple(features["image_shape"])),
     }
-    page = index_html(params, metrics, test_cases, train_cases, classes, out_dir)
+    page = index_html(params, metrics, features, test_cases, train_cases, classes, out_dir)
     for name, data in pngs.items():
         write_bytes(Path(out_dir) / name, data)
     write_text(Path(out_dir) / "index.html", page)  # last: it links the others

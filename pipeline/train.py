@@ -17,11 +17,12 @@ from pipeline.cli import (
 from pipeline.engine import ENGINES, diverged, gradient_descent
 from pipeline.features import load_features, mirror
 from pipeline.files import read_npz, write_npz
+from pipeline.model import predict
 
 PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "l2", "augment", "engine",
               "iterations", "costs",
               "train_accuracies", "test_accuracies", "standardization", "image_shape", "classes",
-              "train_sha256", "test_sha256")
+              "train_sha256", "test_sha256", "test_counts")
 
 
 def load_params(path=config.PARAMS_FILE):
@@ -40,9 +41,14 @@ def load_params(path=config.PARAMS_FILE):
 
 
 def params_record(run, j, features, learning_rate, num_iterations, l2, augment):
-    """What params.npz holds for neuron j of a gradient_descent run: weights, curves, config."""
+    """What params.npz holds for neuron j of a gradient_descent run: weights, curves, config,
+    and test_counts [right, images, positives], so that the model says how far to trust it."""
+    w, b = run["w"][:, j:j + 1], run["b"][j]  # (n_x, 1), scalar
+    Y_test = features["Y_test"]
+    right = int(np.sum(predict(w, b, features["X_test"]) == Y_test))
     return {
-        "w": run["w"][:, j:j + 1], "b": np.array(run["b"][j]),  # (n_x, 1), ()
+        "w": w, "b": np.array(b),
+        "test_counts": np.array([right, Y_test.size, int(Y_test.sum())]),
         "learning_rate": np.array(learning_rate), "num_iterations": np.array(num_iterations),
         "l2": np.array(float(l2)), "augment": np.array(augment),
         "engine": np.array(run["engine"]), "iterations": run["iterations"],

@@ -108,6 +108,13 @@ def main():
             "python -m pipeline train", "B <= 0.25x A, i.e. >= 4x",
             lambda: subprocess.run(plain, env=env, check=True),
             lambda: subprocess.run(stage, env=env, check=True, capture_output=True))
+        # The default make cv: 5 folds x 10 repeats x 5 rates x 3000 iterations = 250 fits.
+        cv = [sys.executable, "-m", "pipeline", "cv", "--quiet", "--out-dir",
+              str(Path(tmp) / "cv")]
+        row("default cv (250 fits) vs ONE fit", "plain h5py + textbook script",
+            "python -m pipeline cv", "B <= 3x A, i.e. >= 0.33x",
+            lambda: subprocess.run(plain, env=env, check=True),
+            lambda: subprocess.run(cv, env=env, check=True, capture_output=True))
 
     rates = list(config.COMPARE_LEARNING_RATES)
     row("compare 3 rates, 1500 it", "3 textbook runs", "one batched gram run", ">= 50x",

@@ -70,8 +70,8 @@ def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
     save_gif_with_transparency(cat, tmp_path / "transparent.gif")
     code, out, err = classify_cli(capsys, tmp_path, "--model", trained[0], "--fit", fit)
     assert (code, err) == (0, [])
-    lines = out.splitlines()
-    assert len(lines) == len(FORMATS) + 1
+    *lines, trust = out.splitlines()
+    assert len(lines) == len(FORMATS) + 1 and trust.startswith("trust: 70.0 % of 50 test")
     for line in lines:
         label, p = line.split(": ")[1].split(" (p=")
         assert label in ("cat", "non-cat") and 0 <= float(p.rstrip(")")) <= 1
@@ -109,6 +109,16 @@ def test_a_training_image_gets_exactly_its_columns_probability(features, trained
     with np.load(trained[0]) as p:
         expected = predict_proba(p["w"], float(p["b"]), features["X_train"][:, [j]])[0, 0]
     assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, capsys):
+    photo(cat, (64, 64)).save(tmp_path / "a.png")
+    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--model", trained[0])
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
+    assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %); "
+                         "always cat: 66.0 %"]
+    assert len(lines[1]) <= 80
 
 
 def test_json_is_all_that_goes_to_stdout(cat, trained, tmp_path, capsys):
@@ -155,7 +165,7 @@ def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, trained, t
                                   "--model", trained[0])
     assert code == 1
     assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
-    assert len(out.splitlines()) == 1
+    assert len(out.splitlines()) == 2 and out.splitlines()[1].startswith("trust: ")
     assert len(err) == len(expected) + 2 and not any("Traceback" in line for line in err)
     for name, fragment in expected.items():
         [line] = [line for line in err if line.startswith(f"error: {tmp_path / name}: ")]

@@ -69,8 +69,37 @@ def test_index_shows_both_accuracies_and_one_caption_per_mislabeled_image(report
     text = " ".join(page.text)
     assert "99.04306220095694 %" in text and "70.0 %" in text
     assert page.captions == {"mislabeled-test": len(metrics["mislabeled_test"]),
-                             "mislabeled-train": len(metrics["mislabeled_train"])}
+                             "mislabeled-train": len(metrics["mislabeled_train"]),
+                             "duplicate-images": 1}
     assert str(metrics["mislabeled_test"][0]) in text
+
+
+def test_index_says_what_the_numbers_mean(report):
+    text = " ".join(" ".join(Page((report / "index.html").read_text()).text).split())
+    assert "95 % interval 55.4-82.1 %" in text and 'always answering "cat": 66.0 %' in text
+    assert ('The test accuracy is not significantly above always answering "cat" (p = 0.33). '
+            "With 50 test images, this neuron cannot be told apart from that guess.") in text
+    assert "Test image 17 is pixel for pixel train image 146" in text
+    assert "69.38775510204081 % (34 of 49)" in text
+    for row in ("kappa", "ROC AUC", "log-loss", "precision (cat)", "recall (cat)", "F1"):
+        assert row in text
+    assert "test without duplicates" in text
+    assert "make cv" in text  # not run yet: the page says how
+
+
+def test_a_cross_validation_is_shown_once_it_exists(report, trained, features_file, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(report, out)
+    result = run_cli("cv", "--features", features_file, "--out-dir", out / "cv", "--repeats",
+                     "1", "--num-iterations", "200", "--learning-rates", "0.005", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert run_cli("report", "--params", trained[0], "--metrics", trained[1], "--features",
+                   features_file, "--out-dir", out).returncode == 0
+    page = Page((out / "index.html").read_text())
+    text = " ".join(" ".join(page.text).split())
+    assert "cv/cv.png" in page.links and (out / "cv" / "cv.png").is_file()
+    assert 'No setting beats always answering "non-cat"' in text
+    assert "5-fold cross-validation repeated 1 times on the 209 training images" in text
 
 
 def test_a_comparison_is_linked_once_it_exists(report, trained, features_file, tmp_path):
