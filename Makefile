@@ -47,7 +47,8 @@ CV_ARGS := data/models/cv-args.txt
 $(shell echo '$(CV_FLAGS)' | cmp -s - $(CV_ARGS) || echo '$(CV_FLAGS)' > $(CV_ARGS))
 CV := reports/cv/summary.json
 
-.PHONY: help setup data features train evaluate report compare cv classify bench test lint clean
+.PHONY: help setup data features train evaluate report compare cv classify bench test lint clean \
+	browser
 
 help: ## list the targets
 	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N] [L2=X] [AUGMENT=flip]'
@@ -116,7 +117,16 @@ classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat
 bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about a minute): reports/bench.json
 	$(PY) scripts/bench.py
 
-test: $(RAW) | $(VENV_STAMP) ## lint, then run the test suite
+# The page's tests run in a real browser: Debian's chromium, installed here when it is missing and
+# we are root (as on CI); otherwise those tests are skipped and say why.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "installing Debian's chromium for the page's tests" \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium fonts-dejavu-core >/dev/null; } \
+		|| echo "note: no chromium (apt-get install chromium); the browser tests will be skipped"
+
+test: $(RAW) browser | $(VENV_STAMP) ## lint, then run the test suite (and the page in Chromium)
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest
 

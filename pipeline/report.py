@@ -10,6 +10,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from pipeline import config
@@ -117,12 +118,22 @@ def page_file(name):
 
 
 def fill(template, values):
-    """The template with every {{key}} replaced by its value (HTML the caller made safe)."""
-    for key, value in values.items():
-        template = template.replace("{{" + key + "}}", str(value))
-    left = re.search(r"\{\{(\w+)\}\}", template)
-    assert not left, f"the page template has no value for {left.group(1)}"
-    return template
+    """The template with every {{key}} replaced by its value (HTML the caller made safe), in one
+    pass: a value that itself holds "{{...}}" (a class name, say) is left as it is."""
+    missing = set(re.findall(r"\{\{(\w+)\}\}", template)) - set(values)
+    assert not missing, f"the page template has no value for {', '.join(sorted(missing))}"
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: str(values[match.group(1)]), template)
+
+
+def model_json(params, classes):
+    """The neuron as the page's script reads it: w as base64 of little-endian float64 (exact,
+    and 4/3 of 8 bytes a weight), b, the image shape, the class names and the threshold. Safe
+    inside <script>: "<" is escaped, so no name can close the element."""
+    w = np.ascontiguousarray(params["w"][:, 0], dtype="<f8")  # (n_x,)
+    return json.dumps({"w_base64": base64.b64encode(w.tobytes()).decode("ascii"),
+                       "b": float(params["b"]),
+                       "image_shape": [int(s) for s in params["image_shape"]],
+                       "classes": classes, "threshold": THRESHOLD}).replace("<", "\\u003c")
 
 
 def percent(value):
@@ -137,12 +148,12 @@ def p_value(value):
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def meaning(stats, classes):
-    """'(95 % CI 55.4-82.1 %; always answering "cat": 66.0 %)', as HTML."""
+def meaning(stats, classes, escape=True):
+    """'(95 % interval 55.4-82.1 %; always answering "cat": 66.0 %)', as HTML unless told."""
     low, high = stats["accuracy_ci95"]
-    return html.escape(f"(95 % interval {low:.1f}-{high:.1f} %; always answering "
-                       f"\"{classes[stats['majority_label']]}\": "
-                       f"{stats['no_information_rate']:.1f} %)")
+    text = (f"(95 % interval {low:.1f}-{high:.1f} %; always answering "
+            f"\"{classes[stats['majority_label']]}\": {stats['no_information_rate']:.1f} %)")
+    return html.escape(text) if escape else text
 
 
 def stats_table(metrics, classes):
@@ -253,6 +264,12 @@ def index_html(params, metrics, features, test_cases, train_cases, classes, out_
         "confusion_table": table(confusion_rows,
                                  ("", f"predicted {classes[1]}", f"predicted {classes[0]}")),
         "stats_table": stats_table(metrics, classes),
+        "image_size": "x".join(str(int(s)) for s in params["image_shape"][:2]),
+        "trust": html.escape(f"On the {metrics['test_stats']['n']} test images it was right "
+                             f"{metrics['test_accuracy']} % of the time "
+                             + meaning(metrics["test_stats"], classes, escape=False) + "."),
+        "model": model_json(params, classes),
+        "script": page_file("classify.js"),
         "duplicates": duplicates_note(metrics, features),
         "positive": html.escape(classes[1]),
         "test_mislabeled_count": len(test_cases),

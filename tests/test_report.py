@@ -26,8 +26,9 @@ class Page(HTMLParser):
             self.captions[self._gallery] = 0
         if tag == "figcaption" and self._gallery:
             self.captions[self._gallery] += 1
-        if tag in ("img", "a", "link", "script"):
-            self.links.append(attrs.get("src") or attrs.get("href"))
+        link = attrs.get("src") or attrs.get("href")
+        if tag in ("img", "a", "link", "script") and link is not None:  # not an inline script
+            self.links.append(link)
 
     def handle_endtag(self, tag):
         if tag == "div":

@@ -1,0 +1,213 @@
+"""The report page classifies photos itself, in a real browser: headless Chromium from Debian's
+package, driven by Playwright (no browser download). Skipped, with the reason, where either is
+missing; `make test` installs Chromium when it runs as root, as CI does."""
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import ROOT, run_cli
+from PIL import Image
+
+from pipeline.classify import open_upright_rgb, photo_column
+from pipeline.features import load_split
+from pipeline.model import predict_proba
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="Playwright for Python is not installed")
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="no chromium on PATH: `apt-get install "
+                                "chromium` (make test does it when run as root)")
+
+# As the machine notes advise: no background traffic on a closed network, no sandbox as root.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def report(trained, features_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("page")
+    result = run_cli("report", "--params", trained[0], "--metrics", trained[1],
+                     "--features", features_file, "--out-dir", out)
+    assert result.returncode == 0, result.stderr
+    return out / "index.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, report):
+    """The report opened from file://, with every request it makes and every dialog recorded."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    tab = context.new_page()
+    tab.requests, tab.dialogs = [], []
+    tab.on("request", lambda request: tab.requests.append(request.url))
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.goto(report.as_uri())
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    with np.load(trained[0]) as p:
+        return p["w"], float(p["b"])
+
+
+@pytest.fixture(scope="module")
+def test_images(raw_files):
+    images, labels, _ = load_split(raw_files[1], "test")
+    return images
+
+
+def choose(page, paths):
+    """Give the page's file input these files; wait until each has its result or error."""
+    boxes = page.locator(".photo-result, .photo-error")
+    before = boxes.count()
+    page.set_input_files("#photo-input", [str(p) for p in paths])
+    boxes.nth(before + len(paths) - 1).wait_for()  # a locator: the page's CSP forbids eval
+
+
+def browser_probability(page, name):
+    box = page.locator(f'.photo-result[data-file="{name}"]')
+    assert box.count() == 1, f"no single result for {name}"
+    return float(box.get_attribute("data-probability")), box.get_attribute("data-label")
+
+
+def python_probability(path, model):
+    """What scripts/classify.py answers for the photo: the same functions, default crop fit."""
+    pixels, x = photo_column(open_upright_rgb(path, 64), (64, 64, 3), "crop")
+    return float(predict_proba(*model, x)[0, 0])
+
+
+def test_64x64_pngs_get_exactly_pythons_predict_proba(page, tmp_path, test_images, model,
+                                                      features):
+    indices = [0, 1, 17, 29, 44]
+    paths = []
+    for j in indices:
+        paths.append(tmp_path / f"test{j}.png")
+        Image.fromarray(test_images[j]).save(paths[-1])
+    choose(page, paths)
+    expected = predict_proba(*model, features["X_test"][:, indices])[0]
+    for path, p_expected in zip(paths, expected, strict=True):
+        p, label = browser_probability(page, path.name)
+        assert p == pytest.approx(p_expected, abs=1e-9)
+        assert label == ("cat" if p_expected > 0.5 else "non-cat")
+    assert len(page.locator(".photo-result").first.get_attribute("data-probability")) >= 9
+
+
+def exif_orientation_6(image):
+    """The photo stored turned a quarter, with EXIF orientation 6 saying how to turn it back."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = image.transpose(Image.Transpose.ROTATE_90)
+    buffer = io.BytesIO()
+    stored.save(buffer, format="PNG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def test_an_exif_rotated_photo_gets_the_upright_ones_probability(page, tmp_path, test_images,
+                                                                  model):
+    # 64 wide, 96 tall: the center crop is rows 16..79, so no resampling anywhere
+    upright = np.vstack([test_images[3][:16], test_images[5], test_images[7][:16]])
+    Image.fromarray(upright).save(tmp_path / "upright.png")
+    (tmp_path / "rotated.png").write_bytes(exif_orientation_6(Image.fromarray(upright)))
+    assert np.array_equal(np.asarray(open_upright_rgb(tmp_path / "rotated.png", 64)), upright)
+    choose(page, [tmp_path / "upright.png", tmp_path / "rotated.png"])
+    p_upright, _ = browser_probability(page, "upright.png")
+    p_rotated, _ = browser_probability(page, "rotated.png")
+    assert p_rotated == pytest.approx(p_upright, abs=1e-9)
+    assert p_upright == pytest.approx(python_probability(tmp_path / "upright.png", model),
+                                      abs=1e-9)
+
+
+def test_a_file_the_browser_cannot_decode_is_one_error_and_the_rest_still_work(page, tmp_path,
+                                                                              test_images):
+    (tmp_path / "notes.jpg").write_text("not a photo at all\n")
+    Image.fromarray(test_images[2]).save(tmp_path / "good.png")
+    choose(page, [tmp_path / "notes.jpg", tmp_path / "good.png"])
+    error = page.locator('.photo-error[data-file="notes.jpg"]')
+    assert error.count() == 1 and "cannot read this file as an image" in error.inner_text()
+    assert page.locator(".photo-error").count() == 1
+    assert 0 <= browser_probability(page, "good.png")[0] <= 1
+
+
+def test_a_hostile_file_name_is_text_and_runs_nothing(page, tmp_path, test_images):
+    name = "<img src=x onerror=alert(1)>.png"
+    Image.fromarray(test_images[4]).save(tmp_path / name)
+    images_before = page.locator("img").count()
+    choose(page, [tmp_path / name])
+    page.wait_for_timeout(300)  # time for an injected onerror to fire, if there were one
+    box = page.locator(".photo-result").first
+    assert box.get_attribute("data-file") == name
+    assert name in box.inner_text()
+    assert box.locator("img").count() == 1  # the photo itself, nothing injected
+    assert page.locator("img").count() == images_before + 1
+    assert page.dialogs == []
+
+
+def test_dropping_photos_uses_the_same_path(page, tmp_path, test_images, model, features):
+    buffer = io.BytesIO()
+    Image.fromarray(test_images[9]).save(buffer, format="PNG")
+    transfer = page.evaluate_handle(
+        """bytes => { const transfer = new DataTransfer();
+                      transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png',
+                                                  {type: 'image/png'}));
+                      return transfer; }""", list(buffer.getvalue()))
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+    page.wait_for_selector('.photo-result[data-file="dropped.png"]')
+    expected = predict_proba(*model, features["X_test"][:, [9]])[0, 0]
+    assert browser_probability(page, "dropped.png")[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_ordinary_photos_stay_within_a_few_hundredths_of_pillows_answer(page, tmp_path,
+                                                                       test_images, model):
+    paths = []
+    for j, size in [(0, (400, 300)), (6, (300, 400)), (11, (640, 480)), (20, (256, 256)),
+                    (33, (1024, 768))]:
+        paths.append(tmp_path / f"photo{j}.jpg")
+        Image.fromarray(test_images[j]).resize(size, Image.Resampling.BICUBIC).save(
+            paths[-1], quality=92)
+    choose(page, paths)
+    for path in paths:
+        gap = abs(browser_probability(page, path.name)[0] - python_probability(path, model))
+        assert gap < 0.05, f"{path.name}: browser and Pillow differ by {gap:.3f}"
+
+
+def test_no_request_leaves_the_page(page, tmp_path, test_images):
+    Image.fromarray(test_images[1]).save(tmp_path / "one.png")
+    choose(page, [tmp_path / "one.png"])
+    page.wait_for_load_state("networkidle")
+    assert page.requests, "the recorder saw nothing at all"
+    outside = [url for url in page.requests if not url.startswith(("file:", "data:", "blob:"))]
+    assert outside == []
+
+
+def test_the_page_is_one_small_file_that_embeds_the_model(report, model):
+    text = report.read_text()
+    assert len(text.encode()) < 1_000_000
+    assert '<script src' not in text and "http://" not in text and "https://" not in text
+    start = text.index('<script type="application/json" id="model">') + 43
+    embedded = json.loads(text[start:text.index("</script>", start)])
+    assert embedded["b"] == model[1] and embedded["classes"] == ["non-cat", "cat"]
+
+
+def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 nope")
+    for j in (0, 13):
+        Image.fromarray(test_images[j]).resize((256, 192)).save(tmp_path / f"photo{j}.jpg")
+    choose(page, [tmp_path / "photo0.jpg", tmp_path / "photo13.jpg", tmp_path / "broken.jpg"])
+    out = ROOT / "reports" / "try-your-own-photos.png"
+    out.parent.mkdir(exist_ok=True)
+    page.locator("#try-your-own-photos").screenshot(path=str(out))
+    with Image.open(out) as shot:
+        assert shot.width >= 600 and shot.height >= 400
