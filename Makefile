@@ -7,6 +7,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 
+# One make at a time in this tree. The flags below are remembered while the Makefile is read, so
+# a second make started during a run would rewrite them under the first one's artifacts: it
+# refuses in one line instead. The lock is a symlink naming make's pid (made atomically by ln -s);
+# one whose make is gone is taken over. `make help` needs no lock.
+LOCK := data/.make.lock
+ifneq ($(filter-out help,$(MAKECMDGOALS)),)
+LOCK_HOLDER := $(shell mkdir -p data; ln -s $$PPID $(LOCK) 2>/dev/null && exit; \
+	other=$$(readlink $(LOCK)); \
+	if [ "$$other" != "$$PPID" ] && kill -0 "$$other" 2>/dev/null \
+		&& { [ ! -d /proc ] || grep -q make /proc/$$other/comm; }; then echo "$$other"; \
+	else ln -sfn $$PPID $(LOCK); fi)
+ifneq ($(LOCK_HOLDER),)
+$(error another make (pid $(LOCK_HOLDER)) is running in this tree; wait for it, then run again)
+endif
+endif
+
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
 PARAMS := data/models/params.npz

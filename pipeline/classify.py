@@ -7,15 +7,17 @@ functions the features stage uses.
 
 import argparse
 import json
+import logging
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline import config
-from pipeline.cli import Parser, UserError, progress_bar
+from pipeline.cli import Parser, UserError, progress_bar, short_reason
 from pipeline.features import flatten, standardize
 from pipeline.files import write_bytes
 from pipeline.model import THRESHOLD, predict_proba
@@ -62,26 +64,57 @@ def fit_square(image, size, fit):
 
 
 def open_upright_rgb(path, size):
-    """The photo as an upright RGB Pillow image; JPEGs decoded at reduced scale when large."""
+    """The photo as an upright RGB Pillow image; JPEGs decoded at reduced scale when large.
+
+    Pillow's warnings and log messages are recorded, not printed: a photo that decodes needs
+    none of them, and one that does not gets the first in its one line.
+    """
+    caught = []
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught, pillow_log(caught):
+            warnings.simplefilter("always")
             # Pillow warns between 89 and 179 megapixels and refuses above (the bomb guard):
             # a big phone photo is fine, a decompression bomb is still an error.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image.draft(image.mode, (size, size))  # JPEG: decode at 1/2..1/8 scale
-                return to_rgb(ImageOps.exif_transpose(image))
+                return to_rgb(ImageOps.exif_transpose(image))  # convert() decodes it all
     except FileNotFoundError:
         raise PhotoError("no such file") from None
     except PermissionError:
         raise PhotoError("permission denied: cannot read it") from None
     except UnidentifiedImageError:
-        raise PhotoError("not an image Pillow can read (empty, truncated or another format)") \
-            from None
+        raise PhotoError("not an image Pillow can read (empty, truncated or another format)"
+                         + warned(caught)) from None
     except Image.DecompressionBombError as err:
         raise PhotoError(f"refused as a possible decompression bomb ({err})") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as err:
-        raise PhotoError(f"cannot decode it ({err})") from None
+    except Exception as err:  # a damaged file can trip any of Pillow's plugins in its own way
+        raise PhotoError(f"cannot decode it ({short_reason(err)}){warned(caught)}") from None
+
+
+def warned(caught):
+    """'; Pillow warned: ...' for the first warning or log message recorded, or nothing."""
+    if not caught:
+        return ""
+    first = caught[0]
+    return f"; Pillow warned: {short_reason(getattr(first, 'message', first))}"
+
+
+@contextmanager
+def pillow_log(records):
+    """Pillow's logged warnings and errors go into `records` (else Python's last-resort
+    handler prints them on stderr, beside the photo's one line)."""
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger, handler = logging.getLogger("PIL"), Recorder(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def photo_column(image, image_shape, fit):

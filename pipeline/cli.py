@@ -52,6 +52,12 @@ def positive_int(text):
     return value
 
 
+def short_reason(err):
+    """An exception's message cut to its first line, for a one-line error."""
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__
+
+
 def run(main, argv=None):
     """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code."""
     try:

@@ -6,12 +6,15 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
-from pipeline.cli import Parser, UserError
-from pipeline.files import read_npz, sha256_of, write_npz
+from pipeline.cli import Parser, UserError, short_reason
+from pipeline.files import available_memory, check_arrays, read_npz, sha256_of, write_npz
 
 
 def load_split(path, split):
     """Images, labels and class names from one course .h5 file, checked before use.
+
+    Every declared shape and dtype is checked before a pixel is read, and any failure of h5py on
+    a damaged file becomes one UserError naming the file.
 
     Returns
     -------
@@ -23,38 +26,60 @@ def load_split(path, split):
     fix = "run `make data` to fetch it again"
     if not path.is_file():
         raise UserError(f"{path} not found; {fix}")
-    keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
     import h5py  # here, not at the top: train and classify import this module but read no .h5
 
     try:
         with h5py.File(path, "r") as h5:
-            missing = [k for k in keys if k not in h5]
-            if missing:
-                raise UserError(f"{path} has no {', '.join(missing)} (it has {', '.join(h5)}); "
-                                f"expected the course's {split} file")
-            images, labels, classes = (h5[k][()] for k in keys)
-    except OSError as err:
-        raise UserError(f"{path} is not a readable HDF5 file ({err}); {fix}") from None
-
-    if images.dtype != np.uint8:
-        raise UserError(f"{path}: {keys[0]} holds {images.dtype}, expected uint8 pixels")
-    if images.ndim != 4 or images.shape[3] != 3 or images.shape[1] != images.shape[2]:
-        raise UserError(f"{path}: {keys[0]} has shape {images.shape}, "
-                        "expected (m, px, px, 3): square RGB images")
-    m = images.shape[0]
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and 1 in labels.shape:  # (1, m) or (m, 1) hold the same labels as (m,)
-        labels = labels.ravel()
-    if labels.ndim != 1 or labels.shape[0] != m:
-        raise UserError(f"{path}: {keys[1]} has shape {labels.shape}, expected ({m},): "
-                        "one label per image")
+            images, labels, classes = read_course_arrays(h5, path, split)
+    except UserError:
+        raise
+    except Exception as err:  # h5py meets damage with any of a dozen exception types
+        raise UserError(f"{path} is not a readable HDF5 file ({short_reason(err)}); "
+                        f"{fix}") from None
     if not np.isin(labels, (0, 1)).all():
         bad = sorted({str(v) for v in np.unique(labels) if v not in (0, 1)})
-        raise UserError(f"{path}: {keys[1]} holds {', '.join(bad[:5])}; labels must be 0 or 1")
-    names = [c.decode() if isinstance(c, bytes) else str(c) for c in np.ravel(classes)]
-    if len(names) != 2:
-        raise UserError(f"{path}: list_classes has {len(names)} names, expected 2")
+        raise UserError(f"{path}: {split}_set_y holds {', '.join(bad[:5])}; labels must be 0 or 1")
+    names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in classes]
     return images, labels.astype(np.int64), names
+
+
+def read_course_arrays(h5, path, split):
+    """The three arrays of an open course file, their declared shapes checked before reading."""
+    import h5py
+
+    keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
+    missing = [k for k in keys if k not in h5]
+    if missing:
+        raise UserError(f"{path} has no {', '.join(missing)} (it has "
+                        f"{', '.join(map(str, h5.keys())) or 'nothing'}); "
+                        f"expected the course's {split} file")
+    x, y, c = (h5[k] for k in keys)
+    for key, dataset in zip(keys, (x, y, c), strict=True):
+        if not isinstance(dataset, h5py.Dataset):
+            raise UserError(f"{path}: {key} is not an array")
+    if x.dtype != np.uint8:
+        raise UserError(f"{path}: {keys[0]} holds {x.dtype}, expected uint8 pixels")
+    if x.ndim != 4 or x.shape[3] != 3 or x.shape[1] != x.shape[2]:
+        raise UserError(f"{path}: {keys[0]} has shape {x.shape}, "
+                        "expected (m, px, px, 3): square RGB images")
+    m = x.shape[0]
+    if y.shape not in ((m,), (1, m), (m, 1)) or y.dtype.kind not in "iub":
+        raise UserError(f"{path}: {keys[1]} is {y.dtype} of shape {y.shape}, expected ({m},) "
+                        "whole numbers: one label per image")
+    if c.size != 2 or c.dtype.kind not in "SUO":
+        raise UserError(f"{path}: list_classes is {c.dtype} of shape {c.shape}, expected 2 names")
+    check_fits_in_memory(path, keys[0], x.shape)
+    return x[()], np.ravel(y[()]), np.ravel(c[()])
+
+
+def check_fits_in_memory(path, key, shape):
+    """Refuse, without allocating, images whose features would not fit in the memory left."""
+    m, n_x = shape[0], int(np.prod(shape[1:], dtype=np.int64))
+    needed = m * n_x * (1 + 8)  # the uint8 pixels, then the float64 columns
+    available = available_memory()
+    if needed > available:
+        raise UserError(f"{path}: {key} declares shape {tuple(shape)}, whose features need "
+                        f"{needed / 1e9:.1f} GB; only {available / 1e9:.1f} GB of memory is free")
 
 
 def flatten(images):
@@ -112,15 +137,28 @@ FEATURE_KEYS = ("X_train", "Y_train", "X_test", "Y_test", "image_shape", "classe
                 "standardization", "train_sha256", "test_sha256")
 
 
+FEATURE_SPEC = {  # dtype kinds and shapes, as make_features writes them (None: any length)
+    "X_train": ("f", (None, None)), "Y_train": ("iu", (1, None)),
+    "X_test": ("f", (None, None)), "Y_test": ("iu", (1, None)),
+    "image_shape": ("iu", (3,)), "classes": ("U", (2,)), "standardization": ("U", ()),
+    "train_sha256": ("U", ()), "test_sha256": ("U", ()),
+}
+
+
 def load_features(path=config.FEATURES_FILE):
-    """features.npz as a dict, its shapes checked against each other."""
+    """features.npz as a dict, every array's dtype, shape and range checked."""
     f = read_npz(path, FEATURE_KEYS, "make features")
-    n_x = int(np.prod(f["image_shape"]))
+    check_arrays(f, FEATURE_SPEC, path, "make features")
+    shape = f["image_shape"]
+    n_x = int(np.prod(shape, dtype=np.int64))
     for split in ("train", "test"):
         X, Y = f[f"X_{split}"], f[f"Y_{split}"]
-        if X.ndim != 2 or X.shape[0] != n_x or Y.shape != (1, X.shape[1]):
-            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} do not fit images "
-                            f"of shape {tuple(f['image_shape'])}; run `make features` to remake it")
+        if (shape <= 0).any() or X.shape[0] != n_x or Y.shape != (1, X.shape[1]) \
+                or X.shape[1] < 1 or not np.isin(Y, (0, 1)).all() \
+                or not (np.isfinite(X).all() and 0 <= X.min() and X.max() <= 1):
+            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} are not pixels "
+                            f"in [0, 1] and 0/1 labels for images of shape {tuple(shape)}; "
+                            "run `make features` to remake it")
     return f
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import UserError
+from pipeline.cli import UserError, short_reason
 
 
 def current_umask():
@@ -38,6 +38,10 @@ def atomic_path(path):
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give what open() would
         os.replace(tmp, path)
+    except OSError as err:  # a full disk says only "No space left on device": name the file
+        if err.filename in (None, tmp):
+            err.filename = str(path)
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -62,6 +66,10 @@ def atomic_dir(path):
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:
+            err.filename = str(path)
+        raise
     finally:
         for leftover in (tmp, old):
             if leftover.exists():
@@ -87,23 +95,63 @@ def write_npz(path, **arrays):
 
 
 def read_npz(path, keys, make_hint):
-    """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun."""
+    """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun.
+
+    Read with zipfile and NumPy's header functions rather than np.load, so that each array's
+    declared size is checked against the bytes the archive holds and the memory left before
+    anything is allocated, and object arrays (pickles) are refused.
+    """
     path = Path(path)
+    remake = f"run `{make_hint}` to remake it"
     if not path.is_file():
         raise UserError(f"{path} not found; run `{make_hint}` to make it")
-    if not zipfile.is_zipfile(path):  # else np.load would try, and talk of, pickles
-        raise UserError(f"{path} is not an .npz archive (truncated?); "
-                        f"run `{make_hint}` to remake it")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path} is not an .npz archive (truncated?); {remake}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in keys if k not in npz.files]
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [k for k in keys if f"{k}.npy" not in names]
             if missing:
-                raise UserError(f"{path} lacks {', '.join(missing)}; "
-                                f"run `{make_hint}` to remake it")
-            return {k: npz[k] for k in keys}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        # ValueError covers "Object arrays cannot be loaded when allow_pickle=False".
-        raise UserError(f"{path} is unreadable ({err}); run `{make_hint}` to remake it") from None
+                raise UserError(f"{path} lacks {', '.join(missing)}; {remake}")
+            return {k: read_npy_member(archive, f"{k}.npy") for k in keys}
+    except UserError:
+        raise
+    except Exception as err:  # zipfile, zlib and numpy meet damage with many exception types
+        raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
+
+
+def read_npy_member(archive, name):
+    """One .npy file of an open archive, its header checked before its data is read."""
+    info = archive.getinfo(name)
+    if info.file_size > available_memory():
+        raise ValueError(f"{name} declares {info.file_size} bytes, more than the memory free")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"{name} is .npy version {version}, which this project never writes")
+        shape, fortran_order, dtype = read_header(member)
+        if dtype.hasobject:
+            raise ValueError(f"{name} holds Python objects, which are not loaded (no pickles)")
+        needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        data = member.read()  # at most file_size bytes; the zip's CRC is checked at the end
+    if len(data) != needed:
+        raise ValueError(f"{name} declares shape {shape} ({needed} bytes) but holds {len(data)}")
+    array = np.frombuffer(bytearray(data), dtype=dtype)  # writable, as np.load's would be
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def check_arrays(arrays, spec, path, make_hint):
+    """Each array's dtype kind and shape as spec says, {key: (kinds, shape)}: kinds a string of
+    numpy kind letters, shape a tuple whose None entries match any length."""
+    for key, (kinds, shape) in spec.items():
+        array = arrays[key]
+        fits = len(array.shape) == len(shape) and all(
+            want is None or want == got for want, got in zip(shape, array.shape, strict=True))
+        if array.dtype.kind not in kinds or not fits:
+            raise UserError(f"{path}: {key} is {array.dtype} of shape {array.shape}, not what "
+                            f"`{make_hint}` writes; run `{make_hint}` to remake it")
 
 
 def read_json(path, make_hint):
@@ -112,8 +160,20 @@ def read_json(path, make_hint):
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path} not found; run `{make_hint}` to make it") from None
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path} is unreadable ({err}); run `{make_hint}` to remake it") from None
+    except (OSError, ValueError, RecursionError) as err:  # RecursionError: [[[[... nested deep
+        raise UserError(f"{path} is unreadable ({short_reason(err)}); "
+                        f"run `{make_hint}` to remake it") from None
+
+
+def available_memory():
+    """Bytes of memory a new allocation can still have (MemAvailable), without swapping."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def sha256_of(path):

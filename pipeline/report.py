@@ -14,8 +14,9 @@ import numpy as np
 from PIL import Image
 
 from pipeline import config
-from pipeline.cli import Parser, UserError
+from pipeline.cli import Parser, UserError, short_reason
 from pipeline.evaluate import check_same_data
+from pipeline.evaluate import metrics as evaluation_metrics
 from pipeline.features import load_features, unflatten, unstandardize
 from pipeline.figures import (
     new_figure,
@@ -97,14 +98,21 @@ def gallery(section_id, cases, classes):
     return f'<div class="gallery" id="{section_id}">{"".join(figures) or "none"}</div>'
 
 
+def unreadable(path, err, make_hint):
+    return (f"<p>{html.escape(str(path))} is unreadable ({html.escape(short_reason(err))}): "
+            f"<code>{make_hint}</code> remakes it.</p>")
+
+
 def comparison_section(out_dir):
     summary = Path(out_dir) / "compare" / "summary.json"
     try:
         records = json.loads(summary.read_text(encoding="utf-8"))
         rows = [(r["learning_rate"], r["num_iterations"], f"{r['final_cost']:.6f}",
                  f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %") for r in records]
-    except (OSError, ValueError, KeyError, TypeError):
+    except FileNotFoundError:
         return "<p>No comparison yet: <code>make compare</code> trains one neuron per rate.</p>"
+    except Exception as err:  # a damaged optional summary must not stop the report
+        return unreadable(summary, err, "make compare")
     return (table(rows, ("learning rate", "iterations", "final cost", "train", "test"))
             + '<p><img class="figure" src="compare/learning_rates.png" '
               'alt="learning curves for each learning rate"></p>'
@@ -214,10 +222,12 @@ def cross_validation_section(out_dir):
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         rows = table_rows(summary)
         lines = [" ".join(line.split()) for line in closing_lines(summary)]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except FileNotFoundError:
         return ("<p>Not yet: <code>make cv</code> chooses the learning rate and the number of "
                 "iterations by cross-validation on the training set alone, then looks at the "
                 "test set once.</p>")
+    except Exception as err:  # a damaged optional summary must not stop the report
+        return unreadable(summary_path, err, "make cv")
     head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
             f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
     return (head + verdict_box(lines[0])
@@ -319,22 +329,31 @@ def mislabeled_cases(params, features, indices, split):
             for i, image, p in zip(indices, images, p_cat, strict=True)]
 
 
+def same_numbers(a, b, rel=1e-9):
+    """JSON values equal, floats to a relative 1e-9 (BLAS may sum in another order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_numbers(a[k], b[k], rel) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_numbers(x, y, rel) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
 def load_inputs(params_path, metrics_path, features_path):
+    """params, metrics, features and the mislabeled indices, all checked against each other.
+
+    metrics.json is recomputed from params and features (it takes milliseconds) and must match:
+    a damaged or stale file is refused in one line, and no value read from it reaches a figure.
+    """
     params, features = load_params(params_path), load_features(features_path)
     check_same_data(params, features, params_path)
-    metrics = read_json(metrics_path, "make train")
-    needed = ("learning_rate", "num_iterations", "train_accuracy", "test_accuracy",
-              "mislabeled_test", "mislabeled_train", "confusion_test", "train_stats",
-              "test_stats", "test_duplicates_of_train", "test_stats_without_duplicates")
-    if not isinstance(metrics, dict) or any(key not in metrics for key in needed):
-        raise UserError(f"{metrics_path} lacks what a report needs; run `make train` "
-                        "to remake it")
-    if (metrics["learning_rate"] != float(params["learning_rate"])
-            or metrics["num_iterations"] != int(params["num_iterations"])):
-        raise UserError(f"{metrics_path} is from another run than {params_path}; "
-                        "run `make train` to remake it")
-    test_idx, train_idx = metrics["mislabeled_test"], metrics["mislabeled_train"]
-    return params, metrics, features, test_idx, train_idx
+    stored = read_json(metrics_path, "make train")
+    metrics = json.loads(json.dumps(evaluation_metrics(params, features)))
+    if not same_numbers(stored, metrics):
+        raise UserError(f"{metrics_path} does not match {params_path} (damaged, or from another "
+                        "run); run `make train` to remake it")
+    return params, metrics, features, metrics["mislabeled_test"], metrics["mislabeled_train"]
 
 
 def write_report(params, metrics, features, test_idx, train_idx, out_dir):

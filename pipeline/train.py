@@ -16,7 +16,7 @@ from pipeline.cli import (
 )
 from pipeline.engine import ENGINES, diverged, gradient_descent
 from pipeline.features import load_features, mirror
-from pipeline.files import read_npz, write_npz
+from pipeline.files import check_arrays, read_npz, write_npz
 from pipeline.model import predict
 
 PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "l2", "augment", "engine",
@@ -25,15 +25,35 @@ PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "l2", "augment", "eng
               "train_sha256", "test_sha256", "test_counts")
 
 
+PARAM_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
+    "w": ("f", (None, 1)), "b": ("f", ()), "learning_rate": ("f", ()),
+    "num_iterations": ("iu", ()), "l2": ("f", ()), "augment": ("U", ()), "engine": ("U", ()),
+    "iterations": ("iu", (None,)), "costs": ("f", (None,)), "train_accuracies": ("f", (None,)),
+    "test_accuracies": ("f", (None,)), "standardization": ("U", ()), "image_shape": ("iu", (3,)),
+    "classes": ("U", (2,)), "train_sha256": ("U", ()), "test_sha256": ("U", ()),
+    "test_counts": ("iu", (3,)),
+}
+
+
 def load_params(path=config.PARAMS_FILE):
-    """params.npz as a dict, checked: w is (n_x, 1) for the stored image shape, b finite."""
+    """params.npz as a dict, checked: every array's dtype and shape, w (n_x, 1) for the stored
+    image shape, b and w finite, the test counts possible."""
     p = read_npz(path, PARAM_KEYS, "make train")
+    check_arrays(p, PARAM_SPEC, path, "make train")
     shape = tuple(int(s) for s in p["image_shape"])
-    if len(shape) != 3 or shape[2] != 3 or p["w"].shape != (int(np.prod(shape)), 1):
+    if shape[2] != 3 or min(shape) < 1 or p["w"].shape != (int(np.prod(shape)), 1):
         raise UserError(f"{path}: w has shape {p['w'].shape} for images {shape}; "
                         "run `make train` to remake it")
-    if p["b"].shape != () or not np.isfinite(p["w"]).all() or not np.isfinite(p["b"]):
+    if not np.isfinite(p["w"]).all() or not np.isfinite(p["b"]):
         raise UserError(f"{path}: w or b is not finite; run `make train` to remake it")
+    right, n, positives = (int(v) for v in p["test_counts"])
+    if not (0 <= right <= n and 0 <= positives <= n and n >= 1):
+        raise UserError(f"{path}: test_counts {p['test_counts'].tolist()} are impossible; "
+                        "run `make train` to remake it")
+    curves = {len(p[k]) for k in ("iterations", "costs", "train_accuracies", "test_accuracies")}
+    if len(curves) != 1 or str(p["augment"]) not in config.AUGMENTS:
+        raise UserError(f"{path}: its curves or settings do not fit together; "
+                        "run `make train` to remake it")
     if str(p["standardization"]) != config.STANDARDIZATION:
         raise UserError(f"{path}: unknown standardization {p['standardization']}; "
                         "run `make train` to remake it")

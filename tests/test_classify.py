@@ -196,7 +196,7 @@ def write_model(path, trained, **changes):
 @pytest.mark.parametrize("damage, fragment", [
     ("missing", "not found; run `make train`"),
     ("truncated", "not an .npz archive"),
-    ("pickled", "unreadable"),
+    ("pickled", "holds Python objects"),
     ("other size", "for images (32, 32, 3)"),
 ])
 def test_a_bad_model_gets_one_line(cat, trained, tmp_path, capsys, damage, fragment):

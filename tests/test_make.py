@@ -99,3 +99,23 @@ def test_cv_is_incremental_and_remembers_its_options(project):
     assert [line.split("-m pipeline ")[1] for line in recipes(project, "cv", *options,
                                                               "L2=0 1")] == [
         "cv --repeats 1 --learning-rates 0.005 --num-iterations 200 --l2 0 1"]
+
+
+def test_a_second_make_in_the_same_tree_refuses_and_the_flags_stay_with_the_artifacts(project):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    first = subprocess.Popen(["make", "--no-print-directory", "train", "LR=0.01",
+                              "ITERATIONS=100000"], cwd=project, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = project / "data" / ".make.lock"
+    while not lock.is_symlink() or os.readlink(lock) != str(first.pid):
+        assert first.poll() is None, first.communicate()
+    second = make(project, "train", "LR=0.001")
+    assert second.returncode == 2
+    assert second.stderr.count("\n") == 1 and "another make" in second.stderr
+    assert f"(pid {first.pid})" in second.stderr
+    assert first.wait(timeout=300) == 0
+    assert (project / "data" / "models" / "train-args.txt").read_text().strip() == \
+        "--learning-rate 0.01 --num-iterations 100000"
+    assert make(project, "-q", "train", "LR=0.01", "ITERATIONS=100000").returncode == 0
+    after = make(project, "train", "LR=0.001")  # the lock of a finished make is taken over
+    assert after.returncode == 0 and "learning-rate 0.001" in after.stdout

@@ -140,9 +140,12 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
         [sys.executable, "-m", "pipeline", "train", "--features", str(features_file),
          "--out", str(params), "--engine", "primal", "--num-iterations", "1000000"],
         cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # imports, loading, and into the loop
-    child.send_signal(signal.SIGINT)
-    _, stderr = child.communicate(timeout=60)
+    try:
+        time.sleep(3)  # imports, loading, and into the loop
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()  # whatever happened above, no million-step run is left behind
     assert child.returncode == 130
     assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
     assert params.read_bytes() == before
@@ -169,3 +172,29 @@ def test_an_unwritable_output_is_one_line(features_file, tmp_path):
     out = tmp_path / "a-file" / "params.npz"
     result = run_cli("train", "--features", features_file, "--out", out, "--num-iterations", "1")
     assert_one_line_error(result, f"cannot write {out}: ")
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 600 KB file system with about 40 KB left: too little for a model (100 KB)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()})")
+    (folder / "filler").write_bytes(b"\0" * 560_000)
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_names_the_file_and_leaves_the_old_one_and_no_temp_file(trained,
+                                                                           features_file,
+                                                                           full_disk):
+    params = full_disk / "params.npz"
+    params.write_bytes(b"the earlier model")
+    result = run_cli("train", "--features", features_file, "--out", params,
+                     "--num-iterations", "1", "--quiet")
+    assert_one_line_error(result, f"{params}: No space left on device")
+    assert params.read_bytes() == b"the earlier model"
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "params.npz"]

@@ -1,0 +1,64 @@
+"""Run every mutant in a folder through one loader, as the stages do (cli.run); print one JSON line
+per mutant: its name, the exit code, and what it printed on stderr.
+
+Used by test_fuzz.py in a child process, so that a loader that crashed the interpreter would
+show as a dead child rather than a dead test run, and C libraries' own stderr is seen too.
+`python tests/fuzz_child.py KIND FOLDER [FIXTURE...]`
+"""
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline import classify, features, report, train  # noqa: E402
+from pipeline.cli import run  # noqa: E402
+
+
+def loader(kind, fixtures):
+    """The call that reads one mutant file the way its stage reads it."""
+    if kind == "h5":
+        return lambda path: features.load_split(path, "test")
+    if kind == "photo":
+        return lambda path: classify.main([str(path), "--model", fixtures[0], "--json"])
+    if kind == "params":
+        return train.load_params
+    if kind == "features":
+        return features.load_features
+    if kind == "metrics":
+        return lambda path: report.load_inputs(fixtures[0], path, fixtures[1])
+    if kind in ("compare", "cv"):  # an optional summary: the page's section must still be made
+        def section(path):
+            text = (report.comparison_section if kind == "compare"
+                    else report.cross_validation_section)(path.parent.parent)
+            assert isinstance(text, str) and text.startswith("<")
+        return section
+    raise SystemExit(f"unknown kind {kind}")
+
+
+def exit_code(result):
+    """A stage's main returns its exit code; a loader returns what it loaded (success)."""
+    return result if isinstance(result, int) else 0
+
+
+def main():
+    kind, folder, *fixtures = sys.argv[1:]
+    load = loader(kind, fixtures)
+    for path in sorted(Path(folder).rglob("mutant*")):
+        if kind in ("compare", "cv"):
+            path.rename(path.with_name("summary.json"))
+            path = path.with_name("summary.json")
+        err, out = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = run(lambda argv, p=path: exit_code(load(p)), [])
+        print(json.dumps({"mutant": path.parent.name + "/" + path.name, "code": code,
+                          "stderr": err.getvalue()}), flush=True)
+        if kind in ("compare", "cv"):
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
