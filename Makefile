@@ -25,6 +25,15 @@ endif
 
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
+
+# The data: the course's files, or DATA=DIR holding a dataset's train.h5 and test.h5 (`make
+# dataset`). Remembered like the hyperparameters, so `make train` alone goes back to the course.
+DATA ?=
+DATA_FILES := $(if $(DATA),$(DATA)/train.h5 $(DATA)/test.h5,$(RAW))
+FEATURES_FLAGS := $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5)
+FEATURES_ARGS := data/processed/features-args.txt
+$(shell mkdir -p $(dir $(FEATURES_ARGS)); echo '$(FEATURES_FLAGS)' | cmp -s - $(FEATURES_ARGS) \
+	|| echo '$(FEATURES_FLAGS)' > $(FEATURES_ARGS))
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
 REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \
@@ -63,7 +72,7 @@ CV_ARGS := data/models/cv-args.txt
 $(shell echo '$(CV_FLAGS)' | cmp -s - $(CV_ARGS) || echo '$(CV_FLAGS)' > $(CV_ARGS))
 CV := reports/cv/summary.json
 
-.PHONY: help setup data features train evaluate report compare cv classify bench test lint clean \
+.PHONY: help setup data dataset features train evaluate report compare cv classify bench test lint clean \
 	browser
 
 help: ## list the targets
@@ -87,10 +96,19 @@ data: | $(VENV_STAMP) ## fetch or re-verify the .h5 files (mirror folder first, 
 $(RAW) &: | $(VENV_STAMP)
 	$(PY) -m pipeline data
 
+# Your own labelled photos in the course's layout: one folder per class, or train/ and test/.
+PHOTOS ?=
+NAME ?= mine
+DATASET_FLAGS ?=
+dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make dataset PHOTOS=dir
+	@if [ -z "$(PHOTOS)" ]; then echo "error: name the photo folder: make dataset \
+		PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
+	$(PY) -m pipeline dataset $(PHOTOS) --out data/datasets/$(NAME) $(DATASET_FLAGS)
+
 features: $(FEATURES) ## flatten and standardize into (n_x, m) columns
 
-$(FEATURES): $(RAW) pipeline/features.py | $(VENV_STAMP)
-	$(PY) -m pipeline features
+$(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) pipeline/features.py | $(VENV_STAMP)
+	$(PY) -m pipeline features $(FEATURES_FLAGS)
 
 train: $(METRICS) ## train the neuron and print train/test accuracy
 

@@ -142,7 +142,7 @@ def find_photos(paths, recursive):
             yield path, "no such file or folder"
 
 
-def explain_png(photo, pixels, contribution, p_cat, label, path):
+def explain_png(photo, pixels, contribution, p_cat, label, path, positive):
     from pipeline.figures import new_figure, png_bytes, show_signed_map
 
     fig, axes = new_figure(1300, 430, ncols=3)
@@ -152,7 +152,7 @@ def explain_png(photo, pixels, contribution, p_cat, label, path):
     axes[1].set_title(f"what the model sees ({pixels.shape[0]}x{pixels.shape[1]})")
     for ax in axes[:2]:
         ax.set_axis_off()
-    show_signed_map(fig, axes[2], contribution, "w * x: red pushes towards cat, blue away")
+    show_signed_map(fig, axes[2], contribution, f"w * x: red pushes towards {positive}, blue away")
     fig.suptitle(f"{label} (p = {p_cat:.3f})")
     return png_bytes(fig)
 
@@ -226,7 +226,7 @@ def main(argv=None):
             if args.explain:
                 contribution = (w * x).reshape(image_shape).sum(axis=2)  # (px, px)
                 write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat, label,
-                                                      path))
+                                                      path, classes[1]))
                 print(f"wrote {args.explain}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))

@@ -65,13 +65,14 @@ def mislabeled_png(cases, classes, title):
     return png_bytes(fig)
 
 
-def weights_png(w, image_shape):
+def weights_png(w, image_shape, classes):
     fig, axes = new_figure(1300, 380, ncols=4)
     W = w.reshape(image_shape)  # (px, px, 3): w in the image's own layout
     for channel, name in enumerate(("red", "green", "blue")):
         show_signed_map(fig, axes[channel], W[:, :, channel], f"w, {name} channel")
     show_signed_map(fig, axes[3], W.sum(axis=2), "w, summed over channels")
-    fig.suptitle("What the neuron looks for: red pixels push towards cat, blue away from it")
+    fig.suptitle(f"What the neuron looks for: red pixels push towards {classes[1]}, "
+                 "blue away from it")
     return png_bytes(fig)
 
 
@@ -263,6 +264,8 @@ def index_html(params, metrics, features, test_cases, train_cases, classes, out_
                      "told apart from that guess.")
     return fill(page_file("index.html"), {
         "title": html.escape(f"catvnoncat: lr {lr}, {n} iterations"),
+        "heading": html.escape(f"{classes[1][:1].upper()}{classes[1][1:]} vs {classes[0]}: "
+                               "one neuron"),
         "style": page_file("style.css"),
         "run_summary": html.escape(f"{n} iterations at learning rate {lr}{extras}"),
         "train_accuracy": f"{metrics['train_accuracy']} %",
@@ -366,7 +369,7 @@ def write_report(params, metrics, features, test_idx, train_idx, out_dir):
         "evaluation.png": evaluation_png(params, features, classes),
         "mislabeled.png": mislabeled_png(test_cases, classes, "Mislabeled test images"),
         "mislabeled_train.png": mislabeled_png(train_cases, classes, "Mislabeled train images"),
-        "weights.png": weights_png(params["w"], tuple(features["image_shape"])),
+        "weights.png": weights_png(params["w"], tuple(features["image_shape"]), classes),
     }
     page = index_html(params, metrics, features, test_cases, train_cases, classes, out_dir)
     for name, data in pngs.items():

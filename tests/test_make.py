@@ -119,3 +119,30 @@ def test_a_second_make_in_the_same_tree_refuses_and_the_flags_stay_with_the_arti
     assert make(project, "-q", "train", "LR=0.01", "ITERATIONS=100000").returncode == 0
     after = make(project, "train", "LR=0.001")  # the lock of a finished make is taken over
     assert after.returncode == 0 and "learning-rate 0.001" in after.stdout
+
+
+def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files):
+    from PIL import Image
+
+    from pipeline.features import load_split
+
+    photos = project / "photos"
+    for split, path in zip(("train", "test"), raw_files, strict=True):
+        images, labels, classes = load_split(path, split)
+        for j, (image, label) in enumerate(zip(images, labels, strict=True)):
+            folder = photos / split / classes[label]
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{j:03}.png")
+    assert "PHOTOS=folder" in make(project, "dataset").stderr  # nothing to build from
+    built = make(project, "dataset", "PHOTOS=photos", "NAME=course")
+    assert built.returncode == 0, built.stderr
+    assert "209 train and 49 test photos" in built.stdout
+    mine = make(project, "train", "DATA=data/datasets/course")
+    assert mine.returncode == 0, mine.stderr
+    assert "train accuracy: 99.04306220095694 % (95% CI" in mine.stdout
+    assert "test accuracy: 69.38775510204081 % (95% CI" in mine.stdout
+    assert make(project, "-q", "train", "DATA=data/datasets/course").returncode == 0
+    again = make(project, "dataset", "PHOTOS=photos", "NAME=course")
+    assert again.returncode != 0 and "exists; choose another --out or add --force" in again.stderr
+    course = make(project, "train")
+    assert "test accuracy: 70.0 % (95% CI" in course.stdout

@@ -139,7 +139,10 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
     child = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "train", "--features", str(features_file),
          "--out", str(params), "--engine", "primal", "--num-iterations", "1000000"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a shell without job control starts background jobs (a test run
+        # among them) with SIGINT ignored, and Python would then never raise KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         time.sleep(3)  # imports, loading, and into the loop
         child.send_signal(signal.SIGINT)
