@@ -77,7 +77,7 @@ CV := reports/cv/summary.json
 
 help: ## list the targets
 	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N] [L2=X] [AUGMENT=flip]'
-	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1 10"] [AUGMENT="none flip"]'
+	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
@@ -148,7 +148,7 @@ classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat
 		exit 2; fi
 	$(PY) scripts/classify.py $(IMAGE)
 
-bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about a minute): reports/bench.json
+bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about 4 minutes): reports/bench.json
 	$(PY) scripts/bench.py
 
 # The page's tests run in a real browser: Debian's chromium, installed here when it is missing and

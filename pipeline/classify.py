@@ -5,7 +5,6 @@ on white), brought to the model's image size, then flattened and standardized by
 functions the features stage uses.
 """
 
-import argparse
 import json
 import logging
 import sys
@@ -17,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline import config
-from pipeline.cli import Parser, UserError, progress_bar, short_reason
+from pipeline.cli import Parser, UserError, progress_bar, short_reason, unit_interval
 from pipeline.features import flatten, standardize
 from pipeline.files import write_bytes
 from pipeline.model import THRESHOLD, predict_proba
@@ -168,16 +167,6 @@ def trust_line(test_counts, classes):
             f"{classes[int(positives > n - positives)]}: {100 * majority / n:.1f} %")
 
 
-def probability_arg(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
-    return value
-
-
 def main(argv=None):
     parser = Parser(prog="scripts/classify.py", description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders")
@@ -185,7 +174,7 @@ def main(argv=None):
                         help="a params.npz (default %(default)s)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"path", "label", "probability"}, nothing else')
-    parser.add_argument("--threshold", type=probability_arg, default=THRESHOLD,
+    parser.add_argument("--threshold", type=unit_interval, default=THRESHOLD,
                         help="call it a cat where p > this (default %(default)s)")
     parser.add_argument("--fit", choices=FITS, default="crop",
                         help="; ".join(f"{k}: {v}" for k, v in FITS.items()))

@@ -41,6 +41,17 @@ def non_negative_float(text):
     return value
 
 
+def unit_interval(text):
+    """A probability or a share: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
 def positive_int(text):
     """An iteration count: a whole number >= 1."""
     try:

@@ -162,22 +162,12 @@ def final_fit(features, augment, l2, learning_rate, num_iterations):
     return classification_stats(Z_test.reshape(1, -1), Y_test)
 
 
-def grid_arrays(values, augments, l2s, learning_rates):
+def grid_list(values, augments, l2s, learning_rates):
     """(g, c) per grid point -> nested lists with one leading axis per option searched over more
     than one value, then learning_rate and iteration; NaN becomes None (JSON null)."""
-    shape = (len(augments), len(l2s), len(learning_rates), values.shape[-1])
-    array = values.reshape(shape)
-    keep = [len(augments) > 1, len(l2s) > 1]
-    array = array.reshape(tuple(n for n, k in zip(shape[:2], keep, strict=True) if k)
-                          + shape[2:])
-    return [None if not np.isfinite(v) else float(v) for v in array.ravel()], array.shape
-
-
-def nested(flat, shape):
-    if not shape:
-        return flat[0]
-    size = len(flat) // shape[0]
-    return [nested(flat[i * size:(i + 1) * size], shape[1:]) for i in range(shape[0])]
+    searched = [len(options) for options in (augments, l2s) if len(options) > 1]
+    array = values.reshape(searched + [len(learning_rates), values.shape[-1]])
+    return np.where(np.isfinite(array), array, None).tolist()
 
 
 def summarize(result, features, args):
@@ -194,11 +184,9 @@ def summarize(result, features, args):
     classes = [str(c) for c in features["classes"]]
     augments, l2s, rates = args.augment, args.l2, args.learning_rates
     axes = [name for name, values in (("augment", augments), ("l2", l2s)) if len(values) > 1]
-    arrays = {}
-    for key, values in (("val_accuracy_mean", mean), ("val_accuracy_sd", sd),
-                        ("val_log_loss_mean", loss_mean)):
-        flat, shape = grid_arrays(values, augments, l2s, rates)
-        arrays[key] = nested(flat, shape)
+    arrays = {key: grid_list(values, augments, l2s, rates)
+              for key, values in (("val_accuracy_mean", mean), ("val_accuracy_sd", sd),
+                                  ("val_log_loss_mean", loss_mean))}
     diverged = [{"augment": aug, "l2": l2, "learning_rate": lr}
                 for g, (aug, l2, lr) in enumerate(grid) if not np.isfinite(mean[g]).all()]
     best = best_candidate(mean, grid, iterations, l2s, augments)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import Parser, UserError, positive_int, progress_bar
+from pipeline.cli import Parser, UserError, positive_int, progress_bar, unit_interval
 from pipeline.files import atomic_dir, sha256_of
 
 BLOCK = 64  # photos per HDF5 write (and per chunk): a block of 64x64 RGB is 768 KB
@@ -126,8 +126,9 @@ class SplitWriter:
         self.images, self.labels = [], []
 
 
-def plan(source, args):
-    """Every file met, as manifest rows (dicts), the photos to decode marked with their split."""
+def plan(source, args, pool):
+    """Every file met, as manifest rows (dicts), the photos to decode marked with their split.
+    The pool hashes the files (a photo's sha256 is read in full: it is worth two cores)."""
     folders = layout(source)
     first = next(iter(folders.values()))
     names = [p.name for p in first]
@@ -138,9 +139,10 @@ def plan(source, args):
     for split, classes in folders.items():
         for folder in classes:
             candidates = []
-            for path in files_in(folder, args.recursive):
+            paths = files_in(folder, args.recursive)
+            for path, sha256 in zip(paths, pool.map(sha256_of, paths, chunksize=16), strict=True):
                 row = {"path": path.relative_to(source).as_posix(), "file": path,
-                       "sha256": sha256_of(path), "class": folder.name,
+                       "sha256": sha256, "class": folder.name,
                        "label": label_of[folder.name], "split": split or "", "index": "",
                        "status": ""}
                 rows.append(row)
@@ -159,22 +161,16 @@ def plan(source, args):
     return rows, [negative, positive]
 
 
-def build(rows, classes, out, args):
-    """Decode the planned photos in a pool and stream them into out/{train,test}.h5."""
+def build(rows, classes, out, args, pool):
+    """Decode the planned photos in the pool and stream them into out/{train,test}.h5."""
     todo = {split: sorted((r for r in rows if r["split"] == split and not r["status"]),
                           key=lambda r: (Path(r["path"]).name, r["path"]))
             for split in ("train", "test")}
     pixels_seen = {}  # a digest of a kept photo's pixels -> (its path, its split)
-    pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
-                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
-    try:
-        with progress_bar(sum(map(len, todo.values())), "photos", args.quiet,
-                          unit="photo") as bar:
-            for split, planned in todo.items():
-                stream_split(pool, out / f"{split}.h5", split, planned, classes, pixels_seen,
-                             bar, args)
-    finally:  # on Ctrl-C or an error, drop the photos not yet decoded instead of waiting
-        pool.shutdown(wait=True, cancel_futures=True)
+    with progress_bar(sum(map(len, todo.values())), "photos", args.quiet, unit="photo") as bar:
+        for split, planned in todo.items():
+            stream_split(pool, out / f"{split}.h5", split, planned, classes, pixels_seen, bar,
+                         args)
     for label, name in enumerate(classes):
         usable = [r for r in rows if r["label"] == label and r["status"].startswith("ok")]
         if len(usable) < 2:
@@ -223,18 +219,6 @@ def manifest_text(rows):
     return buffer.getvalue()
 
 
-def fraction_arg(text):
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1, both excluded")
-    return value
-
-
 def main(argv=None):
     from pipeline.classify import FITS
 
@@ -244,7 +228,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="the dataset folder to write: train.h5, test.h5, manifest.csv")
     parser.add_argument("--positive", metavar="NAME", help="the class labelled 1 (default: cat)")
-    parser.add_argument("--test-fraction", type=fraction_arg, default=0.2,
+    parser.add_argument("--test-fraction", type=unit_interval, default=0.2,
                         help="share of each class drawn for test (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the draw (default 0)")
     parser.add_argument("--size", type=positive_int, default=64, help="image side (default 64)")
@@ -257,10 +241,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.out.exists() and not args.force:
         raise UserError(f"{args.out} exists; choose another --out or add --force to replace it")
-    rows, classes = plan(args.source, args)
-    with atomic_dir(args.out) as tmp:
-        build(rows, classes, tmp, args)
-        (tmp / "manifest.csv").write_text(manifest_text(rows), encoding="utf-8")
+    # Workers ignore Ctrl-C: the main process alone turns it into one line.
+    pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
+                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
+        rows, classes = plan(args.source, args, pool)
+        with atomic_dir(args.out) as tmp:
+            build(rows, classes, tmp, args, pool)
+            (tmp / "manifest.csv").write_text(manifest_text(rows), encoding="utf-8")
+    finally:  # on Ctrl-C or an error, drop the work not yet done instead of waiting for it
+        pool.shutdown(wait=True, cancel_futures=True)
     kept = {s: sum(r["split"] == s and r["status"].startswith("ok") for r in rows)
             for s in ("train", "test")}
     left = sum(not r["status"].startswith("ok") for r in rows)

@@ -61,6 +61,70 @@ def python_dot(u, v):
     return total
 
 
+def tree_rss(root):
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) * 1024 for line in status.splitlines()
+                       if line.startswith("VmRSS:")), 0)
+    return total
+
+
+def run_sampling_memory(command, env):
+    """Run a command; return its peak resident memory, the whole process tree, in bytes."""
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, tree_rss(child.pid))
+        time.sleep(0.02)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return peak
+
+
+def phone_photos(folder, count, features):
+    """`count` 1600x1200 JPEGs (quality 90) made from the course's images, in two classes."""
+    from PIL import Image
+
+    from pipeline.features import unflatten, unstandardize
+
+    X, Y = features["X_train"], features["Y_train"][0]
+    images = unstandardize(unflatten(X, tuple(features["image_shape"])))
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        j = i % X.shape[1]
+        photo = Image.fromarray(images[j]).resize((1600, 1200), Image.Resampling.BICUBIC)
+        noise = rng.integers(-12, 13, size=(1200, 1600, 3))  # grain, as a camera has
+        pixels = np.clip(np.asarray(photo, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+        target = folder / ("cat" if Y[j] else "non-cat") / f"photo{i:04}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(target, quality=90)
+    return sorted(folder.rglob("*.jpg"))
+
+
+def decode_all(paths):
+    """The plain baseline: one process opens and fully decodes every photo with Pillow."""
+    from PIL import Image
+
+    for path in paths:
+        with Image.open(path) as image:
+            image.load()
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
@@ -73,6 +137,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
     parser.add_argument("--out", type=Path, default=config.REPORTS_DIR / "bench.json")
+    parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
     args = parser.parse_args()
     f = load_features()
     X, Y = f["X_train"], f["Y_train"]
@@ -115,6 +180,23 @@ def main():
             "python -m pipeline cv", "B <= 3x A, i.e. >= 0.33x",
             lambda: subprocess.run(plain, env=env, check=True),
             lambda: subprocess.run(cv, env=env, check=True, capture_output=True))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"  (making {args.photos} 1600x1200 JPEGs for the dataset row...)", flush=True)
+        paths = phone_photos(Path(tmp) / "photos", args.photos, f)
+        env = {**os.environ, "PYTHONPATH": str(config.ROOT)}
+        dataset = [sys.executable, "-m", "pipeline", "dataset", str(Path(tmp) / "photos"),
+                   "--out", str(Path(tmp) / "dataset"), "--force", "--quiet"]
+        peak = run_sampling_memory(dataset, env)
+        repeats, args.repeats = args.repeats, min(args.repeats, 3)
+        row(f"{args.photos} photos -> dataset", "one process: open + decode",
+            "python -m pipeline dataset", "B <= 0.5x A, i.e. >= 2x",
+            lambda: decode_all(paths),
+            lambda: subprocess.run(dataset, env=env, check=True, capture_output=True),
+            peak_memory_bytes=peak)
+        args.repeats = repeats
+        print(f"  {'':<34} peak memory of the dataset stage, all processes: "
+              f"{peak / 1e6:.0f} MB (target < 300 MB)")
 
     rates = list(config.COMPARE_LEARNING_RATES)
     row("compare 3 rates, 1500 it", "3 textbook runs", "one batched gram run", ">= 50x",

@@ -92,3 +92,19 @@ def write_h5(path, split, images=None, labels=None, classes=(b"non-cat", b"cat")
         h5[f"{split}_set_y"] = labels
         h5["list_classes"] = np.array(classes)
     return path
+
+
+def write_course_photos(raw_files, root):
+    """The course's 259 images as PNG files: train/cat/000.png ... test/non-cat/049.png, named
+    by their index so that a dataset built from them keeps the course's order."""
+    from PIL import Image
+
+    from pipeline.features import load_split
+
+    for split, path in zip(("train", "test"), raw_files, strict=True):
+        images, labels, classes = load_split(path, split)
+        for j, (image, label) in enumerate(zip(images, labels, strict=True)):
+            folder = root / split / classes[label]
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{j:03}.png")
+    return root

@@ -7,7 +7,7 @@ import html
 import h5py
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, run_cli, write_course_photos
 from PIL import Image
 
 from pipeline.features import load_split, make_features
@@ -26,15 +26,7 @@ def arrays(out, split):
 
 @pytest.fixture(scope="module")
 def course_photos(raw_files, tmp_path_factory):
-    """The course's 259 images as PNG files: train/cat/000.png ... test/non-cat/049.png."""
-    root = tmp_path_factory.mktemp("course-photos")
-    for split, path in zip(("train", "test"), raw_files, strict=True):
-        images, labels, classes = load_split(path, split)
-        for j, (image, label) in enumerate(zip(images, labels, strict=True)):
-            folder = root / split / classes[label]
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(folder / f"{j:03}.png")
-    return root
+    return write_course_photos(raw_files, tmp_path_factory.mktemp("course-photos"))
 
 
 def test_the_course_round_trips_exactly_with_keep_duplicates(course_photos, raw_files, tmp_path):

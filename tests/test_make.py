@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, write_course_photos
 
 
 @pytest.fixture(scope="module")
@@ -122,17 +122,7 @@ def test_a_second_make_in_the_same_tree_refuses_and_the_flags_stay_with_the_arti
 
 
 def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files):
-    from PIL import Image
-
-    from pipeline.features import load_split
-
-    photos = project / "photos"
-    for split, path in zip(("train", "test"), raw_files, strict=True):
-        images, labels, classes = load_split(path, split)
-        for j, (image, label) in enumerate(zip(images, labels, strict=True)):
-            folder = photos / split / classes[label]
-            folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(image).save(folder / f"{j:03}.png")
+    write_course_photos(raw_files, project / "photos")
     assert "PHOTOS=folder" in make(project, "dataset").stderr  # nothing to build from
     built = make(project, "dataset", "PHOTOS=photos", "NAME=course")
     assert built.returncode == 0, built.stderr
