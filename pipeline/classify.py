@@ -142,17 +142,18 @@ def find_photos(paths, recursive):
 
 
 def explain_png(photo, pixels, contribution, p_cat, label, path, positive):
-    from pipeline.figures import new_figure, png_bytes, show_signed_map
+    from pipeline.figures import literal, new_figure, png_bytes, show_signed_map
 
     fig, axes = new_figure(1300, 430, ncols=3)
     axes[0].imshow(photo)
-    axes[0].set_title(f"{path.name}")
+    axes[0].set_title(literal(path.name))
     axes[1].imshow(pixels, interpolation="nearest")
     axes[1].set_title(f"what the model sees ({pixels.shape[0]}x{pixels.shape[1]})")
     for ax in axes[:2]:
         ax.set_axis_off()
-    show_signed_map(fig, axes[2], contribution, f"w * x: red pushes towards {positive}, blue away")
-    fig.suptitle(f"{label} (p = {p_cat:.3f})")
+    show_signed_map(fig, axes[2], contribution,
+                    f"w * x: red pushes towards {literal(positive)}, blue away")
+    fig.suptitle(f"{literal(label)} (p = {p_cat:.3f})")
     return png_bytes(fig)
 
 

@@ -315,7 +315,7 @@ def summary_markdown(summary):
 
 
 def cv_png(summary, result):
-    from pipeline.figures import new_figure, png_bytes
+    from pipeline.figures import literal, new_figure, png_bytes
 
     fig, (acc_ax, loss_ax) = new_figure(1200, 450, ncols=2)
     iterations = np.array(summary["iterations"])
@@ -334,7 +334,7 @@ def cv_png(summary, result):
         loss_ax.plot(iterations, loss[g], label=f"lr = {lr!r}")
     nir = summary["no_information_rate"]
     acc_ax.axhline(nir, color="black", linestyle="--", linewidth=1,
-                   label=f"always {summary['majority_class']} ({nir:.1f} %)")
+                   label=f"always {literal(summary['majority_class'])} ({nir:.1f} %)")
     course = summary.get("course_choice")
     if course and shown == ("none", 0.0):
         acc_ax.plot([course["num_iterations"]], [course["val_accuracy_mean"]], marker="*",

@@ -23,7 +23,8 @@ def load_split(path, split):
     classes : list of str, e.g. ["non-cat", "cat"]
     """
     path = Path(path)
-    fix = "run `make data` to fetch it again"
+    course = path.resolve().parent == config.RAW_DIR.resolve()
+    fix = "run `make data` to fetch it again" if course else "rebuild it with `make dataset`"
     if not path.is_file():
         raise UserError(f"{path} not found; {fix}")
     import h5py  # here, not at the top: train and classify import this module but read no .h5
@@ -133,16 +134,13 @@ def make_features(train_file, test_file):
     }
 
 
-FEATURE_KEYS = ("X_train", "Y_train", "X_test", "Y_test", "image_shape", "classes",
-                "standardization", "train_sha256", "test_sha256")
-
-
 FEATURE_SPEC = {  # dtype kinds and shapes, as make_features writes them (None: any length)
     "X_train": ("f", (None, None)), "Y_train": ("iu", (1, None)),
     "X_test": ("f", (None, None)), "Y_test": ("iu", (1, None)),
     "image_shape": ("iu", (3,)), "classes": ("U", (2,)), "standardization": ("U", ()),
     "train_sha256": ("U", ()), "test_sha256": ("U", ()),
 }
+FEATURE_KEYS = tuple(FEATURE_SPEC)
 
 
 def load_features(path=config.FEATURES_FILE):

@@ -11,6 +11,12 @@ from matplotlib.figure import Figure
 DPI = 100
 
 
+def literal(text):
+    """Text from outside (a class or file name) shown as it is: matplotlib would read $...$ as
+    math, and a malformed formula stops the drawing."""
+    return str(text).replace("$", r"\$")
+
+
 def new_figure(width_px, height_px, ncols=1, nrows=1, **subplot_kw):
     """A figure of the given pixel size and its axes (a list, row by row)."""
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout="constrained")

@@ -19,6 +19,7 @@ from pipeline.evaluate import check_same_data
 from pipeline.evaluate import metrics as evaluation_metrics
 from pipeline.features import load_features, unflatten, unstandardize
 from pipeline.figures import (
+    literal,
     new_figure,
     plot_accuracies,
     plot_costs,
@@ -362,14 +363,15 @@ def load_inputs(params_path, metrics_path, features_path):
 def write_report(params, metrics, features, test_idx, train_idx, out_dir):
     """Draw everything first, then write: a failure halfway leaves the old report whole."""
     classes = [str(c) for c in features["classes"]]
+    drawn = [literal(c) for c in classes]  # the names as the figures must be given them
     test_cases = mislabeled_cases(params, features, test_idx, "test")
     train_cases = mislabeled_cases(params, features, train_idx, "train")
     pngs = {
         "learning_curve.png": learning_curve_png(params),
-        "evaluation.png": evaluation_png(params, features, classes),
-        "mislabeled.png": mislabeled_png(test_cases, classes, "Mislabeled test images"),
-        "mislabeled_train.png": mislabeled_png(train_cases, classes, "Mislabeled train images"),
-        "weights.png": weights_png(params["w"], tuple(features["image_shape"]), classes),
+        "evaluation.png": evaluation_png(params, features, drawn),
+        "mislabeled.png": mislabeled_png(test_cases, drawn, "Mislabeled test images"),
+        "mislabeled_train.png": mislabeled_png(train_cases, drawn, "Mislabeled train images"),
+        "weights.png": weights_png(params["w"], tuple(features["image_shape"]), drawn),
     }
     page = index_html(params, metrics, features, test_cases, train_cases, classes, out_dir)
     for name, data in pngs.items():

@@ -19,12 +19,6 @@ from pipeline.features import load_features, mirror
 from pipeline.files import check_arrays, read_npz, write_npz
 from pipeline.model import predict
 
-PARAM_KEYS = ("w", "b", "learning_rate", "num_iterations", "l2", "augment", "engine",
-              "iterations", "costs",
-              "train_accuracies", "test_accuracies", "standardization", "image_shape", "classes",
-              "train_sha256", "test_sha256", "test_counts")
-
-
 PARAM_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
     "w": ("f", (None, 1)), "b": ("f", ()), "learning_rate": ("f", ()),
     "num_iterations": ("iu", ()), "l2": ("f", ()), "augment": ("U", ()), "engine": ("U", ()),
@@ -33,6 +27,7 @@ PARAM_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: an
     "classes": ("U", (2,)), "train_sha256": ("U", ()), "test_sha256": ("U", ()),
     "test_counts": ("iu", (3,)),
 }
+PARAM_KEYS = tuple(PARAM_SPEC)
 
 
 def load_params(path=config.PARAMS_FILE):

@@ -171,7 +171,7 @@ def test_classify_gives_a_source_photo_its_training_columns_probability(tmp_path
     assert result == pytest.approx(1 / (1 + np.exp(-z)), abs=1e-12)
 
 
-def run_cli_classify(photo, params):
+def run_cli_classify(photo, params, *options):
     import json
     import subprocess
     import sys
@@ -179,13 +179,14 @@ def run_cli_classify(photo, params):
     from conftest import ROOT
 
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "classify.py"), str(photo),
-                          "--model", str(params), "--json"], capture_output=True, text=True)
+                          "--model", str(params), "--json", *map(str, options)],
+                         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)[0]["probability"]
 
 
-def test_a_hostile_class_name_is_text_on_the_page(tmp_path, raw_files):
-    name = "<img src=x onerror=alert(1)>"
+def test_a_hostile_class_name_is_text_on_the_page_and_in_the_figures(tmp_path, raw_files):
+    name = "<img src=x onerror=alert(1)> $\\frac$"  # HTML, and a formula matplotlib cannot parse
     images, labels, _ = load_split(raw_files[0], "train")
     source = tmp_path / "src"
     for j in range(12):
@@ -210,6 +211,10 @@ def test_a_hostile_class_name_is_text_on_the_page(tmp_path, raw_files):
     assert "<img src=x" not in page  # no element made of the name, anywhere
     assert html.escape(name) in page  # shown as text
     assert "\\u003cimg src=x onerror=alert(1)>" in page  # inert inside the model's JSON
+    photo = tmp_path / "$\\frac$.png"
+    Image.fromarray(images[0]).save(photo)
+    explained = run_cli_classify(photo, run / "params.npz", "--explain", tmp_path / "why.png")
+    assert 0 <= explained <= 1 and (tmp_path / "why.png").stat().st_size > 10_000
 
 
 BAD = {
@@ -254,3 +259,32 @@ def test_an_unwritable_out_is_one_line(pets, tmp_path):
     (tmp_path / "a-file").write_text("x")
     result = run_cli("dataset", pets, "--out", tmp_path / "a-file" / "out", "--positive", "dog")
     assert_one_line_error(result, "a-file")
+
+
+def test_ctrl_c_leaves_no_half_dataset(tmp_path, raw_files):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    images, labels, _ = load_split(raw_files[0], "train")
+    for j in range(160):  # enough 1200x900 JPEGs that the build is still going when interrupted
+        folder = tmp_path / "src" / ("cat" if labels[j] else "non-cat")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(images[j]).resize((1200, 900)).save(folder / f"{j:03}.jpg")
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-m", "pipeline", "dataset", str(tmp_path / "src"),
+                              "--out", str(out), "--quiet"], cwd=ROOT, stderr=subprocess.PIPE,
+                             text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        while not list(tmp_path.glob(".out.*.tmp")):  # the temp folder: the build has begun
+            assert child.poll() is None, child.communicate()
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 130, stderr
+    assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no dataset, no temp folder
