@@ -68,7 +68,7 @@ def files_in(folder, recursive):
     """Every file in a class folder (deeper ones with recursive), sorted by name."""
     pattern = "**/*" if recursive else "*"
     return sorted((p for p in folder.glob(pattern) if p.is_file()),
-                  key=lambda p: (p.relative_to(folder).as_posix(), p.name))
+                  key=lambda p: p.relative_to(folder).as_posix())
 
 
 def is_image_name(path):
@@ -79,7 +79,7 @@ def is_image_name(path):
 
 def stratified_test_draw(count, fraction, rng):
     """Which of a class's `count` photos go to test: round(fraction * count), at least one and
-    at least one left for training."""
+    at least one left for training (so a lone photo trains)."""
     n_test = min(max(1, round(fraction * count)), count - 1)
     chosen = np.zeros(count, dtype=bool)
     chosen[rng.permutation(count)[:n_test]] = True
@@ -154,8 +154,7 @@ def plan(source, args, pool):
                     seen.setdefault(row["sha256"], row["path"])
                     candidates.append(row)
             if split is None and candidates:  # the stratified draw, per class
-                chosen = stratified_test_draw(len(candidates), args.test_fraction, rng) \
-                    if len(candidates) > 1 else np.zeros(1, dtype=bool)
+                chosen = stratified_test_draw(len(candidates), args.test_fraction, rng)
                 for row, to_test in zip(candidates, chosen, strict=True):
                     row["split"] = "test" if to_test else "train"
     return rows, [negative, positive]
