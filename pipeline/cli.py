@@ -19,48 +19,28 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def positive_float(text):
-    """A learning rate: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return value
+def number_type(convert, kind, fits, requirement):
+    """An argparse type: the text converted, and checked, each failure one clear message."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not fits(value):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {requirement}")
+        return value
+
+    return parse
 
 
-def non_negative_float(text):
-    """An L2 strength: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
-
-
-def unit_interval(text):
-    """A probability or a share: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
-    return value
-
-
-def positive_int(text):
-    """An iteration count: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+# A learning rate; an L2 strength; a probability or a share; an iteration count.
+positive_float = number_type(float, "a number", lambda v: math.isfinite(v) and v > 0,
+                             "a finite number > 0")
+non_negative_float = number_type(float, "a number", lambda v: math.isfinite(v) and v >= 0,
+                                 "a finite number >= 0")
+unit_interval = number_type(float, "a number", lambda v: 0 < v < 1, "between 0 and 1")
+positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1")
 
 
 def short_reason(err):
