@@ -146,10 +146,6 @@ def model_json(params, classes):
                        "classes": classes, "threshold": THRESHOLD}).replace("<", "\\u003c")
 
 
-def percent(value):
-    return "n/a" if value is None else f"{value:.1f} %"
-
-
 def number(value, digits=3):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
