@@ -30,40 +30,26 @@ def binomial_upper_tail(k, n, p):
     return float(min(1.0, np.exp(log_binomial_pmf(n, p)[k:]).sum()))
 
 
-def binomial_lower_tail(k, n, p):
-    """P(X <= k) for X ~ Binomial(n, p)."""
-    if k >= n:
-        return 1.0
-    if k < 0:
-        return 0.0
-    return float(min(1.0, np.exp(log_binomial_pmf(n, p)[:k + 1]).sum()))
-
-
-def solve_decreasing(f, target):
-    """The p in [0, 1] where a decreasing (or increasing, negated) tail f(p) crosses target."""
+def bisect_increasing(f, target):
+    """The p in [0, 1] where f, increasing in p, reaches target: to the last bit of a double."""
     low, high = 0.0, 1.0
-    for _ in range(200):  # bisection to the last bit of a double
-        mid = (low + high) / 2
-        if mid in (low, high):
-            break
-        if f(mid) > target:
-            low = mid
-        else:
-            high = mid
-    return (low + high) / 2
+    while (mid := (low + high) / 2) not in (low, high):
+        low, high = (mid, high) if f(mid) < target else (low, mid)
+    return mid
 
 
 def clopper_pearson(k, n, confidence=0.95):
     """The exact two-sided interval for a proportion k/n, as R's binom.test: (low, high) in [0, 1].
 
-    low solves P(X >= k | low) = alpha/2 and high solves P(X <= k | high) = alpha/2.
+    low solves P(X >= k | low) = alpha/2 and high solves P(X <= k | high) = alpha/2, that is
+    P(n - X >= n - k | 1 - high) = alpha/2: the same tail, for the failures.
     """
     if n < 1 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
     alpha = 1 - confidence
-    low = 0.0 if k == 0 else 1 - solve_decreasing(
-        lambda q: binomial_upper_tail(k, n, 1 - q), alpha / 2)
-    high = 1.0 if k == n else solve_decreasing(lambda p: binomial_lower_tail(k, n, p), alpha / 2)
+    low = bisect_increasing(lambda p: binomial_upper_tail(k, n, p), alpha / 2) if k else 0.0
+    high = 1 - bisect_increasing(lambda q: binomial_upper_tail(n - k, n, q), alpha / 2) \
+        if k < n else 1.0
     return low, high
 
 
