@@ -23,6 +23,10 @@ $(error another make (pid $(LOCK_HOLDER)) is running in this tree; wait for it, 
 endif
 endif
 
+# remember(FILE,FLAGS): write the flags to FILE only when they differ from what it holds, so that
+# its time stamp marks a change of flags and nothing else: targets depend on it.
+remember = $(shell mkdir -p $(dir $(1)); echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1))
+
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
 
@@ -32,8 +36,7 @@ DATA ?=
 DATA_FILES := $(if $(DATA),$(DATA)/train.h5 $(DATA)/test.h5,$(RAW))
 FEATURES_FLAGS := $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5)
 FEATURES_ARGS := data/processed/features-args.txt
-$(shell mkdir -p $(dir $(FEATURES_ARGS)); echo '$(FEATURES_FLAGS)' | cmp -s - $(FEATURES_ARGS) \
-	|| echo '$(FEATURES_FLAGS)' > $(FEATURES_ARGS))
+$(call remember,$(FEATURES_ARGS),$(FEATURES_FLAGS))
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
 REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \
@@ -50,15 +53,14 @@ OPTION_FLAGS := $(if $(L2),--l2 $(L2)) $(if $(AUGMENT),--augment $(AUGMENT))
 TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 TRAIN_ARGS := data/models/train-args.txt
-$(shell mkdir -p $(dir $(TRAIN_ARGS)); echo '$(TRAIN_FLAGS)' | cmp -s - $(TRAIN_ARGS) \
-	|| echo '$(TRAIN_FLAGS)' > $(TRAIN_ARGS))
+$(call remember,$(TRAIN_ARGS),$(TRAIN_FLAGS))
 
 # The comparison's rates (empty: the course's three) and iterations, remembered the same way.
 LRS ?=
 COMPARE_FLAGS := $(strip $(if $(LRS),--learning-rates $(LRS)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 COMPARE_ARGS := data/models/compare-args.txt
-$(shell echo '$(COMPARE_FLAGS)' | cmp -s - $(COMPARE_ARGS) || echo '$(COMPARE_FLAGS)' > $(COMPARE_ARGS))
+$(call remember,$(COMPARE_ARGS),$(COMPARE_FLAGS))
 COMPARE := reports/compare/summary.json
 
 # Cross-validation's options, remembered the same way (L2 and AUGMENT may be lists here).
@@ -69,11 +71,11 @@ CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(
 	$(if $(SEED),--seed $(SEED)) $(if $(LRS),--learning-rates $(LRS)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 CV_ARGS := data/models/cv-args.txt
-$(shell echo '$(CV_FLAGS)' | cmp -s - $(CV_ARGS) || echo '$(CV_FLAGS)' > $(CV_ARGS))
+$(call remember,$(CV_ARGS),$(CV_FLAGS))
 CV := reports/cv/summary.json
 
-.PHONY: help setup data dataset features train evaluate report compare cv classify bench test lint clean \
-	browser
+.PHONY: help setup data dataset features train evaluate report compare cv classify bench \
+	browser test lint clean
 
 help: ## list the targets
 	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N] [L2=X] [AUGMENT=flip]'
