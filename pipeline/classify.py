@@ -20,7 +20,7 @@ from pipeline.cli import Parser, UserError, progress_bar, short_reason, unit_int
 from pipeline.features import flatten, standardize
 from pipeline.files import write_bytes
 from pipeline.model import THRESHOLD, predict_proba
-from pipeline.stats import clopper_pearson
+from pipeline.stats import clopper_pearson, majority
 from pipeline.train import load_params
 
 FITS = {
@@ -162,10 +162,10 @@ def trust_line(test_counts, classes):
     always answering the test set's larger class."""
     right, n, positives = (int(v) for v in test_counts)
     low, high = clopper_pearson(right, n)
-    majority = max(positives, n - positives)
+    label, no_information_rate = majority(positives, n)
     return (f"trust: {100 * right / n:.1f} % of {n} test images right "
             f"(95% CI {100 * low:.1f}-{100 * high:.1f} %); always "
-            f"{classes[int(positives > n - positives)]}: {100 * majority / n:.1f} %")
+            f"{classes[label]}: {no_information_rate:.1f} %")
 
 
 def main(argv=None):

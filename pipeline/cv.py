@@ -27,7 +27,7 @@ from pipeline.engine import gradient_descent, masked_gram_steps
 from pipeline.features import load_features, mirror
 from pipeline.files import atomic_dir, write_bytes, write_json, write_text
 from pipeline.model import THRESHOLD, log_loss, sigmoid
-from pipeline.stats import classification_stats
+from pipeline.stats import classification_stats, majority
 from pipeline.train import training_set
 
 COURSE_CHOICE = (0.005, 2000)  # the course's learning rate and iteration count, marked on cv.png
@@ -88,6 +88,20 @@ def grid_masks(fold_of, folds, n_grid, augment_flags):
     return train.reshape(-1, train.shape[-1]), val.reshape(-1, val.shape[-1])
 
 
+def search_grid(augments, l2s, learning_rates):
+    """Every (augment, l2, learning rate), the rate varying fastest: the order of all arrays."""
+    return [(aug, l2, lr) for aug in augments for l2 in l2s for lr in learning_rates]
+
+
+def fold_statistics(result):
+    """Over the repeats x folds: mean and sample sd (ddof=1) of the validation accuracy, and the
+    mean validation log-loss, each (g, c); NaN where a grid point diverged."""
+    with np.errstate(invalid="ignore"):
+        return (np.mean(result["val_accuracy"], axis=0),
+                np.std(result["val_accuracy"], axis=0, ddof=1),
+                np.mean(result["val_log_loss"], axis=0))
+
+
 def cross_validate(features, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
                    on_progress=None):
     """Validation accuracy (percent) and log-loss of every candidate, every fold.
@@ -98,7 +112,7 @@ def cross_validate(features, folds, repeats, seed, learning_rates, num_iteration
     """
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
     m = X.shape[1]
-    grid = [(aug, l2, lr) for aug in augments for l2 in l2s for lr in learning_rates]
+    grid = search_grid(augments, l2s, learning_rates)
     fold_of = stratified_folds(Y, folds, repeats, seed)
     flags = [aug == "flip" for aug, _, _ in grid]
     train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
@@ -173,14 +187,9 @@ def grid_list(values, augments, l2s, learning_rates):
 def summarize(result, features, args):
     """summary.json's content: the options, the arrays, the choice and its one test score."""
     grid, iterations = result["grid"], result["iterations"]
-    with np.errstate(invalid="ignore"):
-        mean = np.mean(result["val_accuracy"], axis=0)  # (g, c)
-        sd = np.std(result["val_accuracy"], axis=0, ddof=1)  # (g, c): sample sd over folds
-        loss_mean = np.mean(result["val_log_loss"], axis=0)  # (g, c)
-    Y = features["Y_train"]
-    positives = int(Y.sum())
-    majority_label = int(positives > Y.shape[1] - positives)
-    nir = 100 * max(positives, Y.shape[1] - positives) / Y.shape[1]
+    mean, sd, loss_mean = fold_statistics(result)  # (g, c) each
+    Y, Y_test = features["Y_train"], features["Y_test"]
+    majority_label, nir = majority(int(Y.sum()), Y.shape[1])
     classes = [str(c) for c in features["classes"]]
     augments, l2s, rates = args.augment, args.l2, args.learning_rates
     axes = [name for name, values in (("augment", augments), ("l2", l2s)) if len(values) > 1]
@@ -198,7 +207,7 @@ def summarize(result, features, args):
         "fold_of": result["fold_of"].tolist(),
         "m_train": int(Y.shape[1]), "classes": classes,
         "no_information_rate": nir, "majority_class": classes[majority_label],
-        "test_majority_class": classes[int(2 * features["Y_test"].sum() > features["Y_test"].size)],
+        "test_majority_class": classes[majority(int(Y_test.sum()), Y_test.shape[1])[0]],
         "diverged": diverged,
     }
     course = next((g for g, (aug, l2, lr) in enumerate(grid)
@@ -257,8 +266,7 @@ def table_rows(summary):
         summary["iterations"]))
     sd_flat = np.array(summary["val_accuracy_sd"], dtype=float).reshape(mean_flat.shape)
     loss_flat = np.array(summary["val_log_loss_mean"], dtype=float).reshape(mean_flat.shape)
-    grid = [(aug, l2, lr) for aug in summary["augment"] for l2 in summary["l2"]
-            for lr in summary["learning_rates"]]
+    grid = search_grid(summary["augment"], summary["l2"], summary["learning_rates"])
     for g, (aug, l2, lr) in enumerate(grid):
         name = setting_name(aug, l2, lr, summary["axes"])
         if not np.isfinite(mean_flat[g]).all():
@@ -321,10 +329,7 @@ def cv_png(summary, result):
     iterations = np.array(summary["iterations"])
     best = summary["best"]
     shown = (best["augment"], best["l2"]) if best else (summary["augment"][0], summary["l2"][0])
-    with np.errstate(invalid="ignore"):
-        mean = np.mean(result["val_accuracy"], axis=0)
-        sd = np.std(result["val_accuracy"], axis=0, ddof=1)
-        loss = np.mean(result["val_log_loss"], axis=0)
+    mean, sd, loss = fold_statistics(result)
     for g, (aug, l2, lr) in enumerate(result["grid"]):
         if (aug, l2) != shown or not np.isfinite(mean[g]).all():
             continue

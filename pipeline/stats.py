@@ -108,6 +108,12 @@ def calibration_curve(probabilities, Y, n_bins=10):
     return mean_p, share, counts[kept]
 
 
+def majority(positives, n):
+    """(the larger class's label, its share in percent): what always answering it scores, the
+    no-information rate. A tie goes to label 0."""
+    return int(positives > n - positives), 100 * max(positives, n - positives) / n
+
+
 def classification_stats(Z, Y, threshold=THRESHOLD):
     """Everything a report says about one set, from the scores Z = w.T X + b and the labels.
 
@@ -120,7 +126,7 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
     y = Y.astype(bool)
     correct = int(np.sum(prediction == y))
     positives = int(y.sum())
-    majority = max(positives, m - positives)
+    majority_label, no_information_rate = majority(positives, m)
     low, high = clopper_pearson(correct, m)
     tp = int(np.sum(prediction & y))
     predicted_positive = int(prediction.sum())
@@ -130,9 +136,9 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
     return {
         "n": m, "correct": correct,
         "accuracy_ci95": [100 * low, 100 * high],
-        "majority_label": int(positives > m - positives),
-        "no_information_rate": 100 * majority / m,
-        "p_value_vs_nir": binomial_upper_tail(correct, m, majority / m),
+        "majority_label": majority_label,
+        "no_information_rate": no_information_rate,
+        "p_value_vs_nir": binomial_upper_tail(correct, m, no_information_rate / 100),
         "kappa": cohen_kappa(prediction, y),
         "precision": precision, "recall": recall, "f1": f1,
         "roc_auc": roc_auc(Z, Y),
