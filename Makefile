@@ -37,6 +37,10 @@ DATA_FILES := $(if $(DATA),$(DATA)/train.h5 $(DATA)/test.h5,$(RAW))
 FEATURES_FLAGS := $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5)
 FEATURES_ARGS := data/processed/features-args.txt
 $(call remember,$(FEATURES_ARGS),$(FEATURES_FLAGS))
+ifneq ($(DATA),)
+$(DATA)/%.h5:
+	@echo "error: $@ not found: DATA names a folder that \`make dataset\` wrote" >&2; exit 2
+endif
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
 REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \

@@ -34,13 +34,14 @@ def number_type(convert, kind, fits, requirement):
     return parse
 
 
-# A learning rate; an L2 strength; a probability or a share; an iteration count.
+# A learning rate; an L2 strength; a probability or a share; an iteration count; a seed.
 positive_float = number_type(float, "a number", lambda v: math.isfinite(v) and v > 0,
                              "a finite number > 0")
 non_negative_float = number_type(float, "a number", lambda v: math.isfinite(v) and v >= 0,
                                  "a finite number >= 0")
 unit_interval = number_type(float, "a number", lambda v: 0 < v < 1, "between 0 and 1")
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1")
+non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
 def short_reason(err):

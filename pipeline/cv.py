@@ -19,6 +19,7 @@ from pipeline.cli import (
     Parser,
     UserError,
     non_negative_float,
+    non_negative_int,
     positive_float,
     positive_int,
     progress_bar,
@@ -370,7 +371,7 @@ def main(argv=None):
                         help="folds per repeat (default %(default)s)")
     parser.add_argument("--repeats", type=int, default=config.CV_REPEATS, metavar="N",
                         help="fresh fold assignments (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=config.CV_SEED,
+    parser.add_argument("--seed", type=non_negative_int, default=config.CV_SEED,
                         help="seeds the folds (default %(default)s)")
     parser.add_argument("--learning-rates", type=positive_float, nargs="*", metavar="X",
                         default=list(config.CV_LEARNING_RATES),

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import Parser, UserError, positive_int, progress_bar, unit_interval
+from pipeline.cli import (
+    Parser,
+    UserError,
+    non_negative_int,
+    positive_int,
+    progress_bar,
+    unit_interval,
+)
 from pipeline.files import atomic_dir, sha256_of
 
 BLOCK = 64  # photos per HDF5 write (and per chunk): a block of 64x64 RGB is 768 KB
@@ -229,7 +236,8 @@ def main(argv=None):
     parser.add_argument("--positive", metavar="NAME", help="the class labelled 1 (default: cat)")
     parser.add_argument("--test-fraction", type=unit_interval, default=0.2,
                         help="share of each class drawn for test (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the draw (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="seeds the draw (default 0)")
     parser.add_argument("--size", type=positive_int, default=64, help="image side (default 64)")
     parser.add_argument("--fit", choices=FITS, default="crop", help="as classify (default crop)")
     parser.add_argument("--recursive", action="store_true", help="look inside sub-folders too")

@@ -188,6 +188,7 @@ BAD_OPTIONS = [
     (["--augment", "rotate"], "--augment 'rotate': choose from none, flip"),
     (["--learning-rates", "0.01", "0.01"], "0.01 is given twice"),
     (["--num-iterations", "50"], "need at least 100"),
+    (["--seed", "-1"], "'-1' must be 0 or more"),
 ]
 
 
@@ -196,5 +197,5 @@ def test_bad_options_are_one_line_and_touch_nothing(cv_run, features_file, args,
     out = cv_run[0]
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     result = run_cli("cv", "--features", features_file, "--out-dir", out, *args)
-    assert_one_line_error(result, message, code=2 if "finite" in message else 1)
+    assert_one_line_error(result, message, code=2 if "must be" in message else 1)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

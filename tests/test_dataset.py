@@ -231,6 +231,7 @@ BAD = {
                        and [t / "pets", "--positive", "dog"], "has 1 usable photo"),
     "fraction 0": (lambda t: [t / "pets", "--test-fraction", "0"], "between 0 and 1"),
     "fraction 1.5": (lambda t: [t / "pets", "--test-fraction", "1.5"], "between 0 and 1"),
+    "negative seed": (lambda t: [t / "pets", "--seed", "-5"], "'-5' must be 0 or more"),
     "existing --out": (lambda t: (t / "out").mkdir() or [t / "pets", "--positive", "dog"],
                        "exists; choose another --out or add --force"),
 }
@@ -242,7 +243,8 @@ def test_bad_input_is_one_line_and_writes_nothing(pets, tmp_path, case):
     args = make_args(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
     result = run_cli("dataset", *args, "--out", tmp_path / "out", "--quiet")
-    assert_one_line_error(result, message, code=2 if "between" in message else 1)
+    argparse_type = "between" in message or "must be" in message  # usage mistakes exit 2
+    assert_one_line_error(result, message, code=2 if argparse_type else 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 

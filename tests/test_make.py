@@ -134,5 +134,8 @@ def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files
     assert make(project, "-q", "train", "DATA=data/datasets/course").returncode == 0
     again = make(project, "dataset", "PHOTOS=photos", "NAME=course")
     assert again.returncode != 0 and "exists; choose another --out or add --force" in again.stderr
+    missing = make(project, "train", "DATA=data/datasets/nowhere")
+    assert missing.returncode != 0
+    assert "error: data/datasets/nowhere/train.h5 not found" in missing.stderr
     course = make(project, "train")
     assert "test accuracy: 70.0 % (95% CI" in course.stdout
