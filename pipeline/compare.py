@@ -25,16 +25,27 @@ def summary_record(params, features):
     return {"learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
             "l2": m["l2"], "augment": m["augment"],
             "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
+            "test_accuracy_ci95": m["test_stats"]["accuracy_ci95"],
+            "test_no_information_rate": m["test_stats"]["no_information_rate"],
+            "test_majority_label": m["test_stats"]["majority_label"],
             "final_cost": final_cost, "costs": m["costs"],
             "params": params_name(m["learning_rate"])}
 
 
-COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy")
+COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy", "test 95% CI")
 
 
 def table_rows(records):
     return [(repr(r["learning_rate"]), f"{r['final_cost']:.6f}", f"{r['train_accuracy']} %",
-             f"{r['test_accuracy']} %") for r in records]
+             f"{r['test_accuracy']} %", "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"]))
+            for r in records]
+
+
+def majority_note(records, classes):
+    """What always answering the test set's larger class scores: the line to beat."""
+    r = records[0]
+    return (f"always {classes[r['test_majority_label']]}: {r['test_no_information_rate']:.1f} % "
+            "of the test images")
 
 
 def summary_text(records):
@@ -45,12 +56,13 @@ def summary_text(records):
                      for row in rows)
 
 
-def summary_markdown(records):
+def summary_markdown(records, classes):
     n = records[0]["num_iterations"]
     lines = [f"# Learning rates compared ({n} iterations each, from zeros)", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(records)]
-    lines += ["", "![cost per learning rate](learning_rates.png)", ""]
+    lines += ["", majority_note(records, classes) + ".", "",
+              "![cost per learning rate](learning_rates.png)", ""]
     return "\n".join(lines)
 
 
@@ -92,14 +104,16 @@ def main(argv=None):
     all_params = [params_record(run, j, features, lr, n, args.l2, args.augment)
                   for j, lr in enumerate(rates)]
     records = [summary_record(p, features) for p in all_params]
+    classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"])
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
             write_npz(tmp / params_name(lr), **params)
         write_json(tmp / "summary.json", records)
-        write_text(tmp / "summary.md", summary_markdown(records))
+        write_text(tmp / "summary.md", summary_markdown(records, classes))
         write_bytes(tmp / "learning_rates.png", figure)
     print(summary_text(records))
+    print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)
     from pipeline.report import refresh_index  # Pillow: only when a page exists
 

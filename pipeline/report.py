@@ -110,12 +110,14 @@ def comparison_section(out_dir):
     try:
         records = json.loads(summary.read_text(encoding="utf-8"))
         rows = [(r["learning_rate"], r["num_iterations"], f"{r['final_cost']:.6f}",
-                 f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %") for r in records]
+                 f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %",
+                 "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"])) for r in records]
     except FileNotFoundError:
         return "<p>No comparison yet: <code>make compare</code> trains one neuron per rate.</p>"
     except Exception as err:  # a damaged optional summary must not stop the report
         return unreadable(summary, err, "make compare")
-    return (table(rows, ("learning rate", "iterations", "final cost", "train", "test"))
+    return (table(rows, ("learning rate", "iterations", "final cost", "train", "test",
+                         "test, 95 % interval"))
             + '<p><img class="figure" src="compare/learning_rates.png" '
               'alt="learning curves for each learning rate"></p>'
             + '<p>Details: <a href="compare/summary.md">compare/summary.md</a>, '

@@ -41,6 +41,19 @@ def test_record_format_and_params_usable_as_a_model(comparison):
         assert float(params["learning_rate"]) == record["learning_rate"]
 
 
+def test_each_test_accuracy_comes_with_its_interval_and_the_majority_baseline(comparison):
+    from pipeline.stats import clopper_pearson
+
+    records = json.loads((comparison[0] / "summary.json").read_text())
+    for r in records:
+        right = round(r["test_accuracy"] / 2)  # of 50 test images
+        assert r["test_accuracy_ci95"] == pytest.approx(
+            [100 * v for v in clopper_pearson(right, 50)])
+        assert (r["test_no_information_rate"], r["test_majority_label"]) == (66.0, 1)
+    assert "53.3-80.5 %" in comparison[1]  # 34 of 50, printed beside 68.0 %
+    assert "always cat: 66.0 % of the test images." in (comparison[0] / "summary.md").read_text()
+
+
 def test_table_printed_and_written(comparison):
     out, stdout = comparison
     lines = stdout.splitlines()

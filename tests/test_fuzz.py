@@ -142,7 +142,8 @@ def test_damaged_metrics_json(small_run, tmp_path):
 def test_damaged_optional_summaries_leave_the_page_standing(tmp_path, kind):
     sources = {
         "compare": [{"learning_rate": 0.01, "num_iterations": 1500, "final_cost": 0.1,
-                     "train_accuracy": 99.5, "test_accuracy": 68.0}],
+                     "train_accuracy": 99.5, "test_accuracy": 68.0,
+                     "test_accuracy_ci95": [53.3, 80.5]}],
         "cv": {"folds": 5, "repeats": 2, "m_train": 209, "iterations": [100, 200],
                "learning_rates": [0.001], "l2": [0.0], "augment": ["none"],
                "axes": ["learning_rate", "iteration"], "val_accuracy_mean": [[60.0, 61.0]],

@@ -110,7 +110,7 @@ def test_a_comparison_is_linked_once_it_exists(report, trained, features_file, t
     assert "make compare" in " ".join(Page((out / "index.html").read_text()).text)
     (out / "compare" / "summary.json").write_text(json.dumps([{
         "learning_rate": 0.01, "num_iterations": 1500, "final_cost": 0.1, "train_accuracy": 99.5,
-        "test_accuracy": 68.0}]))
+        "test_accuracy": 68.0, "test_accuracy_ci95": [53.3, 80.5]}]))
     for name in ("learning_rates.png", "summary.md"):
         (out / "compare" / name).write_bytes(b"")
     assert run_cli("report", "--params", trained[0], "--metrics", trained[1], "--features",
