@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from pipeline import config
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.evaluate import metrics
@@ -75,7 +77,12 @@ def learning_rates_png(records, iterations):
     by_rate = sorted(records, key=lambda r: r["learning_rate"])
     rates = [r["learning_rate"] for r in by_rate]
     acc_ax.plot(rates, [r["train_accuracy"] for r in by_rate], marker="o", label="train")
-    acc_ax.plot(rates, [r["test_accuracy"] for r in by_rate], marker="o", label="test")
+    test = np.array([r["test_accuracy"] for r in by_rate])
+    low, high = np.array([r["test_accuracy_ci95"] for r in by_rate]).T
+    acc_ax.errorbar(rates, test, yerr=[test - low, high - test], marker="o", capsize=4,
+                    label="test, with its 95 % interval")
+    acc_ax.axhline(by_rate[0]["test_no_information_rate"], color="black", linestyle="--",
+                   linewidth=1, label="test: always the larger class")
     acc_ax.set_xscale("log")
     acc_ax.set_xlabel("learning rate (log scale)")
     acc_ax.set_ylabel("accuracy (%)")
