@@ -43,9 +43,17 @@ $(DATA)/%.h5:
 endif
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
+# The report: the run's figures and section, and the page, written as one set by `report`.
 REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \
-	reports/mislabeled_train.png reports/weights.png reports/index.html
+	reports/mislabeled_train.png reports/weights.png reports/mislabeled.csv reports/section.html \
+	reports/section.json \
+	reports/index.html
 PAGE := $(wildcard pipeline/page/*)
+# Other stages' sections: inputs of the page, never remade by `make report` (no rule makes
+# section.html). Their list is remembered, so removing one (rm -r reports/cv) reassembles.
+SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html)
+SECTIONS_LIST := reports/.sections
+PAGE_STAMP := reports/.assembled
 
 # Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a file
 # rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
@@ -53,7 +61,22 @@ LR ?=
 ITERATIONS ?=
 L2 ?=
 AUGMENT ?=
-OPTION_FLAGS := $(if $(L2),--l2 $(L2)) $(if $(AUGMENT),--augment $(AUGMENT))
+# The model: empty is the lesson's one neuron; two-layer or l-layer the course's week-4 networks,
+# LAYERS their hidden sizes. Remembered with the rest, so a plain `make train` is logistic again.
+MODEL ?=
+LAYERS ?=
+OPTION_FLAGS := $(if $(MODEL),--model $(MODEL)) $(if $(LAYERS),--layers $(LAYERS)) \
+	$(if $(L2),--l2 $(L2)) $(if $(AUGMENT),--augment $(AUGMENT))
+# The optimizer: empty is gd, the course's full-batch run; minibatch or adam the second course's,
+# with BATCH images a step for EPOCHS passes (and Adam's BETA1, BETA2).
+OPTIMIZER ?=
+BATCH ?=
+EPOCHS ?=
+BETA1 ?=
+BETA2 ?=
+OPTION_FLAGS += $(if $(OPTIMIZER),--optimizer $(OPTIMIZER)) \
+	$(if $(BATCH),--mini-batch-size $(BATCH)) $(if $(EPOCHS),--num-epochs $(EPOCHS)) \
+	$(if $(BETA1),--beta1 $(BETA1)) $(if $(BETA2),--beta2 $(BETA2))
 TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 TRAIN_ARGS := data/models/train-args.txt
@@ -77,12 +100,15 @@ CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(
 CV_ARGS := data/models/cv-args.txt
 $(call remember,$(CV_ARGS),$(CV_FLAGS))
 CV := reports/cv/summary.json
+$(call remember,$(SECTIONS_LIST),$(SECTIONS))
 
 .PHONY: help setup data dataset features train evaluate report compare cv classify bench \
 	browser test lint clean
 
 help: ## list the targets
-	@echo 'usage: make TARGET [LR=X] [LRS="X Y ..."] [ITERATIONS=N] [L2=X] [AUGMENT=flip]'
+	@echo 'usage: make TARGET [MODEL=two-layer|l-layer] [LAYERS="20 7 5"] [LR=X] [LRS="X Y ..."]'
+	@echo '       [ITERATIONS=N] [L2=X] [AUGMENT=flip] [OPTIMIZER=minibatch|adam] [BATCH=64]'
+	@echo '       [EPOCHS=10] [BETA1=0.9] [BETA2=0.999]'
 	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -116,36 +142,48 @@ features: $(FEATURES) ## flatten and standardize into (n_x, m) columns
 $(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) pipeline/features.py | $(VENV_STAMP)
 	$(PY) -m pipeline features $(FEATURES_FLAGS)
 
-train: $(METRICS) ## train the neuron and print train/test accuracy
+train: $(METRICS) ## train the model (MODEL=two-layer|l-layer) and print train/test accuracy
 
 $(PARAMS): $(FEATURES) $(TRAIN_ARGS) pipeline/train.py pipeline/engine.py pipeline/model.py \
-		pipeline/config.py | $(VENV_STAMP)
+		pipeline/network.py pipeline/optimizers.py pipeline/params.py pipeline/config.py \
+		| $(VENV_STAMP)
 	$(PY) -m pipeline train $(TRAIN_FLAGS)
 
 evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.json
 
-$(METRICS): $(PARAMS) pipeline/evaluate.py pipeline/stats.py | $(VENV_STAMP)
+$(METRICS): $(PARAMS) pipeline/evaluate.py pipeline/stats.py pipeline/params.py | $(VENV_STAMP)
 	$(PY) -m pipeline evaluate
 
-report: $(REPORT) ## figures and reports/index.html (trains only if stale)
+report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 
-# A comparison made since the last report is linked from index.html (the compare stage refreshes
-# an existing index itself; this covers a report made after it).
-$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/figures.py \
-		pipeline/stats.py $(PAGE) $(wildcard reports/compare/summary.json reports/cv/summary.json) \
+# Make must not delete an artifact on Ctrl-C: every stage writes atomically (the report's files
+# as one set), so what is there is always whole, and deleting it would lose the previous run.
+.PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(REPORT) $(COMPARE) $(CV)
+$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/report_figures.py \
+		pipeline/sections.py pipeline/figures.py pipeline/stats.py pipeline/params.py \
+		pipeline/page/run.html \
 		| $(VENV_STAMP)
 	$(PY) -m pipeline report
 
-compare: $(COMPARE) ## one neuron per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
+# The page again from the sections that exist, when only they changed: it draws nothing. When
+# the report itself was just made, its page already holds them.
+$(PAGE_STAMP): $(REPORT) $(SECTIONS) $(SECTIONS_LIST) pipeline/assemble.py $(PAGE) | $(VENV_STAMP)
+	$(if $(filter $(REPORT),$?),,$(PY) -m pipeline assemble)
+	@touch $@
+
+compare: $(COMPARE) ## one model per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
 
 $(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
-		pipeline/model.py pipeline/evaluate.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
+		pipeline/model.py pipeline/network.py pipeline/params.py pipeline/evaluate.py \
+		pipeline/config.py pipeline/figures.py pipeline/sections.py | $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
 
 cv: $(CV) ## cross-validation on train only: make cv FOLDS=5 REPEATS=10 L2="0 1"
 
-$(CV): $(FEATURES) $(CV_ARGS) pipeline/cv.py pipeline/engine.py pipeline/model.py \
-		pipeline/stats.py pipeline/train.py pipeline/config.py pipeline/figures.py | $(VENV_STAMP)
+$(CV): $(FEATURES) $(CV_ARGS) pipeline/cv.py pipeline/cv_summary.py pipeline/cv_figure.py \
+		pipeline/engine.py pipeline/model.py pipeline/network.py pipeline/params.py \
+		pipeline/stats.py pipeline/train.py pipeline/config.py pipeline/figures.py \
+		pipeline/sections.py | $(VENV_STAMP)
 	$(PY) -m pipeline cv $(CV_FLAGS)
 
 # Without IMAGE it says so at once, rather than training first.

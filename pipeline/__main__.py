@@ -11,7 +11,8 @@ STAGES = {
     "features": "flatten and standardize the images into (n_x, m) columns",
     "train": "gradient descent from zeros; writes data/models/params.npz",
     "evaluate": "train/test accuracy; writes reports/metrics.json",
-    "report": "figures and reports/index.html",
+    "report": "the run's figures and section, then reports/index.html",
+    "assemble": "reports/index.html from the sections that exist (draws nothing)",
     "compare": "one run per learning rate, side by side, in reports/compare/",
     "cv": "cross-validation on the training set: settings chosen without the test set",
     "classify": "classify your own photos with the trained model",
@@ -21,7 +22,7 @@ STAGES = {
 def cli(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in STAGES:
-        lines = [f"  {name:<9} {what}" for name, what in STAGES.items()]
+        lines = [f"  {name:<10} {what}" for name, what in STAGES.items()]
         print("usage: python -m pipeline STAGE [options]\n\nstages:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"):
             print(f"error: unknown stage {argv[0]!r}", file=sys.stderr)

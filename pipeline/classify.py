@@ -1,4 +1,4 @@
-"""Classify your own photos with the trained neuron, through exactly the training preprocessing.
+"""Classify your own photos with the trained model, through exactly the training preprocessing.
 
 A photo is opened with Pillow, turned upright by its EXIF orientation, made RGB (alpha composited
 on white), brought to the model's image size, then flattened and standardized by the very
@@ -19,9 +19,10 @@ from pipeline import config
 from pipeline.cli import Parser, UserError, progress_bar, short_reason, unit_interval
 from pipeline.features import flatten, standardize
 from pipeline.files import write_bytes
-from pipeline.model import THRESHOLD, predict_proba
+from pipeline.model import THRESHOLD, sigmoid
+from pipeline.network import input_gradient
+from pipeline.params import load_params, network_parameters, scores
 from pipeline.stats import clopper_pearson, majority
-from pipeline.train import load_params
 
 FITS = {
     "crop": "center-crop to a square, then resize: keeps a cat's proportions (default)",
@@ -152,9 +153,15 @@ def explain_png(photo, pixels, contribution, p_cat, label, path, positive):
     for ax in axes[:2]:
         ax.set_axis_off()
     show_signed_map(fig, axes[2], contribution,
-                    f"w * x: red pushes towards {literal(positive)}, blue away")
+                    f"input x gradient: red pushes towards {literal(positive)}, blue away")
     fig.suptitle(f"{literal(label)} (p = {p_cat:.3f})")
     return png_bytes(fig)
+
+
+def explanation(params, x):
+    """Input x gradient: x (n_x, 1) times dz/dx, z the last layer's pre-activation. For one
+    neuron dz/dx = w, so it is w * x, each pixel's share of z."""
+    return input_gradient(network_parameters(params), x) * x  # (n_x, 1)
 
 
 def trust_line(test_counts, classes):
@@ -181,10 +188,10 @@ def main(argv=None):
                         help="; ".join(f"{k}: {v}" for k, v in FITS.items()))
     parser.add_argument("--recursive", action="store_true", help="look inside sub-folders too")
     parser.add_argument("--explain", type=Path, metavar="OUT.png",
-                        help="save the photo, the model's input and w * x (one photo only)")
+                        help="save the photo, the model's input and input x gradient "
+                        "(w * x for one neuron; one photo only)")
     args = parser.parse_args(argv)
     params = load_params(args.model)
-    w, b = params["w"], float(params["b"])  # (n_x, 1), scalar
     image_shape = tuple(int(s) for s in params["image_shape"])
     if image_shape[0] != image_shape[1]:
         raise UserError(f"{args.model}: images of shape {image_shape} are not square; "
@@ -207,14 +214,14 @@ def main(argv=None):
                 print(f"error: {path}: {err}", file=sys.stderr)
                 failed += 1
                 continue
-            p_cat = float(predict_proba(w, b, x)[0, 0])
+            p_cat = float(sigmoid(scores(params, x))[0, 0])
             label = classes[1] if p_cat > args.threshold else classes[0]
             results.append({"path": str(path), "label": label, "probability": p_cat})
             if not args.json:
                 bar.clear()
                 print(f"{path}: {label} (p={p_cat:.3f})")
             if args.explain:
-                contribution = (w * x).reshape(image_shape).sum(axis=2)  # (px, px)
+                contribution = explanation(params, x).reshape(image_shape).sum(axis=2)
                 write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat, label,
                                                       path, classes[1]))
                 print(f"wrote {args.explain}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import signal
 import sys
 
 from tqdm import tqdm
@@ -34,12 +35,13 @@ def number_type(convert, kind, fits, requirement):
     return parse
 
 
-# A learning rate; an L2 strength; a probability or a share; an iteration count; a seed.
+# A learning rate; an L2 strength; a probability or a share; a decay rate; a count; a seed.
 positive_float = number_type(float, "a number", lambda v: math.isfinite(v) and v > 0,
                              "a finite number > 0")
 non_negative_float = number_type(float, "a number", lambda v: math.isfinite(v) and v >= 0,
                                  "a finite number >= 0")
 unit_interval = number_type(float, "a number", lambda v: 0 < v < 1, "between 0 and 1")
+below_one = number_type(float, "a number", lambda v: 0 <= v < 1, "at least 0 and below 1")
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1")
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
 
@@ -50,8 +52,16 @@ def short_reason(err):
     return text.splitlines()[0][:160] if text else type(err).__name__
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(main, argv=None):
-    """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code."""
+    """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code.
+
+    SIGTERM (a `kill`, Make stopping) is taken as Ctrl-C, so temp files are removed either way.
+    """
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         return main(argv) or 0
     except UserError as err:

@@ -1,4 +1,4 @@
-"""Stage `compare`: one neuron per learning rate, trained together; table, figure, params."""
+"""Stage `compare`: one model per learning rate, trained together; table, figure, params."""
 
 import sys
 from pathlib import Path
@@ -6,13 +6,15 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
+from pipeline.assemble import refresh
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.evaluate import metrics
 from pipeline.features import load_features
 from pipeline.figures import new_figure, plot_costs, png_bytes
 from pipeline.files import atomic_dir, write_bytes, write_json, write_npz, write_text
-from pipeline.model import propagate
-from pipeline.train import add_training_options, params_record, train, training_set
+from pipeline.params import cost
+from pipeline.sections import made_for, paragraphs, table, write_section
+from pipeline.train import add_training_options, record, settings_of, train, training_set
 
 
 def params_name(learning_rate):
@@ -20,11 +22,12 @@ def params_name(learning_rate):
 
 
 def summary_record(params, features):
-    """One row of summary.json, for the neuron in `params` (a params.npz dict)."""
+    """One row of summary.json, for the model in `params` (a params.npz dict)."""
     m = metrics(params, features)
     X, Y = training_set(features, str(params["augment"]))
-    _, final_cost = propagate(params["w"], float(params["b"]), X, Y, float(params["l2"]))
-    return {"learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
+    final_cost = cost(params, X, Y, float(params["l2"]))
+    return {"model": m["model"], "layer_dims": m["layer_dims"],
+            "learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
             "l2": m["l2"], "augment": m["augment"],
             "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
             "test_accuracy_ci95": m["test_stats"]["accuracy_ci95"],
@@ -68,10 +71,25 @@ def summary_markdown(records, classes):
     return "\n".join(lines)
 
 
-def learning_rates_png(records, iterations):
+def section_fragment(records, classes):
+    """The page's comparison section, as HTML."""
+    rows = [(r["learning_rate"], r["num_iterations"], f"{r['final_cost']:.6f}",
+             f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %",
+             "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"])) for r in records]
+    return (table(rows, ("learning rate", "iterations", "final cost", "train", "test",
+                         "test, 95 % interval"))
+            + paragraphs([majority_note(records, classes) + "."])
+            + '<p><img class="figure" src="compare/learning_rates.png" '
+              'alt="learning curves for each learning rate"></p>'
+            + '<p>Details: <a href="compare/summary.md">compare/summary.md</a>, '
+              '<a href="compare/summary.json">compare/summary.json</a>.</p>')
+
+
+def learning_rates_png(records, iterations, unit="iteration"):
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
     for r in records:
-        plot_costs(cost_ax, iterations, r["costs"], label=f"lr = {r['learning_rate']!r}")
+        plot_costs(cost_ax, iterations, r["costs"], label=f"lr = {r['learning_rate']!r}",
+                   unit=unit)
     cost_ax.set_title(f"Cost per learning rate ({records[0]['num_iterations']} iterations)")
     cost_ax.legend(loc="upper right")
     by_rate = sorted(records, key=lambda r: r["learning_rate"])
@@ -96,32 +114,42 @@ def learning_rates_png(records, iterations):
 def main(argv=None):
     parser = Parser(prog="python -m pipeline compare", description=__doc__.splitlines()[0])
     parser.add_argument("--learning-rates", type=positive_float, nargs="+", metavar="X",
-                        default=list(config.COMPARE_LEARNING_RATES),
-                        help="the rates to compare (default %(default)s)")
-    add_training_options(parser, config.COMPARE_NUM_ITERATIONS)
+                        help="the rates to compare (default: the course's "
+                        f"{' '.join(map(str, config.COMPARE_LEARNING_RATES))} for logistic, "
+                        f"{' '.join(map(str, config.COMPARE_NETWORK_LEARNING_RATES))} "
+                        "for a network)")
+    add_training_options(parser)
     parser.add_argument("--out-dir", type=Path, default=config.COMPARE_DIR)
     args = parser.parse_args(argv)
-    rates, n = args.learning_rates, args.num_iterations
+    network = args.model != "logistic"
+    rates = args.learning_rates or list(config.COMPARE_NETWORK_LEARNING_RATES if network
+                                        else config.COMPARE_LEARNING_RATES)
     twice = sorted({r for r in rates if rates.count(r) > 1})
     if twice:
         raise UserError(f"learning rate {twice[0]!r} is given twice; list each rate once")
     features = load_features(args.features)
+    settings = settings_of(args, features["X_train"].shape[0], None,
+                           config.COMPARE_NUM_ITERATIONS)
+    n = settings["num_iterations"]
     run = train(features, rates, n, args.engine, args.quiet, f"compare {len(rates)} rates",
-                args.l2, args.augment)
-    all_params = [params_record(run, j, features, lr, n, args.l2, args.augment)
+                args.l2, args.augment, args.model, settings["layer_dims"], settings)
+    if args.optimizer != "gd":
+        settings.update(num_iterations=run["steps"], mini_batch_size=run["mini_batch_size"])
+    all_params = [record(run, j, features, {**settings, "learning_rate": lr})
                   for j, lr in enumerate(rates)]
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
-    figure = learning_rates_png(records, run["iterations"])
+    figure = learning_rates_png(records, run["iterations"],
+                                "iteration" if args.optimizer == "gd" else "epoch")
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
             write_npz(tmp / params_name(lr), **params)
         write_json(tmp / "summary.json", records)
         write_text(tmp / "summary.md", summary_markdown(records, classes))
         write_bytes(tmp / "learning_rates.png", figure)
+        write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
+                      "comparison", "make compare", made_for(features, args.model))
     print(summary_text(records))
     print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)
-    from pipeline.report import refresh_index  # Pillow: only when a page exists
-
-    refresh_index(args.out_dir.parent)
+    refresh(args.out_dir.parent)

@@ -27,6 +27,7 @@ PARAMS_FILE = ROOT / "data" / "models" / "params.npz"  # w, b, costs and the run
 REPORTS_DIR = ROOT / "reports"  # figures, metrics and index.html
 METRICS_FILE = REPORTS_DIR / "metrics.json"  # accuracies, costs, mislabeled indices
 COMPARE_DIR = REPORTS_DIR / "compare"  # one run per learning rate, side by side
+GALLERY_SIZE = 40  # mislabeled images drawn per set, the most confident first (all in a CSV)
 
 # Hyperparameters (the course's published run)
 LEARNING_RATE = 0.005  # alpha in w := w - alpha * dw
@@ -40,6 +41,27 @@ L2 = 0.0  # lambda in cost + lambda/(2m) ||w||^2; 0 is the course's plain cost
 AUGMENT = "none"  # "flip" also trains on every training image mirrored left-right
 AUGMENTS = ("none", "flip")  # the choices for --augment
 
+# The course's week-4 networks (make train MODEL=two-layer|l-layer)
+MODEL = "logistic"  # one neuron, the lesson's model and the default run
+MODELS = ("logistic", "two-layer", "l-layer")  # the choices for --model
+HIDDEN_LAYERS = {"two-layer": (7,), "l-layer": (20, 7, 5)}  # the course's hidden sizes
+NETWORK_LEARNING_RATE = 0.0075  # the week-4 notebook's rate for both networks
+NETWORK_NUM_ITERATIONS = 2500  # and its iteration count
+NETWORK_SEED = 1  # np.random.seed(1) in the notebook: RandomState(1), drawn layer by layer
+COMPARE_NETWORK_LEARNING_RATES = (0.0025, 0.0075, 0.01)  # make compare's rates for a network
+CV_NETWORK_LEARNING_RATES = (0.0025, 0.005, 0.0075, 0.01)  # make cv's rates for a network
+
+# The second course's optimizers (make train OPTIMIZER=minibatch|adam), for data too big for gd
+OPTIMIZER = "gd"  # full-batch gradient descent: the course's run, exactly
+OPTIMIZERS = ("gd", "minibatch", "adam")  # the choices for --optimizer
+MINI_BATCH_SIZE = 64  # columns per step (the last batch of an epoch smaller)
+NUM_EPOCHS = 10  # passes over the training set
+BETA1 = 0.9  # Adam's first-moment decay
+BETA2 = 0.999  # Adam's second-moment decay
+EPSILON = 1e-8  # Adam's guard against dividing by zero
+MINIBATCH_LEARNING_RATE = 0.0007  # the Optimization notebook's rate for mini-batch and Adam
+MINIBATCH_SEED = 10  # its seed; epoch e shuffles with seed + e, as its model() does
+
 # Cross-validation (make cv): settings chosen on the training set only
 CV_DIR = REPORTS_DIR / "cv"  # summary.json, summary.md, cv.png
 CV_FOLDS = 5  # K in repeated stratified K-fold
@@ -47,3 +69,5 @@ CV_REPEATS = 10  # fresh random fold assignments
 CV_SEED = 0  # seeds the fold assignments
 CV_LEARNING_RATES = (0.0005, 0.001, 0.002, 0.005, 0.01)  # the rates searched
 CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps
+CV_LARGE_M = 5000  # above this many training images: adam and one repeat, unless told otherwise
+CV_MINIBATCH_LEARNING_RATES = (0.0003, 0.0007, 0.002)  # the rates searched with mini-batches

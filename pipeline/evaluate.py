@@ -1,4 +1,4 @@
-"""Stage `evaluate`: train/test accuracy of the trained neuron; writes reports/metrics.json."""
+"""Stage `evaluate`: train/test accuracy of the trained model; writes reports/metrics.json."""
 
 from pathlib import Path
 
@@ -6,16 +6,17 @@ import numpy as np
 
 from pipeline import config
 from pipeline.cli import Parser, UserError
-from pipeline.features import load_features
+from pipeline.features import is_course_data, load_features
 from pipeline.files import write_json
-from pipeline.model import accuracy, predict
+from pipeline.model import THRESHOLD, accuracy, sigmoid
+from pipeline.params import load_params, scores
 from pipeline.stats import (
     accuracy_summary,
     classification_stats,
     identical_columns,
     not_significant_sentence,
+    percent,
 )
-from pipeline.train import load_params
 
 
 def confusion(Y_prediction, Y):
@@ -28,15 +29,17 @@ def confusion(Y_prediction, Y):
 def metrics(params, features):
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images."""
-    w, b = params["w"], float(params["b"])
-    out = {"learning_rate": float(params["learning_rate"]),
+    out = {"model": str(params["model"]), "layer_dims": params["layer_dims"].tolist(),
+           "learning_rate": float(params["learning_rate"]),
            "num_iterations": int(params["num_iterations"]),
-           "l2": float(params["l2"]), "augment": str(params["augment"])}
+           "l2": float(params["l2"]), "augment": str(params["augment"]),
+           "optimizer": str(params["optimizer"])}
     for split in ("train", "test"):
         X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
-        Y_prediction = predict(w, b, X)  # (1, m)
+        Z = scores(params, X)  # (1, m)
+        Y_prediction = (sigmoid(Z) > THRESHOLD).astype(float)  # (1, m)
         out[f"{split}_accuracy"] = accuracy(Y_prediction, Y)
-        out[f"{split}_stats"] = classification_stats(w.T @ X + b, Y)
+        out[f"{split}_stats"] = classification_stats(Z, Y)
         out[f"mislabeled_{split}"] = np.flatnonzero(Y_prediction != Y).tolist()
         out[f"confusion_{split}"] = confusion(Y_prediction, Y)
     # A test image that is pixel for pixel a training image is a memorized answer, not a test.
@@ -44,9 +47,10 @@ def metrics(params, features):
     duplicates = identical_columns(X_test, features["X_train"])
     kept = np.setdiff1d(np.arange(X_test.shape[1]), [i for i, _ in duplicates])
     out["test_duplicates_of_train"] = duplicates
+    Z_kept = scores(params, X_test[:, kept])  # (1, kept)
     out["test_stats_without_duplicates"] = None if not len(kept) else {
-        "accuracy": accuracy(predict(w, b, X_test[:, kept]), Y_test[:, kept]),
-        **classification_stats(w.T @ X_test[:, kept] + b, Y_test[:, kept])}
+        "accuracy": accuracy((sigmoid(Z_kept) > THRESHOLD).astype(float), Y_test[:, kept]),
+        **classification_stats(Z_kept, Y_test[:, kept])}
     out["costs"] = params["costs"].tolist()
     out["checkpoints"] = {k: params[k].tolist()
                           for k in ("iterations", "train_accuracies", "test_accuracies")}
@@ -71,8 +75,9 @@ def main(argv=None):
     result = metrics(params, features)
     write_json(args.out, result)
     classes = [str(c) for c in features["classes"]]
+    exact = is_course_data(features)
     for split in ("train", "test"):
-        print(f"{split} accuracy: {result[split + '_accuracy']} % "
+        print(f"{split} accuracy: {percent(result[split + '_accuracy'], exact)} "
               + accuracy_summary(result[f"{split}_stats"], classes))
     sentence = not_significant_sentence(result["test_stats"], classes, "test")
     if sentence:

@@ -143,6 +143,12 @@ FEATURE_SPEC = {  # dtype kinds and shapes, as make_features writes them (None: 
 FEATURE_KEYS = tuple(FEATURE_SPEC)
 
 
+def is_course_data(data):
+    """Whether features or params were made from the course's own two files (by sha256)."""
+    return [str(data["train_sha256"]), str(data["test_sha256"])] == [
+        config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name]]
+
+
 def load_features(path=config.FEATURES_FILE):
     """features.npz as a dict, every array's dtype, shape and range checked."""
     f = read_npz(path, FEATURE_KEYS, "make features")

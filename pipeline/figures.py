@@ -30,18 +30,26 @@ def png_bytes(fig):
     return buffer.getvalue()
 
 
-def plot_costs(ax, iterations, costs, label=None):
-    """The course's learning curve: cost against iterations in hundreds."""
-    ax.plot([i / 100 for i in iterations], costs, marker=".", label=label)
+def x_axis(ax, iterations, unit):
+    """The course's x axis, iterations in hundreds; or the epochs of a mini-batch run."""
+    if unit == "epoch":
+        ax.set_xlabel("epochs")
+        return list(iterations)
     ax.set_xlabel("iterations (per hundreds)")
+    return [i / 100 for i in iterations]
+
+
+def plot_costs(ax, iterations, costs, label=None, unit="iteration"):
+    """The course's learning curve: cost against iterations in hundreds (or epochs)."""
+    ax.plot(x_axis(ax, iterations, unit), costs, marker=".", label=label)
     ax.set_ylabel("cost J")
     ax.grid(alpha=0.3)
 
 
-def plot_accuracies(ax, iterations, train, test):
-    ax.plot([i / 100 for i in iterations], train, marker=".", label="train")
-    ax.plot([i / 100 for i in iterations], test, marker=".", label="test")
-    ax.set_xlabel("iterations (per hundreds)")
+def plot_accuracies(ax, iterations, train, test, unit="iteration"):
+    x = x_axis(ax, iterations, unit)
+    ax.plot(x, train, marker=".", label="train")
+    ax.plot(x, test, marker=".", label="test")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 101)
     ax.grid(alpha=0.3)

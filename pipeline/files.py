@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -76,6 +77,33 @@ def atomic_dir(path):
                 shutil.rmtree(leftover)
 
 
+@contextmanager
+def staged_files(folder):
+    """Yield a fresh temp folder inside `folder`; on success move every file in it into `folder`
+    together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
+    old set or the new one, never a mix. A failure removes the temp folder and changes nothing.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".staged.", suffix=".tmp"))
+    except OSError as err:
+        raise UserError(f"cannot write {folder}: {err.strerror}") from None
+    try:
+        yield tmp
+        held = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            # index.html last: a reader who opens it finds every file it names
+            for staged in sorted(tmp.iterdir(), key=lambda p: (p.name == "index.html", p.name)):
+                os.chmod(staged, 0o666 & ~current_umask())
+                os.replace(staged, folder / staged.name)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a held signal lands here
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_bytes(path, data):
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
@@ -134,11 +162,23 @@ def read_npy_member(archive, name):
         shape, fortran_order, dtype = read_header(member)
         if dtype.hasobject:
             raise ValueError(f"{name} holds Python objects, which are not loaded (no pickles)")
-        needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        data = member.read()  # at most file_size bytes; the zip's CRC is checked at the end
-    if len(data) != needed:
-        raise ValueError(f"{name} declares shape {shape} ({needed} bytes) but holds {len(data)}")
-    array = np.frombuffer(bytearray(data), dtype=dtype)  # writable, as np.load's would be
+        count = int(np.prod(shape, dtype=np.int64))
+        if count * dtype.itemsize > info.file_size:
+            raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
+                             f"but holds fewer")
+        # Read straight into the array: one copy in memory (a 2.5 GB X_train needs 2.5 GB, not
+        # twice that). The zip's CRC is checked when the member is read to its end.
+        array = np.empty(count, dtype=dtype)  # (count,), reshaped below
+        view, filled = memoryview(array).cast("B"), 0
+        while filled < len(view):
+            got = member.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+        extra = member.read(1)
+    if filled != count * dtype.itemsize or extra:
+        raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
+                         f"but holds {filled + len(extra)}")
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 

@@ -1,5 +1,7 @@
-"""Stage `train`: gradient descent from zeros on the features; writes w, b, costs and the config."""
+"""Stage `train`: gradient descent on the features (one neuron from zeros, or a week-4 network
+from the course's seed-1 start); writes the weights, costs and the run's config."""
 
+import math
 import sys
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from pipeline import config
 from pipeline.cli import (
     Parser,
     UserError,
+    below_one,
     non_negative_float,
     positive_float,
     positive_int,
@@ -16,62 +19,15 @@ from pipeline.cli import (
 )
 from pipeline.engine import ENGINES, diverged, gradient_descent
 from pipeline.features import load_features, mirror
-from pipeline.files import check_arrays, read_npz, write_npz
-from pipeline.model import predict
+from pipeline.files import write_npz
+from pipeline.layers import L_model_scores, propagate
+from pipeline.network import initialize_parameters, initialize_parameters_deep
+from pipeline.network_engine import diverged as network_diverged
+from pipeline.network_engine import train_networks
+from pipeline.optimizers import optimize_minibatch
+from pipeline.params import params_record
 
-PARAM_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
-    "w": ("f", (None, 1)), "b": ("f", ()), "learning_rate": ("f", ()),
-    "num_iterations": ("iu", ()), "l2": ("f", ()), "augment": ("U", ()), "engine": ("U", ()),
-    "iterations": ("iu", (None,)), "costs": ("f", (None,)), "train_accuracies": ("f", (None,)),
-    "test_accuracies": ("f", (None,)), "standardization": ("U", ()), "image_shape": ("iu", (3,)),
-    "classes": ("U", (2,)), "train_sha256": ("U", ()), "test_sha256": ("U", ()),
-    "test_counts": ("iu", (3,)),
-}
-PARAM_KEYS = tuple(PARAM_SPEC)
-
-
-def load_params(path=config.PARAMS_FILE):
-    """params.npz as a dict, checked: every array's dtype and shape, w (n_x, 1) for the stored
-    image shape, b and w finite, the test counts possible."""
-    p = read_npz(path, PARAM_KEYS, "make train")
-    check_arrays(p, PARAM_SPEC, path, "make train")
-    shape = tuple(int(s) for s in p["image_shape"])
-    if shape[2] != 3 or min(shape) < 1 or p["w"].shape != (int(np.prod(shape)), 1):
-        raise UserError(f"{path}: w has shape {p['w'].shape} for images {shape}; "
-                        "run `make train` to remake it")
-    if not np.isfinite(p["w"]).all() or not np.isfinite(p["b"]):
-        raise UserError(f"{path}: w or b is not finite; run `make train` to remake it")
-    right, n, positives = (int(v) for v in p["test_counts"])
-    if not (0 <= right <= n and 0 <= positives <= n and n >= 1):
-        raise UserError(f"{path}: test_counts {p['test_counts'].tolist()} are impossible; "
-                        "run `make train` to remake it")
-    curves = {len(p[k]) for k in ("iterations", "costs", "train_accuracies", "test_accuracies")}
-    if len(curves) != 1 or str(p["augment"]) not in config.AUGMENTS:
-        raise UserError(f"{path}: its curves or settings do not fit together; "
-                        "run `make train` to remake it")
-    if str(p["standardization"]) != config.STANDARDIZATION:
-        raise UserError(f"{path}: unknown standardization {p['standardization']}; "
-                        "run `make train` to remake it")
-    return p
-
-
-def params_record(run, j, features, learning_rate, num_iterations, l2, augment):
-    """What params.npz holds for neuron j of a gradient_descent run: weights, curves, config,
-    and test_counts [right, images, positives], so that the model says how far to trust it."""
-    w, b = run["w"][:, j:j + 1], run["b"][j]  # (n_x, 1), scalar
-    Y_test = features["Y_test"]
-    right = int(np.sum(predict(w, b, features["X_test"]) == Y_test))
-    return {
-        "w": w, "b": np.array(b),
-        "test_counts": np.array([right, Y_test.size, int(Y_test.sum())]),
-        "learning_rate": np.array(learning_rate), "num_iterations": np.array(num_iterations),
-        "l2": np.array(float(l2)), "augment": np.array(augment),
-        "engine": np.array(run["engine"]), "iterations": run["iterations"],
-        "costs": run["costs"][j], "train_accuracies": run["train_accuracies"][j],
-        "test_accuracies": run["test_accuracies"][j],
-        **{k: features[k] for k in ("standardization", "image_shape", "classes",
-                                   "train_sha256", "test_sha256")},
-    }
+CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
 
 
 def training_set(features, augment):
@@ -84,28 +40,108 @@ def training_set(features, augment):
     return X, Y
 
 
+def initial_parameters(model, layer_dims):
+    """The course's start: seed-1 weights drawn layer by layer (x 0.01 for the two-layer
+    network, / sqrt(n_in) for the L-layer one), zero biases."""
+    if model == "two-layer":
+        return initialize_parameters(*layer_dims, seed=config.NETWORK_SEED)
+    return initialize_parameters_deep(layer_dims, seed=config.NETWORK_SEED)
+
+
 def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
-          augment="none"):
-    """One batched gradient-descent run under a progress bar."""
+          augment="none", model="logistic", layer_dims=None, optimizer=None):
+    """One batched gradient-descent run under a progress bar, one model per learning rate; with
+    an optimizer other than gd (a dict of its settings), mini-batches instead.
+
+    Returns a dict: weights (k dicts, {"w", "b"} or {"W1", "b1", ...}), engine, and the curves
+    iterations (c,) (epochs for mini-batches), costs, train_accuracies, test_accuracies (k, c).
+    """
+    if optimizer and optimizer["optimizer"] != "gd":
+        return train_minibatch(features, learning_rates, quiet, desc, l2, augment, model,
+                               layer_dims, optimizer)
     X, Y = training_set(features, augment)
+    X_test, Y_test = features["X_test"], features["Y_test"]
+    every = config.CHECKPOINT_EVERY
     with progress_bar(num_iterations, desc, quiet) as bar:
-        run = gradient_descent(X, Y, learning_rates, num_iterations, features["X_test"],
-                               features["Y_test"], engine=engine, every=config.CHECKPOINT_EVERY,
-                               on_progress=bar.update, l2=l2)
-    bad = diverged(run)
+        if model == "logistic":
+            run = gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test,
+                                   engine=engine, every=every, on_progress=bar.update, l2=l2)
+            bad = diverged(run)
+            run["weights"] = [{"w": run["w"][:, j:j + 1], "b": run["b"][j]}
+                              for j in range(len(learning_rates))]
+        else:
+            run = train_networks(X, Y, initial_parameters(model, layer_dims), learning_rates,
+                                 num_iterations, X_test, Y_test, l2=l2, engine=engine,
+                                 every=every, on_progress=bar.update)
+            bad = network_diverged(run)
+            run["weights"] = run["parameters"]
     if bad:
-        raise UserError(f"learning rate {bad[0]!r} diverged (w is no longer finite); "
-                        "try a smaller one")
+        raise UserError(f"learning rate {bad[0]!r} diverged (the weights are no longer "
+                        "finite); try a smaller one")
     return run
 
 
-def add_training_options(parser, iterations_default):
-    parser.add_argument("--num-iterations", type=positive_int, default=iterations_default,
-                        metavar="N", help="gradient-descent steps (default %(default)s)")
+def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, layer_dims,
+                    optimizer):
+    """train() with mini-batch gradient descent or Adam: one model per rate, in turn."""
+    X, Y = training_set(features, augment)
+    m = X.shape[1]
+    batch = min(optimizer["mini_batch_size"], m)
+    steps = optimizer["num_epochs"] * math.ceil(m / batch)
+    start = initial_parameters(model, layer_dims) if model != "logistic" else \
+        {"W1": np.zeros((1, X.shape[0])), "b1": np.zeros((1, 1))}  # zeros, as the lesson
+    runs = []
+    with progress_bar(steps * len(learning_rates), desc, quiet, unit="batch") as bar:
+        for lr in learning_rates:
+            runs.append(optimize_minibatch(
+                start, propagate, X, Y, optimizer["optimizer"], lr, batch,
+                optimizer["num_epochs"], optimizer["beta1"], optimizer["beta2"], config.EPSILON,
+                config.MINIBATCH_SEED, l2, features["X_test"], features["Y_test"],
+                on_progress=bar.update, forward=lambda p, X: L_model_scores(X, p)))
+    weights = [r["parameters"] for r in runs]
+    bad = [lr for lr, w, r in zip(learning_rates, weights, runs, strict=True)  # huge weights
+           if not (all(np.isfinite(a).all() for a in w.values())  # can be finite while their
+                   and np.isfinite(r["costs"][-1]))]  # scores overflow: the cost tells
+    if bad:
+        raise UserError(f"learning rate {bad[0]!r} diverged (the weights are no longer "
+                        "finite); try a smaller one")
+    if model == "logistic":
+        weights = [{"w": w["W1"].T, "b": float(w["b1"][0, 0])} for w in weights]
+    return {"weights": weights, "engine": optimizer["optimizer"], "steps": steps,
+            "mini_batch_size": batch, "iterations": runs[0]["epochs"],
+            **{key: np.array([r[key] for r in runs])
+               for key in ("costs", "train_accuracies", "test_accuracies")}}
+
+
+def record(run, j, features, settings):
+    """params.npz's content for model j of a train() run; settings as params_record takes."""
+    return params_record(run["weights"][j], {k: run[k] if k == "iterations" else run[k][j]
+                                             for k in CURVES},
+                         features, {**settings, "engine": run["engine"]})
+
+
+def add_training_options(parser):
+    parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
+                        help="one neuron, or a week-4 network (default %(default)s)")
+    parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
+                        help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
+    parser.add_argument("--num-iterations", type=positive_int, metavar="N",
+                        help="gradient-descent steps (default: the course's for the model)")
     parser.add_argument("--l2", type=non_negative_float, default=config.L2, metavar="LAMBDA",
-                        help="cost + LAMBDA/(2m) ||w||^2, b unpenalized (default %(default)s)")
+                        help="cost + LAMBDA/(2m) sum ||W||^2, b unpenalized (default %(default)s)")
     parser.add_argument("--augment", choices=config.AUGMENTS, default=config.AUGMENT,
                         help="flip: also train on each image mirrored (default %(default)s)")
+    parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=config.OPTIMIZER,
+                        help="gd: full batch, the course's run; minibatch or adam: the second "
+                        "course's, for big data (default %(default)s)")
+    parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
+                        metavar="N", help="images per step (default %(default)s)")
+    parser.add_argument("--num-epochs", type=positive_int, default=config.NUM_EPOCHS,
+                        metavar="N", help="passes over the training set (default %(default)s)")
+    parser.add_argument("--beta1", type=below_one, default=config.BETA1,
+                        help="Adam's first-moment decay (default %(default)s)")
+    parser.add_argument("--beta2", type=below_one, default=config.BETA2,
+                        help="Adam's second-moment decay (default %(default)s)")
     parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
                         help="how to run the steps; all give the textbook iterates "
                              "(default %(default)s)")
@@ -113,21 +149,71 @@ def add_training_options(parser, iterations_default):
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def layer_dims_of(args, n_x):
+    """[n_x, hidden..., 1] for the chosen model, the course's hidden sizes unless --layers."""
+    if args.model == "logistic":
+        if args.layers:
+            raise UserError("--layers: the logistic model has no hidden layer; "
+                            "choose --model two-layer or l-layer")
+        return [n_x, 1]
+    hidden = args.layers or list(config.HIDDEN_LAYERS[args.model])
+    if args.model == "two-layer" and len(hidden) != 1:
+        raise UserError(f"--layers {' '.join(map(str, hidden))}: the two-layer network has one "
+                        "hidden layer; give one size, or choose --model l-layer")
+    return [n_x, *hidden, 1]
+
+
+def settings_of(args, n_x, learning_rate_default, iterations_default):
+    """The run's settings from the options, with the model's and optimizer's own defaults."""
+    network, gd = args.model != "logistic", args.optimizer == "gd"
+    if not gd and args.num_iterations is not None:
+        raise UserError(f"--num-iterations is for gd; {args.optimizer} counts --num-epochs")
+    if args.num_iterations is None:
+        args.num_iterations = config.NETWORK_NUM_ITERATIONS if network else iterations_default
+    learning_rate = config.MINIBATCH_LEARNING_RATE if not gd else \
+        config.NETWORK_LEARNING_RATE if network else learning_rate_default
+    return {"model": args.model, "layer_dims": layer_dims_of(args, n_x),
+            "learning_rate": learning_rate, "num_iterations": args.num_iterations, "l2": args.l2,
+            "augment": args.augment, "optimizer": args.optimizer,
+            "mini_batch_size": 0 if gd else args.mini_batch_size,
+            "num_epochs": 0 if gd else args.num_epochs, "beta1": args.beta1, "beta2": args.beta2}
+
+
+def describe(settings):
+    """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
+    model = "" if settings["model"] == "logistic" else \
+        f"the {settings['model']} network {settings['layer_dims']}, "
+    extras = "".join([f", l2 {settings['l2']}" if settings["l2"] else "",
+                      ", mirrored images too" if settings["augment"] == "flip" else "",
+                      f", {settings['optimizer']} on batches of {settings['mini_batch_size']}"
+                      if settings["optimizer"] != "gd" else ""])
+    return f"{model}lr {settings['learning_rate']}{extras}"
+
+
 def main(argv=None):
     parser = Parser(prog="python -m pipeline train", description=__doc__.splitlines()[0])
-    parser.add_argument("--learning-rate", type=positive_float, default=config.LEARNING_RATE,
-                        metavar="X", help="alpha (default %(default)s)")
-    add_training_options(parser, config.NUM_ITERATIONS)
+    parser.add_argument("--learning-rate", type=positive_float, metavar="X",
+                        help="alpha (default: the course's for the model)")
+    add_training_options(parser)
     parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
     args = parser.parse_args(argv)
     features = load_features(args.features)
-    lr, n = args.learning_rate, args.num_iterations
-    run = train(features, [lr], n, args.engine, args.quiet, f"train lr={lr}", args.l2,
-                args.augment)
-    record = params_record(run, 0, features, lr, n, args.l2, args.augment)
-    write_npz(args.out, **record)
-    costs = record["costs"]
-    extras = "".join([f", l2 {args.l2}" if args.l2 else "",
-                      ", mirrored images too" if args.augment == "flip" else ""])
-    print(f"trained {n} iterations at lr {lr}{extras} ({run['engine']} engine): "
+    settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
+                           config.NUM_ITERATIONS)
+    if args.learning_rate is not None:
+        settings["learning_rate"] = args.learning_rate
+    lr, n = settings["learning_rate"], settings["num_iterations"]
+    run = train(features, [lr], n, args.engine, args.quiet, f"train {args.model} lr={lr}",
+                args.l2, args.augment, args.model, settings["layer_dims"], settings)
+    if settings["optimizer"] != "gd":
+        n = settings["num_iterations"] = run["steps"]
+        if run["mini_batch_size"] < settings["mini_batch_size"]:
+            print(f"note: a batch of {settings['mini_batch_size']} is more than the "
+                  f"{run['mini_batch_size']} training images: one batch of them all per epoch",
+                  file=sys.stderr)
+            settings["mini_batch_size"] = run["mini_batch_size"]
+    params = record(run, 0, features, settings)
+    write_npz(args.out, **params)
+    costs = params["costs"]
+    print(f"trained {n} steps, {describe(settings)} ({run['engine']}): "
           f"cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}", file=sys.stderr)

@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 
@@ -108,3 +109,30 @@ def write_course_photos(raw_files, root):
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(folder / f"{j:03}.png")
     return root
+
+
+@pytest.fixture(scope="module")
+def project(raw_files, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("project")
+    for name in ("Makefile", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, copy / name)  # copy2 keeps mtimes: .venv stays up to date
+    shutil.copytree(ROOT / "pipeline", copy / "pipeline", copy_function=shutil.copy2,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    (copy / "data" / "raw").mkdir(parents=True)
+    for path in raw_files:
+        shutil.copy2(path, copy / "data" / "raw" / path.name)
+    return copy
+
+
+def make(project, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, env=env,
+                          capture_output=True, text=True)
+
+
+def recipes(project, *args):
+    """The commands `make -n` would run: what is out of date."""
+    result = make(project, "-n", *args)
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if "-m pipeline" in line]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import classify, features, report, train  # noqa: E402
+from pipeline import assemble, classify, features, params, report  # noqa: E402
 from pipeline.cli import run  # noqa: E402
 
 
@@ -24,16 +24,18 @@ def loader(kind, fixtures):
         return lambda path: features.load_split(path, "test")
     if kind == "photo":
         return lambda path: classify.main([str(path), "--model", fixtures[0], "--json"])
-    if kind == "params":
-        return train.load_params
+    if kind in ("params", "network"):
+        return params.load_params
     if kind == "features":
         return features.load_features
     if kind == "metrics":
         return lambda path: report.load_inputs(fixtures[0], path, fixtures[1])
-    if kind in ("compare", "cv"):  # an optional summary: the page's section must still be made
+    if kind == "section":  # an optional section: the page must still be made
+        run_for = {"train_sha256": "a", "test_sha256": "b", "model": "logistic"}
+
         def section(path):
-            text = (report.comparison_section if kind == "compare"
-                    else report.cross_validation_section)(path.parent.parent)
+            text = assemble.section_html(path.parent, "cv", "Cross-validation", "<p>none</p>",
+                                         run_for)
             assert isinstance(text, str) and text.startswith("<")
         return section
     raise SystemExit(f"unknown kind {kind}")
@@ -48,15 +50,15 @@ def main():
     kind, folder, *fixtures = sys.argv[1:]
     load = loader(kind, fixtures)
     for path in sorted(Path(folder).rglob("mutant*")):
-        if kind in ("compare", "cv"):
-            path.rename(path.with_name("summary.json"))
-            path = path.with_name("summary.json")
+        if kind == "section":
+            path.rename(path.with_name("section.json"))
+            path = path.with_name("section.json")
         err, out = io.StringIO(), io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             code = run(lambda argv, p=path: exit_code(load(p)), [])
         print(json.dumps({"mutant": path.parent.name + "/" + path.name, "code": code,
                           "stderr": err.getvalue()}), flush=True)
-        if kind in ("compare", "cv"):
+        if kind == "section":
             path.unlink()
 
 

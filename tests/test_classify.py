@@ -7,12 +7,14 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from PIL import Image
 
 from pipeline import classify
 from pipeline.cli import run
 from pipeline.features import load_split
-from pipeline.model import predict_proba
+from pipeline.model import predict_proba, sigmoid
+from pipeline.params import load_params, scores
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +111,42 @@ def test_a_training_image_gets_exactly_its_columns_probability(features, trained
     with np.load(trained[0]) as p:
         expected = predict_proba(p["w"], float(p["b"]), features["X_train"][:, [j]])[0, 0]
     assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def network(features_file, tmp_path_factory):
+    """An l-layer network, trained briefly by the train stage's command line."""
+    out = tmp_path_factory.mktemp("network") / "params.npz"
+    result = run_cli("train", "--model", "l-layer", "--num-iterations", "100", "--features",
+                     features_file, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("j", [0, 208])
+def test_a_network_gives_a_training_image_exactly_its_columns_probability(
+        features, network, raw_files, tmp_path, capsys, j):
+    images, _, _ = load_split(raw_files[0], "train")
+    Image.fromarray(images[j]).save(tmp_path / "train.png")
+    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--model", network, "--json")
+    params = load_params(network)
+    expected = float(sigmoid(scores(params, features["X_train"][:, [j]]))[0, 0])
+    assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_explain_is_input_times_gradient_and_w_times_x_for_one_neuron(features, trained,
+                                                                       network):
+    x = features["X_train"][:, [3]]  # (n_x, 1)
+    neuron = load_params(trained[0])
+    assert np.array_equal(classify.explanation(neuron, x), neuron["w"] * x)
+    # for a network: x times dz/dx, against central differences of z along a few pixels
+    params = load_params(network)
+    explained = classify.explanation(params, x)[:, 0]  # (n_x,)
+    for i in (0, 5000, 12287):
+        step = np.zeros_like(x)
+        step[i] = 1e-6
+        slope = (scores(params, x + step) - scores(params, x - step))[0, 0] / 2e-6
+        assert explained[i] == pytest.approx(slope * x[i, 0], rel=1e-5, abs=1e-12)
 
 
 def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, capsys):

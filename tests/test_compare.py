@@ -6,7 +6,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.train import load_params
+from pipeline.params import load_params
 
 COURSE = {  # learning rate -> (train %, test %) at 1500 iterations, as the course publishes them
     0.01: (99.52153110047847, 68.0),

@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
-from pipeline.cv import best_candidate, cross_validate, grid_masks, stratified_folds
+from pipeline.cv import cross_validate
+from pipeline.cv_summary import best_candidate
 from pipeline.engine import gradient_descent, masked_gram_steps
 from pipeline.features import flatten, mirror, unflatten
+from pipeline.folds import grid_masks, stratified_folds
 from pipeline.model import log_loss, optimize
 
 

@@ -117,15 +117,19 @@ def small_run(features, tmp_path_factory):
         result = run_cli(stage, *args, "--num-iterations", "50") if stage == "train" \
             else run_cli(stage, *args)
         assert result.returncode == 0, result.stderr
+    network = run_cli("train", "--features", folder / "features.npz", "--out",
+                      folder / "network.npz", "--model", "l-layer", "--layers", "3", "2",
+                      "--num-iterations", "50")
+    assert network.returncode == 0, network.stderr
     return folder
 
 
-@pytest.mark.parametrize("kind", ["params", "features"])
+@pytest.mark.parametrize("kind", ["params", "network", "features"])
 def test_damaged_npz_files(small_run, tmp_path, kind):
     write_mutants(tmp_path, (small_run / f"{kind}.npz").read_bytes(), DAMAGE, seed=12)
     outcomes = run_child(kind, tmp_path)
     errors = [o["stderr"] for o in outcomes if o["code"] == 1]
-    make = "make train" if kind == "params" else "make features"
+    make = "make features" if kind == "features" else "make train"
     assert errors and all(make in line for line in errors)  # each says which target remakes it
 
 
@@ -138,25 +142,13 @@ def test_damaged_metrics_json(small_run, tmp_path):
     assert len(errors) >= 3 * MUTANTS and all("make train" in line for line in errors)
 
 
-@pytest.mark.parametrize("kind", ["compare", "cv"])
-def test_damaged_optional_summaries_leave_the_page_standing(tmp_path, kind):
-    sources = {
-        "compare": [{"learning_rate": 0.01, "num_iterations": 1500, "final_cost": 0.1,
-                     "train_accuracy": 99.5, "test_accuracy": 68.0,
-                     "test_accuracy_ci95": [53.3, 80.5]}],
-        "cv": {"folds": 5, "repeats": 2, "m_train": 209, "iterations": [100, 200],
-               "learning_rates": [0.001], "l2": [0.0], "augment": ["none"],
-               "axes": ["learning_rate", "iteration"], "val_accuracy_mean": [[60.0, 61.0]],
-               "val_accuracy_sd": [[1.0, 2.0]], "val_log_loss_mean": [[0.6, 0.7]],
-               "verdict": "No setting beats it.", "majority_class": "non-cat",
-               "test_majority_class": "cat", "no_information_rate": 65.6,
-               "best": {"learning_rate": 0.001, "num_iterations": 200, "l2": 0.0,
-                        "augment": "none", "val_accuracy_mean": 61.0, "test_accuracy": 50.0,
-                        "test_accuracy_ci95": [40.0, 60.0], "test_no_information_rate": 66.0}},
-    }
-    write_mutants(tmp_path / kind, json.dumps(sources[kind]).encode(), DAMAGE + (structural,),
+def test_damaged_optional_sections_leave_the_page_standing(tmp_path):
+    source = {"heading": "Cross-validation", "id": "cross-validation", "remake": "make cv",
+              "made_for": {"train_sha256": "a", "test_sha256": "b", "model": "logistic"}}
+    write_mutants(tmp_path / "cv", json.dumps(source).encode(), DAMAGE + (structural,),
                   seed=14)
-    outcomes = run_child(kind, tmp_path / kind)
+    (tmp_path / "cv" / "section.html").write_text("<p>the section</p>")
+    outcomes = run_child("section", tmp_path / "cv")
     assert len(outcomes) == 4 * MUTANTS and {o["code"] for o in outcomes} == {0}
 
 

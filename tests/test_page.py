@@ -1,10 +1,14 @@
 """The report page classifies photos itself, in a real browser: headless Chromium from Debian's
 package, driven by Playwright (no browser download). Skipped, with the reason, where either is
-missing; `make test` installs Chromium when it runs as root, as CI does."""
+missing; `make test` installs Chromium when it runs as root, as CI does.
 
+The oracle is params.scores, for one neuron and for a week-4 network alike."""
+
+import base64
 import io
 import json
 import shutil
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -13,7 +17,8 @@ from PIL import Image
 
 from pipeline.classify import open_upright_rgb, photo_column
 from pipeline.features import load_split
-from pipeline.model import predict_proba
+from pipeline.model import sigmoid
+from pipeline.params import load_params, network_parameters, scores
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api",
@@ -44,8 +49,24 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, report):
+@pytest.fixture(scope="module")
+def network(features_file, tmp_path_factory):
+    """A week-4 l-layer network (12288 -> 20 -> 7 -> 5 -> 1), trained briefly, and its report:
+    (its loaded params, the page's index.html)."""
+    folder = tmp_path_factory.mktemp("network")
+    params, metrics, out = folder / "params.npz", folder / "metrics.json", folder / "page"
+    for args in (("train", "--model", "l-layer", "--num-iterations", "200", "--quiet",
+                  "--features", features_file, "--out", params),
+                 ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
+                 ("report", "--params", params, "--metrics", metrics, "--features", features_file,
+                  "--out-dir", out)):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+    return load_params(params), out / "index.html"
+
+
+@contextmanager
+def opened(browser, report):
     """The report opened from file://, with every request it makes and every dialog recorded."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     tab = context.new_page()
@@ -53,14 +74,27 @@ def page(browser, report):
     tab.on("request", lambda request: tab.requests.append(request.url))
     tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
     tab.goto(report.as_uri())
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, report):
+    with opened(browser, report) as tab:
+        yield tab
+
+
+@pytest.fixture
+def network_page(browser, network):
+    with opened(browser, network[1]) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="module")
 def model(trained):
-    with np.load(trained[0]) as p:
-        return p["w"], float(p["b"])
+    return load_params(trained[0])
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +117,56 @@ def browser_probability(page, name):
     return float(box.get_attribute("data-probability")), box.get_attribute("data-label")
 
 
-def python_probability(path, model):
+def probabilities(params, X):
+    """p(cat) for each column of X (n_x, m), as every stage computes it: (m,)."""
+    return sigmoid(scores(params, X))[0]
+
+
+def python_probability(path, params):
     """What scripts/classify.py answers for the photo: the same functions, default crop fit."""
     pixels, x = photo_column(open_upright_rgb(path, 64), (64, 64, 3), "crop")
-    return float(predict_proba(*model, x)[0, 0])
+    return float(sigmoid(scores(params, x))[0, 0])
+
+
+def input_x_gradient(params, x):
+    """The page's explanation of one column x (n_x, 1), per pixel (64, 64): the sum over channels
+    of dz/dx * x, dz/dx brought back from the last layer through the ReLUs that were on."""
+    weights = network_parameters(params)
+    L = len(weights) // 2
+    A, Z = x, []
+    for layer in range(1, L):
+        Z.append(weights[f"W{layer}"] @ A + weights[f"b{layer}"])
+        A = np.maximum(0, Z[-1])
+    g = weights[f"W{L}"]  # (1, n_{L-1})
+    for layer in range(L - 1, 0, -1):
+        g = (g * (Z[layer - 1].T > 0)) @ weights[f"W{layer}"]
+    return (g[0] * x[:, 0]).reshape(64, 64, 3).sum(axis=2)
+
+
+def heat_map_colors(contribution):
+    """RGBA (64, 64, 4) as the page draws the map: red towards cat, blue away, white nothing."""
+    t = contribution / np.abs(contribution).max()
+    fade = 255 * (1 - np.abs(t))
+    white = np.full_like(t, 255)
+    red, blue = np.stack([white, fade, fade], -1), np.stack([fade, fade, white], -1)
+    rgb = np.where((t >= 0)[..., None], red, blue)
+    return np.concatenate([rgb, np.full((64, 64, 1), 255.0)], axis=2)
+
+
+def figures(page, name):
+    """The captions of a result's figures, and its heat map's pixels as RGBA (h, w, 4)."""
+    box = page.locator(f'.photo-result[data-file="{name}"]')
+    captions = box.locator("figcaption").all_inner_texts()
+    pixels = box.locator("figure canvas").last.evaluate(
+        "canvas => Array.from(canvas.getContext('2d')"
+        ".getImageData(0, 0, canvas.width, canvas.height).data)")
+    return captions, np.array(pixels, dtype=float).reshape(64, 64, 4)
+
+
+def outside_requests(page):
+    page.wait_for_load_state("networkidle")
+    assert page.requests, "the recorder saw nothing at all"
+    return [url for url in page.requests if not url.startswith(("file:", "data:", "blob:"))]
 
 
 def test_64x64_pngs_get_exactly_pythons_predict_proba(page, tmp_path, test_images, model,
@@ -97,12 +177,16 @@ def test_64x64_pngs_get_exactly_pythons_predict_proba(page, tmp_path, test_image
         paths.append(tmp_path / f"test{j}.png")
         Image.fromarray(test_images[j]).save(paths[-1])
     choose(page, paths)
-    expected = predict_proba(*model, features["X_test"][:, indices])[0]
+    expected = probabilities(model, features["X_test"][:, indices])
     for path, p_expected in zip(paths, expected, strict=True):
         p, label = browser_probability(page, path.name)
         assert p == pytest.approx(p_expected, abs=1e-9)
         assert label == ("cat" if p_expected > 0.5 else "non-cat")
     assert len(page.locator(".photo-result").first.get_attribute("data-probability")) >= 9
+    captions, colors = figures(page, "test0.png")
+    assert captions[1:] == ["what the neuron sees (64x64)", "w * x: red towards cat, blue away"]
+    w_times_x = (model["w"][:, 0] * features["X_test"][:, 0]).reshape(64, 64, 3).sum(axis=2)
+    assert np.abs(colors - heat_map_colors(w_times_x)).max() <= 1  # rounding
 
 
 def exif_orientation_6(image):
@@ -165,7 +249,7 @@ def test_dropping_photos_uses_the_same_path(page, tmp_path, test_images, model, 
                       return transfer; }""", list(buffer.getvalue()))
     page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
     page.wait_for_selector('.photo-result[data-file="dropped.png"]')
-    expected = predict_proba(*model, features["X_test"][:, [9]])[0, 0]
+    expected = probabilities(model, features["X_test"][:, [9]])[0]
     assert browser_probability(page, "dropped.png")[0] == pytest.approx(expected, abs=1e-9)
 
 
@@ -186,19 +270,29 @@ def test_ordinary_photos_stay_within_a_few_hundredths_of_pillows_answer(page, tm
 def test_no_request_leaves_the_page(page, tmp_path, test_images):
     Image.fromarray(test_images[1]).save(tmp_path / "one.png")
     choose(page, [tmp_path / "one.png"])
-    page.wait_for_load_state("networkidle")
-    assert page.requests, "the recorder saw nothing at all"
-    outside = [url for url in page.requests if not url.startswith(("file:", "data:", "blob:"))]
-    assert outside == []
+    assert outside_requests(page) == []
+
+
+def embedded_model(report):
+    text = report.read_text()
+    assert '<script src' not in text and "http://" not in text and "https://" not in text
+    start = text.index('<script type="application/json" id="model">') + 43
+    return json.loads(text[start:text.index("</script>", start)])
+
+
+def embedded_weights(layer):
+    W = np.frombuffer(base64.b64decode(layer["W_base64"]), dtype="<f8")
+    return W.reshape(layer["shape"]), np.array(layer["b"])
 
 
 def test_the_page_is_one_small_file_that_embeds_the_model(report, model):
-    text = report.read_text()
-    assert len(text.encode()) < 1_000_000
-    assert '<script src' not in text and "http://" not in text and "https://" not in text
-    start = text.index('<script type="application/json" id="model">') + 43
-    embedded = json.loads(text[start:text.index("</script>", start)])
-    assert embedded["b"] == model[1] and embedded["classes"] == ["non-cat", "cat"]
+    assert len(report.read_bytes()) < 1_000_000
+    embedded = embedded_model(report)
+    assert embedded["classes"] == ["non-cat", "cat"] and embedded["threshold"] == 0.5
+    [layer] = embedded["layers"]  # one neuron: one layer, W = w.T
+    W, b = embedded_weights(layer)
+    assert layer["shape"] == [1, 12288] and np.array_equal(W, model["w"].T)
+    assert b.tolist() == [float(model["b"])]
 
 
 def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
@@ -211,3 +305,49 @@ def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
     page.locator("#try-your-own-photos").screenshot(path=str(out))
     with Image.open(out) as shot:
         assert shot.width >= 600 and shot.height >= 400
+
+
+def test_the_network_page_gets_pythons_probability_and_explains_it(network_page, network,
+                                                                    tmp_path, test_images,
+                                                                    features):
+    params = network[0]
+    indices = [0, 1, 5, 17, 29, 44]
+    paths = []
+    for j in indices:
+        paths.append(tmp_path / f"test{j}.png")
+        Image.fromarray(test_images[j]).save(paths[-1])
+    choose(network_page, paths)
+    X = features["X_test"][:, indices]
+    for path, p_expected in zip(paths, probabilities(params, X), strict=True):
+        p, label = browser_probability(network_page, path.name)
+        assert p == pytest.approx(p_expected, abs=1e-9)
+        assert label == ("cat" if p_expected > 0.5 else "non-cat")
+    for j in indices[:2]:
+        captions, colors = figures(network_page, f"test{j}.png")
+        assert captions[1:] == ["what the network sees (64x64)",
+                                "input x gradient: red towards cat, blue away"]
+        expected = heat_map_colors(input_x_gradient(params, features["X_test"][:, [j]]))
+        assert np.abs(colors - expected).max() <= 1  # rounding
+    assert outside_requests(network_page) == []
+
+
+def test_the_network_page_is_one_file_under_4_mb_with_every_layer(network):
+    params, report = network
+    assert len(report.read_bytes()) < 4_000_000
+    embedded = embedded_model(report)
+    weights = network_parameters(params)
+    assert [layer["shape"] for layer in embedded["layers"]] == \
+        [[20, 12288], [7, 20], [5, 7], [1, 5]]
+    for number, layer in enumerate(embedded["layers"], start=1):
+        W, b = embedded_weights(layer)
+        assert np.array_equal(W, weights[f"W{number}"])
+        assert np.array_equal(b, weights[f"b{number}"][:, 0])
+
+
+def test_a_screenshot_of_the_network_pages_section(network_page, tmp_path, test_images):
+    Image.fromarray(test_images[0]).resize((256, 192)).save(tmp_path / "photo0.jpg")
+    choose(network_page, [tmp_path / "photo0.jpg"])
+    out = tmp_path / "page-network.png"
+    network_page.locator("#try-your-own-photos").screenshot(path=str(out))
+    with Image.open(out) as shot:
+        assert shot.width >= 600 and shot.height >= 300

@@ -8,7 +8,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.report import FIGURES
+from pipeline.report_figures import FIGURES
 
 
 class Page(HTMLParser):
@@ -106,13 +106,10 @@ def test_a_cross_validation_is_shown_once_it_exists(report, trained, features_fi
 def test_a_comparison_is_linked_once_it_exists(report, trained, features_file, tmp_path):
     out = tmp_path / "reports"
     shutil.copytree(report, out)
-    (out / "compare").mkdir()
     assert "make compare" in " ".join(Page((out / "index.html").read_text()).text)
-    (out / "compare" / "summary.json").write_text(json.dumps([{
-        "learning_rate": 0.01, "num_iterations": 1500, "final_cost": 0.1, "train_accuracy": 99.5,
-        "test_accuracy": 68.0, "test_accuracy_ci95": [53.3, 80.5]}]))
-    for name in ("learning_rates.png", "summary.md"):
-        (out / "compare" / name).write_bytes(b"")
+    compared = run_cli("compare", "--features", features_file, "--out-dir", out / "compare",
+                       "--learning-rates", "0.01", "--num-iterations", "1500", "--quiet")
+    assert compared.returncode == 0, compared.stderr
     assert run_cli("report", "--params", trained[0], "--metrics", trained[1], "--features",
                    features_file, "--out-dir", out).returncode == 0
     page = Page((out / "index.html").read_text())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 
-from pipeline.train import PARAM_KEYS
+from pipeline.params import COMMON_SPEC
 
 
 def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
@@ -23,7 +23,7 @@ def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(tra
 
 def test_params_hold_weights_curves_and_config_without_pickles(trained):
     with np.load(trained[0], allow_pickle=False) as p:
-        assert set(PARAM_KEYS) <= set(p.files)
+        assert set(COMMON_SPEC) | {"w", "b"} <= set(p.files)
         assert p["w"].shape == (12288, 1) and p["b"].shape == ()
         assert float(p["learning_rate"]) == 0.005 and int(p["num_iterations"]) == 2000
         assert p["costs"][0] == 0.6931471805599453 and len(p["costs"]) == 20
@@ -97,7 +97,70 @@ BAD_HYPERPARAMETERS = [
     (["--l2", "-1"], "must be a finite number >= 0"),
     (["--l2", "inf"], "must be a finite number >= 0"),
     (["--augment", "rotate"], "invalid choice"),
+    (["--model", "resnet"], "invalid choice"),
+    (["--model", "l-layer", "--layers", "20", "0", "5"], "'0' must be at least 1"),
+    (["--model", "l-layer", "--layers", "abc"], "'abc' is not a whole number"),
+    (["--optimizer", "sgd2"], "invalid choice"),
+    (["--optimizer", "adam", "--mini-batch-size", "0"], "'0' must be at least 1"),
+    (["--optimizer", "adam", "--num-epochs", "-1"], "'-1' must be at least 1"),
+    (["--optimizer", "adam", "--beta1", "1"], "'1' must be at least 0 and below 1"),
 ]
+
+# Options that parse but do not fit together: one line too, exit code 1.
+MISMATCHED_OPTIONS = [
+    (["--layers", "5"], "the logistic model has no hidden layer"),
+    (["--model", "two-layer", "--layers", "3", "4"], "the two-layer network has one hidden"),
+    (["--optimizer", "adam", "--num-iterations", "10"], "adam counts --num-epochs"),
+]
+
+
+@pytest.mark.parametrize("args, message", MISMATCHED_OPTIONS)
+def test_options_that_do_not_fit_together_get_one_line(trained, features_file, args, message):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+    assert_one_line_error(result, message)
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
+def test_mini_batches_say_once_that_a_batch_above_m_is_m_and_a_wild_rate_is_one_line(
+        trained, features_file, tmp_path, optimizer):
+    out = tmp_path / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, "--optimizer",
+                     optimizer, "--mini-batch-size", "1000", "--num-epochs", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("one batch of them all per epoch") == 1
+    with np.load(out) as p:
+        assert int(p["mini_batch_size"]) == 209 and int(p["num_iterations"]) == 2
+        assert p["iterations"].tolist() == [0, 1, 2] and str(p["optimizer"]) == optimizer
+    before = trained[0].read_bytes()
+    wild = run_cli("train", "--features", features_file, "--out", trained[0], "--optimizer",
+                   optimizer, "--learning-rate", "1e308", "--num-epochs", "1")
+    assert_one_line_error(wild, "learning rate 1e+308 diverged", "try a smaller one")
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("model, dims", [("two-layer", [12288, 7, 1]),
+                                         ("l-layer", [12288, 20, 7, 5, 1])])
+def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, model, dims):
+    from pipeline.files import write_npz
+    from pipeline.params import params_record
+    from pipeline.train import initial_parameters
+
+    curves = {k: np.zeros(1) for k in ("iterations", "costs", "train_accuracies",
+                                      "test_accuracies")}
+    settings = {"model": model, "layer_dims": dims, "learning_rate": 0.1, "num_iterations": 1,
+                "l2": 0.0, "augment": "none", "engine": "gram", "optimizer": "gd",
+                "mini_batch_size": 0, "num_epochs": 0, "beta1": 0.9, "beta2": 0.999}
+    record = params_record(initial_parameters(model, dims), curves, features, settings)
+    for name, damage in (("chain", {"layer_dims": np.array([12288, 3, 1])}),
+                         ("image", {"layer_dims": np.array([100, *dims[1:]])}),
+                         ("shape", {"W2": np.zeros((2, 2))})):
+        path = tmp_path / f"{name}.npz"
+        write_npz(path, **{**record, **damage})
+        result = run_cli("evaluate", "--params", path, "--features", tmp_path / "none.npz",
+                         "--out", tmp_path / "m.json")
+        assert_one_line_error(result, str(path), "make train")
 
 
 @pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)

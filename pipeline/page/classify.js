@@ -1,21 +1,29 @@
-// The report page's own classifier: the neuron's w and b, embedded in this page as data, applied
+// The report page's own classifier: the model's layers, embedded in this page as data, applied
 // in the browser to the photos a person chooses or drops. It sends nothing anywhere, and the
 // page's Content-Security-Policy forbids any request (default-src 'none').
 //
 // Per photo, as scripts/classify.py does: decode upright (EXIF orientation), center-crop to a
 // square, resize to the model's size on a white background, flatten in the training order (row,
-// column, channel), divide by 255, z = w.x + b in float64, p = sigmoid(z).
+// column, channel), divide by 255; then, in float64, each hidden layer a = relu(W a + b) and the
+// last z = W a + b, p = sigmoid(z), as params.scores. One neuron is the one-layer case, W = w.T.
 "use strict";
 
 (function () {
   const model = JSON.parse(document.getElementById("model").textContent);
   const size = model.image_shape[0]; // square images, 3 channels
-  const w = float64FromBase64(model.w_base64); // (n_x,), little-endian float64 like NumPy's
+  const layers = model.layers.map((layer) => ({ // W (n_out, n_in) row by row, b (n_out,)
+    W: float64FromBase64(layer.W_base64, layer.shape[0] * layer.shape[1]),
+    rows: layer.shape[0], columns: layer.shape[1], b: Float64Array.from(layer.b),
+  }));
+  const oneNeuron = layers.length === 1;
   const results = document.getElementById("photo-results");
 
-  function float64FromBase64(text) {
+  // Little-endian float64, as NumPy's "<f8" bytes.
+  function float64FromBase64(text, length) {
     const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-    return new Float64Array(bytes.buffer);
+    const values = new Float64Array(bytes.buffer);
+    if (values.length !== length) throw new Error("the embedded model is damaged");
+    return values;
   }
 
   // As model.sigmoid: exp never sees a large positive argument.
@@ -41,17 +49,56 @@
     return canvas;
   }
 
-  // z = w.x + b, and each pixel's share of it (w * x summed over the three channels).
+  // z = W a + b for one layer: a (n_in,) -> z (n_out,).
+  function linear(layer, a) {
+    const z = new Float64Array(layer.rows);
+    for (let i = 0; i < layer.rows; i++) {
+      let sum = 0;
+      const row = i * layer.columns;
+      for (let j = 0; j < layer.columns; j++) sum += layer.W[row + j] * a[j];
+      z[i] = sum + layer.b[i];
+    }
+    return z;
+  }
+
+  // The forward pass, then each pixel's share of z: the input x gradient, sum over channels of
+  // dz/dx * x. dz/dx comes back from the last layer's row through each ReLU that was on; for
+  // one neuron it is w, and the shares are w * x.
   function score(rgba) {
+    const x = new Float64Array(size * size * 3);
+    for (let pixel = 0; pixel < size * size; pixel++) {
+      for (let channel = 0; channel < 3; channel++) {
+        x[pixel * 3 + channel] = rgba[pixel * 4 + channel] / 255;
+      }
+    }
+    const hidden = []; // each hidden layer's z, for the ReLUs' on/off on the way back
+    let a = x;
+    for (const layer of layers.slice(0, -1)) {
+      const z = linear(layer, a);
+      hidden.push(z);
+      a = z.map((value) => Math.max(0, value)); // ReLU
+    }
+    const last = layers[layers.length - 1]; // n_out = 1
+    const z = linear(last, a)[0];
+
+    let gradient = last.W.slice(0, last.columns); // dz/da of the last hidden layer (or of x)
+    for (let l = layers.length - 2; l >= 0; l--) {
+      const layer = layers[l];
+      const back = new Float64Array(layer.columns);
+      for (let i = 0; i < layer.rows; i++) {
+        if (!(hidden[l][i] > 0)) continue; // ReLU off: nothing flows back through it
+        const row = i * layer.columns;
+        for (let j = 0; j < layer.columns; j++) back[j] += gradient[i] * layer.W[row + j];
+      }
+      gradient = back;
+    }
     const contribution = new Float64Array(size * size);
-    let z = model.b;
     for (let pixel = 0; pixel < size * size; pixel++) {
       let sum = 0;
       for (let channel = 0; channel < 3; channel++) {
-        sum += w[pixel * 3 + channel] * (rgba[pixel * 4 + channel] / 255);
+        sum += gradient[pixel * 3 + channel] * x[pixel * 3 + channel];
       }
       contribution[pixel] = sum;
-      z += sum;
     }
     return { z, p: sigmoid(z), contribution };
   }
@@ -92,9 +139,11 @@
     const map = heatMap(result.contribution);
     box.append(element("p", "answer", `${file.name}: ${label}`),
                element("p", "", `p(${model.classes[1]}) = ${result.p.toFixed(3)}`));
+    const seer = oneNeuron ? "neuron" : "network";
+    const shares = oneNeuron ? "w * x" : "input x gradient";
     for (const [node, title] of [[photo, "your photo"],
-                                 [input, `what the neuron sees (${size}x${size})`],
-                                 [map, "w * x: red towards " + model.classes[1] + ", blue away"]]) {
+                                 [input, `what the ${seer} sees (${size}x${size})`],
+                                 [map, `${shares}: red towards ${model.classes[1]}, blue away`]]) {
       const figure = element("figure");
       figure.append(node, element("figcaption", "", title));
       box.append(figure);
