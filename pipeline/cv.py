@@ -175,7 +175,7 @@ def main(argv=None):
                                     args.learning_rates, args.num_iterations, args.l2,
                                     args.augment, bar.update, args.model, args.layer_dims)
     else:
-        result = minibatch_run(features, args, fits, initial_parameters)
+        result = minibatch_run(features, args, fits)
     summary = summarize(result, features, args, final_fit)
     figure = cv_png(summary, result)
     with atomic_dir(args.out_dir) as tmp:

@@ -20,18 +20,12 @@ from pipeline.folds import stratified_folds
 from pipeline.layers import L_model_scores, propagate
 from pipeline.model import THRESHOLD, log_loss, sigmoid
 from pipeline.optimizers import optimize_minibatch
-
-
-def start_parameters(model, layer_dims, initial_parameters):
-    """Zeros for one neuron (the lesson's start); the course's seed-1 weights for a network."""
-    if model == "logistic":
-        return {"W1": np.zeros((1, layer_dims[0])), "b1": np.zeros((1, 1))}
-    return initial_parameters(model, layer_dims)
+from pipeline.train import initial_parameters
 
 
 def seconds_per_batch(X, Y, start, batch, repeats=3):
     """What one forward and backward pass over one batch costs here, measured."""
-    idx = np.arange(min(batch, X.shape[1]))
+    idx = np.linspace(0, X.shape[1] - 1, min(batch, X.shape[1])).astype(int)  # spread out
     began = time.perf_counter()
     for _ in range(repeats):
         propagate(start, X[:, idx], Y[:, idx], 0.0)
@@ -112,12 +106,12 @@ def scale_defaults(args, shape):
     return notes
 
 
-def minibatch_run(features, args, fits, initial_parameters):
+def minibatch_run(features, args, fits):
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
     optimizer = {k: getattr(args, k) for k in ("optimizer", "mini_batch_size", "num_epochs",
                                                 "beta1", "beta2")}
     X, Y = features["X_train"], features["Y_train"]
-    start = start_parameters(args.model, args.layer_dims, initial_parameters)
+    start = initial_parameters(args.model, args.layer_dims)
     seconds = estimate_seconds(X, Y, start, {"folds": args.folds, "count": fits}, optimizer)
     print(f"cv: {fits} fits of {args.num_epochs} epochs of {args.optimizer}, estimated "
           f"{seconds / 60:.1f} minutes", file=sys.stderr)

@@ -156,12 +156,6 @@ def masked_gram_steps(K, Y, lr, l2, train_mask, num_iterations, at, checkpoint, 
     return a, b
 
 
-def diverged(run):
-    """The learning rates whose w or b is no longer finite."""
-    finite = np.isfinite(run["w"]).all(axis=0) & np.isfinite(run["b"])
-    return [float(lr) for lr, ok in zip(run["learning_rates"], finite, strict=True) if not ok]
-
-
 def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engine="auto",
                      every=100, on_progress=None, l2=0.0):
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.
@@ -203,7 +197,7 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
             on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
 
     steps = gram_steps if engine == "gram" else primal_steps
-    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: see diverged
+    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
         w, b = steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick)
     return {"w": w, "b": b, "engine": engine, "learning_rates": lr[:, 0],
             "iterations": np.array(iterations),

@@ -190,7 +190,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, X_test, Y_t
         if on_progress and (done % every_tick == 0 or done == num_iterations):
             on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
 
-    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: see diverged
+    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
         descend(net, Z1_of, step_first, Y, lr, 1 - lr * l2 / m, 1 / m, num_iterations,
                 range(0, num_iterations, every), checkpoint, tick)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
@@ -201,10 +201,3 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, X_test, Y_t
             "costs": np.array(costs).T.reshape(len(lr), -1),
             "train_accuracies": np.array(train_acc).T.reshape(len(lr), -1),
             "test_accuracies": np.array(test_acc).T.reshape(len(lr), -1)}
-
-
-def diverged(run):
-    """The learning rates whose parameters are no longer all finite."""
-    return [float(lr) for lr, parameters in zip(run["learning_rates"], run["parameters"],
-                                                 strict=True)
-            if not all(np.isfinite(value).all() for value in parameters.values())]

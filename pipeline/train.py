@@ -17,12 +17,11 @@ from pipeline.cli import (
     positive_int,
     progress_bar,
 )
-from pipeline.engine import ENGINES, diverged, gradient_descent
+from pipeline.engine import ENGINES, gradient_descent
 from pipeline.features import load_features, mirror
 from pipeline.files import write_npz
 from pipeline.layers import L_model_scores, propagate
 from pipeline.network import initialize_parameters, initialize_parameters_deep
-from pipeline.network_engine import diverged as network_diverged
 from pipeline.network_engine import train_networks
 from pipeline.optimizers import optimize_minibatch
 from pipeline.params import params_record
@@ -41,8 +40,11 @@ def training_set(features, augment):
 
 
 def initial_parameters(model, layer_dims):
-    """The course's start: seed-1 weights drawn layer by layer (x 0.01 for the two-layer
-    network, / sqrt(n_in) for the L-layer one), zero biases."""
+    """The course's start in its layered layout: zeros for one neuron (the lesson's); for a
+    network seed-1 weights drawn layer by layer (x 0.01 for two-layer, / sqrt(n_in) for
+    L-layer) and zero biases."""
+    if model == "logistic":
+        return {"W1": np.zeros((1, layer_dims[0])), "b1": np.zeros((1, 1))}
     if model == "two-layer":
         return initialize_parameters(*layer_dims, seed=config.NETWORK_SEED)
     return initialize_parameters_deep(layer_dims, seed=config.NETWORK_SEED)
@@ -66,19 +68,24 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
         if model == "logistic":
             run = gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test,
                                    engine=engine, every=every, on_progress=bar.update, l2=l2)
-            bad = diverged(run)
             run["weights"] = [{"w": run["w"][:, j:j + 1], "b": run["b"][j]}
                               for j in range(len(learning_rates))]
         else:
             run = train_networks(X, Y, initial_parameters(model, layer_dims), learning_rates,
                                  num_iterations, X_test, Y_test, l2=l2, engine=engine,
                                  every=every, on_progress=bar.update)
-            bad = network_diverged(run)
             run["weights"] = run["parameters"]
-    if bad:
-        raise UserError(f"learning rate {bad[0]!r} diverged (the weights are no longer "
-                        "finite); try a smaller one")
+    check_finite(learning_rates, run["weights"], run["costs"])
     return run
+
+
+def check_finite(learning_rates, weights, costs):
+    """One line for the first rate whose weights or last cost are not finite (huge weights can
+    stay finite while their scores overflow: the cost tells)."""
+    for lr, w, cost in zip(learning_rates, weights, costs, strict=True):
+        if not (all(np.isfinite(a).all() for a in w.values()) and np.isfinite(cost[-1])):
+            raise UserError(f"learning rate {lr!r} diverged (the model is no longer finite); "
+                            "try a smaller one")
 
 
 def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, layer_dims,
@@ -88,8 +95,7 @@ def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, l
     m = X.shape[1]
     batch = min(optimizer["mini_batch_size"], m)
     steps = optimizer["num_epochs"] * math.ceil(m / batch)
-    start = initial_parameters(model, layer_dims) if model != "logistic" else \
-        {"W1": np.zeros((1, X.shape[0])), "b1": np.zeros((1, 1))}  # zeros, as the lesson
+    start = initial_parameters(model, layer_dims)
     runs = []
     with progress_bar(steps * len(learning_rates), desc, quiet, unit="batch") as bar:
         for lr in learning_rates:
@@ -99,12 +105,7 @@ def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, l
                 config.MINIBATCH_SEED, l2, features["X_test"], features["Y_test"],
                 on_progress=bar.update, forward=lambda p, X: L_model_scores(X, p)))
     weights = [r["parameters"] for r in runs]
-    bad = [lr for lr, w, r in zip(learning_rates, weights, runs, strict=True)  # huge weights
-           if not (all(np.isfinite(a).all() for a in w.values())  # can be finite while their
-                   and np.isfinite(r["costs"][-1]))]  # scores overflow: the cost tells
-    if bad:
-        raise UserError(f"learning rate {bad[0]!r} diverged (the weights are no longer "
-                        "finite); try a smaller one")
+    check_finite(learning_rates, weights, [r["costs"] for r in runs])
     if model == "logistic":
         weights = [{"w": w["W1"].T, "b": float(w["b1"][0, 0])} for w in weights]
     return {"weights": weights, "engine": optimizer["optimizer"], "steps": steps,
