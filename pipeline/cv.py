@@ -18,7 +18,6 @@ from pipeline.assemble import refresh
 from pipeline.cli import (
     Parser,
     UserError,
-    below_one,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -43,7 +42,13 @@ from pipeline.network_cv import masked_network_steps
 from pipeline.params import scores
 from pipeline.sections import write_section
 from pipeline.stats import classification_stats
-from pipeline.train import initial_parameters, layer_dims_of, record, train
+from pipeline.train import (
+    add_optimizer_options,
+    initial_parameters,
+    layer_dims_of,
+    record,
+    train,
+)
 
 
 def cross_validate(features, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
@@ -133,21 +138,15 @@ def main(argv=None):
     parser.add_argument("--learning-rates", type=positive_float, nargs="*", metavar="X",
                         help="the rates to search (default: "
                         f"{' '.join(map(str, config.CV_LEARNING_RATES))} for logistic, "
-                        f"{' '.join(map(str, config.CV_NETWORK_LEARNING_RATES))} for a network)")
+                        f"{' '.join(map(str, config.CV_NETWORK_LEARNING_RATES))} for a network, "
+                        f"{' '.join(map(str, config.CV_MINIBATCH_LEARNING_RATES))} with "
+                        "minibatch or adam)")
     parser.add_argument("--num-iterations", type=positive_int, default=config.CV_NUM_ITERATIONS,
                         metavar="N", help="gd's longest run; candidates every "
                         f"{config.CHECKPOINT_EVERY} steps (default %(default)s)")
-    parser.add_argument("--optimizer", choices=config.OPTIMIZERS,
-                        help=f"gd (default up to {config.CV_LARGE_M} training images), or "
-                        "minibatch or adam (default above): candidates after each epoch")
-    parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
-                        metavar="N", help="images per step (default %(default)s)")
-    parser.add_argument("--num-epochs", type=positive_int, default=config.NUM_EPOCHS,
-                        metavar="N", help="passes over each fold (default %(default)s)")
-    parser.add_argument("--beta1", type=below_one, default=config.BETA1,
-                        help="Adam's first-moment decay (default %(default)s)")
-    parser.add_argument("--beta2", type=below_one, default=config.BETA2,
-                        help="Adam's second-moment decay (default %(default)s)")
+    add_optimizer_options(parser, None, f"gd (default up to {config.CV_LARGE_M} training "
+                          "images), or minibatch or adam (default above): candidates after "
+                          "each epoch")
     parser.add_argument("--l2", type=non_negative_float, nargs="*", default=[config.L2],
                         metavar="LAMBDA", help="L2 strengths to search (default %(default)s)")
     parser.add_argument("--augment", nargs="*", default=[config.AUGMENT], metavar="{none,flip}",

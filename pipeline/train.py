@@ -132,9 +132,20 @@ def add_training_options(parser):
                         help="cost + LAMBDA/(2m) sum ||W||^2, b unpenalized (default %(default)s)")
     parser.add_argument("--augment", choices=config.AUGMENTS, default=config.AUGMENT,
                         help="flip: also train on each image mirrored (default %(default)s)")
-    parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=config.OPTIMIZER,
-                        help="gd: full batch, the course's run; minibatch or adam: the second "
-                        "course's, for big data (default %(default)s)")
+    add_optimizer_options(parser, config.OPTIMIZER, "gd: full batch, the course's run; "
+                          "minibatch or adam: the second course's, for big data "
+                          "(default %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
+                        help="how to run the steps; all give the textbook iterates "
+                             "(default %(default)s)")
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_optimizer_options(parser, default, help_text):
+    """--optimizer and its settings, for train, compare and cv."""
+    parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=default,
+                        help=help_text)
     parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
                         metavar="N", help="images per step (default %(default)s)")
     parser.add_argument("--num-epochs", type=positive_int, default=config.NUM_EPOCHS,
@@ -143,11 +154,6 @@ def add_training_options(parser):
                         help="Adam's first-moment decay (default %(default)s)")
     parser.add_argument("--beta2", type=below_one, default=config.BETA2,
                         help="Adam's second-moment decay (default %(default)s)")
-    parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
-                        help="how to run the steps; all give the textbook iterates "
-                             "(default %(default)s)")
-    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def layer_dims_of(args, n_x):
