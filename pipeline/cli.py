@@ -5,8 +5,6 @@ import math
 import signal
 import sys
 
-from tqdm import tqdm
-
 
 class UserError(Exception):
     """Bad input a person can fix: shown as one line `error: ...`, exit code 1, no traceback."""
@@ -78,6 +76,8 @@ def run(main, argv=None):
 
 def progress_bar(total, desc, quiet=False, **options):
     """A tqdm bar on stderr, silent when asked or when stderr is not a terminal."""
+    from tqdm import tqdm  # here: a stage that shows no bar (assemble) starts faster
+
     options = {"unit": "it", **options}
     return tqdm(total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True,
                 disable=quiet or not sys.stderr.isatty(), **options)

@@ -3,7 +3,7 @@
 A section is two files in its stage's folder: section.html, an HTML fragment, and section.json,
 what it was made for (the data's sha256 and the model) and which command remakes it. The
 assembler (assemble.py) puts the sections that exist into one page; no stage renders another's.
-NumPy and Pillow only: no stage that merely writes a section pays for matplotlib.
+No matplotlib, and Pillow only for thumbnails: assembling a page imports little.
 """
 
 import base64
@@ -13,8 +13,6 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-
-from PIL import Image
 
 from pipeline.cli import short_reason
 from pipeline.files import write_json, write_text
@@ -50,6 +48,8 @@ def fill(template, values):
 
 
 def thumbnail_uri(image):
+    from PIL import Image  # here: assembling the page needs no Pillow, and starts faster
+
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
