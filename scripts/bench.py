@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """`make bench`: what the Gram engine and vectorization buy, measured side by side in one run.
 
-Each row times A (the reference) and B (the faster way) alternately, --repeats times each, and
-reports the medians and their ratio. It also writes reports/bench.json.
+Each row times A (the reference) and B (the faster way) alternately, --repeats times each (fewer,
+--slow-repeats, for the rows that take minutes), and reports the medians and their ratio. Rows
+that share a reference time all their processes in one alternation. It writes reports/bench.json
+after every row. --no-large skips the 25,000-image rows, whose dataset and features are made once
+and kept in --cache-dir.
 """
 
 import argparse
@@ -26,6 +29,8 @@ from pipeline.files import write_json  # noqa: E402
 from pipeline.model import optimize, propagate, propagate_loops  # noqa: E402
 from pipeline.train import train  # noqa: E402
 
+ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
+
 # The baseline for a whole process: load the .h5 with h5py and run the textbook loop.
 PLAIN_SCRIPT = """
 import sys
@@ -38,6 +43,51 @@ with h5py.File(sys.argv[1], "r") as h5:
 optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, 2000, 0.005)
 """
 
+# The week-4 notebook as a whole process: its data, its model function, its arguments.
+NETWORK_SCRIPT = """
+import sys
+import h5py
+from pipeline.network import L_layer_model, two_layer_model
+with h5py.File(sys.argv[1], "r") as h5:
+    train_x_orig, train_y = h5["train_set_x"][()], h5["train_set_y"][()]
+X = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255
+Y = train_y.reshape(1, -1)
+if sys.argv[2] == "l-layer":
+    L_layer_model(X, Y, [12288, 20, 7, 5, 1], 0.0075, 2500)
+else:
+    two_layer_model(X, Y, (12288, 7, 1), 0.0075, 2500)
+"""
+
+LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
+LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
+MEMORY_BUDGET = 8e9  # bytes a 25,000-image process may hold
+
+
+class Process:
+    """A command run as a whole process, imports included. Each call runs it once and keeps the
+    peak resident memory (ru_maxrss from wait4; the stages timed this way start no children)."""
+
+    def __init__(self, *args):
+        self.command = [sys.executable, *map(str, args)]
+        self.peak = 0
+
+    def __call__(self):
+        with tempfile.TemporaryFile() as err:
+            child = subprocess.Popen(self.command, env=ENV, stdout=subprocess.DEVNULL,
+                                     stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode:
+                err.seek(0)
+                raise SystemExit(f"{' '.join(self.command)} failed:\n"
+                                 f"{err.read().decode(errors='replace')[-3000:]}")
+        self.peak = max(self.peak, usage.ru_maxrss * 1024)
+
+
+def stage(*args):
+    """`python -m pipeline STAGE ARGS...` as a Process."""
+    return Process("-m", "pipeline", *args)
+
 
 def seconds(fn):
     start = time.perf_counter()
@@ -45,13 +95,43 @@ def seconds(fn):
     return time.perf_counter() - start
 
 
-def side_by_side(a, b, repeats):
-    """Median seconds of a and of b, run alternately so that load on the machine hits both."""
-    times_a, times_b = [], []
+def side_by_side(*fns, repeats):
+    """Median seconds of each fn, run in turn `repeats` times so that load on the machine hits
+    them all alike."""
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        times_a.append(seconds(a))
-        times_b.append(seconds(b))
-    return statistics.median(times_a), statistics.median(times_b)
+        for fn, own in zip(fns, times, strict=True):
+            own.append(seconds(fn))
+    return [statistics.median(own) for own in times]
+
+
+class Bench:
+    """The table: each row printed as it is measured, and bench.json rewritten with it."""
+
+    def __init__(self, args):
+        self.args, self.rows = args, []
+
+    def row(self, name, reference, faster, target, a, b, repeats=None, **extra):
+        """Time a (the reference) and b (the faster way) side by side; add the row."""
+        repeats = repeats or self.args.repeats
+        ta, tb = side_by_side(a, b, repeats=repeats)
+        self.add(name, reference, faster, target, ta, tb, repeats, **extra)
+
+    def add(self, name, reference, faster, target, ta, tb, repeats, **extra):
+        """A row whose medians were measured elsewhere (a shared alternation)."""
+        self.rows.append({"measure": name, "reference": reference, "faster": faster,
+                          "reference_s": ta, "faster_s": tb, "speedup": ta / tb,
+                          "target": target, "repeats": repeats, **extra})
+        runs = "" if repeats == self.args.repeats else f"; {repeats} run{'s' * (repeats > 1)}"
+        print(f"  {name:<34} {ta:9.4f} s {tb:9.4f} s {ta / tb:8.1f}x  ({target}{runs})",
+              flush=True)
+        write_json(self.args.out, {"repeats": self.args.repeats,
+                                   "slow_repeats": self.args.slow_repeats,
+                                   "machine": machine(), "rows": self.rows})
+
+    @staticmethod
+    def note(text):
+        print(f"  {'':<34} {text}", flush=True)
 
 
 def python_dot(u, v):
@@ -133,88 +213,196 @@ def machine():
             "numpy": np.__version__, "platform": platform.platform()}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
-    parser.add_argument("--out", type=Path, default=config.REPORTS_DIR / "bench.json")
-    parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
-    args = parser.parse_args()
-    f = load_features()
+def in_process_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
-    rows = []
-
-    def row(name, reference, faster, target, a, b, **extra):
-        ta, tb = side_by_side(a, b, args.repeats)
-        rows.append({"measure": name, "reference": reference, "faster": faster,
-                     "reference_s": ta, "faster_s": tb, "speedup": ta / tb, "target": target,
-                     **extra})
-        print(f"  {name:<34} {ta:9.4f} s {tb:9.4f} s {ta / tb:8.1f}x  ({target})", flush=True)
-
-    print(f"median of {args.repeats} alternating runs; {machine()['cpu']}, "
-          f"{os.cpu_count()} cores\n  {'':<34} {'reference':>11} {'faster':>11} {'speedup':>9}")
-
     w0 = np.zeros((X.shape[0], 1))
     textbook = optimize(w0, 0.0, X, Y, 2000, 0.005)[0]
     fast = train(f, [0.005], 2000, "auto", True, "")
     gap = float(np.abs(fast["w"] - textbook["w"]).max())
-    row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
-        ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
-        lambda: train(f, [0.005], 2000, "auto", True, ""), max_abs_w_difference=gap)
-    print(f"  {'':<34} max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
+    bench.row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
+              ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
+              lambda: train(f, [0.005], 2000, "auto", True, ""), max_abs_w_difference=gap)
+    bench.note(f"max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
 
+
+def make_page(reports, params, features):
+    """A report and a comparison in `reports` (cv's section comes from the cv row); returns the
+    report stage, which draws every figure before it assembles the page."""
+    stage("evaluate", "--params", params, "--features", features,
+          "--out", reports / "metrics.json")()
+    report = stage("report", "--params", params, "--metrics", reports / "metrics.json",
+                   "--features", features, "--out-dir", reports)
+    report()
+    stage("compare", "--features", features, "--out-dir", reports / "compare", "--quiet")()
+    return report
+
+
+def process_rows(bench, args):
+    """The one neuron as whole processes, and the page: cv and assemble beside a report."""
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "plain.py"
-        script.write_text(PLAIN_SCRIPT)
-        env = {**os.environ, "PYTHONPATH": str(config.ROOT)}
-        plain = [sys.executable, str(script), str(config.TRAIN_FILE)]
-        stage = [sys.executable, "-m", "pipeline", "train", "--quiet", "--out",
-                 str(Path(tmp) / "params.npz")]
-        row("train as a whole process", "plain h5py + textbook script",
-            "python -m pipeline train", "B <= 0.25x A, i.e. >= 4x",
-            lambda: subprocess.run(plain, env=env, check=True),
-            lambda: subprocess.run(stage, env=env, check=True, capture_output=True))
+        tmp = Path(tmp)
+        (tmp / "plain.py").write_text(PLAIN_SCRIPT)
+        plain = Process(tmp / "plain.py", config.TRAIN_FILE)
+        params, reports = tmp / "params.npz", tmp / "reports"
+        bench.row("train as a whole process", "plain h5py + textbook script",
+                  "python -m pipeline train", "B <= 0.25x A, i.e. >= 4x", plain,
+                  stage("train", "--quiet", "--features", args.features, "--out", params))
+        report = make_page(reports, params, args.features)
         # The default make cv: 5 folds x 10 repeats x 5 rates x 3000 iterations = 250 fits.
-        cv = [sys.executable, "-m", "pipeline", "cv", "--quiet", "--out-dir",
-              str(Path(tmp) / "cv")]
-        row("default cv (250 fits) vs ONE fit", "plain h5py + textbook script",
-            "python -m pipeline cv", "B <= 3x A, i.e. >= 0.33x",
-            lambda: subprocess.run(plain, env=env, check=True),
-            lambda: subprocess.run(cv, env=env, check=True, capture_output=True))
+        bench.row("default cv (250 fits) vs ONE fit", "plain h5py + textbook script",
+                  "python -m pipeline cv", "B <= 3x A, i.e. >= 0.33x", plain,
+                  stage("cv", "--quiet", "--features", args.features, "--out-dir", reports / "cv"),
+                  with_report=True)
+        bench.note("(cv beside a report: it reassembles index.html after its own section)")
+        bench.row("assemble the page, 3 sections", "python -m pipeline report",
+                  "python -m pipeline assemble", "B <= 0.5 s", report,
+                  stage("assemble", "--reports-dir", reports))
 
+
+def dataset_row(bench, args, f):
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  (making {args.photos} 1600x1200 JPEGs for the dataset row...)", flush=True)
         paths = phone_photos(Path(tmp) / "photos", args.photos, f)
-        env = {**os.environ, "PYTHONPATH": str(config.ROOT)}
         dataset = [sys.executable, "-m", "pipeline", "dataset", str(Path(tmp) / "photos"),
                    "--out", str(Path(tmp) / "dataset"), "--force", "--quiet"]
-        peak = run_sampling_memory(dataset, env)
-        repeats, args.repeats = args.repeats, min(args.repeats, 3)
-        row(f"{args.photos} photos -> dataset", "one process: open + decode",
-            "python -m pipeline dataset", "B <= 0.5x A, i.e. >= 2x",
-            lambda: decode_all(paths),
-            lambda: subprocess.run(dataset, env=env, check=True, capture_output=True),
-            peak_memory_bytes=peak)
-        args.repeats = repeats
-        print(f"  {'':<34} peak memory of the dataset stage, all processes: "
-              f"{peak / 1e6:.0f} MB (target < 300 MB)")
+        peak = run_sampling_memory(dataset, ENV)
+        bench.row(f"{args.photos} photos -> dataset", "one process: open + decode",
+                  "python -m pipeline dataset", "B <= 0.5x A, i.e. >= 2x",
+                  lambda: decode_all(paths),
+                  lambda: subprocess.run(dataset, env=ENV, check=True, capture_output=True),
+                  repeats=min(args.repeats, 3), peak_memory_bytes=peak)
+        bench.note(f"peak memory of the dataset stage, all processes: {peak / 1e6:.0f} MB "
+                   "(target < 300 MB)")
 
+
+def lesson_rows(bench, f):
+    X, Y = f["X_train"], f["Y_train"]
+    w0 = np.zeros((X.shape[0], 1))
     rates = list(config.COMPARE_LEARNING_RATES)
-    row("compare 3 rates, 1500 it", "3 textbook runs", "one batched gram run", ">= 50x",
-        lambda: [optimize(w0, 0.0, X, Y, 1500, lr) for lr in rates],
-        lambda: gradient_descent(X, Y, rates, 1500, f["X_test"], f["Y_test"]))
+    bench.row("compare 3 rates, 1500 it", "3 textbook runs", "one batched gram run", ">= 50x",
+              lambda: [optimize(w0, 0.0, X, Y, 1500, lr) for lr in rates],
+              lambda: gradient_descent(X, Y, rates, 1500, f["X_test"], f["Y_test"]))
 
     Xs, Ys, ws = X[:1000, :50], Y[:, :50], np.zeros((1000, 1)) + 0.001  # a slice: 1000 x 50
-    row("propagate, loops vs vectorized", "loop over m and n_x", "propagate (numpy)",
-        "the lesson's point", lambda: propagate_loops(ws, 0.0, Xs, Ys),
-        lambda: propagate(ws, 0.0, Xs, Ys), slice="1000 features x 50 examples")
+    bench.row("propagate, loops vs vectorized", "loop over m and n_x", "propagate (numpy)",
+              "the lesson's point", lambda: propagate_loops(ws, 0.0, Xs, Ys),
+              lambda: propagate(ws, 0.0, Xs, Ys), slice="1000 features x 50 examples")
 
     rng = np.random.default_rng(0)
     u, v = rng.random(1_000_000), rng.random(1_000_000)
-    row("dot product of 1,000,000", "Python for loop", "np.dot", "the lesson's point",
-        lambda: python_dot(u.tolist(), v.tolist()), lambda: np.dot(u, v))
+    bench.row("dot product of 1,000,000", "Python for loop", "np.dot", "the lesson's point",
+              lambda: python_dot(u.tolist(), v.tolist()), lambda: np.dot(u, v))
 
-    write_json(args.out, {"repeats": args.repeats, "machine": machine(), "rows": rows})
-    print(f"wrote {args.out}")
+
+def network_rows(bench, args):
+    """The week-4 networks: the notebook's loop against the train stage, and l-layer cv against
+    one notebook fit (the same runs: the three processes take turns)."""
+    n = args.slow_repeats
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "notebook.py").write_text(NETWORK_SCRIPT)
+
+        def pair(model):
+            return (Process(tmp / "notebook.py", config.TRAIN_FILE, model),
+                    stage("train", "--model", model, "--features", args.features,
+                          "--out", tmp / f"{model}.npz", "--quiet"))
+
+        cv = stage("cv", "--model", "l-layer", "--features", args.features,
+                   "--out-dir", tmp / "cv", "--quiet")
+        print(f"  (the notebook's loop takes minutes a fit: {n} run(s) of each below)", flush=True)
+        t_notebook, t_train, t_cv = side_by_side(*pair("l-layer"), cv, repeats=n)
+        bench.add("l-layer net 2500 it, process", "notebook L_layer_model script",
+                  "python -m pipeline train", "B <= 0.2x A, i.e. >= 5x", t_notebook, t_train, n)
+        bench.add("l-layer default cv vs ONE fit", "notebook L_layer_model script (same runs)",
+                  "python -m pipeline cv --model l-layer", "B <= 2x A, i.e. >= 0.5x",
+                  t_notebook, t_cv, n)
+        bench.row("two-layer net 2500 it, process", "notebook two_layer_model script",
+                  "python -m pipeline train", "B <= 0.1x A, i.e. >= 10x", *pair("two-layer"),
+                  repeats=n)
+
+
+def large_features(cache):
+    """Features of the synthetic 25,000-image dataset, made once and kept in `cache`."""
+    folder = cache / "synthetic-{train}-{test}-seed{seed}".format(**LARGE)
+    features = folder / "features.npz"
+    if features.exists():
+        print(f"  (reusing {features})", flush=True)
+        return features
+    print(f"  (making the {LARGE['train']:,}-image dataset and its features in {folder}, "
+          "kept for the next run...)", flush=True)
+    if not all((folder / f"{split}.h5").exists() for split in ("train", "test")):
+        Process(config.ROOT / "scripts" / "synthetic_dataset.py", folder, "--train",
+                LARGE["train"], "--test", LARGE["test"], "--seed", LARGE["seed"], "--quiet")()
+    stage("features", "--train-file", folder / "train.h5", "--test-file", folder / "test.h5",
+          "--out", features)()
+    return features
+
+
+def large_rows(bench, args):
+    """Adam against gd at 25,000 images, and cv's default there; gd's 2000 steps (minutes) are
+    extrapolated from runs of 1 and LARGE_GD_STEPS steps, which take their turns with the rest."""
+    features, n, k = large_features(args.cache_dir), args.slow_repeats, LARGE_GD_STEPS
+    with tempfile.TemporaryDirectory() as tmp:
+        def fit(*flags):
+            return stage("train", "--features", features, "--out", Path(tmp) / "params.npz",
+                         "--quiet", *flags)
+
+        gd_1, gd_k = fit("--num-iterations", 1), fit("--num-iterations", k)
+        adam = fit("--optimizer", "adam")
+        cv = stage("cv", "--features", features, "--out-dir", Path(tmp) / "cv", "--quiet")
+        t_1, t_k, t_adam, t_cv = side_by_side(gd_1, gd_k, adam, cv, repeats=n)
+    step, steps = (t_k - t_1) / (k - 1), config.NUM_ITERATIONS
+    t_gd = t_1 + (steps - 1) * step
+    gd = {"gd_1_step_s": t_1, f"gd_{k}_steps_s": t_k, "gd_step_s": step,
+          "gd_extrapolated_from_steps": k, "gd_whole_run_scaled_s": t_k * steps / k}
+    size = f"{LARGE['train'] // 1000}k images"
+    bench.add(f"{size}: adam 10 epochs vs gd", f"gd {steps} it, extrapolated from {k} steps",
+              "python -m pipeline train --optimizer adam", "B <= 0.1x A, i.e. >= 10x", t_gd,
+              t_adam, n, **gd, peak_memory_bytes={"gd": gd_k.peak, "adam": adam.peak})
+    bench.note(f"gd: 1 step {t_1:.1f} s, {k} steps {t_k:.1f} s: {step:.3f} s a step; {steps} steps")
+    bench.note(f"extrapolated: {t_gd:.0f} s (per-step cost is constant; the {k}-step run "
+               f"x {steps // k}: {t_k * steps / k:.0f} s)")
+    bench.add(f"{size}: default cv vs ONE gd", f"gd {steps} it (extrapolated, above)",
+              "python -m pipeline cv (adam, 1 repeat)", "a few gd fits", t_gd, t_cv, n, **gd,
+              peak_memory_bytes=cv.peak)
+    peaks = ", ".join(f"{name} {p.peak / 1e9:.1f} GB" for name, p in
+                      (("gd", gd_k), ("adam", adam), ("cv", cv)))
+    bench.note(f"peak memory of each process: {peaks} (budget {MEMORY_BUDGET / 1e9:.0f} GB)")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
+    parser.add_argument("--slow-repeats", type=int, default=1,
+                        help="runs of each side for the rows that take minutes (default 1)")
+    parser.add_argument("--out", type=Path, default=config.REPORTS_DIR / "bench.json")
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE,
+                        help="the course's features (default: what make features writes)")
+    parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
+    parser.add_argument("--no-large", dest="large", action="store_false",
+                        help="skip the 25,000-image rows (about 15 minutes)")
+    parser.add_argument("--cache-dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "catvnoncat-bench",
+                        help="keeps the 25,000-image dataset and features between runs "
+                             "(default %(default)s; delete it to remake them)")
+    return parser.parse_args()
+
+
+def main():
+    args, start = parse_args(), time.perf_counter()
+    f = load_features(args.features)
+    bench = Bench(args)
+    print(f"median of {args.repeats} alternating runs ({args.slow_repeats} for the slow rows); "
+          f"{machine()['cpu']}, {os.cpu_count()} cores\n"
+          f"  {'':<34} {'reference':>11} {'faster':>11} {'speedup':>9}")
+    in_process_rows(bench, f)
+    process_rows(bench, args)
+    dataset_row(bench, args, f)
+    lesson_rows(bench, f)
+    network_rows(bench, args)
+    if args.large:
+        large_rows(bench, args)
+    print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
 
 
 if __name__ == "__main__":
