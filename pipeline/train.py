@@ -75,16 +75,33 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
                                  num_iterations, X_test, Y_test, l2=l2, engine=engine,
                                  every=every, on_progress=bar.update)
             run["weights"] = run["parameters"]
-    check_finite(learning_rates, run["weights"], run["costs"])
+    refuse_diverged(learning_rates, run["weights"], run["costs"])
     return run
 
 
-def check_finite(learning_rates, weights, costs):
-    """One line for the first rate whose weights or last cost are not finite (huge weights can
-    stay finite while their scores overflow: the cost tells)."""
+# A cost that grew this many times over its start has diverged even where the floats stayed
+# finite. Which way a huge rate goes depends on the CPU: weights that overflow to inf, finite
+# weights whose scores overflow (a NaN cost), or dead ReLUs and a bias near 1e307 (a finite cost
+# near 1e307). All three are the same divergence and are refused alike.
+DIVERGED_GROWTH = 1e6
+
+
+def diverged(weights, costs):
+    """Whether a run diverged: weights or last cost not finite, or the last cost above
+    DIVERGED_GROWTH times the first (or than DIVERGED_GROWTH, for a first cost below 1).
+
+    weights : dict of arrays; costs : ndarray of shape (c,), the first before any update
+    """
+    if not (all(np.isfinite(a).all() for a in weights.values()) and np.isfinite(costs[-1])):
+        return True
+    return bool(costs[-1] > DIVERGED_GROWTH * max(costs[0], 1.0))
+
+
+def refuse_diverged(learning_rates, weights, costs):
+    """One line for the first rate whose run diverged."""
     for lr, w, cost in zip(learning_rates, weights, costs, strict=True):
-        if not (all(np.isfinite(a).all() for a in w.values()) and np.isfinite(cost[-1])):
-            raise UserError(f"learning rate {lr!r} diverged (the model is no longer finite); "
+        if diverged(w, cost):
+            raise UserError(f"learning rate {lr!r} diverged (its cost or weights blew up); "
                             "try a smaller one")
 
 
@@ -105,7 +122,7 @@ def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, l
                 config.MINIBATCH_SEED, l2, features["X_test"], features["Y_test"],
                 on_progress=bar.update, forward=lambda p, X: L_model_scores(X, p)))
     weights = [r["parameters"] for r in runs]
-    check_finite(learning_rates, weights, [r["costs"] for r in runs])
+    refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
     if model == "logistic":
         weights = [{"w": w["W1"].T, "b": float(w["b1"][0, 0])} for w in weights]
     return {"weights": weights, "engine": optimizer["optimizer"], "steps": steps,
