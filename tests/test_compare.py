@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import LOG_2, assert_one_line_error, run_cli
 from PIL import Image
 
 from pipeline.params import load_params
@@ -35,7 +35,7 @@ def test_record_format_and_params_usable_as_a_model(comparison):
         assert {"learning_rate", "num_iterations", "train_accuracy", "test_accuracy",
                 "final_cost", "costs"} <= set(record)
         assert record["num_iterations"] == 1500 and len(record["costs"]) == 15
-        assert record["costs"][0] == 0.6931471805599453
+        assert record["costs"][0] == LOG_2
         assert 0 < record["final_cost"] < record["costs"][0]
         params = load_params(out / record["params"])
         assert float(params["learning_rate"]) == record["learning_rate"]
