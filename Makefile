@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
+# Exact versions with their sha256, for the runtime and test tools: `make lock` refreshes it.
+LOCKFILE := requirements.lock
+UV_VERSION := 0.13.9
 
 # One make at a time in this tree. The flags below are remembered while the Makefile is read, so
 # a second make started during a run would rewrite them under the first one's artifacts: it
@@ -26,6 +29,17 @@ endif
 # remember(FILE,FLAGS): write the flags to FILE only when they differ from what it holds, so that
 # its time stamp marks a change of flags and nothing else: targets depend on it.
 remember = $(shell mkdir -p $(dir $(1)); echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1))
+
+# The modules each stage runs, computed from the package's imports (scripts/stage_deps.py):
+# editing any of them makes that stage's artifacts stale. The list of files is remembered too,
+# so adding or removing a module recomputes them.
+STAGE_DEPS := data/.stage-deps.mk
+PACKAGE_FILES := $(sort $(shell find pipeline -name '*.py' -not -path '*/__pycache__/*'))
+PACKAGE_LIST := data/.package-files
+$(call remember,$(PACKAGE_LIST),$(PACKAGE_FILES))
+$(STAGE_DEPS): $(PACKAGE_FILES) $(PACKAGE_LIST) scripts/stage_deps.py
+	@$(PYTHON) scripts/stage_deps.py > $@.tmp && mv $@.tmp $@
+include $(STAGE_DEPS)
 
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
@@ -102,8 +116,8 @@ $(call remember,$(CV_ARGS),$(CV_FLAGS))
 CV := reports/cv/summary.json
 $(call remember,$(SECTIONS_LIST),$(SECTIONS))
 
-.PHONY: help setup data dataset features train evaluate report compare cv classify bench \
-	browser test lint clean
+.PHONY: help setup lock data dataset features train evaluate report compare cv classify bench \
+	browser test test-portable lint clean
 
 help: ## list the targets
 	@echo 'usage: make TARGET [MODEL=two-layer|l-layer] [LAYERS="20 7 5"] [LR=X] [LRS="X Y ..."]'
@@ -113,12 +127,24 @@ help: ## list the targets
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
-setup: $(VENV_STAMP) ## make .venv with the project and its test tools
+setup: $(VENV_STAMP) ## make .venv: the locked packages, hash-checked, and the project
 
-$(VENV_STAMP): pyproject.toml
+# Every package from the lock, each checked against its sha256; then the project itself, with
+# no dependency resolved or downloaded beyond the lock (its build backend is locked too).
+$(VENV_STAMP): pyproject.toml $(LOCKFILE)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r $(LOCKFILE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		-e .
 	touch $@
+
+# The newest versions within pyproject.toml's ranges, for Python 3.10 and later, with hashes.
+lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup installs it
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
+		--universal --python-version 3.10 --generate-hashes --upgrade --quiet \
+		--custom-compile-command 'make lock' -o $(LOCKFILE)
 
 # `make data` checks the sha256 of what is there every time, and fetches again what is missing or
 # damaged; a good file is left untouched, so nothing downstream reruns.
@@ -139,19 +165,17 @@ dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make datas
 
 features: $(FEATURES) ## flatten and standardize into (n_x, m) columns
 
-$(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) pipeline/features.py | $(VENV_STAMP)
+$(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) $(FEATURES_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline features $(FEATURES_FLAGS)
 
 train: $(METRICS) ## train the model (MODEL=two-layer|l-layer) and print train/test accuracy
 
-$(PARAMS): $(FEATURES) $(TRAIN_ARGS) pipeline/train.py pipeline/engine.py pipeline/model.py \
-		pipeline/network.py pipeline/optimizers.py pipeline/params.py pipeline/config.py \
-		| $(VENV_STAMP)
+$(PARAMS): $(FEATURES) $(TRAIN_ARGS) $(TRAIN_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline train $(TRAIN_FLAGS)
 
 evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.json
 
-$(METRICS): $(PARAMS) pipeline/evaluate.py pipeline/stats.py pipeline/params.py | $(VENV_STAMP)
+$(METRICS): $(PARAMS) $(EVALUATE_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline evaluate
 
 report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
@@ -159,31 +183,25 @@ report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 # Make must not delete an artifact on Ctrl-C: every stage writes atomically (the report's files
 # as one set), so what is there is always whole, and deleting it would lose the previous run.
 .PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(REPORT) $(COMPARE) $(CV)
-$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) pipeline/report.py pipeline/report_figures.py \
-		pipeline/sections.py pipeline/figures.py pipeline/stats.py pipeline/params.py \
-		pipeline/page/run.html \
+$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) $(REPORT_MODULES) pipeline/page/run.html \
 		| $(VENV_STAMP)
 	$(PY) -m pipeline report
 
 # The page again from the sections that exist, when only they changed: it draws nothing. When
 # the report itself was just made, its page already holds them.
-$(PAGE_STAMP): $(REPORT) $(SECTIONS) $(SECTIONS_LIST) pipeline/assemble.py $(PAGE) | $(VENV_STAMP)
+$(PAGE_STAMP): $(REPORT) $(SECTIONS) $(SECTIONS_LIST) $(ASSEMBLE_MODULES) $(PAGE) \
+		| $(VENV_STAMP)
 	$(if $(filter $(REPORT),$?),,$(PY) -m pipeline assemble)
 	@touch $@
 
 compare: $(COMPARE) ## one model per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
 
-$(COMPARE): $(FEATURES) $(COMPARE_ARGS) pipeline/compare.py pipeline/train.py pipeline/engine.py \
-		pipeline/model.py pipeline/network.py pipeline/params.py pipeline/evaluate.py \
-		pipeline/config.py pipeline/figures.py pipeline/sections.py | $(VENV_STAMP)
+$(COMPARE): $(FEATURES) $(COMPARE_ARGS) $(COMPARE_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
 
 cv: $(CV) ## cross-validation on train only: make cv FOLDS=5 REPEATS=10 L2="0 1"
 
-$(CV): $(FEATURES) $(CV_ARGS) pipeline/cv.py pipeline/cv_summary.py pipeline/cv_figure.py \
-		pipeline/engine.py pipeline/model.py pipeline/network.py pipeline/params.py \
-		pipeline/stats.py pipeline/train.py pipeline/config.py pipeline/figures.py \
-		pipeline/sections.py | $(VENV_STAMP)
+$(CV): $(FEATURES) $(CV_ARGS) $(CV_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline cv $(CV_FLAGS)
 
 # Without IMAGE it says so at once, rather than training first.

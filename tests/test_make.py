@@ -4,10 +4,19 @@ Each test works in a copy of the project (sharing .venv and the fetched data), s
 own data/ and reports/ are never touched.
 """
 
+import importlib.util
 import os
+import shutil
 import subprocess
+import time
 
-from conftest import make, recipes, write_course_photos
+import pytest
+from conftest import ROOT, make, recipes, write_course_photos
+
+spec = importlib.util.spec_from_file_location("stage_deps", ROOT / "scripts" / "stage_deps.py")
+stage_deps = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(stage_deps)
+stage_modules = stage_deps.stage_modules
 
 
 def test_train_then_nothing_then_retrain_on_a_new_rate(project):
@@ -78,8 +87,11 @@ def test_a_second_make_in_the_same_tree_refuses_and_the_flags_stay_with_the_arti
                               "ITERATIONS=100000"], cwd=project, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = project / "data" / ".make.lock"
+    deadline = time.monotonic() + 120
     while not lock.is_symlink() or os.readlink(lock) != str(first.pid):
         assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline, "make never took the lock"
+        time.sleep(0.01)
     second = make(project, "train", "LR=0.001")
     assert second.returncode == 2
     assert second.stderr.count("\n") == 1 and "another make" in second.stderr
@@ -111,3 +123,82 @@ def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files
     assert "error: data/datasets/nowhere/train.h5 not found" in missing.stderr
     course = make(project, "train")
     assert "test accuracy: 70.0 % (95% CI" in course.stdout
+
+
+# The artifact that names each stage's run in Make, and what `make -n` shows for it.
+STAGE_TARGETS = {"features": "data/processed/features.npz", "train": "data/models/params.npz",
+                 "evaluate": "reports/metrics.json", "report": "reports/index.html",
+                 "compare": "reports/compare/summary.json", "cv": "reports/cv/summary.json"}
+
+
+@pytest.fixture
+def up_to_date(tmp_path, raw_files):
+    """A copy of the project whose every artifact is newer than its inputs (empty stand-ins:
+    `make -n` only reads their times), so that a plan names exactly what an edit made stale.
+
+    Times are set in the past, never the future: a module newer than the clock would make the
+    included stage-deps.mk look stale at every restart of make."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy2(ROOT / name, copy / name)
+    for folder in ("pipeline", "scripts"):
+        shutil.copytree(ROOT / folder, copy / folder, copy_function=shutil.copy2,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    assert make(copy, "-n", "report").returncode == 0  # writes the remembered flags, the deps
+    now = time.time()
+    for path in copy.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (now - 1000, now - 1000))
+    artifacts = [*(f"data/raw/{p.name}" for p in raw_files), *STAGE_TARGETS.values(),
+                 "reports/.assembled", "reports/compare/section.html", "reports/cv/section.html",
+                 *(f"reports/{name}" for name in ("learning_curve.png", "evaluation.png",
+                   "mislabeled.png", "mislabeled_train.png", "weights.png", "mislabeled.csv",
+                   "section.html", "section.json"))]
+    for name in artifacts:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).touch()
+        os.utime(copy / name, (now - 500, now - 500))
+    assert recipes(copy, *STAGE_TARGETS.values()) == []
+    return copy
+
+
+def planned_stages(project):
+    """The stages `make -n` would run to bring every stage's artifact up to date."""
+    return {line.split("-m pipeline ")[1].split()[0]
+            for line in recipes(project, *STAGE_TARGETS.values())}
+
+
+def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follows(up_to_date):
+    runs = {stage: set(stage_modules(stage, up_to_date)) for stage in STAGE_TARGETS}
+    # the modules the hand-typed lists missed before these were computed
+    assert {"pipeline/layers.py", "pipeline/network_engine.py", "pipeline/features.py",
+            "pipeline/files.py"} <= runs["train"]
+    assert {"pipeline/cv_minibatch.py", "pipeline/folds.py", "pipeline/network_cv.py",
+            "pipeline/optimizers.py"} <= runs["cv"]
+    upstream = {"features": [], "train": ["features"], "evaluate": ["train", "features"],
+                "report": ["evaluate", "train", "features"], "compare": ["features"],
+                "cv": ["features"]}
+    edited = time.time() - 100  # after the artifacts were made
+    for path in sorted((up_to_date / "pipeline").rglob("*.py")):
+        module = path.relative_to(up_to_date).as_posix()
+        before = path.stat().st_mtime
+        os.utime(path, (edited, edited))
+        stale = {stage for stage, before_it in upstream.items()
+                 if any(module in runs[s] for s in [stage, *before_it])}
+        assert planned_stages(up_to_date) == stale, module
+        os.utime(path, (before, before))
+
+
+def test_a_new_module_is_followed_from_the_import_that_brings_it_in(up_to_date):
+    (up_to_date / "pipeline" / "extra.py").write_text("VALUE = 1\n")
+    stage = up_to_date / "pipeline" / "evaluate.py"
+    stage.write_text(stage.read_text() + "\n\ndef uses_extra():\n"
+                     "    from pipeline.extra import VALUE\n    return VALUE\n")
+    assert "pipeline/extra.py" in stage_modules("evaluate", up_to_date)
+    users = {s for s in STAGE_TARGETS if "pipeline/evaluate.py" in stage_modules(s, up_to_date)}
+    assert planned_stages(up_to_date) == users | {"report"}  # and what follows evaluate
+    (up_to_date / "pipeline" / "extra.py").unlink()  # gone again: recomputed, no missing rule
+    stage.write_text(stage.read_text().split("\n\ndef uses_extra")[0])
+    assert make(up_to_date, "-n", "reports/metrics.json").returncode == 0
