@@ -42,6 +42,7 @@ from pipeline.network_cv import masked_network_steps
 from pipeline.params import scores
 from pipeline.sections import write_section
 from pipeline.stats import classification_stats
+from pipeline.threads import on_blas_threads
 from pipeline.train import (
     add_optimizer_options,
     initial_parameters,
@@ -51,6 +52,7 @@ from pipeline.train import (
 )
 
 
+@on_blas_threads("cv")
 def cross_validate(features, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
                    on_progress=None, model="logistic", layer_dims=None):
     """Validation accuracy (percent) and log-loss of every candidate, every fold.

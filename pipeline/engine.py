@@ -21,6 +21,7 @@ The course-vocabulary `model.optimize` stays the plain textbook loop: the refere
 import numpy as np
 
 from pipeline.model import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
 
@@ -156,6 +157,7 @@ def masked_gram_steps(K, Y, lr, l2, train_mask, num_iterations, at, checkpoint, 
     return a, b
 
 
+@on_blas_threads("neuron")
 def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engine="auto",
                      every=100, on_progress=None, l2=0.0):
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.

@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.engine import choose_engine, row_accuracies
 from pipeline.model import log_loss, sigmoid
+from pipeline.threads import on_blas_threads
 
 # The batched engines. k networks are held stacked: b is a list of (k, n_l, 1) for l = 1 .. L,
 # W a list of (k, n_l, n_{l-1}) for l = 2 .. L; the first layer's W1 (primal) or A, c (gram)
@@ -125,6 +126,7 @@ def primal_first_layer(net, X, W1_0):
     return Z1_of, step_first
 
 
+@on_blas_threads("network")
 def train_networks(X, Y, parameters, learning_rates, num_iterations, X_test, Y_test, l2=0.0,
                    engine="auto", every=100, on_progress=None):
     """Train k networks from the same parameters, one per learning rate, num_iterations steps.

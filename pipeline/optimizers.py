@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from pipeline.model import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.threads import on_blas_threads
 
 OPTIMIZERS = ("minibatch", "adam")
 BLOCK = 4096  # columns per forward pass when scoring the whole set at a checkpoint
@@ -91,6 +92,7 @@ def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, 
         raise ValueError(f"epsilon must be positive, got {epsilon}")
 
 
+@on_blas_threads("minibatch")
 def optimize_minibatch(parameters, propagate, X, Y, optimizer, learning_rate, mini_batch_size=64,
                        num_epochs=10, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0, l2=0.0,
                        X_test=None, Y_test=None, on_progress=None, forward=None, columns=None,

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from pipeline.engine import gradient_descent  # noqa: E402
 from pipeline.features import load_features  # noqa: E402
 from pipeline.files import write_json  # noqa: E402
 from pipeline.model import optimize, propagate, propagate_loops  # noqa: E402
+from pipeline.threads import BLAS_THREADS  # noqa: E402
 from pipeline.train import train  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
@@ -59,6 +61,9 @@ else:
 """
 
 LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
+SMALL = {"train": 2000, "test": 200, "seed": 0}  # the threads rows' Adam dataset
+ADAM = {"optimizer": "adam", "mini_batch_size": config.MINI_BATCH_SIZE,
+        "num_epochs": config.NUM_EPOCHS, "beta1": config.BETA1, "beta2": config.BETA2}
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
 MEMORY_BUDGET = 8e9  # bytes a 25,000-image process may hold
 
@@ -321,18 +326,68 @@ def network_rows(bench, args):
                   repeats=n)
 
 
-def large_features(cache):
-    """Features of the synthetic 25,000-image dataset, made once and kept in `cache`."""
-    folder = cache / "synthetic-{train}-{test}-seed{seed}".format(**LARGE)
+@contextmanager
+def busy_cores(count):
+    """`count` CPU-bound processes running beside whatever is timed inside."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def on_default_threads(path, fit):
+    """fit, with the BLAS left on its own thread count for that path (one per core)."""
+
+    def run():
+        chosen, BLAS_THREADS[path] = BLAS_THREADS[path], None
+        try:
+            fit()
+        finally:
+            BLAS_THREADS[path] = chosen
+
+    return run
+
+
+def thread_rows(bench, args, f):
+    """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for each
+    network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
+    small = load_features(synthetic_features(args.cache_dir, SMALL))
+    fits = {
+        "two-layer fit": ("network", lambda: train(
+            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="two-layer",
+            layer_dims=[12288, *config.HIDDEN_LAYERS["two-layer"], 1])),
+        "l-layer fit": ("network", lambda: train(
+            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="l-layer",
+            layer_dims=[12288, *config.HIDDEN_LAYERS["l-layer"], 1])),
+        f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(
+            small, [config.MINIBATCH_LEARNING_RATE], None, "auto", True, "",
+            layer_dims=[12288, 1], optimizer=ADAM)),
+    }
+    cores = os.cpu_count()
+    for busy in (0, 2):
+        with busy_cores(busy):
+            for name, (path, fit) in fits.items():
+                bench.row(f"{name}, {'2 busy beside' if busy else 'alone'}",
+                          f"BLAS default ({cores} threads)",
+                          f"{BLAS_THREADS[path]} thread(s) ({path})", "B <= A",
+                          on_default_threads(path, fit), fit, repeats=3, busy_processes=busy)
+
+
+def synthetic_features(cache, size):
+    """Features of a synthetic dataset of `size` (LARGE, SMALL), made once, kept in `cache`."""
+    folder = cache / "synthetic-{train}-{test}-seed{seed}".format(**size)
     features = folder / "features.npz"
     if features.exists():
         print(f"  (reusing {features})", flush=True)
         return features
-    print(f"  (making the {LARGE['train']:,}-image dataset and its features in {folder}, "
+    print(f"  (making the {size['train']:,}-image dataset and its features in {folder}, "
           "kept for the next run...)", flush=True)
     if not all((folder / f"{split}.h5").exists() for split in ("train", "test")):
         Process(config.ROOT / "scripts" / "synthetic_dataset.py", folder, "--train",
-                LARGE["train"], "--test", LARGE["test"], "--seed", LARGE["seed"], "--quiet")()
+                size["train"], "--test", size["test"], "--seed", size["seed"], "--quiet")()
     stage("features", "--train-file", folder / "train.h5", "--test-file", folder / "test.h5",
           "--out", features)()
     return features
@@ -341,7 +396,7 @@ def large_features(cache):
 def large_rows(bench, args):
     """Adam against gd at 25,000 images, and cv's default there; gd's 2000 steps (minutes) are
     extrapolated from runs of 1 and LARGE_GD_STEPS steps, which take their turns with the rest."""
-    features, n, k = large_features(args.cache_dir), args.slow_repeats, LARGE_GD_STEPS
+    features, n, k = synthetic_features(args.cache_dir, LARGE), args.slow_repeats, LARGE_GD_STEPS
     with tempfile.TemporaryDirectory() as tmp:
         def fit(*flags):
             return stage("train", "--features", features, "--out", Path(tmp) / "params.npz",
@@ -379,6 +434,10 @@ def parse_args():
     parser.add_argument("--features", type=Path, default=config.FEATURES_FILE,
                         help="the course's features (default: what make features writes)")
     parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
+    parser.add_argument("--only", nargs="+", metavar="GROUP",
+                        choices=("in-process", "process", "dataset", "lesson", "network",
+                                 "threads", "large"),
+                        help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
                         help="skip the 25,000-image rows (about 15 minutes)")
     parser.add_argument("--cache-dir", type=Path,
@@ -395,13 +454,16 @@ def main():
     print(f"median of {args.repeats} alternating runs ({args.slow_repeats} for the slow rows); "
           f"{machine()['cpu']}, {os.cpu_count()} cores\n"
           f"  {'':<34} {'reference':>11} {'faster':>11} {'speedup':>9}")
-    in_process_rows(bench, f)
-    process_rows(bench, args)
-    dataset_row(bench, args, f)
-    lesson_rows(bench, f)
-    network_rows(bench, args)
-    if args.large:
-        large_rows(bench, args)
+    groups = {"in-process": lambda: in_process_rows(bench, f),
+              "process": lambda: process_rows(bench, args),
+              "dataset": lambda: dataset_row(bench, args, f),
+              "lesson": lambda: lesson_rows(bench, f),
+              "network": lambda: network_rows(bench, args),
+              "threads": lambda: thread_rows(bench, args, f),
+              "large": lambda: large_rows(bench, args)}
+    for name, rows in groups.items():
+        if (name in args.only if args.only else name != "large" or args.large):
+            rows()
     print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
 
 

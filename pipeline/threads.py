@@ -1,0 +1,45 @@
+"""The BLAS threads each path runs on, set per path with threadpoolctl (as scikit-learn does),
+so that nobody has to export OPENBLAS_NUM_THREADS by hand.
+
+Measured side by side by `make bench` (the "threads" rows) on 2 cores, alone and beside two
+CPU-bound processes: every path here is faster on one thread. Their products are small (a
+network's Gram step is 20 x 209 x 209, a batch 64 images, cv's fold rows a few hundred): a
+second thread costs more to wake and join than it saves, and when other work holds the cores it
+spins waiting for one, up to 10x slower. Even the 25,000-image full-batch step, which streams
+X from memory, gains nothing from a second thread: memory, not arithmetic, sets its pace.
+"""
+
+import functools
+from contextlib import nullcontext
+
+# threads per path; None would leave the BLAS's own choice (one per core)
+BLAS_THREADS = {
+    "neuron": 1,  # one neuron's full-batch steps: (m, m) Gram or (n_x, m) primal
+    "network": 1,  # the week-4 networks' steps, Gram or primal
+    "minibatch": 1,  # mini-batch gradient descent and Adam
+    "cv": 1,  # cross-validation's fold rows, in one product
+}
+
+
+def blas_threads(path):
+    """A context in which the BLAS runs on the threads chosen for path (a key of BLAS_THREADS)."""
+    limit = BLAS_THREADS[path]
+    if limit is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits  # here: a stage that runs no BLAS skips it
+
+    return threadpool_limits(limits=limit, user_api="blas")
+
+
+def on_blas_threads(path):
+    """Decorate an engine's entry point: it runs in blas_threads(path)."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            with blas_threads(path):
+                return function(*args, **kwargs)
+
+        return run
+
+    return decorate
