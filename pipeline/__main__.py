@@ -20,7 +20,7 @@ STAGES = {
 
 
 def cli(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    process, argv = argv is None, sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in STAGES:
         lines = [f"  {name:<10} {what}" for name, what in STAGES.items()]
         print("usage: python -m pipeline STAGE [options]\n\nstages:\n" + "\n".join(lines))
@@ -29,7 +29,9 @@ def cli(argv=None):
             return 2
         return 0 if argv else 2
     # The import goes inside run too, so that Ctrl-C while numpy loads is one line as well.
-    return run(lambda args: importlib.import_module(f"pipeline.{argv[0]}").main(args), argv[1:])
+    # Without argv, this is the process's command line: the stage is its whole job.
+    return run(lambda args: importlib.import_module(f"pipeline.{argv[0]}").main(args), argv[1:],
+               process=process)
 
 
 if __name__ == "__main__":

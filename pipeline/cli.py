@@ -54,14 +54,22 @@ def interrupted(signum, frame):
     raise KeyboardInterrupt
 
 
-def run(main, argv=None):
+def run(main, argv=None, *, process=False):
     """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code.
 
     SIGTERM (a `kill`, Make stopping) is taken as Ctrl-C, so temp files are removed either way.
+    process: main is this process's whole job, which ends when run returns. Once main is done,
+    Ctrl-C and SIGTERM are then ignored: one arriving while the interpreter shuts down (waiting
+    for a thread) would otherwise be raised there as a traceback, after the work was whole.
     """
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        return main(argv) or 0
+        try:
+            return main(argv) or 0
+        finally:
+            if process:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

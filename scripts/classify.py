@@ -14,4 +14,4 @@ from pipeline.classify import main  # noqa: E402
 from pipeline.cli import run  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(run(main, process=True))

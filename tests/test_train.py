@@ -264,3 +264,20 @@ def test_a_full_disk_names_the_file_and_leaves_the_old_one_and_no_temp_file(trai
     assert_one_line_error(result, f"{params}: No space left on device")
     assert params.read_bytes() == b"the earlier model"
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "params.npz"]
+
+
+def test_a_signal_after_the_work_is_done_is_no_traceback():
+    # Make's Ctrl-C can land while the interpreter shuts down, waiting for a thread (tqdm's
+    # monitor): the outputs are whole by then, and the exit says nothing more.
+    script = (
+        "import os, signal, sys, threading, time\n"
+        "from pipeline.cli import run\n"
+        "def main(argv):\n"
+        "    late = threading.Thread(target=lambda: (time.sleep(0.5),\n"
+        "                            os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.5)))\n"
+        "    late.start()  # not a daemon: the shutdown waits for it\n"
+        "    print('done')\n"
+        "sys.exit(run(main, process=True))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "done\n", "")
