@@ -228,6 +228,13 @@ test: $(RAW) browser | $(VENV_STAMP) ## lint, then run the test suite (and the p
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest
 
+# The suite again on another CPU's kernels (scripts/portable_env.py): NumPy's SIMD targets above
+# its baseline off, an older OpenBLAS core type, one BLAS thread. CI runs it after `make test`.
+# PORTABLE_TESTS narrows it (pytest arguments); empty runs every test.
+PORTABLE_TESTS ?=
+test-portable: $(RAW) browser | $(VENV_STAMP) ## the tests on another CPU's kernels, one thread
+	eval "env $$($(PY) scripts/portable_env.py) $(PY) -m pytest $(PORTABLE_TESTS)"
+
 lint: | $(VENV_STAMP) ## ruff
 	$(VENV)/bin/ruff check .
 
