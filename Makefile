@@ -139,12 +139,13 @@ $(VENV_STAMP): pyproject.toml $(LOCKFILE)
 		-e .
 	touch $@
 
-# The newest versions within pyproject.toml's ranges, for Python 3.10 and later, with hashes.
+# The newest versions within pyproject.toml's ranges, with hashes: one version of each package
+# for every Python from 3.11 on where it can (fewest), so the set CI proves is the one installed.
 lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup installs it
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
-		--universal --python-version 3.10 --generate-hashes --upgrade --quiet \
-		--custom-compile-command 'make lock' -o $(LOCKFILE)
+		--universal --python-version 3.11 --fork-strategy fewest --generate-hashes --upgrade \
+		--quiet --custom-compile-command 'make lock' -o $(LOCKFILE)
 
 # `make data` checks the sha256 of what is there every time, and fetches again what is missing or
 # damaged; a good file is left untouched, so nothing downstream reruns.
