@@ -24,12 +24,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import config  # noqa: E402
-from pipeline.engine import gradient_descent  # noqa: E402
-from pipeline.features import load_features  # noqa: E402
-from pipeline.files import write_json  # noqa: E402
-from pipeline.model import optimize, propagate, propagate_loops  # noqa: E402
-from pipeline.threads import BLAS_THREADS  # noqa: E402
-from pipeline.train import train  # noqa: E402
+from pipeline.artifacts.features import load_features  # noqa: E402
+from pipeline.artifacts.files import write_json  # noqa: E402
+from pipeline.engines.fit import train  # noqa: E402
+from pipeline.engines.logistic import gradient_descent  # noqa: E402
+from pipeline.engines.threads import BLAS_THREADS  # noqa: E402
+from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
 
@@ -185,7 +185,7 @@ def phone_photos(folder, count, features):
     """`count` 1600x1200 JPEGs (quality 90) made from the course's images, in two classes."""
     from PIL import Image
 
-    from pipeline.features import unflatten, unstandardize
+    from pipeline.artifacts.features import unflatten, unstandardize
 
     X, Y = features["X_train"], features["Y_train"][0]
     images = unstandardize(unflatten(X, tuple(features["image_shape"])))

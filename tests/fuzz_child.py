@@ -14,8 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import assemble, classify, features, params, report  # noqa: E402
+from pipeline.artifacts import features, params  # noqa: E402
 from pipeline.cli import run  # noqa: E402
+from pipeline.page import assemble  # noqa: E402
+from pipeline.stages import classify, report  # noqa: E402
 
 
 def loader(kind, fixtures):

@@ -10,11 +10,12 @@ import pytest
 from conftest import run_cli
 from PIL import Image
 
-from pipeline import classify
+from pipeline.artifacts import photos
+from pipeline.artifacts.features import load_split
+from pipeline.artifacts.params import load_params, scores
 from pipeline.cli import run
-from pipeline.features import load_split
-from pipeline.model import predict_proba, sigmoid
-from pipeline.params import load_params, scores
+from pipeline.nn.logistic import predict_proba, sigmoid
+from pipeline.stages import classify
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +82,13 @@ def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
 
 def test_sixteen_bit_grey_is_scaled_not_clipped():
     grey = np.array([[0, 257 * 100, 65535]], dtype=np.uint16)
-    rgb = np.asarray(classify.to_rgb(Image.fromarray(grey)))
+    rgb = np.asarray(photos.to_rgb(Image.fromarray(grey)))
     assert rgb[0, :, 0].tolist() == [0, 100, 255] and rgb.shape == (1, 3, 3)
 
 
 def test_alpha_is_composited_on_white():
     clear = Image.new("RGBA", (2, 2), (0, 0, 0, 0))
-    assert np.asarray(classify.to_rgb(clear)).min() == 255
+    assert np.asarray(photos.to_rgb(clear)).min() == 255
 
 
 def test_exif_rotation_gives_exactly_the_upright_probability(cat, trained, tmp_path, capsys):
@@ -219,7 +220,7 @@ def test_an_unreadable_file_is_named(trained, tmp_path, capsys, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(classify.Image, "open", refuse)  # as root, chmod 000 would not stop us
+    monkeypatch.setattr(photos.Image, "open", refuse)  # as root, chmod 000 would not stop us
     code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--model", trained[0])
     assert code == 1 and err == [f"error: {tmp_path / 'secret.png'}: permission denied: "
                                  "cannot read it"]

@@ -6,7 +6,7 @@ import pytest
 from conftest import LOG_2, assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.params import load_params
+from pipeline.artifacts.params import load_params
 
 COURSE = {  # learning rate -> (train %, test %) at 1500 iterations, as the course publishes them
     0.01: (99.52153110047847, 68.0),
@@ -42,7 +42,7 @@ def test_record_format_and_params_usable_as_a_model(comparison):
 
 
 def test_each_test_accuracy_comes_with_its_interval_and_the_majority_baseline(comparison):
-    from pipeline.stats import clopper_pearson
+    from pipeline.evaluation.stats import clopper_pearson
 
     records = json.loads((comparison[0] / "summary.json").read_text())
     for r in records:

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
-from pipeline.cv import cross_validate
-from pipeline.cv_summary import best_candidate
-from pipeline.engine import gradient_descent, masked_gram_steps
-from pipeline.features import flatten, mirror, unflatten
-from pipeline.folds import grid_masks, stratified_folds
-from pipeline.model import log_loss, optimize
+from pipeline.artifacts.features import flatten, mirror, unflatten
+from pipeline.cv.folds import grid_masks, stratified_folds
+from pipeline.cv.gram import cross_validate
+from pipeline.cv.summary import best_candidate
+from pipeline.engines.logistic import gradient_descent, masked_gram_steps
+from pipeline.nn.logistic import log_loss, optimize
 
 
 def test_masked_rows_equal_separate_textbook_fits_with_and_without_l2():

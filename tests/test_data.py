@@ -8,9 +8,10 @@ from functools import partial
 import pytest
 from conftest import run_cli
 
-from pipeline import config, data
+from pipeline import config
 from pipeline.cli import UserError, run
-from pipeline.data import fetch
+from pipeline.stages import data
+from pipeline.stages.data import fetch
 
 PAYLOAD = b"pretend this is an HDF5 file\n" * 1000
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

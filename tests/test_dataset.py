@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli, write_course_photos
 from PIL import Image
 
-from pipeline.features import load_split, make_features
+from pipeline.artifacts.features import load_split, make_features
 
 
 def manifest(out):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.engine import choose_engine, gradient_descent
-from pipeline.model import optimize
+from pipeline.engines.logistic import choose_engine, gradient_descent
+from pipeline.nn.logistic import optimize
 
 
 def textbook(X, Y, lr, n, l2=0.0):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli, write_h5
 
+from pipeline.artifacts.features import flatten, load_split, make_features
 from pipeline.cli import UserError
-from pipeline.features import flatten, load_split, make_features
 
 
 def test_real_data_shapes_and_range(features):

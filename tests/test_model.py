@@ -6,7 +6,7 @@ from conftest import LOG_2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import (
+from pipeline.nn.logistic import (
     accuracy,
     initialize_with_zeros,
     log_loss,

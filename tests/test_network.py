@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.model import log_loss, sigmoid
-from pipeline.network import (
+from pipeline.engines.fit import diverged
+from pipeline.engines.masked_network import masked_network_steps, row_parameters
+from pipeline.engines.network import train_networks
+from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.nn.network import (
     L_layer_model,
     L_model_backward,
     L_model_forward,
@@ -22,9 +25,6 @@ from pipeline.network import (
     predict_proba,
     two_layer_model,
 )
-from pipeline.network_cv import masked_network_steps, row_parameters
-from pipeline.network_engine import train_networks
-from pipeline.train import diverged
 
 TWO_LAYER = (12288, 7, 1)
 L_LAYER = [12288, 20, 7, 5, 1]

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import model
-from pipeline.model import log_loss, sigmoid
-from pipeline.optimizers import (
+from pipeline.engines.fit import diverged
+from pipeline.nn import logistic as model
+from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.nn.optimizers import (
     initialize_adam,
     mini_batch_indices,
     optimize_minibatch,
@@ -19,7 +20,6 @@ from pipeline.optimizers import (
     update_parameters_with_adam,
     update_parameters_with_gd,
 )
-from pipeline.train import diverged
 
 # ---- two small models in the optimizers' calling convention --------------------------------
 
@@ -303,7 +303,7 @@ def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
 
 def test_checkpoints_score_the_whole_set_in_blocks(monkeypatch):
     """Blocks of 7 columns give the same cost as one pass; `forward` replaces propagate's ZL."""
-    import pipeline.optimizers as optimizers
+    import pipeline.nn.optimizers as optimizers
 
     X, Y = separable(m=30)
     args = (two_layer_parameters(3), two_layer_propagate, X, Y, "adam", 0.01)

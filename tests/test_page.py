@@ -15,10 +15,10 @@ import pytest
 from conftest import ROOT, run_cli
 from PIL import Image
 
-from pipeline.classify import open_upright_rgb, photo_column
-from pipeline.features import load_split
-from pipeline.model import sigmoid
-from pipeline.params import load_params, network_parameters, scores
+from pipeline.artifacts.features import load_split
+from pipeline.artifacts.params import load_params, network_parameters, scores
+from pipeline.artifacts.photos import open_upright_rgb, photo_column
+from pipeline.nn.logistic import sigmoid
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api",

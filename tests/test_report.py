@@ -8,7 +8,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.report_figures import FIGURES
+from pipeline.page.run_figures import FIGURES
 
 
 class Page(HTMLParser):

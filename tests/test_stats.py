@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.stats import (
+from pipeline.evaluation.stats import (
     binomial_upper_tail,
     calibration_curve,
     classification_stats,

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from pipeline.engine import gradient_descent
-from pipeline.network_engine import train_networks
-from pipeline.optimizers import optimize_minibatch
-from pipeline.threads import BLAS_THREADS, blas_threads
+from pipeline.engines.logistic import gradient_descent
+from pipeline.engines.network import train_networks
+from pipeline.engines.threads import BLAS_THREADS, blas_threads
+from pipeline.nn.optimizers import optimize_minibatch
 
 
 def blas_threads_now():

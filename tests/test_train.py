@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import LOG_2, ROOT, assert_one_line_error, run_cli
 
-from pipeline.params import COMMON_SPEC
+from pipeline.artifacts.params import COMMON_SPEC
 
 
 def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
@@ -143,9 +143,9 @@ def test_mini_batches_say_once_that_a_batch_above_m_is_m_and_a_wild_rate_is_one_
 @pytest.mark.parametrize("model, dims", [("two-layer", [12288, 7, 1]),
                                          ("l-layer", [12288, 20, 7, 5, 1])])
 def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, model, dims):
-    from pipeline.files import write_npz
-    from pipeline.params import params_record
-    from pipeline.train import initial_parameters
+    from pipeline.artifacts.files import write_npz
+    from pipeline.artifacts.params import params_record
+    from pipeline.engines.fit import initial_parameters
 
     curves = {k: np.zeros(1) for k in ("iterations", "costs", "train_accuracies",
                                       "test_accuracies")}
@@ -225,8 +225,8 @@ def test_stage_list_and_unknown_stage():
 
 
 def test_stages_that_do_not_draw_import_no_drawing_library():
-    code = ("import sys; import pipeline.data, pipeline.features, pipeline.train, "
-            "pipeline.evaluate, pipeline.engine; "
+    code = ("import sys; import pipeline.stages.data, pipeline.stages.features, "
+            "pipeline.stages.train, pipeline.stages.evaluate, pipeline.engines.logistic; "
             "print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True)
