@@ -222,11 +222,12 @@ def in_process_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
     w0 = np.zeros((X.shape[0], 1))
     textbook = optimize(w0, 0.0, X, Y, 2000, 0.005)[0]
-    fast = train(f, [0.005], 2000, "auto", True, "")
+    fast = train(f, [0.005], 2000, engine="auto", quiet=True, desc="")
     gap = float(np.abs(fast["w"] - textbook["w"]).max())
     bench.row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
               ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
-              lambda: train(f, [0.005], 2000, "auto", True, ""), max_abs_w_difference=gap)
+              lambda: train(f, [0.005], 2000, engine="auto", quiet=True, desc=""),
+              max_abs_w_difference=gap)
     bench.note(f"max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
 
 
@@ -355,15 +356,16 @@ def thread_rows(bench, args, f):
     """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for each
     network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
+    def network(model):
+        dims = [12288, *config.HIDDEN_LAYERS[model], 1]
+        return lambda: train(f, [config.NETWORK_LEARNING_RATE], 2500, engine="auto", quiet=True,
+                             desc="", model=model, layer_dims=dims)
+
     fits = {
-        "two-layer fit": ("network", lambda: train(
-            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="two-layer",
-            layer_dims=[12288, *config.HIDDEN_LAYERS["two-layer"], 1])),
-        "l-layer fit": ("network", lambda: train(
-            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="l-layer",
-            layer_dims=[12288, *config.HIDDEN_LAYERS["l-layer"], 1])),
+        "two-layer fit": ("network", network("two-layer")),
+        "l-layer fit": ("network", network("l-layer")),
         f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(
-            small, [config.MINIBATCH_LEARNING_RATE], None, "auto", True, "",
+            small, [config.MINIBATCH_LEARNING_RATE], None, engine="auto", quiet=True, desc="",
             layer_dims=[12288, 1], optimizer=ADAM)),
     }
     cores = os.cpu_count()

@@ -32,7 +32,8 @@ def test_masked_rows_equal_separate_textbook_fits_with_and_without_l2():
         costs.append((masks * log_loss(Z, Y)).sum(axis=1) / m_row + l2[:, 0] / (2 * m_row)
                      * w_squared)
 
-    a, b = masked_gram_steps(X.T @ X, Y, lr, l2, masks, 400, range(0, 400, 100), checkpoint)
+    a, b = masked_gram_steps(X.T @ X, Y, lr=lr, l2=l2, train_mask=masks, num_iterations=400,
+                             at=range(0, 400, 100), checkpoint=checkpoint)
     for r in range(4):
         cols = masks[r].astype(bool)
         assert not a[r, ~cols].any()  # the row never touches columns outside its fold
@@ -44,7 +45,8 @@ def test_masked_rows_equal_separate_textbook_fits_with_and_without_l2():
 
 
 def test_cross_validate_matches_a_separate_fit_of_each_fold_on_the_real_data(features):
-    result = cross_validate(features, 3, 1, 7, [0.005], 200, [0.0, 10.0], ["none", "flip"])
+    result = cross_validate(features, folds=3, repeats=1, seed=7, learning_rates=[0.005],
+                            num_iterations=200, l2s=[0.0, 10.0], augments=["none", "flip"])
     X, Y = features["X_train"], features["Y_train"]
     fold_of = result["fold_of"][0]
     assert result["val_accuracy"].shape == (3, 4, 2)  # folds x grid x candidates (100, 200)

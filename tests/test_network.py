@@ -141,7 +141,7 @@ def two_layer_runs(features):
     X, Y = features["X_train"], features["Y_train"]
     textbook = two_layer_model(X, Y, TWO_LAYER, num_iterations=2500)
     gram = train_networks(X, Y, initialize_parameters(*TWO_LAYER), [0.0075], 2500,
-                          features["X_test"], features["Y_test"], engine="gram")
+                          X_test=features["X_test"], Y_test=features["Y_test"], engine="gram")
     return textbook, gram
 
 
@@ -170,8 +170,8 @@ def test_the_gram_engine_is_the_textbook_loop_over_2500_steps(features, two_laye
 def test_the_l_layer_model_gives_the_published_numbers(features):
     """Gram for all 2500 steps; the textbook loop for the first 201 (its 2500 take ~30 s)."""
     X, Y, Xt, Yt = (features[k] for k in ("X_train", "Y_train", "X_test", "Y_test"))
-    run = train_networks(X, Y, initialize_parameters_deep(L_LAYER), [0.0075], 2500, Xt, Yt,
-                         engine="gram")
+    run = train_networks(X, Y, initialize_parameters_deep(L_LAYER), [0.0075], 2500, X_test=Xt,
+                         Y_test=Yt, engine="gram")
     for i, cost in L_LAYER_COSTS.items():
         assert run["costs"][0][i // 100] == pytest.approx(cost, abs=5e-7)
     assert counts_right(X, Y, run["parameters"][0]) == 206
@@ -180,16 +180,16 @@ def test_the_l_layer_model_gives_the_published_numbers(features):
     np.testing.assert_allclose(run["costs"][0][:3], costs, rtol=1e-9, atol=0)
     for i in (0, 100, 200):
         assert costs[i // 100] == pytest.approx(L_LAYER_COSTS[i], abs=5e-7)
-    short = train_networks(X, Y, initialize_parameters_deep(L_LAYER), [0.0075], 201, Xt, Yt,
-                           engine="gram")
+    short = train_networks(X, Y, initialize_parameters_deep(L_LAYER), [0.0075], 201, X_test=Xt,
+                           Y_test=Yt, engine="gram")
     assert_parameters_close(short["parameters"][0], parameters)
 
 
 def test_the_primal_engine_on_the_real_data(features):
     X, Y, Xt, Yt = (features[k] for k in ("X_train", "Y_train", "X_test", "Y_test"))
     start = initialize_parameters(*TWO_LAYER)
-    runs = {engine: train_networks(X, Y, start, [0.0075, 0.003], 61, Xt, Yt, engine=engine,
-                                   every=20) for engine in ("primal", "gram")}
+    runs = {engine: train_networks(X, Y, start, [0.0075, 0.003], 61, X_test=Xt, Y_test=Yt,
+                                   engine=engine, every=20) for engine in ("primal", "gram")}
     assert runs["primal"]["engine"] == "primal"
     for j in range(2):
         assert_parameters_close(runs["primal"]["parameters"][j], runs["gram"]["parameters"][j])
@@ -201,10 +201,10 @@ def test_the_primal_engine_on_the_real_data(features):
 def test_batched_rates_equal_one_at_a_time_runs_on_the_real_data(features):
     X, Y, Xt, Yt = (features[k] for k in ("X_train", "Y_train", "X_test", "Y_test"))
     start, rates = initialize_parameters_deep(L_LAYER), [0.0075, 0.005, 0.001]
-    batched = train_networks(X, Y, start, rates, 201, Xt, Yt, l2=0.5)
+    batched = train_networks(X, Y, start, rates, 201, X_test=Xt, Y_test=Yt, l2=0.5)
     assert batched["engine"] == "gram" and batched["costs"].shape == (3, 3)
     for j, lr in enumerate(rates):
-        single = train_networks(X, Y, start, [lr], 201, Xt, Yt, l2=0.5)
+        single = train_networks(X, Y, start, [lr], 201, X_test=Xt, Y_test=Yt, l2=0.5)
         assert_parameters_close(batched["parameters"][j], single["parameters"][0])
         np.testing.assert_allclose(batched["costs"][j], single["costs"][0], rtol=1e-9)
         assert batched["train_accuracies"][j].tolist() == single["train_accuracies"][0].tolist()
@@ -223,7 +223,8 @@ def test_gram_and_primal_equal_the_textbook_on_any_shape(n_x, m, hidden, seed, l
     layer_dims = [n_x, *hidden, 1]
     X, Y, start = random_problem(layer_dims, m, seed)
     rates = [0.1, 0.03]
-    runs = [train_networks(X, Y, start, rates, 201, X[:, :3], Y[:, :3], l2=l2, engine=engine)
+    runs = [train_networks(X, Y, start, rates, 201, X_test=X[:, :3], Y_test=Y[:, :3], l2=l2,
+                           engine=engine)
             for engine in ("gram", "primal")]
     for j, lr in enumerate(rates):
         parameters, costs = optimize(X, Y, start, lr, 201, lambd=l2)
@@ -236,9 +237,9 @@ def test_gram_and_primal_equal_the_textbook_on_any_shape(n_x, m, hidden, seed, l
 def test_batched_rates_equal_one_at_a_time_runs(engine):
     X, Y, start = random_problem([6, 4, 3, 1], 9, seed=5)
     rates = [0.2, 0.1, 0.01]
-    batched = train_networks(X, Y, start, rates, 150, X, Y, engine=engine, every=25)
+    batched = train_networks(X, Y, start, rates, 150, X_test=X, Y_test=Y, engine=engine, every=25)
     for j, lr in enumerate(rates):
-        single = train_networks(X, Y, start, [lr], 150, X, Y, engine=engine, every=25)
+        single = train_networks(X, Y, start, [lr], 150, X_test=X, Y_test=Y, engine=engine, every=25)
         assert_parameters_close(batched["parameters"][j], single["parameters"][0])
         np.testing.assert_allclose(batched["costs"][j], single["costs"][0], rtol=1e-9)
 
@@ -246,15 +247,16 @@ def test_batched_rates_equal_one_at_a_time_runs(engine):
 def test_checkpoints_progress_and_the_auto_engine():
     X, Y, start = random_problem([3, 2, 1], 5, seed=0)
     done = []
-    run = train_networks(X, Y, start, [0.1, 0.2], 1234, X, Y, on_progress=done.append)
+    run = train_networks(X, Y, start, [0.1, 0.2], 1234, X_test=X, Y_test=Y, on_progress=done.append)
     assert run["engine"] == "primal"  # m = 5 > n_x = 3
     assert sum(done) == 1234 and len(done) <= 52
     assert run["iterations"].tolist() == list(range(0, 1234, 100))
     assert run["costs"].shape == run["train_accuracies"].shape == run["test_accuracies"].shape
     assert run["costs"].shape == (2, 13) and run["learning_rates"].tolist() == [0.1, 0.2]
-    assert train_networks(X[:, :3], Y[:, :3], start, [0.1], 2, X, Y)["engine"] == "gram"
+    assert train_networks(X[:, :3], Y[:, :3], start, [0.1], 2, X_test=X,
+                          Y_test=Y)["engine"] == "gram"
     with pytest.raises(ValueError, match="unknown engine"):
-        train_networks(X, Y, start, [0.1], 2, X, Y, engine="fast")
+        train_networks(X, Y, start, [0.1], 2, X_test=X, Y_test=Y, engine="fast")
 
 
 @pytest.mark.parametrize("engine", ["gram", "primal"])
@@ -262,7 +264,8 @@ def test_a_diverging_rate_gives_a_diverged_run_not_an_error(engine):
     X, Y, start = random_problem([4, 3, 1], 6, seed=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        run = train_networks(X, Y, start, [0.1, 1e308], 20, X, Y, engine=engine, every=5)
+        run = train_networks(X, Y, start, [0.1, 1e308], 20, X_test=X, Y_test=Y, engine=engine,
+                             every=5)
     # inf weights, or finite weights with a NaN cost: the CPU's kernels decide which
     assert [diverged(p, c) for p, c in zip(run["parameters"], run["costs"], strict=True)] == [
         False, True]
@@ -283,8 +286,9 @@ def test_masked_rows_are_separate_textbook_fits_on_their_columns(layer_dims, wit
     lr = np.array([[0.1], [0.05], [0.2], [0.1], [0.15]])
     l2 = np.array([[0.5], [0.0], [2.0], [0.1], [1.0]]) if with_l2 else np.zeros((5, 1))
     seen = {}
-    state = masked_network_steps(X.T @ X, start["W1"] @ X, Y, start, lr, l2, train_mask, n,
-                                 [0, 7, n], lambda i, ZL: seen.setdefault(i, ZL.copy()))
+    state = masked_network_steps(X.T @ X, start["W1"] @ X, Y, start, lr=lr, l2=l2,
+                                 train_mask=train_mask, num_iterations=n, at=[0, 7, n],
+                                 checkpoint=lambda i, ZL: seen.setdefault(i, ZL.copy()))
     assert sorted(seen) == [0, 7, n] and seen[n].shape == (5, M)
     assert state["A"].shape == (5, layer_dims[1], M) and state["c"].shape == (5,)
     for r in range(5):

@@ -222,7 +222,8 @@ def test_adam_steps_equal_the_literal_loop(seed, steps, lr, beta1, beta2):
     v, s = initialize_adam(parameters)
     got = parameters
     for t, grads in enumerate(all_grads, start=1):
-        got, v, s, _, _ = update_parameters_with_adam(got, grads, v, s, t, lr, beta1, beta2)
+        got, v, s, _, _ = update_parameters_with_adam(got, grads, v, s, t, lr, beta1=beta1,
+                                                      beta2=beta2)
     for key, p in parameters.items():
         # the textbook loop, one scalar at a time
         for i in np.ndindex(p.shape):
@@ -252,8 +253,9 @@ def logistic_zeros(n_x):
 
 
 def assert_is_full_batch_gd(X, Y, lr, epochs, l2):
-    run = optimize_minibatch(logistic_zeros(X.shape[0]), logistic_propagate, X, Y, "minibatch",
-                             lr, mini_batch_size=X.shape[1] + 5, num_epochs=epochs, l2=l2)
+    run = optimize_minibatch(logistic_zeros(X.shape[0]), logistic_propagate, X, Y,
+                             optimizer="minibatch", learning_rate=lr,
+                             mini_batch_size=X.shape[1] + 5, num_epochs=epochs, l2=l2)
     assert run["steps"] == epochs and run["mini_batch_size"] == X.shape[1]
     assert run["epochs"].tolist() == list(range(epochs + 1))
     costs = []
@@ -288,8 +290,8 @@ def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
     X_test, Y_test = separable(seed=1)
     parameters, propagate = ((logistic_zeros(3), logistic_propagate) if which == "logistic"
                              else (two_layer_parameters(3), two_layer_propagate))
-    run = optimize_minibatch(parameters, propagate, X, Y, optimizer, lr, mini_batch_size=16,
-                             num_epochs=30, X_test=X_test, Y_test=Y_test)
+    run = optimize_minibatch(parameters, propagate, X, Y, optimizer=optimizer, learning_rate=lr,
+                             mini_batch_size=16, num_epochs=30, X_test=X_test, Y_test=Y_test)
     assert run["steps"] == 30 * 4
     assert run["costs"].shape == run["train_accuracies"].shape == run["test_accuracies"].shape
     assert run["costs"].shape == (31,)
@@ -306,10 +308,12 @@ def test_checkpoints_score_the_whole_set_in_blocks(monkeypatch):
     import pipeline.nn.optimizers as optimizers
 
     X, Y = separable(m=30)
-    args = (two_layer_parameters(3), two_layer_propagate, X, Y, "adam", 0.01)
-    whole = optimize_minibatch(*args, mini_batch_size=8, num_epochs=3, l2=0.5)
+    args = (two_layer_parameters(3), two_layer_propagate, X, Y)
+    options = {"optimizer": "adam", "learning_rate": 0.01, "mini_batch_size": 8, "num_epochs": 3,
+               "l2": 0.5}
+    whole = optimize_minibatch(*args, **options)
     monkeypatch.setattr(optimizers, "BLOCK", 7)
-    blocks = optimize_minibatch(*args, mini_batch_size=8, num_epochs=3, l2=0.5,
+    blocks = optimize_minibatch(*args, **options,
                                 forward=lambda p, X: two_layer_propagate(p, X, X[:1], 0)[2])
     np.testing.assert_allclose(blocks["costs"], whole["costs"], rtol=1e-14)
     assert "test_accuracies" not in whole
@@ -323,8 +327,9 @@ def test_the_loop_is_the_course_model_loop(optimizer):
     X, Y = separable(m=45)
     parameters = two_layer_parameters(3)
     lr, size, epochs, seed = 0.02, 8, 4, 10
-    run = optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer, lr,
-                             mini_batch_size=size, num_epochs=epochs, seed=seed, l2=0.3)
+    run = optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer=optimizer,
+                             learning_rate=lr, mini_batch_size=size, num_epochs=epochs, seed=seed,
+                             l2=0.3)
     v, s = initialize_adam(parameters)
     t = 0
     for _ in range(epochs):
@@ -351,8 +356,8 @@ def test_each_epoch_reshuffles_with_seed_plus_one():
         seen.append(X_batch.copy())
         return logistic_propagate(parameters, X_batch, Y_batch, l2)
 
-    optimize_minibatch(logistic_zeros(3), recording_propagate, X, Y, "adam", 0.01,
-                       mini_batch_size=8, num_epochs=2, seed=10,
+    optimize_minibatch(logistic_zeros(3), recording_propagate, X, Y, optimizer="adam",
+                       learning_rate=0.01, mini_batch_size=8, num_epochs=2, seed=10,
                        forward=lambda p, X: p["W1"] @ X + p["b1"])
     expected = [X[:, idx] for seed in (11, 12) for idx in mini_batch_indices(20, 8, seed)]
     assert len(seen) == len(expected) == 6
@@ -364,7 +369,8 @@ def test_the_callers_parameters_are_left_alone():
     X, Y = separable(m=10)
     parameters = two_layer_parameters(3)
     before = {k: v.copy() for k, v in parameters.items()}
-    optimize_minibatch(parameters, two_layer_propagate, X, Y, "adam", 0.1, num_epochs=2)
+    optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer="adam", learning_rate=0.1,
+                       num_epochs=2)
     for key, p in parameters.items():
         np.testing.assert_array_equal(p, before[key])
 
@@ -377,11 +383,13 @@ def test_a_huge_rate_returns_a_run_that_the_divergence_check_refuses(optimizer):
     X, Y = separable(m=40)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warning escapes either
-        run = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y, optimizer,
-                                 1e300, mini_batch_size=8, num_epochs=5)
+        run = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y,
+                                 optimizer=optimizer, learning_rate=1e300, mini_batch_size=8,
+                                 num_epochs=5)
     assert diverged(run["parameters"], run["costs"])
-    sane = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y, optimizer,
-                              0.01, mini_batch_size=8, num_epochs=5)
+    sane = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y,
+                              optimizer=optimizer, learning_rate=0.01, mini_batch_size=8,
+                              num_epochs=5)
     assert not diverged(sane["parameters"], sane["costs"])
 
 
@@ -403,8 +411,9 @@ def test_diverged_is_any_non_finite_value_or_a_cost_grown_a_millionfold(weights,
 def test_progress_counts_every_batch():
     X, Y = separable(m=50)
     done = []
-    run = optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y, "minibatch", 0.1,
-                             mini_batch_size=3, num_epochs=37, on_progress=done.append)
+    run = optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y, optimizer="minibatch",
+                             learning_rate=0.1, mini_batch_size=3, num_epochs=37,
+                             on_progress=done.append)
     assert run["steps"] == 37 * 17 and sum(done) == run["steps"]
     assert 50 <= len(done) <= 55 and len(set(done[:-1])) == 1  # every 2 % or so, then the rest
 

@@ -43,13 +43,14 @@ def test_each_engine_runs_on_its_paths_threads_and_restores_them():
     runs = {
         "neuron": lambda tick: gradient_descent(X, Y, [0.1], 3, X, Y, every=1,
                                                 on_progress=tick),
-        "network": lambda tick: train_networks(X, Y, start, [0.1], 3, X, Y, every=1,
+        "network": lambda tick: train_networks(X, Y, start, [0.1], 3, X_test=X, Y_test=Y, every=1,
                                                on_progress=tick),
         "minibatch": lambda tick: optimize_minibatch(
             {"W1": np.zeros((1, 5)), "b1": np.zeros((1, 1))},
             lambda p, X, Y, l2: (0.0, {"dW1": np.zeros((1, 5)), "db1": np.zeros((1, 1))},
                                  p["W1"] @ X + p["b1"]),
-            X, Y, "adam", 0.1, mini_batch_size=4, num_epochs=2, on_epoch=tick),
+            X, Y, optimizer="adam", learning_rate=0.1, mini_batch_size=4, num_epochs=2,
+            on_epoch=tick),
     }
     for path, run in runs.items():
         assert seen_inside(run) == {BLAS_THREADS[path]}, path

@@ -132,3 +132,26 @@ def find_photos(paths, recursive):
             yield path, None
         else:
             yield path, "no such file or folder"
+
+
+def files_in(folder, recursive):
+    """Every file in a class folder (deeper ones with recursive), sorted by name."""
+    pattern = "**/*" if recursive else "*"
+    return sorted((p for p in folder.glob(pattern) if p.is_file()),
+                  key=lambda p: p.relative_to(folder).as_posix())
+
+
+def is_image_name(path):
+    from PIL import Image
+
+    return path.suffix.lower() in Image.registered_extensions() and not path.name.startswith(".")
+
+
+def decode(task):
+    """One photo -> (pixels (size, size, 3) uint8, None) or (None, reason). In a worker."""
+    path, size, fit = task
+    try:
+        image = open_upright_rgb(path, size)
+        return np.asarray(fit_square(image, size, fit), dtype=np.uint8), None
+    except PhotoError as err:
+        return None, str(err)

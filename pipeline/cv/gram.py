@@ -17,7 +17,7 @@ from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
 @on_blas_threads("cv")
-def cross_validate(features, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
+def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
                    on_progress=None, model="logistic", layer_dims=None):
     """Validation accuracy (percent) and log-loss of every candidate, every fold.
 
@@ -63,13 +63,15 @@ def cross_validate(features, folds, repeats, seed, learning_rates, num_iteration
 
     with np.errstate(over="ignore", invalid="ignore"):
         if model == "logistic":
-            masked_gram_steps(K, Y_all, lr, l2, train_mask, num_iterations, iterations,
-                              lambda i, a, b: score(a @ K[:, :m] + b), tick)
+            masked_gram_steps(K, Y_all, lr=lr, l2=l2, train_mask=train_mask,
+                              num_iterations=num_iterations, at=iterations,
+                              checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
         else:
             start = initial_parameters(model, layer_dims)
-            masked_network_steps(K, start["W1"] @ columns, Y_all, start, lr, l2, train_mask,
-                                 num_iterations, iterations, lambda i, ZL: score(ZL[:, :m]),
-                                 tick)
+            masked_network_steps(K, start["W1"] @ columns, Y_all, start, lr=lr, l2=l2,
+                                 train_mask=train_mask, num_iterations=num_iterations,
+                                 at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
+                                 tick=tick)
     ok = np.isfinite(last_Z[0]).all(axis=1)  # (R,): a row that diverged scores inf or NaN
     shape = (repeats * folds, len(grid), len(iterations))
     accuracy = np.where(ok[:, None], np.array(accuracies).T, np.nan).reshape(shape)
@@ -81,8 +83,8 @@ def cross_validate(features, folds, repeats, seed, learning_rates, num_iteration
 def final_fit(features, settings):
     """The one fit with the chosen settings (as params_record takes them) on the whole training
     set; its test statistics."""
-    run = train(features, [settings["learning_rate"]], settings["num_iterations"], "auto", True,
-                "final fit", settings["l2"], settings["augment"], settings["model"],
-                settings["layer_dims"], settings)
+    run = train(features, [settings["learning_rate"]], settings["num_iterations"], engine="auto",
+                quiet=True, desc="final fit", l2=settings["l2"], augment=settings["augment"],
+                model=settings["model"], layer_dims=settings["layer_dims"], optimizer=settings)
     params = record(run, 0, features, settings)
     return classification_stats(scores(params, features["X_test"]), features["Y_test"])

@@ -35,7 +35,7 @@ def estimate_seconds(X, Y, start, rows, optimizer):
     return rows["count"] * optimizer["num_epochs"] * per_epoch
 
 
-def cross_validate_minibatch(features, fold_of, folds, grid, start, optimizer, on_progress=None):
+def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer, on_progress=None):
     """Validation accuracy (percent) and log-loss after each epoch, for every fold and setting.
 
     grid : list of (augment, l2, learning_rate); only augment "none" trains here
@@ -59,11 +59,12 @@ def cross_validate_minibatch(features, fold_of, folds, grid, start, optimizer, o
                     accuracy[row, g, epoch - 1] = 100 * np.mean((sigmoid(Z) > THRESHOLD) == y)
                     loss[row, g, epoch - 1] = np.mean(log_loss(Z, y))
 
-                optimize_minibatch(start, propagate, X, Y, optimizer["optimizer"], lr,
-                                   optimizer["mini_batch_size"], epochs, optimizer["beta1"],
-                                   optimizer["beta2"], config.EPSILON, config.MINIBATCH_SEED,
-                                   l2, on_progress=on_progress, columns=train_cols,
-                                   on_epoch=score,
+                optimize_minibatch(start, propagate, X, Y, optimizer=optimizer["optimizer"],
+                                   learning_rate=lr, mini_batch_size=optimizer["mini_batch_size"],
+                                   num_epochs=epochs, beta1=optimizer["beta1"],
+                                   beta2=optimizer["beta2"], epsilon=config.EPSILON,
+                                   seed=config.MINIBATCH_SEED, l2=l2, on_progress=on_progress,
+                                   columns=train_cols, on_epoch=score,
                                    forward=lambda p, X_block: L_model_scores(X_block, p))
     with np.errstate(invalid="ignore"):
         diverged = ~np.isfinite(loss[..., -1:]).all(axis=-1, keepdims=True)  # a row's last

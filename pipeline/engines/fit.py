@@ -43,7 +43,7 @@ def initial_parameters(model, layer_dims):
     return initialize_parameters_deep(layer_dims, seed=config.NETWORK_SEED)
 
 
-def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
+def train(features, learning_rates, num_iterations, *, engine, quiet, desc, l2=0.0,
           augment="none", model="logistic", layer_dims=None, optimizer=None):
     """One batched gradient-descent run under a progress bar, one model per learning rate; with
     an optimizer other than gd (a dict of its settings), mini-batches instead.
@@ -52,8 +52,9 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
     iterations (c,) (epochs for mini-batches), costs, train_accuracies, test_accuracies (k, c).
     """
     if optimizer and optimizer["optimizer"] != "gd":
-        return train_minibatch(features, learning_rates, quiet, desc, l2, augment, model,
-                               layer_dims, optimizer)
+        return train_minibatch(features, learning_rates, quiet=quiet, desc=desc, l2=l2,
+                               augment=augment, model=model, layer_dims=layer_dims,
+                               optimizer=optimizer)
     X, Y = training_set(features, augment)
     X_test, Y_test = features["X_test"], features["Y_test"]
     every = config.CHECKPOINT_EVERY
@@ -65,7 +66,7 @@ def train(features, learning_rates, num_iterations, engine, quiet, desc, l2=0.0,
                               for j in range(len(learning_rates))]
         else:
             run = train_networks(X, Y, initial_parameters(model, layer_dims), learning_rates,
-                                 num_iterations, X_test, Y_test, l2=l2, engine=engine,
+                                 num_iterations, X_test=X_test, Y_test=Y_test, l2=l2, engine=engine,
                                  every=every, on_progress=bar.update)
             run["weights"] = run["parameters"]
     refuse_diverged(learning_rates, run["weights"], run["costs"])
@@ -98,7 +99,7 @@ def refuse_diverged(learning_rates, weights, costs):
                             "try a smaller one")
 
 
-def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, layer_dims,
+def train_minibatch(features, learning_rates, *, quiet, desc, l2, augment, model, layer_dims,
                     optimizer):
     """train() with mini-batch gradient descent or Adam: one model per rate, in turn."""
     X, Y = training_set(features, augment)
@@ -109,11 +110,14 @@ def train_minibatch(features, learning_rates, quiet, desc, l2, augment, model, l
     runs = []
     with progress_bar(steps * len(learning_rates), desc, quiet, unit="batch") as bar:
         for lr in learning_rates:
-            runs.append(optimize_minibatch(
-                start, propagate, X, Y, optimizer["optimizer"], lr, batch,
-                optimizer["num_epochs"], optimizer["beta1"], optimizer["beta2"], config.EPSILON,
-                config.MINIBATCH_SEED, l2, features["X_test"], features["Y_test"],
-                on_progress=bar.update, forward=lambda p, X: L_model_scores(X, p)))
+            runs.append(optimize_minibatch(start, propagate, X, Y, optimizer=optimizer["optimizer"],
+                                           learning_rate=lr, mini_batch_size=batch,
+                                           num_epochs=optimizer["num_epochs"],
+                                           beta1=optimizer["beta1"], beta2=optimizer["beta2"],
+                                           epsilon=config.EPSILON, seed=config.MINIBATCH_SEED,
+                                           l2=l2, X_test=features["X_test"],
+                                           Y_test=features["Y_test"], on_progress=bar.update,
+                                           forward=lambda p, X: L_model_scores(X, p)))
     weights = [r["parameters"] for r in runs]
     refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
     if model == "logistic":

@@ -39,7 +39,7 @@ def row_accuracies(Z, Y):
     return [accuracy((row[None, :] > THRESHOLD).astype(float), Y) for row in sigmoid(Z)]
 
 
-def primal_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick):
+def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
     """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,)."""
     n_x, m = X.shape
     W, b = np.zeros((n_x, lr.shape[0])), np.zeros((lr.shape[0], 1))  # (n_x, k), (k, 1)
@@ -62,12 +62,13 @@ def primal_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick):
     return W, b[:, 0]
 
 
-def gram_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick):
+def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
     """The same iterates in the Gram space, one row of a (k, m) per rate. Each step is one (m, m)
     matvec per rate and four in-place operations, so the loop allocates nothing.
     Returns w (n_x, k), b (k,)."""
     if l2:
-        return l2_gram_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick)
+        return l2_gram_steps(X, Y, X_test, lr=lr, l2=l2, num_iterations=num_iterations, every=every,
+                             checkpoint=checkpoint, tick=tick)
     m = X.shape[1]
     # sigmoid(z) = (1 + tanh(z / 2)) / 2: with half of K1 the matvec gives z / 2 directly, and
     # lr/m * (A - Y) = lr/(2m) * tanh(z / 2) + lr/m * (1/2 - Y).
@@ -96,7 +97,7 @@ def gram_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick):
     return X @ a.T, a.sum(axis=1)
 
 
-def l2_gram_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick):
+def l2_gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
     """gram_steps with the bias kept apart, as L2 needs: every row trains on all m columns."""
     K_test = X.T @ X_test  # (m, m_test)
 
@@ -106,12 +107,13 @@ def l2_gram_steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick)
 
     K = X.T @ X  # (m, m)
     train_mask = np.ones((lr.shape[0], X.shape[1]))  # (k, m)
-    a, b = masked_gram_steps(K, Y, lr, np.full_like(lr, l2), train_mask, num_iterations,
-                             range(0, num_iterations, every), scores, tick)
+    a, b = masked_gram_steps(K, Y, lr=lr, l2=np.full_like(lr, l2), train_mask=train_mask,
+                             num_iterations=num_iterations, at=range(0, num_iterations, every),
+                             checkpoint=scores, tick=tick)
     return X @ a.T, b[:, 0]
 
 
-def masked_gram_steps(K, Y, lr, l2, train_mask, num_iterations, at, checkpoint, tick=None):
+def masked_gram_steps(K, Y, *, lr, l2, train_mask, num_iterations, at, checkpoint, tick=None):
     """R neurons in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
     Parameters
@@ -158,7 +160,7 @@ def masked_gram_steps(K, Y, lr, l2, train_mask, num_iterations, at, checkpoint, 
 
 
 @on_blas_threads("neuron")
-def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engine="auto",
+def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, engine="auto",
                      every=100, on_progress=None, l2=0.0):
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.
 
@@ -200,7 +202,8 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, engin
 
     steps = gram_steps if engine == "gram" else primal_steps
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
-        w, b = steps(X, Y, X_test, lr, l2, num_iterations, every, checkpoint, tick)
+        w, b = steps(X, Y, X_test, lr=lr, l2=l2, num_iterations=num_iterations, every=every,
+                     checkpoint=checkpoint, tick=tick)
     return {"w": w, "b": b, "engine": engine, "learning_rates": lr[:, 0],
             "iterations": np.array(iterations),
             "costs": np.array(costs).T, "train_accuracies": np.array(train_acc).T,

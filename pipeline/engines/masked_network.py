@@ -13,7 +13,7 @@ import numpy as np
 from pipeline.engines.network import descend, gram_first_layer, stack_network, unstack_network
 
 
-def masked_network_steps(K, P, Y, parameters, lr, l2, train_mask, num_iterations, at, checkpoint,
+def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterations, at, checkpoint,
                          tick=None):
     """R networks in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
@@ -44,8 +44,9 @@ def masked_network_steps(K, P, Y, parameters, lr, l2, train_mask, num_iterations
     net = stack_network(parameters, R)
     Z1_of, step_first = gram_first_layer(net, K, P)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging row goes non-finite
-        descend(net, Z1_of, step_first, Y, lr, decay, weight, num_iterations, at,
-                lambda i, ZL: checkpoint(i, ZL[:, 0]), tick)
+        descend(net, Z1_of, step_first, Y, lr=lr, decay=decay, weight=weight,
+                num_iterations=num_iterations, at=at,
+                checkpoint=lambda i, ZL: checkpoint(i, ZL[:, 0]), tick=tick)
     return {"A": net["A"], "c": net["c"][:, 0, 0], "W": net["W"], "b": net["b"],
             "W1_0": np.asarray(parameters["W1"], dtype=float)}
 

@@ -60,7 +60,7 @@ def backward_rest(dZL, Zs, As, W):
     return dZ, dW, db
 
 
-def descend(net, Z1_of, step_first, Y, lr, decay, weight, num_iterations, at, checkpoint,
+def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at, checkpoint,
             tick=None):
     """The step loop both engines share; they differ only in the first layer.
 
@@ -124,7 +124,7 @@ def primal_first_layer(net, X, W1_0):
 
 
 @on_blas_threads("network")
-def train_networks(X, Y, parameters, learning_rates, num_iterations, X_test, Y_test, l2=0.0,
+def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, Y_test, l2=0.0,
                    engine="auto", every=100, on_progress=None):
     """Train k networks from the same parameters, one per learning rate, num_iterations steps.
 
@@ -190,8 +190,9 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, X_test, Y_t
             on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
 
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
-        descend(net, Z1_of, step_first, Y, lr, 1 - lr * l2 / m, 1 / m, num_iterations,
-                range(0, num_iterations, every), checkpoint, tick)
+        descend(net, Z1_of, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,
+                num_iterations=num_iterations, at=range(0, num_iterations, every),
+                checkpoint=checkpoint, tick=tick)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
             W1 = c * W1_0 + (A.reshape(-1, m) @ X.T).reshape(*A.shape[:2], n_x)
     return {"parameters": [unstack_network(W1[j], net, j) for j in range(len(lr))],

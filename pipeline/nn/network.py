@@ -111,7 +111,7 @@ def update_parameters(parameters, grads, learning_rate):
     return {key: value - learning_rate * grads["d" + key] for key, value in parameters.items()}
 
 
-def optimize(X, Y, parameters, learning_rate, num_iterations, print_cost=False, lambd=0.0):
+def optimize(X, Y, parameters, learning_rate, num_iterations, *, print_cost=False, lambd=0.0):
     """The textbook loop from the given parameters. Returns (parameters, costs at i % 100 == 0).
 
     The cost comes from ZL by log_loss: compute_cost(AL, Y) where that is finite, and finite
@@ -133,18 +133,18 @@ def optimize(X, Y, parameters, learning_rate, num_iterations, print_cost=False, 
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                    print_cost=False, lambd=0.0):
+                    *, print_cost=False, lambd=0.0):
     """LINEAR->RELU->LINEAR->SIGMOID from initialize_parameters. Returns (parameters, costs)."""
     n_x, n_h, n_y = layers_dims
     return optimize(X, Y, initialize_parameters(n_x, n_h, n_y), learning_rate, num_iterations,
-                    print_cost, lambd)
+                    print_cost=print_cost, lambd=lambd)
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                  print_cost=False, lambd=0.0):
+                  *, print_cost=False, lambd=0.0):
     """The L-layer network from initialize_parameters_deep. Returns (parameters, costs)."""
     return optimize(X, Y, initialize_parameters_deep(layers_dims), learning_rate, num_iterations,
-                    print_cost, lambd)
+                    print_cost=print_cost, lambd=lambd)
 
 
 def predict_proba(X, parameters):

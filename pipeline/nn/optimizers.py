@@ -54,7 +54,7 @@ def initialize_adam(parameters):
     return v, s
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, *, beta1=0.9,
                                 beta2=0.999, epsilon=1e-8):
     """One Adam step, t (>= 1) being the number of Adam steps so far, this one included.
 
@@ -95,7 +95,7 @@ def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, 
 
 
 @on_blas_threads("minibatch")
-def optimize_minibatch(parameters, propagate, X, Y, optimizer, learning_rate, mini_batch_size=64,
+def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate, mini_batch_size=64,
                        num_epochs=10, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0, l2=0.0,
                        X_test=None, Y_test=None, on_progress=None, forward=None, columns=None,
                        on_epoch=None):
@@ -175,8 +175,10 @@ def optimize_minibatch(parameters, propagate, X, Y, optimizer, learning_rate, mi
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1
-                    parameters, v, s, _, _ = update_parameters_with_adam(
-                        parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon)
+                    parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t,
+                                                                         learning_rate, beta1=beta1,
+                                                                         beta2=beta2,
+                                                                         epsilon=epsilon)
                 else:
                     parameters = update_parameters_with_gd(parameters, grads, learning_rate)
                 done, pending = done + 1, pending + 1

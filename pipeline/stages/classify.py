@@ -19,7 +19,7 @@ from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.nn.network import input_gradient
 
 
-def explain_png(photo, pixels, contribution, p_cat, label, path, positive):
+def explain_png(photo, pixels, contribution, *, p_cat, label, path, positive):
     from pipeline.page.figures import literal, new_figure, png_bytes, show_signed_map
 
     fig, axes = new_figure(1300, 430, ncols=3)
@@ -99,8 +99,8 @@ def main(argv=None):
                 print(f"{path}: {label} (p={p_cat:.3f})")
             if args.explain:
                 contribution = explanation(params, x).reshape(image_shape).sum(axis=2)
-                write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat, label,
-                                                      path, classes[1]))
+                write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat=p_cat,
+                                                      label=label, path=path, positive=classes[1]))
                 print(f"wrote {args.explain}", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))

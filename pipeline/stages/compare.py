@@ -132,8 +132,9 @@ def main(argv=None):
     settings = settings_of(args, features["X_train"].shape[0], None,
                            config.COMPARE_NUM_ITERATIONS)
     n = settings["num_iterations"]
-    run = train(features, rates, n, args.engine, args.quiet, f"compare {len(rates)} rates",
-                args.l2, args.augment, args.model, settings["layer_dims"], settings)
+    run = train(features, rates, n, engine=args.engine, quiet=args.quiet,
+                desc=f"compare {len(rates)} rates", l2=args.l2, augment=args.augment,
+                model=args.model, layer_dims=settings["layer_dims"], optimizer=settings)
     if args.optimizer != "gd":
         settings.update(num_iterations=run["steps"], mini_batch_size=run["mini_batch_size"])
     all_params = [record(run, j, features, {**settings, "learning_rate": lr})

@@ -93,9 +93,11 @@ def main(argv=None):
     fits = args.folds * args.repeats * len(args.learning_rates) * len(args.l2) * len(args.augment)
     if args.optimizer == "gd":
         with progress_bar(args.num_iterations, f"cv {fits} fits", args.quiet) as bar:
-            result = cross_validate(features, args.folds, args.repeats, args.seed,
-                                    args.learning_rates, args.num_iterations, args.l2,
-                                    args.augment, bar.update, args.model, args.layer_dims)
+            result = cross_validate(features, folds=args.folds, repeats=args.repeats,
+                                    seed=args.seed, learning_rates=args.learning_rates,
+                                    num_iterations=args.num_iterations, l2s=args.l2,
+                                    augments=args.augment, on_progress=bar.update, model=args.model,
+                                    layer_dims=args.layer_dims)
     else:
         result = minibatch_run(features, args, fits)
     summary = summarize(result, features, args, final_fit)
@@ -127,6 +129,6 @@ def minibatch_run(features, args, fits):
     m_row = X.shape[1] - X.shape[1] // args.folds
     batches = fits * args.num_epochs * -(-m_row // min(args.mini_batch_size, m_row))
     with progress_bar(batches, f"cv {fits} fits", args.quiet, unit="batch") as bar:
-        result = cross_validate_minibatch(features, fold_of, args.folds, grid, start, optimizer,
-                                          bar.update)
+        result = cross_validate_minibatch(features, fold_of=fold_of, folds=args.folds, grid=grid,
+                                          start=start, optimizer=optimizer, on_progress=bar.update)
     return {"fold_of": fold_of, "grid": grid, **result}

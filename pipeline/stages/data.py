@@ -40,7 +40,7 @@ def short_url(url):
     return parts.netloc + "/" + parts.path.strip("/").split("/")[0]
 
 
-def fetch(name, dest_dir, sha256, mirror=None, urls=config.URLS,
+def fetch(name, dest_dir, sha256, *, mirror=None, urls=config.URLS,
           timeout=config.DOWNLOAD_TIMEOUT, quiet=False):
     """Put a verified copy of `name` at dest_dir/name and return its path.
 

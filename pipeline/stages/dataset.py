@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.artifacts.files import atomic_dir, sha256_of
+from pipeline.artifacts.photos import decode, files_in, is_image_name
 from pipeline.cli import (
     Parser,
     UserError,
@@ -73,19 +74,6 @@ def positive_class(names, positive):
     return (names[1] if names[0] == positive else names[0]), positive
 
 
-def files_in(folder, recursive):
-    """Every file in a class folder (deeper ones with recursive), sorted by name."""
-    pattern = "**/*" if recursive else "*"
-    return sorted((p for p in folder.glob(pattern) if p.is_file()),
-                  key=lambda p: p.relative_to(folder).as_posix())
-
-
-def is_image_name(path):
-    from PIL import Image
-
-    return path.suffix.lower() in Image.registered_extensions() and not path.name.startswith(".")
-
-
 def stratified_test_draw(count, fraction, rng):
     """Which of a class's `count` photos go to test: round(fraction * count), at least one and
     at least one left for training (so a lone photo trains)."""
@@ -93,18 +81,6 @@ def stratified_test_draw(count, fraction, rng):
     chosen = np.zeros(count, dtype=bool)
     chosen[rng.permutation(count)[:n_test]] = True
     return chosen
-
-
-def decode(task):
-    """One photo -> (pixels (size, size, 3) uint8, None) or (None, reason). In a worker."""
-    path, size, fit = task
-    from pipeline.artifacts.photos import PhotoError, fit_square, open_upright_rgb
-
-    try:
-        image = open_upright_rgb(path, size)
-        return np.asarray(fit_square(image, size, fit), dtype=np.uint8), None
-    except PhotoError as err:
-        return None, str(err)
 
 
 class SplitWriter:
@@ -177,8 +153,8 @@ def build(rows, classes, out, args, pool):
     pixels_seen = {}  # a digest of a kept photo's pixels -> (its path, its split)
     with progress_bar(sum(map(len, todo.values())), "photos", args.quiet, unit="photo") as bar:
         for split, planned in todo.items():
-            stream_split(pool, out / f"{split}.h5", split, planned, classes, pixels_seen, bar,
-                         args)
+            stream_split(pool, out / f"{split}.h5", split, planned=planned, classes=classes,
+                         pixels_seen=pixels_seen, bar=bar, args=args)
     for label, name in enumerate(classes):
         usable = [r for r in rows if r["label"] == label and r["status"].startswith("ok")]
         if len(usable) < 2:
@@ -189,7 +165,7 @@ def build(rows, classes, out, args, pool):
             raise UserError(f"no usable photo is left for {split}; nothing was written")
 
 
-def stream_split(pool, path, split, planned, classes, pixels_seen, bar, args):
+def stream_split(pool, path, split, *, planned, classes, pixels_seen, bar, args):
     """One split's photos, decoded by the pool in order, appended to path (an .h5 file)."""
     import h5py
 

@@ -28,8 +28,9 @@ def main(argv=None):
     if args.learning_rate is not None:
         settings["learning_rate"] = args.learning_rate
     lr, n = settings["learning_rate"], settings["num_iterations"]
-    run = train(features, [lr], n, args.engine, args.quiet, f"train {args.model} lr={lr}",
-                args.l2, args.augment, args.model, settings["layer_dims"], settings)
+    run = train(features, [lr], n, engine=args.engine, quiet=args.quiet,
+                desc=f"train {args.model} lr={lr}", l2=args.l2, augment=args.augment,
+                model=args.model, layer_dims=settings["layer_dims"], optimizer=settings)
     if settings["optimizer"] != "gd":
         n = settings["num_iterations"] = run["steps"]
         if run["mini_batch_size"] < settings["mini_batch_size"]:
