@@ -38,7 +38,7 @@ PLAIN_SCRIPT = """
 import sys
 import h5py
 import numpy as np
-from pipeline.model import optimize
+from pipeline.nn.logistic import optimize
 with h5py.File(sys.argv[1], "r") as h5:
     X = h5["train_set_x"][()].reshape(209, -1).T / 255
     Y = h5["train_set_y"][()].reshape(1, -1)
@@ -49,7 +49,7 @@ optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, 2000, 0.005)
 NETWORK_SCRIPT = """
 import sys
 import h5py
-from pipeline.network import L_layer_model, two_layer_model
+from pipeline.nn.network import L_layer_model, two_layer_model
 with h5py.File(sys.argv[1], "r") as h5:
     train_x_orig, train_y = h5["train_set_x"][()], h5["train_set_y"][()]
 X = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255
@@ -353,8 +353,8 @@ def on_default_threads(path, fit):
 
 
 def thread_rows(bench, args, f):
-    """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for each
-    network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
+    """The threads chosen per path (pipeline/engines/threads.py) against the BLAS's default, for
+    each network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):
         dims = [12288, *config.HIDDEN_LAYERS[model], 1]

@@ -2,7 +2,7 @@
 
 Every row starts from the same parameters; row r trains on the columns where train_mask[r] is 1,
 with its own m_r, learning rate and L2 strength. The first layer lives in the Gram space (see
-pipeline.network_engine): W1 = c W1_0 + A X.T, with A zero outside the row's columns, since dZL is
+pipeline.engines.network): W1 = c W1_0 + A X.T, with A zero outside the row's columns, since dZL is
 masked and every gradient is a combination of the masked columns. So a row's iterates are those
 of a separate textbook fit on its columns, while the scores cover all M columns, the held-out
 ones included. Pure NumPy, no I/O.

@@ -7,9 +7,9 @@ learning rate, with one of two engines.
   Then Z1 = c P + A K + b1 with P = W1_0 X and K = X.T X, both built once: a step costs
   n_h m^2 instead of n_h n_x m, and dA0 is never formed. The later layers are small as they are.
 
-"auto" takes gram where m <= n_x, primal otherwise, as pipeline.engine does. Both are held to
-network.optimize, the textbook loop. Cross-validation trains many such networks on masked
-columns in one product: see pipeline.network_cv. Pure NumPy, no I/O.
+"auto" takes gram where m <= n_x, primal otherwise, as pipeline.engines.logistic does. Both are
+held to network.optimize, the textbook loop. Cross-validation trains many such networks on masked
+columns in one product: see pipeline.engines.masked_network. Pure NumPy, no I/O.
 """
 
 import numpy as np
