@@ -30,6 +30,7 @@ from pipeline.engines.fit import train  # noqa: E402
 from pipeline.engines.logistic import gradient_descent  # noqa: E402
 from pipeline.engines.threads import BLAS_THREADS  # noqa: E402
 from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E402
+from pipeline.settings import Optimizer, Settings  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
 
@@ -62,8 +63,7 @@ else:
 
 LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
 SMALL = {"train": 2000, "test": 200, "seed": 0}  # the threads rows' Adam dataset
-ADAM = {"optimizer": "adam", "mini_batch_size": config.MINI_BATCH_SIZE,
-        "num_epochs": config.NUM_EPOCHS, "beta1": config.BETA1, "beta2": config.BETA2}
+ADAM = Optimizer("adam", config.MINI_BATCH_SIZE, config.NUM_EPOCHS, config.BETA1, config.BETA2)
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
 MEMORY_BUDGET = 8e9  # bytes a 25,000-image process may hold
 
@@ -222,11 +222,12 @@ def in_process_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
     w0 = np.zeros((X.shape[0], 1))
     textbook = optimize(w0, 0.0, X, Y, 2000, 0.005)[0]
-    fast = train(f, [0.005], 2000, engine="auto", quiet=True, desc="")
+    course = Settings("logistic", (X.shape[0], 1), 0.005, 2000)
+    fast = train(f, course)
     gap = float(np.abs(fast["w"] - textbook["w"]).max())
     bench.row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
               ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
-              lambda: train(f, [0.005], 2000, engine="auto", quiet=True, desc=""),
+              lambda: train(f, course),
               max_abs_w_difference=gap)
     bench.note(f"max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
 
@@ -357,16 +358,14 @@ def thread_rows(bench, args, f):
     each network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):
-        dims = [12288, *config.HIDDEN_LAYERS[model], 1]
-        return lambda: train(f, [config.NETWORK_LEARNING_RATE], 2500, engine="auto", quiet=True,
-                             desc="", model=model, layer_dims=dims)
+        dims = (12288, *config.HIDDEN_LAYERS[model], 1)
+        return lambda: train(f, Settings(model, dims, config.NETWORK_LEARNING_RATE, 2500))
 
+    adam = Settings("logistic", (12288, 1), config.MINIBATCH_LEARNING_RATE, 0, optimizer=ADAM)
     fits = {
         "two-layer fit": ("network", network("two-layer")),
         "l-layer fit": ("network", network("l-layer")),
-        f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(
-            small, [config.MINIBATCH_LEARNING_RATE], None, engine="auto", quiet=True, desc="",
-            layer_dims=[12288, 1], optimizer=ADAM)),
+        f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(small, adam)),
     }
     cores = os.cpu_count()
     for busy in (0, 2):

@@ -146,12 +146,11 @@ def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, m
     from pipeline.artifacts.files import write_npz
     from pipeline.artifacts.params import params_record
     from pipeline.engines.fit import initial_parameters
+    from pipeline.settings import Settings
 
     curves = {k: np.zeros(1) for k in ("iterations", "costs", "train_accuracies",
                                       "test_accuracies")}
-    settings = {"model": model, "layer_dims": dims, "learning_rate": 0.1, "num_iterations": 1,
-                "l2": 0.0, "augment": "none", "engine": "gram", "optimizer": "gd",
-                "mini_batch_size": 0, "num_epochs": 0, "beta1": 0.9, "beta2": 0.999}
+    settings = {**Settings(model, tuple(dims), 0.1, 1).record(), "engine": "gram"}
     record = params_record(initial_parameters(model, dims), curves, features, settings)
     for name, damage in (("chain", {"layer_dims": np.array([12288, 3, 1])}),
                          ("image", {"layer_dims": np.array([100, *dims[1:]])}),

@@ -7,7 +7,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.files import available_memory, check_arrays, read_npz, sha256_of
-from pipeline.cli import UserError, short_reason
+from pipeline.errors import UserError, short_reason
 
 
 def load_split(path, split):

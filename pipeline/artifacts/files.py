@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cli import UserError, short_reason
+from pipeline.errors import UserError, short_reason
 
 
 def current_umask():

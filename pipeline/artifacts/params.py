@@ -8,7 +8,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.files import check_arrays, read_npz
-from pipeline.cli import UserError
+from pipeline.errors import UserError
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 

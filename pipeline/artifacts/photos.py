@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.artifacts.features import flatten, standardize
-from pipeline.cli import short_reason
+from pipeline.errors import short_reason
 
 FITS = {
     "crop": "center-crop to a square, then resize: keeps a cat's proportions (default)",

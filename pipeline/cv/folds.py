@@ -3,7 +3,7 @@ and validation columns. NumPy only."""
 
 import numpy as np
 
-from pipeline.cli import UserError
+from pipeline.errors import UserError
 
 
 def stratified_folds(Y, folds, repeats, seed):

@@ -81,10 +81,7 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
 
 
 def final_fit(features, settings):
-    """The one fit with the chosen settings (as params_record takes them) on the whole training
-    set; its test statistics."""
-    run = train(features, [settings["learning_rate"]], settings["num_iterations"], engine="auto",
-                quiet=True, desc="final fit", l2=settings["l2"], augment=settings["augment"],
-                model=settings["model"], layer_dims=settings["layer_dims"], optimizer=settings)
-    params = record(run, 0, features, settings)
+    """The one fit with the chosen settings (a Settings) on the whole training set; its test
+    statistics."""
+    params = record(train(features, settings), 0, features)
     return classification_stats(scores(params, features["X_test"]), features["Y_test"])

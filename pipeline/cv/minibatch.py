@@ -30,9 +30,9 @@ def estimate_seconds(X, Y, start, rows, optimizer):
     """The run's time, from one measured batch: every row's batches, plus its scoring passes
     (about half a batch's cost per batch of columns, once per epoch)."""
     m_row = X.shape[1] * (1 - 1 / rows["folds"])
-    batches = math.ceil(m_row / optimizer["mini_batch_size"])
-    per_epoch = batches * 1.5 * seconds_per_batch(X, Y, start, optimizer["mini_batch_size"])
-    return rows["count"] * optimizer["num_epochs"] * per_epoch
+    batches = math.ceil(m_row / optimizer.mini_batch_size)
+    per_epoch = batches * 1.5 * seconds_per_batch(X, Y, start, optimizer.mini_batch_size)
+    return rows["count"] * optimizer.num_epochs * per_epoch
 
 
 def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer, on_progress=None):
@@ -43,7 +43,7 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
     diverged, and iterations: the epochs 1..num_epochs.
     """
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
-    repeats, epochs = fold_of.shape[0], optimizer["num_epochs"]
+    repeats, epochs = fold_of.shape[0], optimizer.num_epochs
     shape = (repeats * folds, len(grid), epochs)
     accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
     for r in range(repeats):
@@ -59,10 +59,10 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                     accuracy[row, g, epoch - 1] = 100 * np.mean((sigmoid(Z) > THRESHOLD) == y)
                     loss[row, g, epoch - 1] = np.mean(log_loss(Z, y))
 
-                optimize_minibatch(start, propagate, X, Y, optimizer=optimizer["optimizer"],
-                                   learning_rate=lr, mini_batch_size=optimizer["mini_batch_size"],
-                                   num_epochs=epochs, beta1=optimizer["beta1"],
-                                   beta2=optimizer["beta2"], epsilon=config.EPSILON,
+                optimize_minibatch(start, propagate, X, Y, optimizer=optimizer.name,
+                                   learning_rate=lr, mini_batch_size=optimizer.mini_batch_size,
+                                   num_epochs=epochs, beta1=optimizer.beta1,
+                                   beta2=optimizer.beta2, epsilon=config.EPSILON,
                                    seed=config.MINIBATCH_SEED, l2=l2, on_progress=on_progress,
                                    columns=train_cols, on_epoch=score,
                                    forward=lambda p, X_block: L_model_scores(X_block, p))

@@ -7,6 +7,7 @@ import numpy as np
 
 from pipeline.evaluation.stats import majority
 from pipeline.page.sections import made_for, paragraphs, table, verdict_box
+from pipeline.settings import Optimizer, Settings
 
 COURSE_CHOICE = {  # the course's learning rate and iteration count per model, marked on cv.png
     "logistic": (0.005, 2000), "two-layer": (0.0075, 2500), "l-layer": (0.0075, 2500)}
@@ -96,11 +97,12 @@ def summarize(result, features, args, final_fit):
         return summary
     g, c = best
     aug, l2, lr = grid[g]
-    stats = final_fit(features, {
-        "model": args.model, "layer_dims": args.layer_dims, "augment": aug, "l2": l2,
-        "learning_rate": lr, "num_iterations": iterations[c], "optimizer": args.optimizer,
-        "mini_batch_size": args.mini_batch_size, "num_epochs": iterations[c],
-        "beta1": args.beta1, "beta2": args.beta2})
+    gd = args.optimizer == "gd"
+    stats = final_fit(features, Settings(
+        model=args.model, layer_dims=tuple(args.layer_dims), learning_rate=lr,
+        num_iterations=iterations[c], l2=l2, augment=aug,
+        optimizer=Optimizer(args.optimizer, 0 if gd else args.mini_batch_size,
+                            0 if gd else iterations[c], args.beta1, args.beta2)))
     summary["best"] = {
         "learning_rate": lr, "num_iterations": iterations[c], "l2": l2, "augment": aug,
         "val_accuracy_mean": float(mean[g, c]), "val_accuracy_sd": float(sd[g, c]),

@@ -3,18 +3,16 @@ or mini-batches, one model per learning rate, from the course's start; a run tha
 refused in one line."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.features import mirror
 from pipeline.artifacts.params import params_record
-from pipeline.cli import (
-    UserError,
-    progress_bar,
-)
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
+from pipeline.errors import UserError
 from pipeline.nn.layers import L_model_scores, propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import optimize_minibatch
@@ -43,34 +41,48 @@ def initial_parameters(model, layer_dims):
     return initialize_parameters_deep(layer_dims, seed=config.NETWORK_SEED)
 
 
-def train(features, learning_rates, num_iterations, *, engine, quiet, desc, l2=0.0,
-          augment="none", model="logistic", layer_dims=None, optimizer=None):
-    """One batched gradient-descent run under a progress bar, one model per learning rate; with
-    an optimizer other than gd (a dict of its settings), mini-batches instead.
+def train(features, settings, *, learning_rates=None, engine="auto", on_progress=None):
+    """Fit the settings' model from the course's start: full-batch gradient descent (all rates
+    batched in one engine run) or, for settings.optimizer minibatch or adam, mini-batches (one
+    rate after another). A run that diverged is refused (Diverged).
 
-    Returns a dict: weights (k dicts, {"w", "b"} or {"W1", "b1", ...}), engine, and the curves
-    iterations (c,) (epochs for mini-batches), costs, train_accuracies, test_accuracies (k, c).
+    learning_rates : one model per rate, in order (default: settings.learning_rate alone)
+    on_progress : called with a number of steps done, total_steps() in all
+    Returns a dict: weights (k dicts, {"w", "b"} or {"W1", "b1", ...}), engine, settings (as
+    run: for mini-batches the steps taken and the batch used), learning_rates (k,), and the
+    curves iterations (c,) (epochs for mini-batches), costs, train_accuracies,
+    test_accuracies (k, c).
     """
-    if optimizer and optimizer["optimizer"] != "gd":
-        return train_minibatch(features, learning_rates, quiet=quiet, desc=desc, l2=l2,
-                               augment=augment, model=model, layer_dims=layer_dims,
-                               optimizer=optimizer)
-    X, Y = training_set(features, augment)
+    rates = [settings.learning_rate] if learning_rates is None else list(learning_rates)
+    if settings.optimizer.minibatch:
+        return train_minibatch(features, settings, rates, on_progress)
+    X, Y = training_set(features, settings.augment)
     X_test, Y_test = features["X_test"], features["Y_test"]
     every = config.CHECKPOINT_EVERY
-    with progress_bar(num_iterations, desc, quiet) as bar:
-        if model == "logistic":
-            run = gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test,
-                                   engine=engine, every=every, on_progress=bar.update, l2=l2)
-            run["weights"] = [{"w": run["w"][:, j:j + 1], "b": run["b"][j]}
-                              for j in range(len(learning_rates))]
-        else:
-            run = train_networks(X, Y, initial_parameters(model, layer_dims), learning_rates,
-                                 num_iterations, X_test=X_test, Y_test=Y_test, l2=l2, engine=engine,
-                                 every=every, on_progress=bar.update)
-            run["weights"] = run["parameters"]
-    refuse_diverged(learning_rates, run["weights"], run["costs"])
-    return run
+    if settings.model == "logistic":
+        run = gradient_descent(X, Y, rates, settings.num_iterations, X_test, Y_test,
+                               engine=engine, every=every, on_progress=on_progress,
+                               l2=settings.l2)
+        run["weights"] = [{"w": run["w"][:, j:j + 1], "b": run["b"][j]}
+                          for j in range(len(rates))]
+    else:
+        start = initial_parameters(settings.model, settings.layer_dims)
+        run = train_networks(X, Y, start, rates, settings.num_iterations, X_test=X_test,
+                             Y_test=Y_test, l2=settings.l2, engine=engine, every=every,
+                             on_progress=on_progress)
+        run["weights"] = run["parameters"]
+    refuse_diverged(rates, run["weights"], run["costs"])
+    return {**run, "settings": settings, "learning_rates": rates}
+
+
+def total_steps(features, settings, k=1):
+    """All that train() reports to on_progress for k rates: gd's iterations (the rates run
+    together), or every batch of every rate."""
+    if not settings.optimizer.minibatch:
+        return settings.num_iterations
+    m = features["Y_train"].shape[1] * (2 if settings.augment == "flip" else 1)
+    batch = min(settings.optimizer.mini_batch_size, m)
+    return k * settings.optimizer.num_epochs * math.ceil(m / batch)
 
 
 # A cost that grew this many times over its start has diverged even where the floats stayed
@@ -99,37 +111,38 @@ def refuse_diverged(learning_rates, weights, costs):
                             "try a smaller one")
 
 
-def train_minibatch(features, learning_rates, *, quiet, desc, l2, augment, model, layer_dims,
-                    optimizer):
+def train_minibatch(features, settings, learning_rates, on_progress=None):
     """train() with mini-batch gradient descent or Adam: one model per rate, in turn."""
-    X, Y = training_set(features, augment)
-    m = X.shape[1]
-    batch = min(optimizer["mini_batch_size"], m)
-    steps = optimizer["num_epochs"] * math.ceil(m / batch)
-    start = initial_parameters(model, layer_dims)
+    X, Y = training_set(features, settings.augment)
+    m, optimizer = X.shape[1], settings.optimizer
+    batch = min(optimizer.mini_batch_size, m)
+    steps = optimizer.num_epochs * math.ceil(m / batch)
+    start = initial_parameters(settings.model, settings.layer_dims)
     runs = []
-    with progress_bar(steps * len(learning_rates), desc, quiet, unit="batch") as bar:
-        for lr in learning_rates:
-            runs.append(optimize_minibatch(start, propagate, X, Y, optimizer=optimizer["optimizer"],
-                                           learning_rate=lr, mini_batch_size=batch,
-                                           num_epochs=optimizer["num_epochs"],
-                                           beta1=optimizer["beta1"], beta2=optimizer["beta2"],
-                                           epsilon=config.EPSILON, seed=config.MINIBATCH_SEED,
-                                           l2=l2, X_test=features["X_test"],
-                                           Y_test=features["Y_test"], on_progress=bar.update,
-                                           forward=lambda p, X: L_model_scores(X, p)))
+    for lr in learning_rates:
+        runs.append(optimize_minibatch(start, propagate, X, Y, optimizer=optimizer.name,
+                                       learning_rate=lr, mini_batch_size=batch,
+                                       num_epochs=optimizer.num_epochs, beta1=optimizer.beta1,
+                                       beta2=optimizer.beta2, epsilon=config.EPSILON,
+                                       seed=config.MINIBATCH_SEED, l2=settings.l2,
+                                       X_test=features["X_test"], Y_test=features["Y_test"],
+                                       on_progress=on_progress,
+                                       forward=lambda p, X: L_model_scores(X, p)))
     weights = [r["parameters"] for r in runs]
     refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
-    if model == "logistic":
+    if settings.model == "logistic":
         weights = [{"w": w["W1"].T, "b": float(w["b1"][0, 0])} for w in weights]
-    return {"weights": weights, "engine": optimizer["optimizer"], "steps": steps,
-            "mini_batch_size": batch, "iterations": runs[0]["epochs"],
+    as_run = replace(settings, num_iterations=steps,
+                     optimizer=replace(optimizer, mini_batch_size=batch))
+    return {"weights": weights, "engine": optimizer.name, "settings": as_run,
+            "learning_rates": learning_rates, "iterations": runs[0]["epochs"],
             **{key: np.array([r[key] for r in runs])
                for key in ("costs", "train_accuracies", "test_accuracies")}}
 
 
-def record(run, j, features, settings):
-    """params.npz's content for model j of a train() run; settings as params_record takes."""
+def record(run, j, features):
+    """params.npz's content for model j of a train() run."""
+    settings = replace(run["settings"], learning_rate=run["learning_rates"][j])
     return params_record(run["weights"][j], {k: run[k] if k == "iterations" else run[k][j]
                                              for k in CURVES},
-                         features, {**settings, "engine": run["engine"]})
+                         features, {**settings.record(), "engine": run["engine"]})

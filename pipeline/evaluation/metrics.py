@@ -4,7 +4,7 @@ mislabeled images, on the data the model was trained for."""
 import numpy as np
 
 from pipeline.artifacts.params import scores
-from pipeline.cli import UserError
+from pipeline.errors import UserError
 from pipeline.evaluation.stats import classification_stats, identical_columns
 from pipeline.nn.logistic import THRESHOLD, accuracy, sigmoid
 

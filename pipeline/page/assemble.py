@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from pipeline.artifacts.files import atomic_path
-from pipeline.cli import UserError
+from pipeline.errors import UserError
 from pipeline.page.sections import fill, page_file, read_section, unreadable
 
 PAGE_ORDER = (  # (folder under reports/, heading, what the page says while it does not exist)

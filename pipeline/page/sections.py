@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from pipeline.artifacts.files import write_json, write_text
-from pipeline.cli import short_reason
+from pipeline.errors import short_reason
 
 SECTION_HTML, SECTION_JSON = "section.html", "section.json"
 

@@ -9,8 +9,8 @@ from pipeline import config
 from pipeline.artifacts.features import load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.artifacts.params import cost
-from pipeline.cli import Parser, UserError, positive_float
-from pipeline.engines.fit import record, train, training_set
+from pipeline.cli import Parser, UserError, positive_float, progress_bar
+from pipeline.engines.fit import record, total_steps, train, training_set
 from pipeline.evaluation.metrics import metrics
 from pipeline.page.assemble import refresh
 from pipeline.page.figures import new_figure, plot_costs, png_bytes
@@ -129,16 +129,14 @@ def main(argv=None):
     if twice:
         raise UserError(f"learning rate {twice[0]!r} is given twice; list each rate once")
     features = load_features(args.features)
-    settings = settings_of(args, features["X_train"].shape[0], None,
+    settings = settings_of(args, features["X_train"].shape[0], rates[0],
                            config.COMPARE_NUM_ITERATIONS)
-    n = settings["num_iterations"]
-    run = train(features, rates, n, engine=args.engine, quiet=args.quiet,
-                desc=f"compare {len(rates)} rates", l2=args.l2, augment=args.augment,
-                model=args.model, layer_dims=settings["layer_dims"], optimizer=settings)
-    if args.optimizer != "gd":
-        settings.update(num_iterations=run["steps"], mini_batch_size=run["mini_batch_size"])
-    all_params = [record(run, j, features, {**settings, "learning_rate": lr})
-                  for j, lr in enumerate(rates)]
+    unit = "batch" if settings.optimizer.minibatch else "it"
+    with progress_bar(total_steps(features, settings, len(rates)),
+                      f"compare {len(rates)} rates", args.quiet, unit=unit) as bar:
+        run = train(features, settings, learning_rates=rates, engine=args.engine,
+                    on_progress=bar.update)
+    all_params = [record(run, j, features) for j in range(len(rates))]
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"],

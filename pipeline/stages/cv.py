@@ -42,6 +42,7 @@ from pipeline.cv.summary import (
 from pipeline.engines.fit import initial_parameters
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
+from pipeline.settings import Optimizer
 from pipeline.stages.options import add_optimizer_options, layer_dims_of, scale_defaults
 
 
@@ -117,8 +118,8 @@ def main(argv=None):
 
 def minibatch_run(features, args, fits):
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
-    optimizer = {k: getattr(args, k) for k in ("optimizer", "mini_batch_size", "num_epochs",
-                                                "beta1", "beta2")}
+    optimizer = Optimizer(args.optimizer, args.mini_batch_size, args.num_epochs, args.beta1,
+                          args.beta2)
     X, Y = features["X_train"], features["Y_train"]
     start = initial_parameters(args.model, args.layer_dims)
     seconds = estimate_seconds(X, Y, start, {"folds": args.folds, "count": fits}, optimizer)

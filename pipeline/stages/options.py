@@ -12,6 +12,7 @@ from pipeline.cli import (
     positive_int,
 )
 from pipeline.engines.logistic import ENGINES
+from pipeline.settings import Optimizer, Settings
 
 
 def add_training_options(parser):
@@ -63,31 +64,37 @@ def layer_dims_of(args, n_x):
     return [n_x, *hidden, 1]
 
 
-def settings_of(args, n_x, learning_rate_default, iterations_default):
-    """The run's settings from the options, with the model's and optimizer's own defaults."""
+def settings_of(args, n_x, learning_rate=None, num_iterations=None):
+    """The run's settings from the options, with the model's and optimizer's own defaults
+    (learning_rate and num_iterations: the stage's defaults for the one neuron with gd)."""
     network, gd = args.model != "logistic", args.optimizer == "gd"
     if not gd and args.num_iterations is not None:
         raise UserError(f"--num-iterations is for gd; {args.optimizer} counts --num-epochs")
-    if args.num_iterations is None:
-        args.num_iterations = config.NETWORK_NUM_ITERATIONS if network else iterations_default
-    learning_rate = config.MINIBATCH_LEARNING_RATE if not gd else \
-        config.NETWORK_LEARNING_RATE if network else learning_rate_default
-    return {"model": args.model, "layer_dims": layer_dims_of(args, n_x),
-            "learning_rate": learning_rate, "num_iterations": args.num_iterations, "l2": args.l2,
-            "augment": args.augment, "optimizer": args.optimizer,
-            "mini_batch_size": 0 if gd else args.mini_batch_size,
-            "num_epochs": 0 if gd else args.num_epochs, "beta1": args.beta1, "beta2": args.beta2}
+    if not gd:
+        learning_rate = config.MINIBATCH_LEARNING_RATE
+    elif network:
+        learning_rate = config.NETWORK_LEARNING_RATE
+    if args.num_iterations is not None:
+        num_iterations = args.num_iterations
+    elif network:
+        num_iterations = config.NETWORK_NUM_ITERATIONS
+    optimizer = Optimizer(args.optimizer, 0 if gd else args.mini_batch_size,
+                          0 if gd else args.num_epochs, args.beta1, args.beta2)
+    return Settings(model=args.model, layer_dims=tuple(layer_dims_of(args, n_x)),
+                    learning_rate=learning_rate, num_iterations=num_iterations, l2=args.l2,
+                    augment=args.augment, optimizer=optimizer)
 
 
 def describe(settings):
     """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
-    model = "" if settings["model"] == "logistic" else \
-        f"the {settings['model']} network {settings['layer_dims']}, "
-    extras = "".join([f", l2 {settings['l2']}" if settings["l2"] else "",
-                      ", mirrored images too" if settings["augment"] == "flip" else "",
-                      f", {settings['optimizer']} on batches of {settings['mini_batch_size']}"
-                      if settings["optimizer"] != "gd" else ""])
-    return f"{model}lr {settings['learning_rate']}{extras}"
+    model = "" if settings.model == "logistic" else \
+        f"the {settings.model} network {list(settings.layer_dims)}, "
+    extras = "".join([f", l2 {settings.l2}" if settings.l2 else "",
+                      ", mirrored images too" if settings.augment == "flip" else "",
+                      f", {settings.optimizer.name} on batches of "
+                      f"{settings.optimizer.mini_batch_size}"
+                      if settings.optimizer.minibatch else ""])
+    return f"{model}lr {settings.learning_rate}{extras}"
 
 
 def scale_defaults(args, shape):

@@ -2,16 +2,14 @@
 from the course's seed-1 start); writes the weights, costs and the run's config."""
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.features import load_features
 from pipeline.artifacts.files import write_npz
-from pipeline.cli import (
-    Parser,
-    positive_float,
-)
-from pipeline.engines.fit import record, train
+from pipeline.cli import Parser, positive_float, progress_bar
+from pipeline.engines.fit import record, total_steps, train
 from pipeline.stages.options import add_training_options, describe, settings_of
 
 
@@ -26,20 +24,18 @@ def main(argv=None):
     settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
                            config.NUM_ITERATIONS)
     if args.learning_rate is not None:
-        settings["learning_rate"] = args.learning_rate
-    lr, n = settings["learning_rate"], settings["num_iterations"]
-    run = train(features, [lr], n, engine=args.engine, quiet=args.quiet,
-                desc=f"train {args.model} lr={lr}", l2=args.l2, augment=args.augment,
-                model=args.model, layer_dims=settings["layer_dims"], optimizer=settings)
-    if settings["optimizer"] != "gd":
-        n = settings["num_iterations"] = run["steps"]
-        if run["mini_batch_size"] < settings["mini_batch_size"]:
-            print(f"note: a batch of {settings['mini_batch_size']} is more than the "
-                  f"{run['mini_batch_size']} training images: one batch of them all per epoch",
-                  file=sys.stderr)
-            settings["mini_batch_size"] = run["mini_batch_size"]
-    params = record(run, 0, features, settings)
+        settings = replace(settings, learning_rate=args.learning_rate)
+    unit = "batch" if settings.optimizer.minibatch else "it"
+    with progress_bar(total_steps(features, settings), f"train {args.model} "
+                      f"lr={settings.learning_rate}", args.quiet, unit=unit) as bar:
+        run = train(features, settings, engine=args.engine, on_progress=bar.update)
+    if run["settings"].optimizer.mini_batch_size < settings.optimizer.mini_batch_size:
+        print(f"note: a batch of {settings.optimizer.mini_batch_size} is more than the "
+              f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
+              "them all per epoch", file=sys.stderr)
+    params = record(run, 0, features)
     write_npz(args.out, **params)
     costs = params["costs"]
-    print(f"trained {n} steps, {describe(settings)} ({run['engine']}): "
-          f"cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}", file=sys.stderr)
+    print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
+          f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}",
+          file=sys.stderr)
