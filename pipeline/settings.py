@@ -56,3 +56,20 @@ class Settings:
                    optimizer=Optimizer(str(value["optimizer"]), int(value["mini_batch_size"]),
                                        int(value["num_epochs"]), float(value["beta1"]),
                                        float(value["beta2"])))
+
+
+@dataclass(frozen=True)
+class Search:
+    """Cross-validation's search: the grid of rates, l2s and augments, every candidate's model
+    and optimizer, and the folds it is scored on."""
+
+    model: str
+    layer_dims: tuple  # (n_x, hidden..., 1)
+    learning_rates: tuple
+    l2s: tuple
+    augments: tuple  # "none", "flip"
+    num_iterations: int  # gd's longest run; candidates every CHECKPOINT_EVERY steps
+    optimizer: Optimizer  # gd, or minibatch or adam with candidates after each epoch
+    folds: int
+    repeats: int
+    seed: int

@@ -2,12 +2,13 @@
 markdown and page section that show them. NumPy only; the folds and fits are in cv.py."""
 
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 
 from pipeline.evaluation.stats import majority
 from pipeline.page.sections import made_for, paragraphs, table, verdict_box
-from pipeline.settings import Optimizer, Settings
+from pipeline.settings import Settings
 
 COURSE_CHOICE = {  # the course's learning rate and iteration count per model, marked on cv.png
     "logistic": (0.005, 2000), "two-layer": (0.0075, 2500), "l-layer": (0.0075, 2500)}
@@ -51,15 +52,16 @@ def grid_list(values, augments, l2s, learning_rates):
     return np.where(np.isfinite(array), array, None).tolist()
 
 
-def summarize(result, features, args, final_fit):
-    """summary.json's content: the options, the arrays, the choice and its one test score
-    (final_fit(features, settings) -> its test statistics)."""
+def summarize(result, features, search, final_fit):
+    """summary.json's content: the search (a Search), the arrays, the choice and its one test
+    score (final_fit(features, settings) -> its test statistics)."""
     grid, iterations = result["grid"], result["iterations"]
     mean, sd, loss_mean = fold_statistics(result)  # (g, c) each
     Y, Y_test = features["Y_train"], features["Y_test"]
     majority_label, nir = majority(int(Y.sum()), Y.shape[1])
     classes = [str(c) for c in features["classes"]]
-    augments, l2s, rates = args.augment, args.l2, args.learning_rates
+    augments, l2s, rates = list(search.augments), list(search.l2s), list(search.learning_rates)
+    optimizer = search.optimizer
     axes = [name for name, values in (("augment", augments), ("l2", l2s)) if len(values) > 1]
     arrays = {key: grid_list(values, augments, l2s, rates)
               for key, values in (("val_accuracy_mean", mean), ("val_accuracy_sd", sd),
@@ -68,11 +70,12 @@ def summarize(result, features, args, final_fit):
                 for g, (aug, l2, lr) in enumerate(grid) if not np.isfinite(mean[g]).all()]
     best = best_candidate(mean, grid, iterations, l2s, augments)
     summary = {
-        "model": args.model, "layer_dims": args.layer_dims, "optimizer": args.optimizer,
-        "unit": "iteration" if args.optimizer == "gd" else "epoch",
-        **({} if args.optimizer == "gd" else {k: getattr(args, k) for k in (
-            "mini_batch_size", "num_epochs", "beta1", "beta2")}),
-        "folds": args.folds, "repeats": args.repeats, "seed": args.seed,
+        "model": search.model, "layer_dims": list(search.layer_dims), "optimizer": optimizer.name,
+        "unit": "iteration" if optimizer.name == "gd" else "epoch",
+        **({} if optimizer.name == "gd" else {
+            "mini_batch_size": optimizer.mini_batch_size, "num_epochs": optimizer.num_epochs,
+            "beta1": optimizer.beta1, "beta2": optimizer.beta2}),
+        "folds": search.folds, "repeats": search.repeats, "seed": search.seed,
         "learning_rates": rates, "l2": l2s, "augment": augments,
         "axes": axes + ["learning_rate", "iteration"], "iterations": iterations,
         **arrays,
@@ -80,12 +83,12 @@ def summarize(result, features, args, final_fit):
         "m_train": int(Y.shape[1]), "classes": classes,
         "no_information_rate": nir, "majority_class": classes[majority_label],
         "test_majority_class": classes[majority(int(Y_test.sum()), Y_test.shape[1])[0]],
-        "diverged": diverged, "made_for": made_for(features, args.model),
+        "diverged": diverged, "made_for": made_for(features, search.model),
     }
-    course_rate, course_n = COURSE_CHOICE[args.model]
+    course_rate, course_n = COURSE_CHOICE[search.model]
     course = next((g for g, (aug, l2, lr) in enumerate(grid)
                    if (aug, l2, lr) == ("none", 0.0, course_rate)), None)
-    if course is not None and args.optimizer == "gd" and course_n in iterations \
+    if course is not None and optimizer.name == "gd" and course_n in iterations \
             and np.isfinite(mean[course]).all():
         c = iterations.index(course_n)
         summary["course_choice"] = {"learning_rate": course_rate, "num_iterations": course_n,
@@ -97,12 +100,12 @@ def summarize(result, features, args, final_fit):
         return summary
     g, c = best
     aug, l2, lr = grid[g]
-    gd = args.optimizer == "gd"
+    gd = optimizer.name == "gd"
     stats = final_fit(features, Settings(
-        model=args.model, layer_dims=tuple(args.layer_dims), learning_rate=lr,
+        model=search.model, layer_dims=search.layer_dims, learning_rate=lr,
         num_iterations=iterations[c], l2=l2, augment=aug,
-        optimizer=Optimizer(args.optimizer, 0 if gd else args.mini_batch_size,
-                            0 if gd else iterations[c], args.beta1, args.beta2)))
+        optimizer=replace(optimizer, mini_batch_size=0 if gd else optimizer.mini_batch_size,
+                          num_epochs=0 if gd else iterations[c])))
     summary["best"] = {
         "learning_rate": lr, "num_iterations": iterations[c], "l2": l2, "augment": aug,
         "val_accuracy_mean": float(mean[g, c]), "val_accuracy_sd": float(sd[g, c]),

@@ -42,8 +42,7 @@ from pipeline.cv.summary import (
 from pipeline.engines.fit import initial_parameters
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
-from pipeline.settings import Optimizer
-from pipeline.stages.options import add_optimizer_options, layer_dims_of, scale_defaults
+from pipeline.stages.options import add_optimizer_options, search_of
 
 
 def main(argv=None):
@@ -86,22 +85,23 @@ def main(argv=None):
         raise UserError(f"--num-iterations {args.num_iterations}: need at least "
                         f"{config.CHECKPOINT_EVERY}, the first candidate")
     features = load_features(args.features)
-    for note in scale_defaults(args, features["X_train"].shape):
+    search, notes = search_of(args, features["X_train"].shape)
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    args.layer_dims = layer_dims_of(args, features["X_train"].shape[0])
-    check_options(features["Y_train"], args.folds, args.repeats, args.learning_rates, args.l2,
-                  args.augment)
-    fits = args.folds * args.repeats * len(args.learning_rates) * len(args.l2) * len(args.augment)
-    if args.optimizer == "gd":
-        with progress_bar(args.num_iterations, f"cv {fits} fits", args.quiet) as bar:
-            result = cross_validate(features, folds=args.folds, repeats=args.repeats,
-                                    seed=args.seed, learning_rates=args.learning_rates,
-                                    num_iterations=args.num_iterations, l2s=args.l2,
-                                    augments=args.augment, on_progress=bar.update, model=args.model,
-                                    layer_dims=args.layer_dims)
+    check_options(features["Y_train"], search.folds, search.repeats, search.learning_rates,
+                  search.l2s, search.augments)
+    fits = search.folds * search.repeats * len(search.learning_rates) * len(search.l2s) * \
+        len(search.augments)
+    if search.optimizer.name == "gd":
+        with progress_bar(search.num_iterations, f"cv {fits} fits", args.quiet) as bar:
+            result = cross_validate(features, folds=search.folds, repeats=search.repeats,
+                                    seed=search.seed, learning_rates=search.learning_rates,
+                                    num_iterations=search.num_iterations, l2s=search.l2s,
+                                    augments=search.augments, on_progress=bar.update,
+                                    model=search.model, layer_dims=search.layer_dims)
     else:
-        result = minibatch_run(features, args, fits)
-    summary = summarize(result, features, args, final_fit)
+        result = minibatch_run(features, search, fits, args.quiet)
+    summary = summarize(result, features, search, final_fit)
     figure = cv_png(summary, result)
     with atomic_dir(args.out_dir) as tmp:
         write_json(tmp / "summary.json", summary)
@@ -109,27 +109,27 @@ def main(argv=None):
         write_bytes(tmp / "cv.png", figure)
         write_section(tmp, section_fragment(summary), "Settings chosen without the test set",
                       "cross-validation", "make cv", summary["made_for"])
-    print(f"{args.folds}-fold x {args.repeats} cross-validation on {summary['m_train']} "
+    print(f"{search.folds}-fold x {search.repeats} cross-validation on {summary['m_train']} "
           "training images (the test set chose nothing)")
     print(summary_text(summary))
     print(f"wrote {args.out_dir}/", file=sys.stderr)
     refresh(args.out_dir.parent)
 
 
-def minibatch_run(features, args, fits):
+def minibatch_run(features, search, fits, quiet):
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
-    optimizer = Optimizer(args.optimizer, args.mini_batch_size, args.num_epochs, args.beta1,
-                          args.beta2)
+    optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]
-    start = initial_parameters(args.model, args.layer_dims)
-    seconds = estimate_seconds(X, Y, start, {"folds": args.folds, "count": fits}, optimizer)
-    print(f"cv: {fits} fits of {args.num_epochs} epochs of {args.optimizer}, estimated "
+    start = initial_parameters(search.model, search.layer_dims)
+    seconds = estimate_seconds(X, Y, start, {"folds": search.folds, "count": fits}, optimizer)
+    print(f"cv: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, estimated "
           f"{seconds / 60:.1f} minutes", file=sys.stderr)
-    fold_of = stratified_folds(Y, args.folds, args.repeats, args.seed)
-    grid = search_grid(args.augment, args.l2, args.learning_rates)
-    m_row = X.shape[1] - X.shape[1] // args.folds
-    batches = fits * args.num_epochs * -(-m_row // min(args.mini_batch_size, m_row))
-    with progress_bar(batches, f"cv {fits} fits", args.quiet, unit="batch") as bar:
-        result = cross_validate_minibatch(features, fold_of=fold_of, folds=args.folds, grid=grid,
-                                          start=start, optimizer=optimizer, on_progress=bar.update)
+    fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)
+    grid = search_grid(search.augments, search.l2s, search.learning_rates)
+    m_row = X.shape[1] - X.shape[1] // search.folds
+    batches = fits * optimizer.num_epochs * -(-m_row // min(optimizer.mini_batch_size, m_row))
+    with progress_bar(batches, f"cv {fits} fits", quiet, unit="batch") as bar:
+        result = cross_validate_minibatch(features, fold_of=fold_of, folds=search.folds,
+                                          grid=grid, start=start, optimizer=optimizer,
+                                          on_progress=bar.update)
     return {"fold_of": fold_of, "grid": grid, **result}

@@ -12,7 +12,7 @@ from pipeline.cli import (
     positive_int,
 )
 from pipeline.engines.logistic import ENGINES
-from pipeline.settings import Optimizer, Settings
+from pipeline.settings import Optimizer, Search, Settings
 
 
 def add_training_options(parser):
@@ -97,28 +97,38 @@ def describe(settings):
     return f"{model}lr {settings.learning_rate}{extras}"
 
 
-def scale_defaults(args, shape):
-    """Fill the defaults that depend on the data's size; return what was chosen, in words."""
+def search_of(args, shape):
+    """Cross-validation's Search from its options, with the defaults that depend on the data's
+    size filled in; and what was chosen, in words."""
     m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []
-    if args.optimizer is None:
-        args.optimizer = "adam" if large else "gd"
+    optimizer = args.optimizer
+    if optimizer is None:
+        optimizer = "adam" if large else "gd"
         if large:
             notes.append(f"{m} training images: adam ({args.num_epochs} epochs, batches of "
                          f"{args.mini_batch_size}) instead of gd, so that it takes minutes "
                          "(--optimizer gd to insist)")
-    if args.repeats is None:
-        args.repeats = 1 if large else config.CV_REPEATS
+    repeats = args.repeats
+    if repeats is None:
+        repeats = 1 if large else config.CV_REPEATS
         if large:
             notes.append(f"{m} training images: 1 repeat of the folds (--repeats to change)")
-    if args.learning_rates is None:
-        args.learning_rates = list(
-            config.CV_LEARNING_RATES if args.optimizer == "gd" and args.model == "logistic"
-            else config.CV_NETWORK_LEARNING_RATES if args.optimizer == "gd"
+    rates = args.learning_rates
+    if rates is None:
+        rates = list(
+            config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
+            else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
             else config.CV_MINIBATCH_LEARNING_RATES)
-    if args.optimizer != "gd" and args.augment != ["none"]:
+    if optimizer != "gd" and args.augment != ["none"]:
         raise UserError("--augment flip is searched with --optimizer gd only")
     gram_bytes = (2 if "flip" in args.augment else 1) ** 2 * m * m * 8
-    if args.optimizer == "gd" and gram_bytes > available_memory() / 2:
+    if optimizer == "gd" and gram_bytes > available_memory() / 2:
         raise UserError(f"gd cross-validation on {m} images builds a {gram_bytes / 1e9:.1f} GB "
                         "Gram matrix, more than half the memory free: use --optimizer adam")
-    return notes
+    search = Search(model=args.model, layer_dims=tuple(layer_dims_of(args, shape[0])),
+                    learning_rates=tuple(rates), l2s=tuple(args.l2),
+                    augments=tuple(args.augment), num_iterations=args.num_iterations,
+                    optimizer=Optimizer(optimizer, args.mini_batch_size, args.num_epochs,
+                                        args.beta1, args.beta2),
+                    folds=args.folds, repeats=repeats, seed=args.seed)
+    return search, notes
