@@ -14,6 +14,7 @@ from pipeline.engines.masked_network import masked_network_steps
 from pipeline.engines.threads import on_blas_threads
 from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.progress import ticker
 
 
 @on_blas_threads("cv")
@@ -55,11 +56,7 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
 
     last_Z = [None]
 
-    every_tick = max(1, num_iterations // 50)
-
-    def tick(i):
-        if on_progress and (i + 1) % every_tick == 0:
-            on_progress(every_tick)
+    tick = ticker(num_iterations, on_progress)
 
     with np.errstate(over="ignore", invalid="ignore"):
         if model == "logistic":

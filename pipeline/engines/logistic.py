@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.progress import ticker
 
 ENGINES = ("auto", "gram", "primal")
 
@@ -193,12 +194,7 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, en
         train_acc.append(row_accuracies(Z, Y))
         test_acc.append(row_accuracies(Z_test, Y_test))
 
-    every_tick = max(1, num_iterations // 50)  # a bar update per step would cost more than it
-
-    def tick(i):
-        done = i + 1
-        if on_progress and (done % every_tick == 0 or done == num_iterations):
-            on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
+    tick = ticker(num_iterations, on_progress)
 
     steps = gram_steps if engine == "gram" else primal_steps
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so

@@ -17,6 +17,7 @@ import numpy as np
 from pipeline.engines.logistic import choose_engine, row_accuracies
 from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.progress import ticker
 
 
 def stack_network(parameters, k):
@@ -182,12 +183,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
         train_acc.append(row_accuracies(ZL[:, 0], Y))
         test_acc.append(row_accuracies(ZL_test[:, 0], Y_test))
 
-    every_tick = max(1, num_iterations // 50)  # a bar update per step would cost more than it
-
-    def tick(i):
-        done = i + 1
-        if on_progress and (done % every_tick == 0 or done == num_iterations):
-            on_progress(done - (done - 1) // every_tick * every_tick)  # steps since the last
+    tick = ticker(num_iterations, on_progress)
 
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
         descend(net, Z1_of, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,

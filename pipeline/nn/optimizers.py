@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.progress import ticker
 
 OPTIMIZERS = ("minibatch", "adam")
 
@@ -160,8 +161,8 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
             on_epoch(epoch, parameters)
 
     total = num_epochs * math.ceil(m / mini_batch_size)
-    every_tick = max(1, total // 50)  # a bar update per batch would cost more than the batch
-    t, done, pending = 0, 0, 0
+    tick = ticker(total, on_progress)
+    t, done = 0, 0
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
@@ -181,10 +182,8 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
                                                                          epsilon=epsilon)
                 else:
                     parameters = update_parameters_with_gd(parameters, grads, learning_rate)
-                done, pending = done + 1, pending + 1
-                if on_progress and (pending == every_tick or done == total):
-                    on_progress(pending)
-                    pending = 0
+                tick(done)
+                done += 1
             checkpoint(epoch)
     run = {key: np.array(values) for key, values in record.items()}
     if X_test is None:
