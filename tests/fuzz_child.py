@@ -25,7 +25,7 @@ def loader(kind, fixtures):
     if kind == "h5":
         return lambda path: features.load_split(path, "test")
     if kind == "photo":
-        return lambda path: classify.main([str(path), "--model", fixtures[0], "--json"])
+        return lambda path: classify.main([str(path), "--params", fixtures[0], "--json"])
     if kind in ("params", "network"):
         return params.load_params
     if kind == "features":

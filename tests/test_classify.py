@@ -71,7 +71,7 @@ def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
     for name, make in FORMATS.items():
         make(cat).save(tmp_path / name)
     save_gif_with_transparency(cat, tmp_path / "transparent.gif")
-    code, out, err = classify_cli(capsys, tmp_path, "--model", trained[0], "--fit", fit)
+    code, out, err = classify_cli(capsys, tmp_path, "--params", trained[0], "--fit", fit)
     assert (code, err) == (0, [])
     *lines, trust = out.splitlines()
     assert len(lines) == len(FORMATS) + 1 and trust.startswith("trust: 70.0 % of 50 test")
@@ -98,7 +98,7 @@ def test_exif_rotation_gives_exactly_the_upright_probability(cat, trained, tmp_p
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "rotated.png", exif=exif)
     code, out, _ = classify_cli(capsys, tmp_path / "upright.png", tmp_path / "rotated.png",
-                                "--model", trained[0], "--json")
+                                "--params", trained[0], "--json")
     first, second = json.loads(out)
     assert code == 0  # the same pixels; two products, each free to round its own way
     assert first["probability"] == pytest.approx(second["probability"], abs=1e-12)
@@ -109,7 +109,7 @@ def test_a_training_image_gets_exactly_its_columns_probability(features, trained
                                                                 tmp_path, capsys, j):
     images, _, _ = load_split(raw_files[0], "train")
     Image.fromarray(images[j]).save(tmp_path / "train.png")
-    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--model", trained[0], "--json")
+    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--params", trained[0], "--json")
     with np.load(trained[0]) as p:
         expected = predict_proba(p["w"], float(p["b"]), features["X_train"][:, [j]])[0, 0]
     assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
@@ -130,7 +130,7 @@ def test_a_network_gives_a_training_image_exactly_its_columns_probability(
         features, network, raw_files, tmp_path, capsys, j):
     images, _, _ = load_split(raw_files[0], "train")
     Image.fromarray(images[j]).save(tmp_path / "train.png")
-    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--model", network, "--json")
+    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--params", network, "--json")
     params = load_params(network)
     expected = float(sigmoid(scores(params, features["X_train"][:, [j]]))[0, 0])
     assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
@@ -153,7 +153,7 @@ def test_explain_is_input_times_gradient_and_w_times_x_for_one_neuron(features, 
 
 def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, capsys):
     photo(cat, (64, 64)).save(tmp_path / "a.png")
-    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--model", trained[0])
+    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", trained[0])
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
     assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %); "
@@ -164,7 +164,7 @@ def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, caps
 def test_json_is_all_that_goes_to_stdout(cat, trained, tmp_path, capsys):
     photo(cat, (64, 64)).save(tmp_path / "a.png")
     code, out, err = classify_cli(capsys, tmp_path / "a.png", tmp_path / "missing.png",
-                                  "--model", trained[0], "--json", "--threshold", "0.99")
+                                  "--params", trained[0], "--json", "--threshold", "0.99")
     records = json.loads(out)
     assert code == 1 and [set(r) for r in records] == [{"path", "label", "probability"}]
     assert records[0]["label"] == "non-cat"  # p < 0.99
@@ -202,7 +202,7 @@ def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, trained, t
     (tmp_path / "empty-folder").mkdir()
     code, out, err = classify_cli(capsys, tmp_path, tmp_path / "empty-folder",
                                   tmp_path / "nowhere.png", tmp_path / "dangling.png",
-                                  "--model", trained[0])
+                                  "--params", trained[0])
     assert code == 1
     assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
     assert len(out.splitlines()) == 2 and out.splitlines()[1].startswith("trust: ")
@@ -221,7 +221,7 @@ def test_an_unreadable_file_is_named(trained, tmp_path, capsys, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(photos.Image, "open", refuse)  # as root, chmod 000 would not stop us
-    code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--model", trained[0])
+    code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--params", trained[0])
     assert code == 1 and err == [f"error: {tmp_path / 'secret.png'}: permission denied: "
                                  "cannot read it"]
 
@@ -248,14 +248,14 @@ def test_a_bad_model_gets_one_line(cat, trained, tmp_path, capsys, damage, fragm
         write_model(model, trained, classes=np.array([{"evil": 1}, None], dtype=object))
     elif damage == "other size":
         write_model(model, trained, image_shape=np.array([32, 32, 3]))
-    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--model", model)
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", model)
     assert code == 1 and out == "" and len(err) == 1
     assert err[0].startswith(f"error: {model}") and fragment in err[0]
 
 
 def test_explain_saves_one_figure(cat, trained, tmp_path, capsys):
     photo(cat, (300, 200)).save(tmp_path / "a.jpg")
-    code, _, _ = classify_cli(capsys, tmp_path / "a.jpg", "--model", trained[0],
+    code, _, _ = classify_cli(capsys, tmp_path / "a.jpg", "--params", trained[0],
                               "--explain", tmp_path / "why.png")
     with Image.open(tmp_path / "why.png") as figure:
         assert code == 0 and figure.width >= 600

@@ -10,7 +10,7 @@ from pipeline import config
 from pipeline.artifacts.files import check_arrays, read_npz
 from pipeline.errors import UserError
 from pipeline.nn.layers import L_model_scores
-from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.nn.logistic import log_loss, predict_from_scores
 
 COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
     "model": ("U", ()), "layer_dims": ("iu", (None,)),
@@ -118,7 +118,7 @@ def params_record(weights, curves, features, settings):
                                    "train_sha256", "test_sha256")},
     }
     Y_test = features["Y_test"]
-    predicted = sigmoid(scores(record, features["X_test"])) > THRESHOLD  # (1, m_test)
-    right = int(np.sum(predicted == (Y_test == 1)))
+    predicted = predict_from_scores(scores(record, features["X_test"]))  # (1, m_test)
+    right = int(np.sum(predicted == Y_test))
     record["test_counts"] = np.array([right, Y_test.size, int(Y_test.sum())])
     return record

@@ -13,7 +13,7 @@ from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
 from pipeline.engines.threads import on_blas_threads
 from pipeline.evaluation.stats import classification_stats
-from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
 
 
@@ -49,7 +49,7 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
 
     def score(Z):
         """Z (R, m): every row's scores on the original images, at one checkpoint."""
-        right = (sigmoid(Z) > THRESHOLD) == (Y == 1)
+        right = predict_from_scores(Z) == Y
         accuracies.append(100 * (val * right).sum(axis=1) / val_count)
         losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
         last_Z[0] = Z

@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.nn.layers import L_model_scores, propagate
-from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import optimize_minibatch
 
 
@@ -56,7 +56,7 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                         return
                     Z = L_model_scores(X[:, val_cols], parameters)  # (1, m_val)
                     y = Y[:, val_cols]
-                    accuracy[row, g, epoch - 1] = 100 * np.mean((sigmoid(Z) > THRESHOLD) == y)
+                    accuracy[row, g, epoch - 1] = 100 * np.mean(predict_from_scores(Z) == y)
                     loss[row, g, epoch - 1] = np.mean(log_loss(Z, y))
 
                 optimize_minibatch(start, propagate, X, Y, optimizer=optimizer.name,

@@ -21,7 +21,7 @@ The course-vocabulary `model.optimize` stays the plain textbook loop: the refere
 import numpy as np
 
 from pipeline.engines.threads import on_blas_threads
-from pipeline.nn.logistic import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.progress import ticker
 
 ENGINES = ("auto", "gram", "primal")
@@ -37,7 +37,7 @@ def choose_engine(engine, n_x, m):
 
 def row_accuracies(Z, Y):
     """Accuracy in percent of each row of scores Z (k, m) against labels Y (1, m)."""
-    return [accuracy((row[None, :] > THRESHOLD).astype(float), Y) for row in sigmoid(Z)]
+    return [accuracy(row[None, :], Y) for row in predict_from_scores(Z)]
 
 
 def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):

@@ -6,7 +6,7 @@ import numpy as np
 from pipeline.artifacts.params import scores
 from pipeline.errors import UserError
 from pipeline.evaluation.stats import classification_stats, identical_columns
-from pipeline.nn.logistic import THRESHOLD, accuracy, sigmoid
+from pipeline.nn.logistic import accuracy, predict_from_scores
 
 
 def confusion(Y_prediction, Y):
@@ -27,7 +27,7 @@ def metrics(params, features):
     for split in ("train", "test"):
         X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
         Z = scores(params, X)  # (1, m)
-        Y_prediction = (sigmoid(Z) > THRESHOLD).astype(float)  # (1, m)
+        Y_prediction = predict_from_scores(Z)  # (1, m)
         out[f"{split}_accuracy"] = accuracy(Y_prediction, Y)
         out[f"{split}_stats"] = classification_stats(Z, Y)
         out[f"mislabeled_{split}"] = np.flatnonzero(Y_prediction != Y).tolist()
@@ -39,7 +39,7 @@ def metrics(params, features):
     out["test_duplicates_of_train"] = duplicates
     Z_kept = scores(params, X_test[:, kept])  # (1, kept)
     out["test_stats_without_duplicates"] = None if not len(kept) else {
-        "accuracy": accuracy((sigmoid(Z_kept) > THRESHOLD).astype(float), Y_test[:, kept]),
+        "accuracy": accuracy(predict_from_scores(Z_kept), Y_test[:, kept]),
         **classification_stats(Z_kept, Y_test[:, kept])}
     out["costs"] = params["costs"].tolist()
     out["checkpoints"] = {k: params[k].tolist()

@@ -123,6 +123,12 @@ def predict(w, b, X):
     return (predict_proba(w, b, X) > THRESHOLD).astype(float)
 
 
+def predict_from_scores(Z):
+    """Predictions (1.0 for cat) from scores Z = w.T X + b, as predict makes them: 1 where
+    sigmoid(Z) > 0.5, strictly. Any shape."""
+    return (sigmoid(Z) > THRESHOLD).astype(float)
+
+
 def accuracy(Y_prediction, Y):
     """Percent of labels right, the course's way: 100 - mean|prediction - Y| * 100."""
     assert Y_prediction.shape == Y.shape, f"{Y_prediction.shape} predictions for {Y.shape} labels"

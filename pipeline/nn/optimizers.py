@@ -14,10 +14,10 @@ import math
 import numpy as np
 
 from pipeline.engines.threads import on_blas_threads
-from pipeline.nn.logistic import THRESHOLD, accuracy, log_loss, sigmoid
+from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.progress import ticker
 
-OPTIMIZERS = ("minibatch", "adam")
+MINIBATCH_OPTIMIZERS = ("minibatch", "adam")  # what optimize_minibatch runs
 
 
 BLOCK = 4096  # columns per forward pass when scoring the whole set at a checkpoint
@@ -82,8 +82,9 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
 
 
 def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon):
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    if optimizer not in MINIBATCH_OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
+                         f"{', '.join(MINIBATCH_OPTIMIZERS)}")
     if mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
     if num_epochs < 1:
@@ -152,11 +153,11 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
         record["epochs"].append(epoch)
         record["costs"].append(float(np.mean(log_loss(ZL, Y_train))) + l2 / (2 * m) * W_squared)
         record["train_accuracies"].append(
-            accuracy((sigmoid(ZL) > THRESHOLD).astype(float), Y_train))
+            accuracy(predict_from_scores(ZL), Y_train))
         if X_test is not None:
             ZL_test = scores(X_test, Y_test, np.arange(X_test.shape[1]))  # (1, m_test)
             record["test_accuracies"].append(
-                accuracy((sigmoid(ZL_test) > THRESHOLD).astype(float), Y_test))
+                accuracy(predict_from_scores(ZL_test), Y_test))
         if on_epoch:
             on_epoch(epoch, parameters)
 

@@ -55,8 +55,8 @@ def trust_line(test_counts, classes):
 def main(argv=None):
     parser = Parser(prog="scripts/classify.py", description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders")
-    parser.add_argument("--model", type=Path, default=config.PARAMS_FILE,
-                        help="a params.npz (default %(default)s)")
+    parser.add_argument("--params", type=Path, default=config.PARAMS_FILE,
+                        help="the trained model, a params.npz (default %(default)s)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"path", "label", "probability"}, nothing else')
     parser.add_argument("--threshold", type=unit_interval, default=THRESHOLD,
@@ -68,10 +68,10 @@ def main(argv=None):
                         help="save the photo, the model's input and input x gradient "
                         "(w * x for one neuron; one photo only)")
     args = parser.parse_args(argv)
-    params = load_params(args.model)
+    params = load_params(args.params)
     image_shape = tuple(int(s) for s in params["image_shape"])
     if image_shape[0] != image_shape[1]:
-        raise UserError(f"{args.model}: images of shape {image_shape} are not square; "
+        raise UserError(f"{args.params}: images of shape {image_shape} are not square; "
                         "run `make train` to remake it")
     classes = [str(c) for c in params["classes"]]
     photos = list(find_photos(args.photos, args.recursive))

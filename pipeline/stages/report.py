@@ -30,9 +30,6 @@ from pipeline.page.run_figures import (
 from pipeline.page.run_section import gallery_title, run_fragment
 from pipeline.page.sections import made_for, write_section
 
-MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
-               "l-layer": "an L-layer network"}
-
 
 def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE):
     """(index, image, true, predicted, p_cat) for the `shown` most confident mistakes of a split
