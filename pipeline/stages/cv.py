@@ -42,7 +42,12 @@ from pipeline.cv.summary import (
 from pipeline.engines.fit import initial_parameters
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
-from pipeline.stages.options import add_optimizer_options, search_of
+from pipeline.stages.options import (
+    add_input_options,
+    add_model_options,
+    add_optimizer_options,
+    search_of,
+)
 
 
 def main(argv=None):
@@ -54,10 +59,7 @@ def main(argv=None):
                         f"{config.CV_LARGE_M} training images)")
     parser.add_argument("--seed", type=non_negative_int, default=config.CV_SEED,
                         help="seeds the folds (default %(default)s)")
-    parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
-                        help="one neuron, or a week-4 network (default %(default)s)")
-    parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
-                        help="a network's hidden sizes (default: the course's)")
+    add_model_options(parser)
     parser.add_argument("--learning-rates", type=positive_float, nargs="*", metavar="X",
                         help="the rates to search (default: "
                         f"{' '.join(map(str, config.CV_LEARNING_RATES))} for logistic, "
@@ -74,9 +76,8 @@ def main(argv=None):
                         metavar="LAMBDA", help="L2 strengths to search (default %(default)s)")
     parser.add_argument("--augment", nargs="*", default=[config.AUGMENT], metavar="{none,flip}",
                         help="augmentations to search (default %(default)s)")
-    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    add_input_options(parser)
     parser.add_argument("--out-dir", type=Path, default=config.CV_DIR)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     unknown = [a for a in args.augment if a not in config.AUGMENTS]
     if unknown:

@@ -15,11 +15,24 @@ from pipeline.engines.logistic import ENGINES
 from pipeline.settings import Optimizer, Search, Settings
 
 
-def add_training_options(parser):
+def add_model_options(parser):
+    """--model and --layers: the architecture, for train, compare and cv."""
     parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
                         help="one neuron, or a week-4 network (default %(default)s)")
     parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
                         help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
+
+
+def add_input_options(parser):
+    """--features and --quiet, for every stage that reads the features and shows a bar."""
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_training_options(parser):
+    """What train and compare share: the model, its steps and regularization, the optimizer,
+    the engine, the input."""
+    add_model_options(parser)
     parser.add_argument("--num-iterations", type=positive_int, metavar="N",
                         help="gradient-descent steps (default: the course's for the model)")
     parser.add_argument("--l2", type=non_negative_float, default=config.L2, metavar="LAMBDA",
@@ -32,8 +45,7 @@ def add_training_options(parser):
     parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
                         help="how to run the steps; all give the textbook iterates "
                              "(default %(default)s)")
-    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_input_options(parser)
 
 
 def add_optimizer_options(parser, default, help_text):
