@@ -7,12 +7,14 @@ The oracle is params.scores, for one neuron and for a week-4 network alike."""
 import base64
 import io
 import json
+import os
 import shutil
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from PIL import Image
 
 from pipeline.artifacts.features import load_split
@@ -101,6 +103,13 @@ def model(trained):
 def test_images(raw_files):
     images, labels, _ = load_split(raw_files[1], "test")
     return images
+
+
+def screenshot_path(tmp_path, name):
+    """Where a screenshot goes: tmp_path, or CATVNONCAT_SCREENSHOTS=folder to keep it and look."""
+    folder = Path(os.environ.get("CATVNONCAT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def choose(page, paths):
@@ -300,11 +309,18 @@ def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
     for j in (0, 13):
         Image.fromarray(test_images[j]).resize((256, 192)).save(tmp_path / f"photo{j}.jpg")
     choose(page, [tmp_path / "photo0.jpg", tmp_path / "photo13.jpg", tmp_path / "broken.jpg"])
-    out = ROOT / "reports" / "try-your-own-photos.png"
-    out.parent.mkdir(exist_ok=True)
-    page.locator("#try-your-own-photos").screenshot(path=str(out))
+    out = screenshot_path(tmp_path, "try-your-own-photos.png")
+    section = page.locator("#try-your-own-photos")
+    section.screenshot(path=str(out))
+    assert page.locator(".photo-result").count() == 2 and page.locator(".photo-error").count() == 1
     with Image.open(out) as shot:
         assert shot.width >= 600 and shot.height >= 400
+        pixels = np.asarray(shot.convert("RGB"), dtype=float)
+    photo = section.locator('.photo-result[data-file="photo0.jpg"] img').bounding_box()
+    origin = section.bounding_box()
+    x, y = int(photo["x"] - origin["x"]), int(photo["y"] - origin["y"])
+    shown = pixels[y:y + int(photo["height"]), x:x + int(photo["width"])]
+    assert shown.std() > 10  # the photo is drawn in the shot, not a blank box
 
 
 def test_the_network_page_gets_pythons_probability_and_explains_it(network_page, network,
@@ -347,7 +363,7 @@ def test_the_network_page_is_one_file_under_4_mb_with_every_layer(network):
 def test_a_screenshot_of_the_network_pages_section(network_page, tmp_path, test_images):
     Image.fromarray(test_images[0]).resize((256, 192)).save(tmp_path / "photo0.jpg")
     choose(network_page, [tmp_path / "photo0.jpg"])
-    out = tmp_path / "page-network.png"
+    out = screenshot_path(tmp_path, "page-network.png")
     network_page.locator("#try-your-own-photos").screenshot(path=str(out))
     with Image.open(out) as shot:
         assert shot.width >= 600 and shot.height >= 300
