@@ -95,3 +95,9 @@ def test_no_function_takes_more_than_six_positional_parameters():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 positional = len(node.args.posonlyargs) + len(node.args.args)
                 assert positional <= MAX_POSITIONAL, f"{name}.{node.name}: {positional}"
+
+
+def test_the_tests_mirror_the_groups():
+    groups = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    tested = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
+    assert tested == groups
