@@ -28,9 +28,9 @@ from pipeline.artifacts.features import load_features  # noqa: E402
 from pipeline.artifacts.files import write_json  # noqa: E402
 from pipeline.engines.fit import train  # noqa: E402
 from pipeline.engines.logistic import gradient_descent  # noqa: E402
-from pipeline.engines.threads import BLAS_THREADS  # noqa: E402
 from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E402
 from pipeline.settings import Optimizer, Settings  # noqa: E402
+from pipeline.threads import BLAS_THREADS  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
 
@@ -354,7 +354,7 @@ def on_default_threads(path, fit):
 
 
 def thread_rows(bench, args, f):
-    """The threads chosen per path (pipeline/engines/threads.py) against the BLAS's default, for
+    """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for
     each network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):

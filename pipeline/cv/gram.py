@@ -11,10 +11,10 @@ from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import initial_parameters, record, train
 from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
-from pipeline.engines.threads import on_blas_threads
 from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
 
 
 @on_blas_threads("cv")

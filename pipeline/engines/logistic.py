@@ -20,9 +20,9 @@ The course-vocabulary `model.optimize` stays the plain textbook loop: the refere
 
 import numpy as np
 
-from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
 

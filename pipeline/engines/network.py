@@ -15,9 +15,9 @@ columns in one product: see pipeline.engines.masked_network. Pure NumPy, no I/O.
 import numpy as np
 
 from pipeline.engines.logistic import choose_engine, row_accuracies
-from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
 
 
 def stack_network(parameters, k):

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from pipeline.engines.threads import on_blas_threads
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
 
 MINIBATCH_OPTIMIZERS = ("minibatch", "adam")  # what optimize_minibatch runs
 

@@ -6,8 +6,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
-from pipeline.engines.threads import BLAS_THREADS, blas_threads
 from pipeline.nn.optimizers import optimize_minibatch
+from pipeline.threads import BLAS_THREADS, blas_threads
 
 
 def blas_threads_now():

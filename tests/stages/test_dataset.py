@@ -179,7 +179,7 @@ def run_cli_classify(photo, params, *options):
     from conftest import ROOT
 
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "classify.py"), str(photo),
-                          "--model", str(params), "--json", *map(str, options)],
+                          "--params", str(params), "--json", *map(str, options)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)[0]["probability"]
