@@ -30,8 +30,8 @@ def cli(argv=None):
         return 0 if argv else 2
     # The import goes inside run too, so that Ctrl-C while numpy loads is one line as well.
     # Without argv, this is the process's command line: the stage is its whole job.
-    return run(lambda args: importlib.import_module(f"pipeline.{argv[0]}").main(args), argv[1:],
-               process=process)
+    stage = f"pipeline.stages.{argv[0]}"
+    return run(lambda args: importlib.import_module(stage).main(args), argv[1:], process=process)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,7 @@ import math
 import signal
 import sys
 
-
-class UserError(Exception):
-    """Bad input a person can fix: shown as one line `error: ...`, exit code 1, no traceback."""
+from pipeline.errors import UserError, short_reason  # noqa: F401  (the stages' one-line errors)
 
 
 class Parser(argparse.ArgumentParser):
@@ -42,12 +40,6 @@ unit_interval = number_type(float, "a number", lambda v: 0 < v < 1, "between 0 a
 below_one = number_type(float, "a number", lambda v: 0 <= v < 1, "at least 0 and below 1")
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1")
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
-
-
-def short_reason(err):
-    """An exception's message cut to its first line, for a one-line error."""
-    text = str(err).strip()
-    return text.splitlines()[0][:160] if text else type(err).__name__
 
 
 def interrupted(signum, frame):

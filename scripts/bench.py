@@ -24,12 +24,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import config  # noqa: E402
-from pipeline.engine import gradient_descent  # noqa: E402
-from pipeline.features import load_features  # noqa: E402
-from pipeline.files import write_json  # noqa: E402
-from pipeline.model import optimize, propagate, propagate_loops  # noqa: E402
+from pipeline.artifacts.features import load_features  # noqa: E402
+from pipeline.artifacts.files import write_json  # noqa: E402
+from pipeline.engines.fit import train  # noqa: E402
+from pipeline.engines.logistic import gradient_descent  # noqa: E402
+from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E402
+from pipeline.settings import Optimizer, Settings  # noqa: E402
 from pipeline.threads import BLAS_THREADS  # noqa: E402
-from pipeline.train import train  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
 
@@ -38,7 +39,7 @@ PLAIN_SCRIPT = """
 import sys
 import h5py
 import numpy as np
-from pipeline.model import optimize
+from pipeline.nn.logistic import optimize
 with h5py.File(sys.argv[1], "r") as h5:
     X = h5["train_set_x"][()].reshape(209, -1).T / 255
     Y = h5["train_set_y"][()].reshape(1, -1)
@@ -49,7 +50,7 @@ optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, 2000, 0.005)
 NETWORK_SCRIPT = """
 import sys
 import h5py
-from pipeline.network import L_layer_model, two_layer_model
+from pipeline.nn.network import L_layer_model, two_layer_model
 with h5py.File(sys.argv[1], "r") as h5:
     train_x_orig, train_y = h5["train_set_x"][()], h5["train_set_y"][()]
 X = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255
@@ -62,8 +63,7 @@ else:
 
 LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
 SMALL = {"train": 2000, "test": 200, "seed": 0}  # the threads rows' Adam dataset
-ADAM = {"optimizer": "adam", "mini_batch_size": config.MINI_BATCH_SIZE,
-        "num_epochs": config.NUM_EPOCHS, "beta1": config.BETA1, "beta2": config.BETA2}
+ADAM = Optimizer("adam", config.MINI_BATCH_SIZE, config.NUM_EPOCHS, config.BETA1, config.BETA2)
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
 MEMORY_BUDGET = 8e9  # bytes a 25,000-image process may hold
 
@@ -185,7 +185,7 @@ def phone_photos(folder, count, features):
     """`count` 1600x1200 JPEGs (quality 90) made from the course's images, in two classes."""
     from PIL import Image
 
-    from pipeline.features import unflatten, unstandardize
+    from pipeline.artifacts.features import unflatten, unstandardize
 
     X, Y = features["X_train"], features["Y_train"][0]
     images = unstandardize(unflatten(X, tuple(features["image_shape"])))
@@ -222,11 +222,13 @@ def in_process_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
     w0 = np.zeros((X.shape[0], 1))
     textbook = optimize(w0, 0.0, X, Y, 2000, 0.005)[0]
-    fast = train(f, [0.005], 2000, "auto", True, "")
+    course = Settings("logistic", (X.shape[0], 1), 0.005, 2000)
+    fast = train(f, course)
     gap = float(np.abs(fast["w"] - textbook["w"]).max())
     bench.row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
               ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
-              lambda: train(f, [0.005], 2000, "auto", True, ""), max_abs_w_difference=gap)
+              lambda: train(f, course),
+              max_abs_w_difference=gap)
     bench.note(f"max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
 
 
@@ -352,19 +354,18 @@ def on_default_threads(path, fit):
 
 
 def thread_rows(bench, args, f):
-    """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for each
-    network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
+    """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for
+    each network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
+    def network(model):
+        dims = (12288, *config.HIDDEN_LAYERS[model], 1)
+        return lambda: train(f, Settings(model, dims, config.NETWORK_LEARNING_RATE, 2500))
+
+    adam = Settings("logistic", (12288, 1), config.MINIBATCH_LEARNING_RATE, 0, optimizer=ADAM)
     fits = {
-        "two-layer fit": ("network", lambda: train(
-            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="two-layer",
-            layer_dims=[12288, *config.HIDDEN_LAYERS["two-layer"], 1])),
-        "l-layer fit": ("network", lambda: train(
-            f, [config.NETWORK_LEARNING_RATE], 2500, "auto", True, "", model="l-layer",
-            layer_dims=[12288, *config.HIDDEN_LAYERS["l-layer"], 1])),
-        f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(
-            small, [config.MINIBATCH_LEARNING_RATE], None, "auto", True, "",
-            layer_dims=[12288, 1], optimizer=ADAM)),
+        "two-layer fit": ("network", network("two-layer")),
+        "l-layer fit": ("network", network("l-layer")),
+        f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(small, adam)),
     }
     cores = os.cpu_count()
     for busy in (0, 2):

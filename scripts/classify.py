@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # works without installing too
 
-from pipeline.classify import main  # noqa: E402
 from pipeline.cli import run  # noqa: E402
+from pipeline.stages.classify import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(run(main, process=True))

@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "pipeline"
 ENTRY = "__main__"  # every stage starts as `python -m pipeline STAGE`
+STAGES = "stages"  # the subpackage that holds one module per stage
 
 
 def module_path(name, root=ROOT):
@@ -62,7 +63,7 @@ def closure(names, root=ROOT):
 
 def stage_modules(stage, root=ROOT):
     """The package's files that `python -m pipeline STAGE` runs."""
-    return closure([f"{PACKAGE}.{ENTRY}", f"{PACKAGE}.{stage}"], root)
+    return closure([f"{PACKAGE}.{ENTRY}", f"{PACKAGE}.{STAGES}.{stage}"], root)
 
 
 def stages(root=ROOT):

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipeline.artifacts.files import atomic_path  # noqa: E402
 from pipeline.cli import (  # noqa: E402
     Parser,
     non_negative_int,
@@ -37,7 +38,6 @@ from pipeline.cli import (  # noqa: E402
     run,
     unit_interval,
 )
-from pipeline.files import atomic_path  # noqa: E402
 
 SIZE = 64  # image side, as the course's images
 CHUNK = 1000  # images made and written at a time: about 50 MB of float32 pixels

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import settings
 
 from pipeline import config
-from pipeline.data import fetch
-from pipeline.features import make_features
+from pipeline.artifacts.features import make_features
+from pipeline.stages.data import fetch
 
 ROOT = config.ROOT
 
@@ -45,7 +45,7 @@ def features(raw_files):
 
 @pytest.fixture(scope="session")
 def features_file(features, tmp_path_factory):
-    from pipeline.files import write_npz
+    from pipeline.artifacts.files import write_npz
 
     path = tmp_path_factory.mktemp("features") / "features.npz"
     write_npz(path, **features)
@@ -109,7 +109,7 @@ def write_course_photos(raw_files, root):
     by their index so that a dataset built from them keeps the course's order."""
     from PIL import Image
 
-    from pipeline.features import load_split
+    from pipeline.artifacts.features import load_split
 
     for split, path in zip(("train", "test"), raw_files, strict=True):
         images, labels, classes = load_split(path, split)

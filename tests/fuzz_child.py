@@ -14,8 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import assemble, classify, features, params, report  # noqa: E402
+from pipeline.artifacts import features, params  # noqa: E402
 from pipeline.cli import run  # noqa: E402
+from pipeline.page import assemble  # noqa: E402
+from pipeline.stages import classify, report  # noqa: E402
 
 
 def loader(kind, fixtures):
@@ -23,7 +25,7 @@ def loader(kind, fixtures):
     if kind == "h5":
         return lambda path: features.load_split(path, "test")
     if kind == "photo":
-        return lambda path: classify.main([str(path), "--model", fixtures[0], "--json"])
+        return lambda path: classify.main([str(path), "--params", fixtures[0], "--json"])
     if kind in ("params", "network"):
         return params.load_params
     if kind == "features":

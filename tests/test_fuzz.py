@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.features import load_split
-from pipeline.files import write_npz
+from pipeline.artifacts.features import load_split
+from pipeline.artifacts.files import write_npz
 
 MUTANTS = 100  # of each damage kind, per source file
 

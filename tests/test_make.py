@@ -173,10 +173,10 @@ def planned_stages(project):
 def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follows(up_to_date):
     runs = {stage: set(stage_modules(stage, up_to_date)) for stage in STAGE_TARGETS}
     # the modules the hand-typed lists missed before these were computed
-    assert {"pipeline/layers.py", "pipeline/network_engine.py", "pipeline/features.py",
-            "pipeline/files.py"} <= runs["train"]
-    assert {"pipeline/cv_minibatch.py", "pipeline/folds.py", "pipeline/network_cv.py",
-            "pipeline/optimizers.py"} <= runs["cv"]
+    assert {"pipeline/nn/layers.py", "pipeline/engines/network.py",
+            "pipeline/artifacts/features.py", "pipeline/artifacts/files.py"} <= runs["train"]
+    assert {"pipeline/cv/minibatch.py", "pipeline/cv/folds.py",
+            "pipeline/engines/masked_network.py", "pipeline/nn/optimizers.py"} <= runs["cv"]
     upstream = {"features": [], "train": ["features"], "evaluate": ["train", "features"],
                 "report": ["evaluate", "train", "features"], "compare": ["features"],
                 "cv": ["features"]}
@@ -193,11 +193,12 @@ def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follow
 
 def test_a_new_module_is_followed_from_the_import_that_brings_it_in(up_to_date):
     (up_to_date / "pipeline" / "extra.py").write_text("VALUE = 1\n")
-    stage = up_to_date / "pipeline" / "evaluate.py"
+    stage = up_to_date / "pipeline" / "stages" / "evaluate.py"
     stage.write_text(stage.read_text() + "\n\ndef uses_extra():\n"
                      "    from pipeline.extra import VALUE\n    return VALUE\n")
     assert "pipeline/extra.py" in stage_modules("evaluate", up_to_date)
-    users = {s for s in STAGE_TARGETS if "pipeline/evaluate.py" in stage_modules(s, up_to_date)}
+    users = {s for s in STAGE_TARGETS
+             if "pipeline/stages/evaluate.py" in stage_modules(s, up_to_date)}
     assert planned_stages(up_to_date) == users | {"report"}  # and what follows evaluate
     (up_to_date / "pipeline" / "extra.py").unlink()  # gone again: recomputed, no missing rule
     stage.write_text(stage.read_text().split("\n\ndef uses_extra")[0])

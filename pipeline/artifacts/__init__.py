@@ -1,0 +1,1 @@
+"""What the stages read and write: atomic files, params.npz, features, photos -> columns."""

@@ -1,0 +1,224 @@
+"""Writing artifacts atomically, and reading them back safely. The only file I/O helpers."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import UserError, short_reason
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temp path beside `path`; on success rename it over `path`, on any failure remove it.
+
+    The rename is atomic, so a reader (or an interrupted run) only ever sees the old file or the
+    new one, never half of one.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise UserError(f"cannot write {path}: {err.strerror}") from None
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give what open() would
+        os.replace(tmp, path)
+    except OSError as err:  # a full disk says only "No space left on device": name the file
+        if err.filename in (None, tmp):
+            err.filename = str(path)
+        raise
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextmanager
+def atomic_dir(path):
+    """Yield a fresh temp folder beside `path`; on success it replaces `path` as a whole.
+
+    An earlier folder stays whole until the new one is complete; a failure removes the temp folder.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    except OSError as err:
+        raise UserError(f"cannot write {path}: {err.strerror}") from None
+    old = tmp.with_suffix(".old")
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~current_umask())
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None:
+            err.filename = str(path)
+        raise
+    finally:
+        for leftover in (tmp, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+
+
+@contextmanager
+def staged_files(folder):
+    """Yield a fresh temp folder inside `folder`; on success move every file in it into `folder`
+    together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
+    old set or the new one, never a mix. A failure removes the temp folder and changes nothing.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".staged.", suffix=".tmp"))
+    except OSError as err:
+        raise UserError(f"cannot write {folder}: {err.strerror}") from None
+    try:
+        yield tmp
+        held = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            # index.html last: a reader who opens it finds every file it names
+            for staged in sorted(tmp.iterdir(), key=lambda p: (p.name == "index.html", p.name)):
+                os.chmod(staged, 0o666 & ~current_umask())
+                os.replace(staged, folder / staged.name)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a held signal lands here
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_bytes(path, data):
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path, text):
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path, obj):
+    write_text(path, json.dumps(obj, indent=2) + "\n")
+
+
+def write_npz(path, **arrays):
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def read_npz(path, keys, make_hint):
+    """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun.
+
+    Read with zipfile and NumPy's header functions rather than np.load, so that each array's
+    declared size is checked against the bytes the archive holds and the memory left before
+    anything is allocated, and object arrays (pickles) are refused.
+    """
+    path = Path(path)
+    remake = f"run `{make_hint}` to remake it"
+    if not path.is_file():
+        raise UserError(f"{path} not found; run `{make_hint}` to make it")
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path} is not an .npz archive (truncated?); {remake}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [k for k in keys if f"{k}.npy" not in names]
+            if missing:
+                raise UserError(f"{path} lacks {', '.join(missing)}; {remake}")
+            return {k: read_npy_member(archive, f"{k}.npy") for k in keys}
+    except UserError:
+        raise
+    except Exception as err:  # zipfile, zlib and numpy meet damage with many exception types
+        raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
+
+
+def read_npy_member(archive, name):
+    """One .npy file of an open archive, its header checked before its data is read."""
+    info = archive.getinfo(name)
+    if info.file_size > available_memory():
+        raise ValueError(f"{name} declares {info.file_size} bytes, more than the memory free")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"{name} is .npy version {version}, which this project never writes")
+        shape, fortran_order, dtype = read_header(member)
+        if dtype.hasobject:
+            raise ValueError(f"{name} holds Python objects, which are not loaded (no pickles)")
+        count = int(np.prod(shape, dtype=np.int64))
+        if count * dtype.itemsize > info.file_size:
+            raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
+                             f"but holds fewer")
+        # Read straight into the array: one copy in memory (a 2.5 GB X_train needs 2.5 GB, not
+        # twice that). The zip's CRC is checked when the member is read to its end.
+        array = np.empty(count, dtype=dtype)  # (count,), reshaped below
+        view, filled = memoryview(array).cast("B"), 0
+        while filled < len(view):
+            got = member.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+        extra = member.read(1)
+    if filled != count * dtype.itemsize or extra:
+        raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
+                         f"but holds {filled + len(extra)}")
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def check_arrays(arrays, spec, path, make_hint):
+    """Each array's dtype kind and shape as spec says, {key: (kinds, shape)}: kinds a string of
+    numpy kind letters, shape a tuple whose None entries match any length."""
+    for key, (kinds, shape) in spec.items():
+        array = arrays[key]
+        fits = len(array.shape) == len(shape) and all(
+            want is None or want == got for want, got in zip(shape, array.shape, strict=True))
+        if array.dtype.kind not in kinds or not fits:
+            raise UserError(f"{path}: {key} is {array.dtype} of shape {array.shape}, not what "
+                            f"`{make_hint}` writes; run `{make_hint}` to remake it")
+
+
+def read_json(path, make_hint):
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found; run `{make_hint}` to make it") from None
+    except (OSError, ValueError, RecursionError) as err:  # RecursionError: [[[[... nested deep
+        raise UserError(f"{path} is unreadable ({short_reason(err)}); "
+                        f"run `{make_hint}` to remake it") from None
+
+
+def available_memory():
+    """Bytes of memory a new allocation can still have (MemAvailable), without swapping."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+"""Cross-validation: folds, the Gram and mini-batch paths, the summary and its figure."""

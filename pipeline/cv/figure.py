@@ -1,0 +1,47 @@
+"""Cross-validation's figure: validation accuracy and log-loss against iterations, per rate."""
+
+import numpy as np
+
+from pipeline.cv.summary import fold_statistics
+from pipeline.page.figures import literal, new_figure, png_bytes
+
+
+def cv_png(summary, result):
+    fig, (acc_ax, loss_ax) = new_figure(1200, 450, ncols=2)
+    iterations = np.array(summary["iterations"])
+    best = summary["best"]
+    shown = (best["augment"], best["l2"]) if best else (summary["augment"][0], summary["l2"][0])
+    mean, sd, loss = fold_statistics(result)
+    for g, (aug, l2, lr) in enumerate(result["grid"]):
+        if (aug, l2) != shown or not np.isfinite(mean[g]).all():
+            continue
+        line, = acc_ax.plot(iterations, mean[g], label=f"lr = {lr!r}")
+        acc_ax.fill_between(iterations, mean[g] - sd[g], mean[g] + sd[g], alpha=0.15,
+                            color=line.get_color())
+        loss_ax.plot(iterations, loss[g], label=f"lr = {lr!r}")
+    nir = summary["no_information_rate"]
+    acc_ax.axhline(nir, color="black", linestyle="--", linewidth=1,
+                   label=f"always {literal(summary['majority_class'])} ({nir:.1f} %)")
+    course = summary.get("course_choice")
+    if course and shown == ("none", 0.0):
+        acc_ax.plot([course["num_iterations"]], [course["val_accuracy_mean"]], marker="*",
+                    markersize=14, color="black", linestyle="none",
+                    label=f"the course's choice (lr {course['learning_rate']}, "
+                          f"{course['num_iterations']})")
+    if best:
+        acc_ax.plot([best["num_iterations"]], [best["val_accuracy_mean"]], marker="o",
+                    markersize=12, markerfacecolor="none", color="red", linestyle="none",
+                    label="chosen by validation")
+    extra = "" if shown == ("none", 0.0) else f" (l2 {shown[1]!r}, augment {shown[0]})"
+    acc_ax.set_title(f"Validation accuracy, mean ± 1 sd over {len(result['val_accuracy'])} "
+                     f"folds{extra}")
+    acc_ax.set_xlabel(f"{summary.get('unit', 'iteration')}s")
+    acc_ax.set_ylabel("validation accuracy (%)")
+    acc_ax.grid(alpha=0.3)
+    acc_ax.legend(loc="lower right", fontsize=8)
+    loss_ax.set_title("Validation log-loss, mean over folds")
+    loss_ax.set_xlabel(f"{summary.get('unit', 'iteration')}s")
+    loss_ax.set_ylabel("log-loss")
+    loss_ax.grid(alpha=0.3)
+    loss_ax.legend(loc="upper left", fontsize=8)
+    return png_bytes(fig)

@@ -1,0 +1,84 @@
+"""Cross-validation in the Gram space: every fold, rate, l2 and augment trained at once, one
+(rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
+
+import numpy as np
+
+from pipeline import config
+from pipeline.artifacts.features import mirror
+from pipeline.artifacts.params import scores
+from pipeline.cv.folds import grid_masks, stratified_folds
+from pipeline.cv.summary import search_grid
+from pipeline.engines.fit import initial_parameters, record, train
+from pipeline.engines.logistic import masked_gram_steps
+from pipeline.engines.masked_network import masked_network_steps
+from pipeline.evaluation.stats import classification_stats
+from pipeline.nn.logistic import log_loss, predict_from_scores
+from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
+
+
+@on_blas_threads("cv")
+def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
+                   on_progress=None, model="logistic", layer_dims=None):
+    """Validation accuracy (percent) and log-loss of every candidate, every fold.
+
+    A network's folds all start from the course's seed-1 weights: its first layer in the same
+    Gram space (W1 = c W1_0 + A X.T, so Z1 = c W1_0 X + A K + b1), all rows in one product.
+
+    Returns a dict: fold_of (repeats, m), grid (list of (augment, l2, learning_rate)),
+    iterations (c,), and val_accuracy, val_log_loss of shape (repeats * folds, g, c), NaN where a
+    row diverged.
+    """
+    X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
+    m = X.shape[1]
+    grid = search_grid(augments, l2s, learning_rates)
+    fold_of = stratified_folds(Y, folds, repeats, seed)
+    flags = [aug == "flip" for aug, _, _ in grid]
+    train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
+    columns = np.hstack([X, mirror(X, features["image_shape"])]) if any(flags) else X
+    K = columns.T @ columns  # (M, M)
+    Y_all = np.tile(Y, columns.shape[1] // m)  # (1, M)
+    rows = train_mask.shape[0]
+    lr = np.tile([g[2] for g in grid], rows // len(grid)).reshape(-1, 1)  # (R, 1)
+    l2 = np.tile([g[1] for g in grid], rows // len(grid)).reshape(-1, 1)  # (R, 1)
+    val = val_mask[:, :m]  # (R, m)
+    val_count = val.sum(axis=1)  # (R,)
+    iterations = list(range(config.CHECKPOINT_EVERY, num_iterations + 1,
+                            config.CHECKPOINT_EVERY))
+    accuracies, losses = [], []
+
+    def score(Z):
+        """Z (R, m): every row's scores on the original images, at one checkpoint."""
+        right = predict_from_scores(Z) == Y
+        accuracies.append(100 * (val * right).sum(axis=1) / val_count)
+        losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
+        last_Z[0] = Z
+
+    last_Z = [None]
+
+    tick = ticker(num_iterations, on_progress)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "logistic":
+            masked_gram_steps(K, Y_all, lr=lr, l2=l2, train_mask=train_mask,
+                              num_iterations=num_iterations, at=iterations,
+                              checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
+        else:
+            start = initial_parameters(model, layer_dims)
+            masked_network_steps(K, start["W1"] @ columns, Y_all, start, lr=lr, l2=l2,
+                                 train_mask=train_mask, num_iterations=num_iterations,
+                                 at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
+                                 tick=tick)
+    ok = np.isfinite(last_Z[0]).all(axis=1)  # (R,): a row that diverged scores inf or NaN
+    shape = (repeats * folds, len(grid), len(iterations))
+    accuracy = np.where(ok[:, None], np.array(accuracies).T, np.nan).reshape(shape)
+    loss = np.where(ok[:, None], np.array(losses).T, np.nan).reshape(shape)
+    return {"fold_of": fold_of, "grid": grid, "iterations": iterations,
+            "val_accuracy": accuracy, "val_log_loss": loss}
+
+
+def final_fit(features, settings):
+    """The one fit with the chosen settings (a Settings) on the whole training set; its test
+    statistics."""
+    params = record(train(features, settings), 0, features)
+    return classification_stats(scores(params, features["X_test"]), features["Y_test"])

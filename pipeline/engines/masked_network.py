@@ -1,0 +1,57 @@
+"""The week-4 networks for cross-validation: R networks on masked columns, in one product a step.
+
+Every row starts from the same parameters; row r trains on the columns where train_mask[r] is 1,
+with its own m_r, learning rate and L2 strength. The first layer lives in the Gram space (see
+pipeline.engines.network): W1 = c W1_0 + A X.T, with A zero outside the row's columns, since dZL is
+masked and every gradient is a combination of the masked columns. So a row's iterates are those
+of a separate textbook fit on its columns, while the scores cover all M columns, the held-out
+ones included. Pure NumPy, no I/O.
+"""
+
+import numpy as np
+
+from pipeline.engines.network import descend, gram_first_layer, stack_network, unstack_network
+
+
+def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterations, at, checkpoint,
+                         tick=None):
+    """R networks in the Gram space, row r trained on the columns where train_mask[r] is 1.
+
+    Parameters
+    ----------
+    K : ndarray of shape (M, M), X.T X over all the columns any row may see
+    P : ndarray of shape (n_h, M), W1_0 X with W1_0 = parameters["W1"]
+    Y : ndarray of shape (1, M)
+    parameters : the course's dict W1, b1, ..., WL, bL, every row's start (W1 enters via P)
+    lr, l2 : ndarrays of shape (R, 1), each row's learning rate and L2 strength
+    train_mask : ndarray of shape (R, M), 0/1; row r's m is its row sum
+    at : the step counts i (0 <= i <= num_iterations) at which checkpoint(i, ZL) is called with
+        ZL (R, M), every row's last pre-activation on all M columns, before step i
+        (i = num_iterations: after the last step)
+    tick : called with i after step i, if given
+
+    Returns
+    -------
+    dict with A (R, n_h, M), c (R,), W (list of (R, n_l, n_{l-1}) for l = 2..L), b (list of
+    (R, n_l, 1) for l = 1..L) and W1_0: row r's W1 is c[r] W1_0 + A[r] X.T (see row_parameters)
+    """
+    R, M = train_mask.shape
+    assert K.shape == (M, M) and P.shape[1] == M and Y.shape == (1, M)
+    m = np.maximum(train_mask.sum(axis=1), 1).reshape(R, 1, 1)  # (R, 1, 1): each row's m_r
+    lr = np.asarray(lr, dtype=float).reshape(R, 1, 1)
+    decay = 1 - lr * np.asarray(l2, dtype=float).reshape(R, 1, 1) / m  # (R, 1, 1)
+    weight = train_mask[:, None, :] / m  # (R, 1, M): dZL = mask / m_r * (AL - Y)
+    net = stack_network(parameters, R)
+    Z1_of, step_first = gram_first_layer(net, K, P)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging row goes non-finite
+        descend(net, Z1_of, step_first, Y, lr=lr, decay=decay, weight=weight,
+                num_iterations=num_iterations, at=at,
+                checkpoint=lambda i, ZL: checkpoint(i, ZL[:, 0]), tick=tick)
+    return {"A": net["A"], "c": net["c"][:, 0, 0], "W": net["W"], "b": net["b"],
+            "W1_0": np.asarray(parameters["W1"], dtype=float)}
+
+
+def row_parameters(state, r, X):
+    """Row r of masked_network_steps' state as a course parameters dict; X (n_x, M)."""
+    W1 = state["c"][r] * state["W1_0"] + state["A"][r] @ X.T  # (n_h, n_x)
+    return unstack_network(W1, state, r)

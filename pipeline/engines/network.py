@@ -1,0 +1,199 @@
+"""Training the week-4 networks fast: `train_networks` trains k copies at once, one per
+learning rate, with one of two engines.
+
+- "primal" is the textbook loop, batched: the k first layers are one (k n_h, n_x) @ X product.
+- "gram" keeps the first layer in the Gram space. Every step adds -lr/m dZ1 X.T to W1 (with L2
+  it first scales W1 by d = 1 - lr l2/m), so W1 = c W1_0 + A X.T with a scalar c and A (n_h, m).
+  Then Z1 = c P + A K + b1 with P = W1_0 X and K = X.T X, both built once: a step costs
+  n_h m^2 instead of n_h n_x m, and dA0 is never formed. The later layers are small as they are.
+
+"auto" takes gram where m <= n_x, primal otherwise, as pipeline.engines.logistic does. Both are
+held to network.optimize, the textbook loop. Cross-validation trains many such networks on masked
+columns in one product: see pipeline.engines.masked_network. Pure NumPy, no I/O.
+"""
+
+import numpy as np
+
+from pipeline.engines.logistic import choose_engine, row_accuracies
+from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.progress import ticker
+from pipeline.threads import on_blas_threads
+
+
+def stack_network(parameters, k):
+    """k copies of parameters as the dict {"W": [...], "b": [...]} the engines update."""
+    def copies(key):  # (k, ...): one contiguous block the engines update in place
+        return np.repeat(np.asarray(parameters[key], dtype=float)[None], k, axis=0)
+
+    L = len(parameters) // 2
+    return {"W": [copies(f"W{n}") for n in range(2, L + 1)],
+            "b": [copies(f"b{n}") for n in range(1, L + 1)]}
+
+
+def unstack_network(W1, net, j):
+    """Network j of the stack as a course parameters dict, given its W1 (n_h, n_x)."""
+    parameters = {"W1": W1, "b1": net["b"][0][j].copy()}
+    for n, (W, b) in enumerate(zip(net["W"], net["b"][1:], strict=True), start=2):
+        parameters[f"W{n}"], parameters[f"b{n}"] = W[j].copy(), b[j].copy()
+    return parameters
+
+
+def forward_rest(Z1, W, b):
+    """Layers 2..L of k networks from Z1 (k, n_h, m): the Z's (Z1 first) and the ReLU outputs."""
+    Zs, As = [Z1], []
+    for W_l, b_l in zip(W, b, strict=True):
+        As.append(np.maximum(Zs[-1], 0))  # (k, n_{l-1}, m)
+        Zs.append(W_l @ As[-1] + b_l)  # (k, n_l, m)
+    return Zs, As
+
+
+def backward_rest(dZL, Zs, As, W):
+    """From dZL (k, 1, m) back to dZ1 (k, n_h, m); dW for layers 2..L and db for 1..L.
+
+    dZL already holds the 1/m (or a row's mask / m_r), so nothing here divides.
+    """
+    dW, db, dZ = [None] * len(W), [None] * (len(W) + 1), dZL
+    for j in reversed(range(len(W))):
+        dW[j] = dZ @ As[j].transpose(0, 2, 1)  # (k, n_l, n_{l-1})
+        db[j + 1] = dZ.sum(axis=2, keepdims=True)  # (k, n_l, 1)
+        dZ = np.where(Zs[j] > 0, W[j].transpose(0, 2, 1) @ dZ, 0.0)  # (k, n_{l-1}, m)
+    db[0] = dZ.sum(axis=2, keepdims=True)
+    return dZ, dW, db
+
+
+def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at, checkpoint,
+            tick=None):
+    """The step loop both engines share; they differ only in the first layer.
+
+    Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
+    decay (= 1 - lr l2 / m) are (k, 1, 1), weight (k or 1, 1, m) turns AL - Y into dZL (1/m, or
+    a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations, before
+    step i (i = num_iterations: after the last step).
+    """
+    at = set(at)
+    for i in range(num_iterations + 1):
+        if i == num_iterations and i not in at:
+            break
+        Zs, As = forward_rest(Z1_of(), net["W"], net["b"][1:])
+        if i in at:
+            checkpoint(i, Zs[-1])
+        if i == num_iterations:
+            break
+        dZ1, dW, db = backward_rest((sigmoid(Zs[-1]) - Y) * weight, Zs, As, net["W"])
+        step_first(dZ1, lr, decay)
+        for W_l, dW_l in zip(net["W"], dW, strict=True):
+            W_l *= decay
+            W_l -= lr * dW_l
+        for b_l, db_l in zip(net["b"], db, strict=True):
+            b_l -= lr * db_l
+        if tick:
+            tick(i)
+
+
+def gram_first_layer(net, K, P):
+    """Z1_of and step_first for the Gram space: net gains A (k, n_h, M) zeros and c (k, 1, 1)
+    ones, W1 = c W1_0 + A X.T; the last A K is kept as net["AK"] (for ||W1||^2)."""
+    k, n_h, _ = net["b"][0].shape
+    A = net["A"] = np.zeros((k, n_h, K.shape[0]))
+    c = net["c"] = np.ones((k, 1, 1))
+
+    def Z1_of():
+        net["AK"] = (A.reshape(-1, K.shape[0]) @ K).reshape(A.shape)  # one (k n_h, M) @ (M, M)
+        return c * P + net["AK"] + net["b"][0]
+
+    def step_first(dZ1, lr, decay):  # W1 -> d W1 - lr/m dZ1 X.T; [...] updates in place
+        A[...] *= decay
+        A[...] -= lr * dZ1
+        c[...] *= decay
+
+    return Z1_of, step_first
+
+
+def primal_first_layer(net, X, W1_0):
+    """Z1_of and step_first for the textbook first layer: net gains W1 (k, n_h, n_x)."""
+    W1 = net["W1"] = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
+
+    def Z1_of():
+        return (W1.reshape(-1, X.shape[0]) @ X).reshape(*W1.shape[:2], -1) + net["b"][0]
+
+    def step_first(dZ1, lr, decay):
+        dW1 = (dZ1.reshape(-1, X.shape[1]) @ X.T).reshape(W1.shape)  # (k, n_h, n_x)
+        W1[...] *= decay
+        W1[...] -= lr * dW1
+
+    return Z1_of, step_first
+
+
+@on_blas_threads("network")
+def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, Y_test, l2=0.0,
+                   engine="auto", every=100, on_progress=None):
+    """Train k networks from the same parameters, one per learning rate, num_iterations steps.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_x, m);  Y : ndarray of shape (1, m)
+    parameters : the course's dict W1, b1, ..., WL, bL, the common start
+    learning_rates : sequence of k floats
+    X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
+        Scored at each checkpoint, for reporting only: nothing is chosen by it.
+    l2 : the cost gains l2/(2m) sum_l ||W_l||^2 (the b are not penalized); 0: the course's cost
+    every : record cost and accuracies at iteration i when i % every == 0 (before that step)
+    on_progress : called with a number of steps done, every 2 % or so (a tqdm bar's update)
+
+    Returns
+    -------
+    dict with parameters (k dicts), engine, learning_rates (k,), and per checkpoint:
+    iterations (c,), costs (k, c), train_accuracies (k, c), test_accuracies (k, c)
+    """
+    n_x, m = X.shape
+    assert Y.shape == (1, m) and X_test.shape[0] == n_x and Y_test.shape == (1, X_test.shape[1])
+    lr = np.asarray(learning_rates, dtype=float).reshape(-1, 1, 1)  # (k, 1, 1)
+    engine = choose_engine(engine, n_x, m)
+    net, W1_0 = stack_network(parameters, len(lr)), np.asarray(parameters["W1"], float)
+    if engine == "gram":
+        P, K, P_test, K_test = W1_0 @ X, X.T @ X, W1_0 @ X_test, X.T @ X_test
+        Z1_of, step_first = gram_first_layer(net, K, P)
+        A, c = net["A"], net["c"]
+
+        def Z1_test_of():
+            return c * P_test + (A.reshape(-1, m) @ K_test).reshape(*A.shape[:2], -1)
+
+        def W1_squared():  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
+            return (c[:, 0, 0] ** 2 * np.sum(W1_0 * W1_0) + 2 * c[:, 0, 0] * np.sum(P * A, (1, 2))
+                    + np.sum(net["AK"] * A, axis=(1, 2)))
+    else:
+        Z1_of, step_first = primal_first_layer(net, X, W1_0)
+        W1 = net["W1"]
+
+        def Z1_test_of():
+            return (W1.reshape(-1, n_x) @ X_test).reshape(*W1.shape[:2], -1)
+
+        def W1_squared():
+            return np.sum(W1 * W1, axis=(1, 2))
+
+    iterations, costs, train_acc, test_acc = [], [], [], []
+
+    def checkpoint(i, ZL):
+        ZL_test = forward_rest(Z1_test_of() + net["b"][0], net["W"], net["b"][1:])[0][-1]
+        cost = np.mean(log_loss(ZL[:, 0], Y), axis=1)  # (k,)
+        if l2:
+            cost += l2 / (2 * m) * (W1_squared() + sum(np.sum(W * W, (1, 2)) for W in net["W"]))
+        iterations.append(i)
+        costs.append(cost)
+        train_acc.append(row_accuracies(ZL[:, 0], Y))
+        test_acc.append(row_accuracies(ZL_test[:, 0], Y_test))
+
+    tick = ticker(num_iterations, on_progress)
+
+    with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
+        descend(net, Z1_of, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,
+                num_iterations=num_iterations, at=range(0, num_iterations, every),
+                checkpoint=checkpoint, tick=tick)
+        if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
+            W1 = c * W1_0 + (A.reshape(-1, m) @ X.T).reshape(*A.shape[:2], n_x)
+    return {"parameters": [unstack_network(W1[j], net, j) for j in range(len(lr))],
+            "engine": engine, "learning_rates": lr[:, 0, 0],
+            "iterations": np.array(iterations, dtype=int).reshape(-1),
+            "costs": np.array(costs).T.reshape(len(lr), -1),
+            "train_accuracies": np.array(train_acc).T.reshape(len(lr), -1),
+            "test_accuracies": np.array(test_acc).T.reshape(len(lr), -1)}

@@ -1,0 +1,11 @@
+"""The one error the library raises for bad input a person can fix."""
+
+
+class UserError(Exception):
+    """Bad input a person can fix: shown as one line `error: ...`, exit code 1, no traceback."""
+
+
+def short_reason(err):
+    """An exception's message cut to its first line, for a one-line error."""
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__

@@ -1,0 +1,1 @@
+"""Statistics and a run's metrics: intervals, baselines, kappa, AUC."""

@@ -1,0 +1,54 @@
+"""A run's metrics: accuracies with their intervals and baselines, confusion counts, the
+mislabeled images, on the data the model was trained for."""
+
+import numpy as np
+
+from pipeline.artifacts.params import scores
+from pipeline.errors import UserError
+from pipeline.evaluation.stats import classification_stats, identical_columns
+from pipeline.nn.logistic import accuracy, predict_from_scores
+
+
+def confusion(Y_prediction, Y):
+    """Counts of true/false positives/negatives, cat being the positive class."""
+    p, y = Y_prediction.astype(bool), Y.astype(bool)
+    return {"true_cat": int(np.sum(p & y)), "false_cat": int(np.sum(p & ~y)),
+            "missed_cat": int(np.sum(~p & y)), "true_non_cat": int(np.sum(~p & ~y))}
+
+
+def metrics(params, features):
+    """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
+    mislabeled images, and the test images that are also training images."""
+    out = {"model": str(params["model"]), "layer_dims": params["layer_dims"].tolist(),
+           "learning_rate": float(params["learning_rate"]),
+           "num_iterations": int(params["num_iterations"]),
+           "l2": float(params["l2"]), "augment": str(params["augment"]),
+           "optimizer": str(params["optimizer"])}
+    for split in ("train", "test"):
+        X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
+        Z = scores(params, X)  # (1, m)
+        Y_prediction = predict_from_scores(Z)  # (1, m)
+        out[f"{split}_accuracy"] = accuracy(Y_prediction, Y)
+        out[f"{split}_stats"] = classification_stats(Z, Y)
+        out[f"mislabeled_{split}"] = np.flatnonzero(Y_prediction != Y).tolist()
+        out[f"confusion_{split}"] = confusion(Y_prediction, Y)
+    # A test image that is pixel for pixel a training image is a memorized answer, not a test.
+    X_test, Y_test = features["X_test"], features["Y_test"]
+    duplicates = identical_columns(X_test, features["X_train"])
+    kept = np.setdiff1d(np.arange(X_test.shape[1]), [i for i, _ in duplicates])
+    out["test_duplicates_of_train"] = duplicates
+    Z_kept = scores(params, X_test[:, kept])  # (1, kept)
+    out["test_stats_without_duplicates"] = None if not len(kept) else {
+        "accuracy": accuracy(predict_from_scores(Z_kept), Y_test[:, kept]),
+        **classification_stats(Z_kept, Y_test[:, kept])}
+    out["costs"] = params["costs"].tolist()
+    out["checkpoints"] = {k: params[k].tolist()
+                          for k in ("iterations", "train_accuracies", "test_accuracies")}
+    return out
+
+
+def check_same_data(params, features, params_path):
+    for key in ("train_sha256", "test_sha256", "image_shape"):
+        if not np.array_equal(params[key], features[key]):
+            raise UserError(f"{params_path} was trained on other data than the features "
+                            f"({key} differs); run `make train` to retrain")

@@ -1,0 +1,187 @@
+"""What an accuracy means: intervals, baselines and scores, as R caret's confusionMatrix and
+scikit-learn's metrics define them. Pure NumPy, no I/O.
+
+The positive class is label 1 ("cat" in the course). Labels Y and scores Z are (1, m) rows, as
+everywhere in the pipeline; a value that is undefined for the data (precision with no positive
+prediction, AUC with one class) is None, which JSON writes as null.
+"""
+
+import hashlib
+
+import numpy as np
+
+from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+
+
+def log_binomial_pmf(n, p):
+    """log P(X = i) for i = 0..n, X ~ Binomial(n, p): ndarray of shape (n + 1,)."""
+    i = np.arange(n + 1)
+    # log C(n, i) as a running sum of log((n - j + 1) / j), exact enough for any n we meet
+    log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - i[1:] + 1) - np.log(i[1:]))))
+    if p in (0, 1):  # all the mass on i = 0 or i = n (log 0 would give 0 * -inf = nan)
+        return np.where(i == n * p, 0.0, -np.inf)
+    return log_choose + i * np.log(p) + (n - i) * np.log1p(-p)
+
+
+def binomial_upper_tail(k, n, p):
+    """P(X >= k) for X ~ Binomial(n, p): the one-sided p-value of k successes against rate p."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    return float(min(1.0, np.exp(log_binomial_pmf(n, p)[k:]).sum()))
+
+
+def bisect_increasing(f, target):
+    """The p in [0, 1] where f, increasing in p, reaches target: to the last bit of a double."""
+    low, high = 0.0, 1.0
+    while (mid := (low + high) / 2) not in (low, high):
+        low, high = (mid, high) if f(mid) < target else (low, mid)
+    return mid
+
+
+def clopper_pearson(k, n, confidence=0.95):
+    """The exact two-sided interval for a proportion k/n, as R's binom.test: (low, high) in [0, 1].
+
+    low solves P(X >= k | low) = alpha/2 and high solves P(X <= k | high) = alpha/2, that is
+    P(n - X >= n - k | 1 - high) = alpha/2: the same tail, for the failures.
+    """
+    if n < 1 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    alpha = 1 - confidence
+    low = bisect_increasing(lambda p: binomial_upper_tail(k, n, p), alpha / 2) if k else 0.0
+    high = 1 - bisect_increasing(lambda q: binomial_upper_tail(n - k, n, q), alpha / 2) \
+        if k < n else 1.0
+    return low, high
+
+
+def cohen_kappa(prediction, Y):
+    """Agreement beyond chance: (p_o - p_e) / (1 - p_e); None when chance agreement is total."""
+    p, y = np.ravel(prediction).astype(bool), np.ravel(Y).astype(bool)
+    observed = np.mean(p == y)
+    chance = np.mean(p) * np.mean(y) + np.mean(~p) * np.mean(~y)
+    return None if chance == 1 else float((observed - chance) / (1 - chance))
+
+
+def average_ranks(values):
+    """1-based ranks of values, ties sharing the mean of their ranks (as scipy's rankdata)."""
+    values = np.ravel(values)
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values))
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    for start, end in zip(starts, ends, strict=True):
+        ranks[order[start:end]] = (start + 1 + end) / 2
+    return ranks
+
+
+def roc_auc(scores, Y):
+    """Area under the ROC curve, as the Mann-Whitney statistic (ties count one half)."""
+    y = np.ravel(Y).astype(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    rank_sum = average_ranks(scores)[y].sum()
+    return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def roc_curve(scores, Y):
+    """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
+    scores, y = np.ravel(scores), np.ravel(Y).astype(bool)
+    order = np.argsort(-scores, kind="mergesort")
+    scores, y = scores[order], y[order]
+    last_of_each = np.r_[np.flatnonzero(scores[1:] != scores[:-1]), len(scores) - 1]
+    tp, fp = np.cumsum(y)[last_of_each], np.cumsum(~y)[last_of_each]
+    fpr = np.r_[0.0, fp / max(1, (~y).sum())]
+    tpr = np.r_[0.0, tp / max(1, y.sum())]
+    return fpr, tpr
+
+
+def calibration_curve(probabilities, Y, n_bins=10):
+    """Reliability diagram data, as scikit-learn's (uniform bins): for each non-empty bin, the
+    mean predicted probability, the observed share of positives, and the count."""
+    p, y = np.ravel(probabilities), np.ravel(Y).astype(float)
+    bins = np.clip((p * n_bins).astype(int), 0, n_bins - 1)  # p = 1 falls in the last bin
+    counts = np.bincount(bins, minlength=n_bins)
+    kept = counts > 0
+    mean_p = np.bincount(bins, weights=p, minlength=n_bins)[kept] / counts[kept]
+    share = np.bincount(bins, weights=y, minlength=n_bins)[kept] / counts[kept]
+    return mean_p, share, counts[kept]
+
+
+def majority(positives, n):
+    """(the larger class's label, its share in percent): what always answering it scores, the
+    no-information rate. A tie goes to label 0."""
+    return int(positives > n - positives), 100 * max(positives, n - positives) / n
+
+
+def classification_stats(Z, Y, threshold=THRESHOLD):
+    """Everything a report says about one set, from the scores Z = w.T X + b and the labels.
+
+    Percentages are in percent; log_loss is the mean cross-entropy (natural log).
+    """
+    Y = np.asarray(Y).reshape(1, -1)
+    assert Z.shape == Y.shape, f"{Z.shape} scores for {Y.shape} labels"
+    m = Y.shape[1]
+    prediction = sigmoid(Z) > threshold  # (1, m)
+    y = Y.astype(bool)
+    correct = int(np.sum(prediction == y))
+    positives = int(y.sum())
+    majority_label, no_information_rate = majority(positives, m)
+    low, high = clopper_pearson(correct, m)
+    tp = int(np.sum(prediction & y))
+    predicted_positive = int(prediction.sum())
+    precision = tp / predicted_positive if predicted_positive else None
+    recall = tp / positives if positives else None
+    f1 = (2 * tp / (predicted_positive + positives)) if predicted_positive + positives else None
+    return {
+        "n": m, "correct": correct,
+        "accuracy_ci95": [100 * low, 100 * high],
+        "majority_label": majority_label,
+        "no_information_rate": no_information_rate,
+        "p_value_vs_nir": binomial_upper_tail(correct, m, no_information_rate / 100),
+        "kappa": cohen_kappa(prediction, y),
+        "precision": precision, "recall": recall, "f1": f1,
+        "roc_auc": roc_auc(Z, Y),
+        "log_loss": float(np.mean(log_loss(Z, Y))),
+    }
+
+
+def identical_columns(X_a, X_b):
+    """Pairs [i, j] where column i of X_a equals column j of X_b exactly (a duplicate image).
+
+    Columns are matched by a 16-byte digest, not by their bytes (at m = 25,000 those would be a
+    second 2.5 GB copy of X), and every match is then compared in full."""
+    def digest(column):
+        return hashlib.blake2b(np.ascontiguousarray(column), digest_size=16).digest()
+
+    where_in_b = {}
+    for j in range(X_b.shape[1]):
+        where_in_b.setdefault(digest(X_b[:, j]), []).append(j)
+    return [[i, j] for i in range(X_a.shape[1]) for j in where_in_b.get(digest(X_a[:, i]), [])
+            if np.array_equal(X_a[:, i], X_b[:, j])]
+
+
+def accuracy_summary(stats, classes):
+    """'(95% CI 55.4-82.1 %; always cat: 66.0 %)': what an accuracy means, for one printed line."""
+    low, high = stats["accuracy_ci95"]
+    return (f"(95% CI {low:.1f}-{high:.1f} %; always {classes[stats['majority_label']]}: "
+            f"{stats['no_information_rate']:.1f} %)")
+
+
+def not_significant_sentence(stats, classes, set_name, alpha=0.05):
+    """A plain sentence when an accuracy is not significantly above the no-information rate
+    (one-sided exact binomial test at level alpha, as caret), else None."""
+    p = stats["p_value_vs_nir"]
+    if p < alpha:
+        return None
+    return (f"The {set_name} accuracy is not significantly above always answering "
+            f"\"{classes[stats['majority_label']]}\" (p = {p:.2f}).")
+
+
+def percent(value, exact):
+    """An accuracy as text: as computed for the course's own data, whose published numbers it
+    must print digit for digit (70.0 %, 99.04306220095694 %); to two decimals for any other data,
+    where 80.46000000000001 % would read like a bug."""
+    return f"{value} %" if exact else f"{value:.2f} %"

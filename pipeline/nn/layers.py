@@ -1,0 +1,50 @@
+"""The layered model as the stages and the mini-batch optimizers use it: [LINEAR->RELU] x (L-1)
+-> LINEAR->SIGMOID over the course's parameters {"W1", "b1", ..., "WL", "bL"}; one neuron is the
+one-layer case (W1 = w.T). Pure NumPy.
+
+network.py holds the course's own functions, the oracle; these differ in two ways that matter
+for any learning rate and data size: the cost comes from z through the stable log_loss, and the
+last layer's backward step is dZL = AL - Y, never dAL = -(Y/AL - (1-Y)/(1-AL)), which is 0/0
+where AL rounds to 0 or 1.
+"""
+
+import numpy as np
+
+from pipeline.nn.logistic import log_loss, sigmoid
+
+
+def L_model_scores(X, parameters):
+    """zL, the last layer's pre-activation (1, m), for the columns of X (n_x, m)."""
+    L = len(parameters) // 2
+    A = X  # (n_x, m)
+    for layer in range(1, L):  # LINEAR -> RELU
+        A = np.maximum(0, parameters[f"W{layer}"] @ A + parameters[f"b{layer}"])  # (n_l, m)
+    return parameters[f"W{L}"] @ A + parameters[f"b{L}"]  # (1, m): LINEAR, before the sigmoid
+
+
+def propagate(parameters, X, Y, l2=0.0):
+    """Cost, gradients and zL for one forward and backward pass over the columns of X.
+
+    cost : mean cross-entropy + l2/(2m) sum_l ||W_l||^2 (the b are not penalized)
+    grads : {"dW1": (n_1, n_x), "db1": (n_1, 1), ...}
+    ZL : ndarray of shape (1, m)
+    """
+    m, L = X.shape[1], len(parameters) // 2
+    # forward: keep each layer's input A and pre-activation Z
+    As, Zs = [X], []
+    for layer in range(1, L + 1):
+        Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
+        if layer < L:
+            As.append(np.maximum(0, Zs[-1]))
+    ZL = Zs[-1]  # (1, m)
+    W_squared = sum(float(np.sum(parameters[f"W{layer}"] ** 2)) for layer in range(1, L + 1))
+    cost = float(np.mean(log_loss(ZL, Y))) + (l2 / (2 * m) * W_squared if l2 else 0.0)
+    # backward
+    grads, dZ = {}, sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
+    for layer in range(L, 0, -1):
+        W = parameters[f"W{layer}"]
+        grads[f"dW{layer}"] = dZ @ As[layer - 1].T / m + (l2 / m * W if l2 else 0.0)
+        grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True) / m
+        if layer > 1:
+            dZ = (W.T @ dZ) * (Zs[layer - 2] > 0)  # (n_{l-1}, m): through the ReLU
+    return cost, grads, ZL

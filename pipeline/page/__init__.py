@@ -1,0 +1,1 @@
+"""The page: its sections, figures, the run's section, assemble, and the templates beside them."""

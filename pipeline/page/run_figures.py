@@ -1,0 +1,96 @@
+"""The report's figures, drawn from one run: learning curve, ROC and reliability, mislabeled
+images, and what the model looks for. Each function returns PNG bytes; nothing is written here."""
+
+import math
+
+from pipeline.evaluation.stats import calibration_curve, roc_auc, roc_curve
+from pipeline.nn.logistic import sigmoid
+from pipeline.page.figures import (
+    new_figure,
+    plot_accuracies,
+    plot_costs,
+    png_bytes,
+    show_signed_map,
+)
+from pipeline.page.sections import caption, number
+
+FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled_train.png",
+           "weights.png")
+
+
+def learning_curve_png(params):
+    fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
+    unit = "iteration" if str(params["optimizer"]) == "gd" else "epoch"
+    plot_costs(cost_ax, params["iterations"], params["costs"], unit=unit)
+    cost_ax.set_title(f"Learning rate = {float(params['learning_rate'])}"
+                      + ("" if unit == "iteration" else f" ({params['optimizer']})"))
+    plot_accuracies(acc_ax, params["iterations"], params["train_accuracies"],
+                    params["test_accuracies"], unit=unit)
+    acc_ax.set_title("Train vs test accuracy (the gap is overfitting)")
+    return png_bytes(fig)
+
+
+def mislabeled_png(cases, classes, title):
+    """A grid of (index, image, true, predicted, p_cat) cases, pixels kept crisp."""
+    ncols = max(1, min(5, len(cases)))
+    nrows = max(1, math.ceil(len(cases) / ncols))
+    fig, axes = new_figure(max(600, 220 * ncols), 60 + 250 * nrows, ncols=ncols, nrows=nrows)
+    fig.suptitle(title)
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, (index, image, true, predicted, p_cat) in zip(axes, cases, strict=False):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(caption(index, true, predicted, p_cat, classes), fontsize=9)
+    if not cases:
+        axes[0].text(0.5, 0.5, "none: every image is labelled right", ha="center", va="center")
+    return png_bytes(fig)
+
+
+def weights_png(W1, image_shape, classes):
+    """What the first layer looks for. One neuron (W1 (1, n_x) = w.T): w per channel and summed;
+    a network: each of its n_h first-layer units as an image, summed over the channels."""
+    if len(W1) == 1:
+        fig, axes = new_figure(1300, 380, ncols=4)
+        W = W1[0].reshape(image_shape)  # (px, px, 3): w in the image's own layout
+        for channel, name in enumerate(("red", "green", "blue")):
+            show_signed_map(fig, axes[channel], W[:, :, channel], f"w, {name} channel")
+        show_signed_map(fig, axes[3], W.sum(axis=2), "w, summed over channels")
+        fig.suptitle(f"What the neuron looks for: red pixels push towards {classes[1]}, "
+                     "blue away from it")
+        return png_bytes(fig)
+    ncols = min(5, len(W1))
+    nrows = math.ceil(len(W1) / ncols)
+    fig, axes = new_figure(260 * ncols + 40, 60 + 240 * nrows, ncols=ncols, nrows=nrows)
+    for ax in axes:
+        ax.set_axis_off()
+    for unit, (ax, row) in enumerate(zip(axes, W1, strict=False)):
+        show_signed_map(fig, ax, row.reshape(image_shape).sum(axis=2), f"unit {unit + 1}")
+    fig.suptitle(f"The first layer's {len(W1)} units: the weights of each, summed over the "
+                 "channels (red positive, blue negative)")
+    return png_bytes(fig)
+
+
+def evaluation_png(Z_by_split, classes):
+    """ROC curves and a reliability diagram, from each split's scores Z (1, m) and labels Y:
+    Z_by_split is {split: (Z, Y)}. How far to trust p(cat)."""
+    fig, (roc_ax, reliability_ax) = new_figure(1200, 450, ncols=2)
+    for split, (Z, Y) in Z_by_split.items():
+        fpr, tpr = roc_curve(Z, Y)
+        roc_ax.plot(fpr, tpr, label=f"{split} (AUC {number(roc_auc(Z, Y))})")
+        mean_p, share, counts = calibration_curve(sigmoid(Z), Y, n_bins=10)
+        line, = reliability_ax.plot(mean_p, share, linewidth=1, label=split)
+        reliability_ax.scatter(mean_p, share, s=12 * counts, alpha=0.6, color=line.get_color())
+    for ax in (roc_ax, reliability_ax):
+        ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    roc_ax.set_title(f"ROC: {classes[1]} ranked above {classes[0]}? (diagonal: guessing)")
+    roc_ax.set_xlabel(f"false positive rate ({classes[0]} called {classes[1]})")
+    roc_ax.set_ylabel(f"true positive rate ({classes[1]} found)")
+    reliability_ax.set_title(f"Reliability: is p({classes[1]}) right that often? "
+                             "(area: images per bin)")
+    reliability_ax.set_xlabel(f"predicted p({classes[1]}), mean per bin of 0.1")
+    reliability_ax.set_ylabel(f"share that are {classes[1]}")
+    return png_bytes(fig)

@@ -1,0 +1,176 @@
+"""The run's section of the page: its numbers and what they mean, the galleries, and the model
+embedded for the photo classifier. HTML only; report.py draws the figures and writes the set."""
+
+import base64
+import html
+import json
+
+import numpy as np
+
+from pipeline.artifacts.features import is_course_data, unflatten, unstandardize
+from pipeline.artifacts.params import network_parameters
+from pipeline.evaluation.stats import not_significant_sentence, percent
+from pipeline.nn.logistic import THRESHOLD
+from pipeline.page.sections import (
+    fill,
+    gallery,
+    meaning,
+    number,
+    p_value,
+    page_file,
+    table,
+    thumbnail_uri,
+    verdict_box,
+)
+
+MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
+               "l-layer": "an L-layer network"}
+
+
+MODEL_DESCRIPTIONS = {  # {} is the layer sizes, "12288 -> 1"
+    "logistic": "Logistic regression ({}) trained from zeros",
+    "two-layer": "The course's two-layer network ({}: LINEAR->RELU->LINEAR->SIGMOID) trained "
+                 "from its seed-1 start",
+    "l-layer": "The course's L-layer network ({}: LINEAR->RELU layers, then LINEAR->SIGMOID) "
+               "trained from its seed-1 start",
+}
+
+
+def model_json(params, classes):
+    """The model as the page's script reads it: its layers in order, each W (n_out, n_in) as
+    base64 of little-endian float64, row by row (exact, and 4/3 of 8 bytes a weight), and b; then
+    the image shape, the class names and the threshold. Hidden layers are ReLU, the last is the
+    sigmoid; one neuron is the one-layer case, W = w.T. Safe inside <script>: "<" is escaped, so
+    no name can close the element."""
+    weights = network_parameters(params)
+    layers = []
+    for layer in range(1, len(weights) // 2 + 1):
+        W = np.ascontiguousarray(weights[f"W{layer}"], dtype="<f8")  # (n_out, n_in)
+        layers.append({"W_base64": base64.b64encode(W.tobytes()).decode("ascii"),
+                       "shape": list(W.shape), "b": weights[f"b{layer}"][:, 0].tolist()})
+    return json.dumps({"layers": layers, "image_shape": [int(s) for s in params["image_shape"]],
+                       "classes": classes, "threshold": THRESHOLD}).replace("<", "\\u003c")
+
+
+def stats_table(metrics, classes, exact):
+    """Train, test, and test without its duplicates of training images, side by side."""
+    columns = [("train", metrics["train_accuracy"], metrics["train_stats"]),
+               ("test", metrics["test_accuracy"], metrics["test_stats"])]
+    without = metrics["test_stats_without_duplicates"]
+    if metrics["test_duplicates_of_train"] and without:
+        columns.append(("test without duplicates", without["accuracy"], without))
+    rows = [
+        ("images", *(s["n"] for _, _, s in columns)),
+        ("accuracy", *(percent(a, exact) for _, a, _ in columns)),
+        ("95 % interval (exact)", *(f"{s['accuracy_ci95'][0]:.1f}-{s['accuracy_ci95'][1]:.1f} %"
+                                    for _, _, s in columns)),
+        ("always answering the larger class", *(
+            f"{s['no_information_rate']:.1f} % ({classes[s['majority_label']]})"
+            for _, _, s in columns)),
+        ("p-value, accuracy > that", *(p_value(s["p_value_vs_nir"]) for _, _, s in columns)),
+        ("kappa", *(number(s["kappa"]) for _, _, s in columns)),
+        (f"precision ({classes[1]})", *(number(s["precision"]) for _, _, s in columns)),
+        (f"recall ({classes[1]})", *(number(s["recall"]) for _, _, s in columns)),
+        ("F1", *(number(s["f1"]) for _, _, s in columns)),
+        ("ROC AUC", *(number(s["roc_auc"]) for _, _, s in columns)),
+        ("log-loss", *(number(s["log_loss"]) for _, _, s in columns)),
+    ]
+    return table(rows, ("", *(name for name, _, _ in columns)))
+
+
+def duplicates_note(metrics, features, exact):
+    pairs = metrics["test_duplicates_of_train"]
+    if not pairs:
+        return "<p>No test image is pixel for pixel a training image.</p>"
+    images = unstandardize(unflatten(features["X_test"][:, [i for i, _ in pairs]],
+                                     features["image_shape"]))
+    names = "; ".join(f"test image {i} is pixel for pixel train image {j}" for i, j in pairs)
+    without = metrics["test_stats_without_duplicates"]
+    after = "" if not without else (
+        f" Without {'it' if len(pairs) == 1 else 'them'}, the test accuracy is "
+        f"{percent(without['accuracy'], exact)} ({without['correct']} of {without['n']}).")
+    thumbnails = "".join(f'<figure><img src="{thumbnail_uri(image)}" alt="test image {i}">'
+                         f"<figcaption>test {i} = train {j}</figcaption></figure>"
+                         for image, (i, j) in zip(images, pairs, strict=True))
+    return (f'<p id="duplicates">{html.escape(names[0].upper() + names[1:])}: '
+            f"{'its answer is' if len(pairs) == 1 else 'their answers are'} remembered, not "
+            f"tested.{html.escape(after)}</p>"
+            f'<div class="gallery" id="duplicate-images">{thumbnails}</div>')
+
+
+def gallery_title(split, shown, total):
+    return f"Mislabeled {split} images" + ("" if shown == total else
+                                           f": the {shown} most confident of {total}")
+
+
+def shown_note(shown, total):
+    return (f"The {shown} most confident mistakes of {total} (p farthest from 0.5); every one is "
+            "listed in mislabeled.csv." if shown < total else "Every mistake, also listed in "
+            "mislabeled.csv.")
+
+
+def run_fragment(params, metrics, features, test_cases, train_cases, classes):
+    """The run's section of the page: the numbers, what they mean, the photo classifier."""
+    lr, n = float(params["learning_rate"]), int(params["num_iterations"])
+    l2, augment, optimizer = float(params["l2"]), str(params["augment"]), str(params["optimizer"])
+    c = metrics["confusion_test"]
+    run_rows = [("model", f"{params['model']} {params['layer_dims'].tolist()}"),
+                ("learning rate", lr),
+                *([("mini-batch size", int(params["mini_batch_size"])),
+                   ("epochs", int(params["num_epochs"])), ("beta1, beta2",
+                   f"{float(params['beta1'])}, {float(params['beta2'])}")]
+                  if optimizer != "gd" else []), ("iterations", n), ("L2 lambda", l2),
+                ("augmentation", augment), ("optimizer", optimizer),
+                ("engine", str(params["engine"])),
+                ("standardization", str(params["standardization"])),
+                ("image shape", "x".join(str(int(s)) for s in params["image_shape"])),
+                ("classes (0, 1)", ", ".join(classes)),
+                ("train data sha256", str(params["train_sha256"])),
+                ("test data sha256", str(params["test_sha256"]))]
+    exact = is_course_data(params)
+    accuracy_rows = [(split, percent(metrics[f"{split}_accuracy"], exact),
+                      len(metrics[f"mislabeled_{split}"])) for split in ("train", "test")]
+    confusion_rows = [(f"true {classes[1]}", c["true_cat"], c["missed_cat"]),
+                      (f"true {classes[0]}", c["false_cat"], c["true_non_cat"])]
+    extras = "".join([f", L2 lambda {l2}" if l2 else "",
+                      ", with mirrored images" if augment == "flip" else ""])
+    steps = f"{n} iterations" if optimizer == "gd" else (
+        f"{int(params['num_epochs'])} epochs of {optimizer} on batches of "
+        f"{int(params['mini_batch_size'])} ({n} steps)")
+    sentence = not_significant_sentence(metrics["test_stats"], classes, "test")
+    if sentence:
+        noun = "neuron" if str(params["model"]) == "logistic" else "network"
+        sentence += (f" With {metrics['test_stats']['n']} test images, this {noun} cannot be "
+                     "told apart from that guess.")
+    return fill(page_file("run.html"), {
+        "heading": html.escape(f"{classes[1][:1].upper()}{classes[1][1:]} vs {classes[0]}: "
+                               + MODEL_NAMES[str(params["model"])]),
+        "model_description": html.escape(MODEL_DESCRIPTIONS[str(params["model"])].format(
+            " -> ".join(str(int(d)) for d in params["layer_dims"]))),
+        "run_summary": html.escape(f"{steps} at learning rate {lr}{extras}"),
+        "train_accuracy": percent(metrics["train_accuracy"], exact),
+        "test_accuracy": percent(metrics["test_accuracy"], exact),
+        "test_meaning": meaning(metrics["test_stats"], classes),
+        "test_verdict": verdict_box(sentence),
+        "run_table": table(run_rows),
+        "accuracy_table": table(accuracy_rows, ("set", "accuracy", "mislabeled")),
+        "confusion_table": table(confusion_rows,
+                                 ("", f"predicted {classes[1]}", f"predicted {classes[0]}")),
+        "stats_table": stats_table(metrics, classes, exact),
+        "image_size": "x".join(str(int(s)) for s in params["image_shape"][:2]),
+        "trust": html.escape(f"On the {metrics['test_stats']['n']} test images it was right "
+                             f"{percent(metrics['test_accuracy'], exact)} of the time "
+                             + meaning(metrics["test_stats"], classes, escape=False) + "."),
+        "model": model_json(params, classes),
+        "duplicates": duplicates_note(metrics, features, exact),
+        "positive": html.escape(classes[1]),
+        "weights_heading": "What the neuron looks for" if str(params["model"]) == "logistic"
+        else "What the first layer's units look for",
+        "test_mislabeled_count": len(metrics["mislabeled_test"]),
+        "train_mislabeled_count": len(metrics["mislabeled_train"]),
+        "test_shown": html.escape(shown_note(len(test_cases), len(metrics["mislabeled_test"]))),
+        "train_shown": html.escape(shown_note(len(train_cases),
+                                              len(metrics["mislabeled_train"]))),
+        "test_gallery": gallery("mislabeled-test", test_cases, classes),
+        "train_gallery": gallery("mislabeled-train", train_cases, classes),
+    })

@@ -1,0 +1,120 @@
+"""The page's building blocks, shared by every stage that writes a section of reports/index.html.
+
+A section is two files in its stage's folder: section.html, an HTML fragment, and section.json,
+what it was made for (the data's sha256 and the model) and which command remakes it. The
+assembler (assemble.py) puts the sections that exist into one page; no stage renders another's.
+No matplotlib, and Pillow only for thumbnails: assembling a page imports little.
+"""
+
+import base64
+import html
+import io
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+from pipeline.artifacts.files import write_json, write_text
+from pipeline.errors import short_reason
+
+SECTION_HTML, SECTION_JSON = "section.html", "section.json"
+
+
+def made_for(data, model="logistic"):
+    """What a section was made for: the data (sha256 of both files, from features or params)
+    and the model. A section whose made_for differs from the run's is not shown as the run's."""
+    return {"train_sha256": str(data["train_sha256"]), "test_sha256": str(data["test_sha256"]),
+            "model": str(model)}
+
+
+def write_section(folder, fragment, heading, section_id, target, made_for_):
+    """section.html and section.json into folder (a stage's temp folder, as a rule)."""
+    write_text(Path(folder) / SECTION_HTML, fragment)
+    write_json(Path(folder) / SECTION_JSON, {"heading": heading, "id": section_id,
+                                             "remake": target, "made_for": made_for_})
+
+
+def page_file(name):
+    """One of the page's own files (pipeline/page/NAME), as text."""
+    return (resources.files("pipeline") / "page" / name).read_text(encoding="utf-8")
+
+
+def fill(template, values):
+    """The template with every {{key}} replaced by its value (HTML the caller made safe), in one
+    pass: a value that itself holds "{{...}}" (a class name, say) is left as it is."""
+    missing = set(re.findall(r"\{\{(\w+)\}\}", template)) - set(values)
+    assert not missing, f"the page template has no value for {', '.join(sorted(missing))}"
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: str(values[match.group(1)]), template)
+
+
+def thumbnail_uri(image):
+    from PIL import Image  # here: assembling the page needs no Pillow, and starts faster
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def table(rows, header=None):
+    head = "<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>" \
+        if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def caption(index, true, predicted, p_cat, classes):
+    return (f"#{index}  true: {classes[true]}\n"
+            f"predicted: {classes[predicted]}  p({classes[1]}) = {p_cat:.2f}")
+
+
+def gallery(section_id, cases, classes):
+    """Thumbnails with captions of (index, image, true, predicted, p_cat) cases."""
+    figures = []
+    for index, image, true, predicted, p_cat in cases:
+        text = html.escape(caption(index, true, predicted, p_cat, classes)).replace("\n", "<br>")
+        figures.append(f'<figure><img src="{thumbnail_uri(image)}" alt="image {index}">'
+                       f"<figcaption>{text}</figcaption></figure>")
+    return f'<div class="gallery" id="{section_id}">{"".join(figures) or "none"}</div>'
+
+
+def unreadable(path, err, make_hint):
+    return (f"<p>{html.escape(str(path))} is unreadable ({html.escape(short_reason(err))}): "
+            f"<code>{make_hint}</code> remakes it.</p>")
+
+
+def number(value, digits=3):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def p_value(value):
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def meaning(stats, classes, escape=True):
+    """'(95 % interval 55.4-82.1 %; always answering "cat": 66.0 %)', as HTML unless told."""
+    low, high = stats["accuracy_ci95"]
+    text = (f"(95 % interval {low:.1f}-{high:.1f} %; always answering "
+            f"\"{classes[stats['majority_label']]}\": {stats['no_information_rate']:.1f} %)")
+    return html.escape(text) if escape else text
+
+
+def verdict_box(sentence):
+    return f'<p class="verdict" id="verdict">{html.escape(sentence)}</p>' if sentence else ""
+
+
+def paragraphs(lines):
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def read_section(folder):
+    """(meta, fragment) of the section in folder, or None if it has none; a damaged one raises."""
+    folder = Path(folder)
+    if not (folder / SECTION_JSON).is_file():
+        return None
+    meta = json.loads((folder / SECTION_JSON).read_text(encoding="utf-8"))
+    if not isinstance(meta, dict) or not all(
+            isinstance(meta.get(k), str) for k in ("heading", "id", "remake")) \
+            or not isinstance(meta.get("made_for"), dict):
+        raise ValueError(f"{SECTION_JSON} lacks heading, id, remake or made_for")
+    return meta, (folder / SECTION_HTML).read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""One module per stage: options, reading inputs, calling the library, writing outputs."""

@@ -1,0 +1,109 @@
+"""Classify your own photos with the trained model, through exactly the training preprocessing.
+
+A photo is opened with Pillow, turned upright by its EXIF orientation, made RGB (alpha composited
+on white), brought to the model's image size, then flattened and standardized by the very
+functions the features stage uses.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from pipeline import config
+from pipeline.artifacts.files import write_bytes
+from pipeline.artifacts.params import load_params, network_parameters, scores
+from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
+from pipeline.cli import Parser, UserError, progress_bar, unit_interval
+from pipeline.evaluation.stats import clopper_pearson, majority
+from pipeline.nn.logistic import THRESHOLD, sigmoid
+from pipeline.nn.network import input_gradient
+
+
+def explain_png(photo, pixels, contribution, *, p_cat, label, path, positive):
+    from pipeline.page.figures import literal, new_figure, png_bytes, show_signed_map
+
+    fig, axes = new_figure(1300, 430, ncols=3)
+    axes[0].imshow(photo)
+    axes[0].set_title(literal(path.name))
+    axes[1].imshow(pixels, interpolation="nearest")
+    axes[1].set_title(f"what the model sees ({pixels.shape[0]}x{pixels.shape[1]})")
+    for ax in axes[:2]:
+        ax.set_axis_off()
+    show_signed_map(fig, axes[2], contribution,
+                    f"input x gradient: red pushes towards {literal(positive)}, blue away")
+    fig.suptitle(f"{literal(label)} (p = {p_cat:.3f})")
+    return png_bytes(fig)
+
+
+def explanation(params, x):
+    """Input x gradient: x (n_x, 1) times dz/dx, z the last layer's pre-activation. For one
+    neuron dz/dx = w, so it is w * x, each pixel's share of z."""
+    return input_gradient(network_parameters(params), x) * x  # (n_x, 1)
+
+
+def trust_line(test_counts, classes):
+    """How far to trust the answers: the model's test accuracy, its interval, and the score of
+    always answering the test set's larger class."""
+    right, n, positives = (int(v) for v in test_counts)
+    low, high = clopper_pearson(right, n)
+    label, no_information_rate = majority(positives, n)
+    return (f"trust: {100 * right / n:.1f} % of {n} test images right "
+            f"(95% CI {100 * low:.1f}-{100 * high:.1f} %); always "
+            f"{classes[label]}: {no_information_rate:.1f} %")
+
+
+def main(argv=None):
+    parser = Parser(prog="scripts/classify.py", description=__doc__.splitlines()[0])
+    parser.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders")
+    parser.add_argument("--params", type=Path, default=config.PARAMS_FILE,
+                        help="the trained model, a params.npz (default %(default)s)")
+    parser.add_argument("--json", action="store_true",
+                        help='print a JSON list of {"path", "label", "probability"}, nothing else')
+    parser.add_argument("--threshold", type=unit_interval, default=THRESHOLD,
+                        help="call it a cat where p > this (default %(default)s)")
+    parser.add_argument("--fit", choices=FITS, default="crop",
+                        help="; ".join(f"{k}: {v}" for k, v in FITS.items()))
+    parser.add_argument("--recursive", action="store_true", help="look inside sub-folders too")
+    parser.add_argument("--explain", type=Path, metavar="OUT.png",
+                        help="save the photo, the model's input and input x gradient "
+                        "(w * x for one neuron; one photo only)")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    image_shape = tuple(int(s) for s in params["image_shape"])
+    if image_shape[0] != image_shape[1]:
+        raise UserError(f"{args.params}: images of shape {image_shape} are not square; "
+                        "run `make train` to remake it")
+    classes = [str(c) for c in params["classes"]]
+    photos = list(find_photos(args.photos, args.recursive))
+    if args.explain and len(photos) != 1:
+        raise UserError(f"--explain takes one photo, got {len(photos)}")
+    results, failed = [], 0
+    with progress_bar(len(photos), "classify", quiet=len(photos) < 10) as bar:
+        for path, problem in photos:
+            bar.update()
+            try:
+                if problem:
+                    raise PhotoError(problem)
+                photo = open_upright_rgb(path, image_shape[0])
+                pixels, x = photo_column(photo, image_shape, args.fit)
+            except PhotoError as err:
+                bar.clear()
+                print(f"error: {path}: {err}", file=sys.stderr)
+                failed += 1
+                continue
+            p_cat = float(sigmoid(scores(params, x))[0, 0])
+            label = classes[1] if p_cat > args.threshold else classes[0]
+            results.append({"path": str(path), "label": label, "probability": p_cat})
+            if not args.json:
+                bar.clear()
+                print(f"{path}: {label} (p={p_cat:.3f})")
+            if args.explain:
+                contribution = explanation(params, x).reshape(image_shape).sum(axis=2)
+                write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat=p_cat,
+                                                      label=label, path=path, positive=classes[1]))
+                print(f"wrote {args.explain}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    elif results:
+        print(trust_line(params["test_counts"], classes))
+    return 1 if failed else 0

@@ -1,0 +1,155 @@
+"""Stage `compare`: one model per learning rate, trained together; table, figure, params."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import config
+from pipeline.artifacts.features import load_features
+from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
+from pipeline.artifacts.params import cost
+from pipeline.cli import Parser, UserError, positive_float, progress_bar
+from pipeline.engines.fit import record, total_steps, train, training_set
+from pipeline.evaluation.metrics import metrics
+from pipeline.page.assemble import refresh
+from pipeline.page.figures import new_figure, plot_costs, png_bytes
+from pipeline.page.sections import made_for, paragraphs, table, write_section
+from pipeline.stages.options import add_training_options, settings_of
+
+
+def params_name(learning_rate):
+    return f"params_lr{learning_rate!r}.npz"
+
+
+def summary_record(params, features):
+    """One row of summary.json, for the model in `params` (a params.npz dict)."""
+    m = metrics(params, features)
+    X, Y = training_set(features, str(params["augment"]))
+    final_cost = cost(params, X, Y, float(params["l2"]))
+    return {"model": m["model"], "layer_dims": m["layer_dims"],
+            "learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
+            "l2": m["l2"], "augment": m["augment"],
+            "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
+            "test_accuracy_ci95": m["test_stats"]["accuracy_ci95"],
+            "test_no_information_rate": m["test_stats"]["no_information_rate"],
+            "test_majority_label": m["test_stats"]["majority_label"],
+            "final_cost": final_cost, "costs": m["costs"],
+            "params": params_name(m["learning_rate"])}
+
+
+COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy", "test 95% CI")
+
+
+def table_rows(records):
+    return [(repr(r["learning_rate"]), f"{r['final_cost']:.6f}", f"{r['train_accuracy']} %",
+             f"{r['test_accuracy']} %", "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"]))
+            for r in records]
+
+
+def majority_note(records, classes):
+    """What always answering the test set's larger class scores: the line to beat."""
+    r = records[0]
+    return (f"always {classes[r['test_majority_label']]}: {r['test_no_information_rate']:.1f} % "
+            "of the test images")
+
+
+def summary_text(records):
+    """The table as aligned plain text, for the terminal."""
+    rows = [COLUMNS, *table_rows(records)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+                     for row in rows)
+
+
+def summary_markdown(records, classes):
+    n = records[0]["num_iterations"]
+    lines = [f"# Learning rates compared ({n} iterations each, from zeros)", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(records)]
+    lines += ["", majority_note(records, classes) + ".", "",
+              "![cost per learning rate](learning_rates.png)", ""]
+    return "\n".join(lines)
+
+
+def section_fragment(records, classes):
+    """The page's comparison section, as HTML."""
+    rows = [(r["learning_rate"], r["num_iterations"], f"{r['final_cost']:.6f}",
+             f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %",
+             "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"])) for r in records]
+    return (table(rows, ("learning rate", "iterations", "final cost", "train", "test",
+                         "test, 95 % interval"))
+            + paragraphs([majority_note(records, classes) + "."])
+            + '<p><img class="figure" src="compare/learning_rates.png" '
+              'alt="learning curves for each learning rate"></p>'
+            + '<p>Details: <a href="compare/summary.md">compare/summary.md</a>, '
+              '<a href="compare/summary.json">compare/summary.json</a>.</p>')
+
+
+def learning_rates_png(records, iterations, unit="iteration"):
+    fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
+    for r in records:
+        plot_costs(cost_ax, iterations, r["costs"], label=f"lr = {r['learning_rate']!r}",
+                   unit=unit)
+    cost_ax.set_title(f"Cost per learning rate ({records[0]['num_iterations']} iterations)")
+    cost_ax.legend(loc="upper right")
+    by_rate = sorted(records, key=lambda r: r["learning_rate"])
+    rates = [r["learning_rate"] for r in by_rate]
+    acc_ax.plot(rates, [r["train_accuracy"] for r in by_rate], marker="o", label="train")
+    test = np.array([r["test_accuracy"] for r in by_rate])
+    low, high = np.array([r["test_accuracy_ci95"] for r in by_rate]).T
+    acc_ax.errorbar(rates, test, yerr=[test - low, high - test], marker="o", capsize=4,
+                    label="test, with its 95 % interval")
+    acc_ax.axhline(by_rate[0]["test_no_information_rate"], color="black", linestyle="--",
+                   linewidth=1, label="test: always the larger class")
+    acc_ax.set_xscale("log")
+    acc_ax.set_xlabel("learning rate (log scale)")
+    acc_ax.set_ylabel("accuracy (%)")
+    acc_ax.set_ylim(0, 101)
+    acc_ax.set_title("Final accuracy against the learning rate")
+    acc_ax.grid(alpha=0.3, which="both")
+    acc_ax.legend(loc="lower right")
+    return png_bytes(fig)
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline compare", description=__doc__.splitlines()[0])
+    parser.add_argument("--learning-rates", type=positive_float, nargs="+", metavar="X",
+                        help="the rates to compare (default: the course's "
+                        f"{' '.join(map(str, config.COMPARE_LEARNING_RATES))} for logistic, "
+                        f"{' '.join(map(str, config.COMPARE_NETWORK_LEARNING_RATES))} "
+                        "for a network)")
+    add_training_options(parser)
+    parser.add_argument("--out-dir", type=Path, default=config.COMPARE_DIR)
+    args = parser.parse_args(argv)
+    network = args.model != "logistic"
+    rates = args.learning_rates or list(config.COMPARE_NETWORK_LEARNING_RATES if network
+                                        else config.COMPARE_LEARNING_RATES)
+    twice = sorted({r for r in rates if rates.count(r) > 1})
+    if twice:
+        raise UserError(f"learning rate {twice[0]!r} is given twice; list each rate once")
+    features = load_features(args.features)
+    settings = settings_of(args, features["X_train"].shape[0], rates[0],
+                           config.COMPARE_NUM_ITERATIONS)
+    unit = "batch" if settings.optimizer.minibatch else "it"
+    with progress_bar(total_steps(features, settings, len(rates)),
+                      f"compare {len(rates)} rates", args.quiet, unit=unit) as bar:
+        run = train(features, settings, learning_rates=rates, engine=args.engine,
+                    on_progress=bar.update)
+    all_params = [record(run, j, features) for j in range(len(rates))]
+    records = [summary_record(p, features) for p in all_params]
+    classes = [str(c) for c in features["classes"]]
+    figure = learning_rates_png(records, run["iterations"],
+                                "iteration" if args.optimizer == "gd" else "epoch")
+    with atomic_dir(args.out_dir) as tmp:
+        for lr, params in zip(rates, all_params, strict=True):
+            write_npz(tmp / params_name(lr), **params)
+        write_json(tmp / "summary.json", records)
+        write_text(tmp / "summary.md", summary_markdown(records, classes))
+        write_bytes(tmp / "learning_rates.png", figure)
+        write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
+                      "comparison", "make compare", made_for(features, args.model))
+    print(summary_text(records))
+    print(majority_note(records, classes), file=sys.stderr)
+    print(f"wrote {args.out_dir}/", file=sys.stderr)
+    refresh(args.out_dir.parent)

@@ -1,0 +1,35 @@
+"""Stage `evaluate`: train/test accuracy of the trained model; writes reports/metrics.json."""
+
+from pathlib import Path
+
+from pipeline import config
+from pipeline.artifacts.features import is_course_data, load_features
+from pipeline.artifacts.files import write_json
+from pipeline.artifacts.params import load_params
+from pipeline.cli import Parser
+from pipeline.evaluation.metrics import check_same_data, metrics
+from pipeline.evaluation.stats import (
+    accuracy_summary,
+    not_significant_sentence,
+    percent,
+)
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--out", type=Path, default=config.METRICS_FILE)
+    args = parser.parse_args(argv)
+    params, features = load_params(args.params), load_features(args.features)
+    check_same_data(params, features, args.params)
+    result = metrics(params, features)
+    write_json(args.out, result)
+    classes = [str(c) for c in features["classes"]]
+    exact = is_course_data(features)
+    for split in ("train", "test"):
+        print(f"{split} accuracy: {percent(result[split + '_accuracy'], exact)} "
+              + accuracy_summary(result[f"{split}_stats"], classes))
+    sentence = not_significant_sentence(result["test_stats"], classes, "test")
+    if sentence:
+        print(sentence)

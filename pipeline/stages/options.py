@@ -1,0 +1,146 @@
+"""The command-line options the training stages share (train, compare, cv), and the run's
+settings made from them."""
+
+from pathlib import Path
+
+from pipeline import config
+from pipeline.artifacts.files import available_memory
+from pipeline.cli import (
+    UserError,
+    below_one,
+    non_negative_float,
+    positive_int,
+)
+from pipeline.engines.logistic import ENGINES
+from pipeline.settings import Optimizer, Search, Settings
+
+
+def add_model_options(parser):
+    """--model and --layers: the architecture, for train, compare and cv."""
+    parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
+                        help="one neuron, or a week-4 network (default %(default)s)")
+    parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
+                        help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
+
+
+def add_input_options(parser):
+    """--features and --quiet, for every stage that reads the features and shows a bar."""
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_training_options(parser):
+    """What train and compare share: the model, its steps and regularization, the optimizer,
+    the engine, the input."""
+    add_model_options(parser)
+    parser.add_argument("--num-iterations", type=positive_int, metavar="N",
+                        help="gradient-descent steps (default: the course's for the model)")
+    parser.add_argument("--l2", type=non_negative_float, default=config.L2, metavar="LAMBDA",
+                        help="cost + LAMBDA/(2m) sum ||W||^2, b unpenalized (default %(default)s)")
+    parser.add_argument("--augment", choices=config.AUGMENTS, default=config.AUGMENT,
+                        help="flip: also train on each image mirrored (default %(default)s)")
+    add_optimizer_options(parser, config.OPTIMIZER, "gd: full batch, the course's run; "
+                          "minibatch or adam: the second course's, for big data "
+                          "(default %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
+                        help="how to run the steps; all give the textbook iterates "
+                             "(default %(default)s)")
+    add_input_options(parser)
+
+
+def add_optimizer_options(parser, default, help_text):
+    """--optimizer and its settings, for train, compare and cv."""
+    parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=default,
+                        help=help_text)
+    parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
+                        metavar="N", help="images per step (default %(default)s)")
+    parser.add_argument("--num-epochs", type=positive_int, default=config.NUM_EPOCHS,
+                        metavar="N", help="passes over the training set (default %(default)s)")
+    parser.add_argument("--beta1", type=below_one, default=config.BETA1,
+                        help="Adam's first-moment decay (default %(default)s)")
+    parser.add_argument("--beta2", type=below_one, default=config.BETA2,
+                        help="Adam's second-moment decay (default %(default)s)")
+
+
+def layer_dims_of(args, n_x):
+    """[n_x, hidden..., 1] for the chosen model, the course's hidden sizes unless --layers."""
+    if args.model == "logistic":
+        if args.layers:
+            raise UserError("--layers: the logistic model has no hidden layer; "
+                            "choose --model two-layer or l-layer")
+        return [n_x, 1]
+    hidden = args.layers or list(config.HIDDEN_LAYERS[args.model])
+    if args.model == "two-layer" and len(hidden) != 1:
+        raise UserError(f"--layers {' '.join(map(str, hidden))}: the two-layer network has one "
+                        "hidden layer; give one size, or choose --model l-layer")
+    return [n_x, *hidden, 1]
+
+
+def settings_of(args, n_x, learning_rate=None, num_iterations=None):
+    """The run's settings from the options, with the model's and optimizer's own defaults
+    (learning_rate and num_iterations: the stage's defaults for the one neuron with gd)."""
+    network, gd = args.model != "logistic", args.optimizer == "gd"
+    if not gd and args.num_iterations is not None:
+        raise UserError(f"--num-iterations is for gd; {args.optimizer} counts --num-epochs")
+    if not gd:
+        learning_rate = config.MINIBATCH_LEARNING_RATE
+    elif network:
+        learning_rate = config.NETWORK_LEARNING_RATE
+    if args.num_iterations is not None:
+        num_iterations = args.num_iterations
+    elif network:
+        num_iterations = config.NETWORK_NUM_ITERATIONS
+    optimizer = Optimizer(args.optimizer, 0 if gd else args.mini_batch_size,
+                          0 if gd else args.num_epochs, args.beta1, args.beta2)
+    return Settings(model=args.model, layer_dims=tuple(layer_dims_of(args, n_x)),
+                    learning_rate=learning_rate, num_iterations=num_iterations, l2=args.l2,
+                    augment=args.augment, optimizer=optimizer)
+
+
+def describe(settings):
+    """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
+    model = "" if settings.model == "logistic" else \
+        f"the {settings.model} network {list(settings.layer_dims)}, "
+    extras = "".join([f", l2 {settings.l2}" if settings.l2 else "",
+                      ", mirrored images too" if settings.augment == "flip" else "",
+                      f", {settings.optimizer.name} on batches of "
+                      f"{settings.optimizer.mini_batch_size}"
+                      if settings.optimizer.minibatch else ""])
+    return f"{model}lr {settings.learning_rate}{extras}"
+
+
+def search_of(args, shape):
+    """Cross-validation's Search from its options, with the defaults that depend on the data's
+    size filled in; and what was chosen, in words."""
+    m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []
+    optimizer = args.optimizer
+    if optimizer is None:
+        optimizer = "adam" if large else "gd"
+        if large:
+            notes.append(f"{m} training images: adam ({args.num_epochs} epochs, batches of "
+                         f"{args.mini_batch_size}) instead of gd, so that it takes minutes "
+                         "(--optimizer gd to insist)")
+    repeats = args.repeats
+    if repeats is None:
+        repeats = 1 if large else config.CV_REPEATS
+        if large:
+            notes.append(f"{m} training images: 1 repeat of the folds (--repeats to change)")
+    rates = args.learning_rates
+    if rates is None:
+        rates = list(
+            config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
+            else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
+            else config.CV_MINIBATCH_LEARNING_RATES)
+    if optimizer != "gd" and args.augment != ["none"]:
+        raise UserError("--augment flip is searched with --optimizer gd only")
+    gram_bytes = (2 if "flip" in args.augment else 1) ** 2 * m * m * 8
+    if optimizer == "gd" and gram_bytes > available_memory() / 2:
+        raise UserError(f"gd cross-validation on {m} images builds a {gram_bytes / 1e9:.1f} GB "
+                        "Gram matrix, more than half the memory free: use --optimizer adam")
+    search = Search(model=args.model, layer_dims=tuple(layer_dims_of(args, shape[0])),
+                    learning_rates=tuple(rates), l2s=tuple(args.l2),
+                    augments=tuple(args.augment), num_iterations=args.num_iterations,
+                    optimizer=Optimizer(optimizer, args.mini_batch_size, args.num_epochs,
+                                        args.beta1, args.beta2),
+                    folds=args.folds, repeats=repeats, seed=args.seed)
+    return search, notes

@@ -1,0 +1,122 @@
+"""Stage `report`: the run's figures and its section of the page, then reports/index.html.
+
+The figures, the run's section and the page are written as one set: drawn into a temp folder,
+then moved into place together (files.staged_files), so an interrupt leaves the previous
+page and every figure it names whole.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import config
+from pipeline.artifacts.features import load_features, unflatten, unstandardize
+from pipeline.artifacts.files import read_json, staged_files, write_bytes, write_text
+from pipeline.artifacts.params import load_params, network_parameters, scores
+from pipeline.cli import Parser, UserError
+from pipeline.evaluation.metrics import check_same_data
+from pipeline.evaluation.metrics import metrics as evaluation_metrics
+from pipeline.nn.logistic import THRESHOLD, sigmoid
+from pipeline.page.assemble import assemble_into
+from pipeline.page.figures import literal
+from pipeline.page.run_figures import (
+    evaluation_png,
+    learning_curve_png,
+    mislabeled_png,
+    weights_png,
+)
+from pipeline.page.run_section import gallery_title, run_fragment
+from pipeline.page.sections import made_for, write_section
+
+
+def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE):
+    """(index, image, true, predicted, p_cat) for the `shown` most confident mistakes of a split
+    (p farthest from the threshold first), and the CSV rows of all of them."""
+    X, Y = features[f"X_{split}"], features[f"Y_{split}"]
+    indices = np.asarray(indices, dtype=int)
+    p_cat = sigmoid(scores(params, X[:, indices]))[0] if len(indices) else np.zeros(0)
+    rows = [(split, int(i), int(Y[0, i]), int(p > THRESHOLD), float(p))
+            for i, p in zip(indices, p_cat, strict=True)]
+    order = np.argsort(-np.abs(p_cat - THRESHOLD), kind="stable")[:shown]
+    images = unstandardize(unflatten(X[:, indices[order]], features["image_shape"]))
+    cases = [(i, image, true, predicted, p) for (_, i, true, predicted, p), image
+             in zip((rows[j] for j in order), images, strict=True)]
+    return cases, rows
+
+
+def mistakes_csv(rows, classes):
+    """Every mislabeled image: split, index, true and predicted class, p of the positive."""
+    lines = [f"split,index,true,predicted,p_{classes[1]}"]
+    lines += [f"{split},{i},{classes[true]},{classes[predicted]},{p!r}"
+              for split, i, true, predicted, p in rows]
+    return "\n".join(lines) + "\n"
+
+
+def same_numbers(a, b, rel=1e-9):
+    """JSON values equal, floats to a relative 1e-9 (BLAS may sum in another order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_numbers(a[k], b[k], rel) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_numbers(x, y, rel) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def load_inputs(params_path, metrics_path, features_path):
+    """params, metrics and features, checked against each other.
+
+    metrics.json is recomputed from params and features (it takes milliseconds) and must match:
+    a damaged or stale file is refused in one line, and no value read from it reaches a figure.
+    """
+    params, features = load_params(params_path), load_features(features_path)
+    check_same_data(params, features, params_path)
+    stored = read_json(metrics_path, "make train")
+    metrics = json.loads(json.dumps(evaluation_metrics(params, features)))
+    if not same_numbers(stored, metrics):
+        raise UserError(f"{metrics_path} does not match {params_path} (damaged, or from another "
+                        "run); run `make train` to remake it")
+    return params, metrics, features
+
+
+def write_report(params, metrics, features, out_dir):
+    """Draw everything into a temp folder, then move the set into out_dir at once."""
+    classes = [str(c) for c in features["classes"]]
+    drawn = [literal(c) for c in classes]  # the names as the figures must be given them
+    test_cases, test_rows = mislabeled_cases(params, features, metrics["mislabeled_test"], "test")
+    train_cases, train_rows = mislabeled_cases(params, features, metrics["mislabeled_train"],
+                                               "train")
+    by_split = {split: (scores(params, features[f"X_{split}"]), features[f"Y_{split}"])
+                for split in ("train", "test")}
+    pngs = {
+        "learning_curve.png": learning_curve_png(params),
+        "evaluation.png": evaluation_png(by_split, drawn),
+        "mislabeled.png": mislabeled_png(test_cases, drawn, gallery_title(
+            "test", len(test_cases), len(test_rows))),
+        "mislabeled_train.png": mislabeled_png(train_cases, drawn, gallery_title(
+            "train", len(train_cases), len(train_rows))),
+        "weights.png": weights_png(network_parameters(params)["W1"],
+                                   tuple(features["image_shape"]), drawn),
+    }
+    fragment = run_fragment(params, metrics, features, test_cases, train_cases, classes)
+    lr, n = float(params["learning_rate"]), int(params["num_iterations"])
+    with staged_files(out_dir) as tmp:
+        for name, data in pngs.items():
+            write_bytes(tmp / name, data)
+        write_text(tmp / "mislabeled.csv", mistakes_csv(test_rows + train_rows, classes))
+        write_section(tmp, fragment, f"catvnoncat: lr {lr}, {n} iterations", "run",
+                      "make report", made_for(params, params["model"]))
+        assemble_into(tmp, out_dir, run_dir=tmp)
+    return Path(out_dir) / "index.html"
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline report", description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
+    parser.add_argument("--metrics", type=Path, default=config.METRICS_FILE)
+    parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--out-dir", type=Path, default=config.REPORTS_DIR)
+    args = parser.parse_args(argv)
+    print(write_report(*load_inputs(args.params, args.metrics, args.features), args.out_dir))

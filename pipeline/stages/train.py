@@ -1,0 +1,41 @@
+"""Stage `train`: gradient descent on the features (one neuron from zeros, or a week-4 network
+from the course's seed-1 start); writes the weights, costs and the run's config."""
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from pipeline import config
+from pipeline.artifacts.features import load_features
+from pipeline.artifacts.files import write_npz
+from pipeline.cli import Parser, positive_float, progress_bar
+from pipeline.engines.fit import record, total_steps, train
+from pipeline.stages.options import add_training_options, describe, settings_of
+
+
+def main(argv=None):
+    parser = Parser(prog="python -m pipeline train", description=__doc__.splitlines()[0])
+    parser.add_argument("--learning-rate", type=positive_float, metavar="X",
+                        help="alpha (default: the course's for the model)")
+    add_training_options(parser)
+    parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
+    args = parser.parse_args(argv)
+    features = load_features(args.features)
+    settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
+                           config.NUM_ITERATIONS)
+    if args.learning_rate is not None:
+        settings = replace(settings, learning_rate=args.learning_rate)
+    unit = "batch" if settings.optimizer.minibatch else "it"
+    with progress_bar(total_steps(features, settings), f"train {args.model} "
+                      f"lr={settings.learning_rate}", args.quiet, unit=unit) as bar:
+        run = train(features, settings, engine=args.engine, on_progress=bar.update)
+    if run["settings"].optimizer.mini_batch_size < settings.optimizer.mini_batch_size:
+        print(f"note: a batch of {settings.optimizer.mini_batch_size} is more than the "
+              f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
+              "them all per epoch", file=sys.stderr)
+    params = record(run, 0, features)
+    write_npz(args.out, **params)
+    costs = params["costs"]
+    print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
+          f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}",
+          file=sys.stderr)

@@ -1,0 +1,270 @@
+"""Classifying one's own photos: every common format works, the preprocessing is the training
+path, and each bad file gets one line while the others are still classified."""
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from PIL import Image
+
+from pipeline.artifacts import photos
+from pipeline.artifacts.features import load_split
+from pipeline.artifacts.params import load_params, scores
+from pipeline.cli import run
+from pipeline.nn.logistic import predict_proba, sigmoid
+from pipeline.stages import classify
+
+
+@pytest.fixture(scope="module")
+def cat(raw_files):
+    """A cat from the test set, as (64, 64, 3) uint8."""
+    images, labels, _ = load_split(raw_files[1], "test")
+    return images[int(np.flatnonzero(labels)[0])]
+
+
+def classify_cli(capsys, *args):
+    """Run the script's main in-process; returns (exit code, stdout, stderr lines)."""
+    code = run(classify.main, [str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err.splitlines()
+
+
+def photo(cat, size):
+    return Image.fromarray(cat).resize(size, Image.Resampling.BICUBIC)
+
+
+def alpha(image, mode):
+    rgba = image.convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize(image.size))
+    return rgba.convert(mode)
+
+
+FORMATS = {
+    "rgb.jpg": lambda c: photo(c, (300, 200)),
+    "cmyk.jpg": lambda c: photo(c, (300, 200)).convert("CMYK"),
+    "grey.jpg": lambda c: photo(c, (200, 300)).convert("L"),
+    "rgba.png": lambda c: alpha(photo(c, (128, 128)), "RGBA"),
+    "grey-alpha.png": lambda c: alpha(photo(c, (128, 96)), "LA"),
+    "grey16.png": lambda c: Image.fromarray(
+        np.asarray(photo(c, (90, 90)).convert("L"), np.uint16) * 257),
+    "palette.png": lambda c: photo(c, (100, 100)).convert("P"),
+    "bilevel.png": lambda c: photo(c, (100, 100)).convert("1"),
+    "image.webp": lambda c: photo(c, (160, 120)),
+    "image.tiff": lambda c: photo(c, (160, 120)),
+    "image.bmp": lambda c: photo(c, (64, 64)),
+    "thumbnail.png": lambda c: photo(c, (20, 20)),
+    "phone.jpg": lambda c: photo(c, (4000, 3000)),  # 12 megapixels
+}
+
+
+def save_gif_with_transparency(cat, path):
+    image = photo(cat, (100, 100)).convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+    image.info["transparency"] = 0
+    image.save(path, transparency=0)
+
+
+@pytest.mark.parametrize("fit", ["crop", "squash"])
+def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
+    for name, make in FORMATS.items():
+        make(cat).save(tmp_path / name)
+    save_gif_with_transparency(cat, tmp_path / "transparent.gif")
+    code, out, err = classify_cli(capsys, tmp_path, "--params", trained[0], "--fit", fit)
+    assert (code, err) == (0, [])
+    *lines, trust = out.splitlines()
+    assert len(lines) == len(FORMATS) + 1 and trust.startswith("trust: 70.0 % of 50 test")
+    for line in lines:
+        label, p = line.split(": ")[1].split(" (p=")
+        assert label in ("cat", "non-cat") and 0 <= float(p.rstrip(")")) <= 1
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped():
+    grey = np.array([[0, 257 * 100, 65535]], dtype=np.uint16)
+    rgb = np.asarray(photos.to_rgb(Image.fromarray(grey)))
+    assert rgb[0, :, 0].tolist() == [0, 100, 255] and rgb.shape == (1, 3, 3)
+
+
+def test_alpha_is_composited_on_white():
+    clear = Image.new("RGBA", (2, 2), (0, 0, 0, 0))
+    assert np.asarray(photos.to_rgb(clear)).min() == 255
+
+
+def test_exif_rotation_gives_exactly_the_upright_probability(cat, trained, tmp_path, capsys):
+    upright = photo(cat, (120, 80))
+    upright.save(tmp_path / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    upright.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "rotated.png", exif=exif)
+    code, out, _ = classify_cli(capsys, tmp_path / "upright.png", tmp_path / "rotated.png",
+                                "--params", trained[0], "--json")
+    first, second = json.loads(out)
+    assert code == 0  # the same pixels; two products, each free to round its own way
+    assert first["probability"] == pytest.approx(second["probability"], abs=1e-12)
+
+
+@pytest.mark.parametrize("j", [0, 7, 208])
+def test_a_training_image_gets_exactly_its_columns_probability(features, trained, raw_files,
+                                                                tmp_path, capsys, j):
+    images, _, _ = load_split(raw_files[0], "train")
+    Image.fromarray(images[j]).save(tmp_path / "train.png")
+    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--params", trained[0], "--json")
+    with np.load(trained[0]) as p:
+        expected = predict_proba(p["w"], float(p["b"]), features["X_train"][:, [j]])[0, 0]
+    assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def network(features_file, tmp_path_factory):
+    """An l-layer network, trained briefly by the train stage's command line."""
+    out = tmp_path_factory.mktemp("network") / "params.npz"
+    result = run_cli("train", "--model", "l-layer", "--num-iterations", "100", "--features",
+                     features_file, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("j", [0, 208])
+def test_a_network_gives_a_training_image_exactly_its_columns_probability(
+        features, network, raw_files, tmp_path, capsys, j):
+    images, _, _ = load_split(raw_files[0], "train")
+    Image.fromarray(images[j]).save(tmp_path / "train.png")
+    code, out, _ = classify_cli(capsys, tmp_path / "train.png", "--params", network, "--json")
+    params = load_params(network)
+    expected = float(sigmoid(scores(params, features["X_train"][:, [j]]))[0, 0])
+    assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_explain_is_input_times_gradient_and_w_times_x_for_one_neuron(features, trained,
+                                                                       network):
+    x = features["X_train"][:, [3]]  # (n_x, 1)
+    neuron = load_params(trained[0])
+    assert np.array_equal(classify.explanation(neuron, x), neuron["w"] * x)
+    # for a network: x times dz/dx, against central differences of z along a few pixels
+    params = load_params(network)
+    explained = classify.explanation(params, x)[:, 0]  # (n_x,)
+    for i in (0, 5000, 12287):
+        step = np.zeros_like(x)
+        step[i] = 1e-6
+        slope = (scores(params, x + step) - scores(params, x - step))[0, 0] / 2e-6
+        assert explained[i] == pytest.approx(slope * x[i, 0], rel=1e-5, abs=1e-12)
+
+
+def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, capsys):
+    photo(cat, (64, 64)).save(tmp_path / "a.png")
+    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", trained[0])
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
+    assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %); "
+                         "always cat: 66.0 %"]
+    assert len(lines[1]) <= 80
+
+
+def test_json_is_all_that_goes_to_stdout(cat, trained, tmp_path, capsys):
+    photo(cat, (64, 64)).save(tmp_path / "a.png")
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", tmp_path / "missing.png",
+                                  "--params", trained[0], "--json", "--threshold", "0.99")
+    records = json.loads(out)
+    assert code == 1 and [set(r) for r in records] == [{"path", "label", "probability"}]
+    assert records[0]["label"] == "non-cat"  # p < 0.99
+    assert err == [f"error: {tmp_path / 'missing.png'}: no such file or folder"]
+
+
+def bomb_png(path, side=20000):
+    """A valid PNG header claiming side x side pixels (400 megapixels) with almost no data."""
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = bytearray(data[16:29])
+    ihdr[0:8] = struct.pack(">II", side, side)
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + bytes(ihdr)))
+    path.write_bytes(bytes(data))
+
+
+def bad_files(folder, cat):
+    """name -> what the error line must say."""
+    (folder / "empty.jpg").write_bytes(b"")
+    photo(cat, (400, 300)).save(folder / "whole.jpg")
+    whole = (folder / "whole.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    (folder / "notes.jpg").write_text("this is not a photo\n")
+    (folder / "random.png").write_bytes(np.random.default_rng(0).bytes(5000))
+    bomb_png(folder / "bomb.png")
+    (folder / "dangling.png").symlink_to(folder / "gone.png")
+    return {"empty.jpg": "not an image", "truncated.jpg": "truncated",
+            "notes.jpg": "not an image", "random.png": "not an image",
+            "bomb.png": "decompression bomb", "dangling.png": "no such file"}
+
+
+def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, trained, tmp_path, capsys):
+    expected = bad_files(tmp_path, cat)
+    (tmp_path / "empty-folder").mkdir()
+    code, out, err = classify_cli(capsys, tmp_path, tmp_path / "empty-folder",
+                                  tmp_path / "nowhere.png", tmp_path / "dangling.png",
+                                  "--params", trained[0])
+    assert code == 1
+    assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
+    assert len(out.splitlines()) == 2 and out.splitlines()[1].startswith("trust: ")
+    assert len(err) == len(expected) + 2 and not any("Traceback" in line for line in err)
+    for name, fragment in expected.items():
+        [line] = [line for line in err if line.startswith(f"error: {tmp_path / name}: ")]
+        assert fragment in line, line
+    assert any("empty-folder: a folder with no image files" in line for line in err)
+    assert any("nowhere.png: no such file or folder" in line for line in err)
+
+
+def test_an_unreadable_file_is_named(trained, tmp_path, capsys, monkeypatch):
+    (tmp_path / "secret.png").write_bytes(b"")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(photos.Image, "open", refuse)  # as root, chmod 000 would not stop us
+    code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--params", trained[0])
+    assert code == 1 and err == [f"error: {tmp_path / 'secret.png'}: permission denied: "
+                                 "cannot read it"]
+
+
+def write_model(path, trained, **changes):
+    with np.load(trained[0]) as p:
+        arrays = {**dict(p), **changes}
+    np.savez(path, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    ("missing", "not found; run `make train`"),
+    ("truncated", "not an .npz archive"),
+    ("pickled", "holds Python objects"),
+    ("other size", "for images (32, 32, 3)"),
+])
+def test_a_bad_model_gets_one_line(cat, trained, tmp_path, capsys, damage, fragment):
+    photo(cat, (64, 64)).save(tmp_path / "a.png")
+    model = tmp_path / "params.npz"
+    if damage == "truncated":
+        model.write_bytes(trained[0].read_bytes()[:5000])
+    elif damage == "pickled":
+        write_model(model, trained, classes=np.array([{"evil": 1}, None], dtype=object))
+    elif damage == "other size":
+        write_model(model, trained, image_shape=np.array([32, 32, 3]))
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", model)
+    assert code == 1 and out == "" and len(err) == 1
+    assert err[0].startswith(f"error: {model}") and fragment in err[0]
+
+
+def test_explain_saves_one_figure(cat, trained, tmp_path, capsys):
+    photo(cat, (300, 200)).save(tmp_path / "a.jpg")
+    code, _, _ = classify_cli(capsys, tmp_path / "a.jpg", "--params", trained[0],
+                              "--explain", tmp_path / "why.png")
+    with Image.open(tmp_path / "why.png") as figure:
+        assert code == 0 and figure.width >= 600
+
+
+@pytest.mark.parametrize("args, message", [(["--threshold", "1.5"], "between 0 and 1"),
+                                           (["--fit", "stretch"], "invalid choice")])
+def test_bad_options_are_one_line(trained, capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        classify.main(["x.png", "--model", str(trained[0]), *args])
+    err = capsys.readouterr().err.splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and message in err[0]

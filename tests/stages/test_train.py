@@ -1,0 +1,293 @@
+"""The train and evaluate stages as a person runs them: the course's numbers, files, errors."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import LOG_2, ROOT, assert_one_line_error, run_cli
+
+from pipeline.artifacts.params import COMMON_SPEC
+
+
+def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
+    _, _, stdout = trained
+    assert stdout.splitlines() == [
+        "train accuracy: 99.04306220095694 % (95% CI 96.6-99.9 %; always non-cat: 65.6 %)",
+        "test accuracy: 70.0 % (95% CI 55.4-82.1 %; always cat: 66.0 %)",
+        'The test accuracy is not significantly above always answering "cat" (p = 0.33).']
+
+
+def test_params_hold_weights_curves_and_config_without_pickles(trained):
+    with np.load(trained[0], allow_pickle=False) as p:
+        assert set(COMMON_SPEC) | {"w", "b"} <= set(p.files)
+        assert p["w"].shape == (12288, 1) and p["b"].shape == ()
+        assert float(p["learning_rate"]) == 0.005 and int(p["num_iterations"]) == 2000
+        assert p["costs"][0] == LOG_2 and len(p["costs"]) == 20
+        assert p["costs"][-1] == pytest.approx(0.140872, abs=5e-7)
+        assert p["iterations"].tolist() == list(range(0, 2000, 100))
+        assert str(p["standardization"]) == "x / 255"
+        assert p["image_shape"].tolist() == [64, 64, 3]
+        assert p["classes"].tolist() == ["non-cat", "cat"]
+        assert str(p["train_sha256"]).startswith("fbe56ab6")
+        assert str(p["test_sha256"]).startswith("6a9d39ce")
+
+
+def test_metrics_json(trained):
+    m = json.loads(trained[1].read_text())
+    assert m["learning_rate"] == 0.005 and m["num_iterations"] == 2000
+    assert m["train_accuracy"] == 99.04306220095694 and m["test_accuracy"] == 70.0
+    assert len(m["costs"]) == 20 and m["costs"][0] == LOG_2
+    assert len(m["mislabeled_train"]) == 2 and len(m["mislabeled_test"]) == 15
+    assert sum(m["confusion_test"].values()) == 50
+    assert m["confusion_test"]["false_cat"] + m["confusion_test"]["missed_cat"] == 15
+    checkpoints = m["checkpoints"]
+    assert len(checkpoints["train_accuracies"]) == len(checkpoints["test_accuracies"]) == 20
+    assert checkpoints["train_accuracies"][0] == 100 * 137 / 209  # all predicted non-cat at w=0
+    assert m["l2"] == 0.0 and m["augment"] == "none"
+
+
+def test_metrics_say_what_the_accuracies_mean(trained):
+    m = json.loads(trained[1].read_text())
+    keys = {"accuracy_ci95", "no_information_rate", "p_value_vs_nir", "kappa", "precision",
+            "recall", "f1", "roc_auc", "log_loss"}
+    assert keys <= set(m["train_stats"]) and keys <= set(m["test_stats"])
+    test = m["test_stats"]
+    assert test["accuracy_ci95"] == pytest.approx([55.3917674, 82.1382154], abs=1e-6)
+    assert test["no_information_rate"] == 66.0
+    assert test["p_value_vs_nir"] == pytest.approx(0.3320631, abs=1e-7)
+    c = m["confusion_test"]  # precision and recall from the confusion counts
+    assert test["precision"] == pytest.approx(c["true_cat"] / (c["true_cat"] + c["false_cat"]))
+    assert test["recall"] == pytest.approx(c["true_cat"] / (c["true_cat"] + c["missed_cat"]))
+    assert m["train_stats"]["no_information_rate"] == pytest.approx(100 * 137 / 209)
+    assert m["test_duplicates_of_train"] == [[17, 146]]
+    without = m["test_stats_without_duplicates"]
+    assert without["accuracy"] == 69.38775510204081 and without["n"] == 49
+    assert keys <= set(without)
+
+
+def test_the_duplicates_found_are_those_a_brute_force_search_finds(features):
+    from pipeline.evaluation.stats import identical_columns
+
+    rng = np.random.default_rng(0)
+    X_train = features["X_train"][:, :60].copy()
+    X_test = np.hstack([features["X_test"][:, :20], X_train[:, [5, 5, 41]]])  # planted copies
+    X_train[:, 7] = X_train[:, 5]  # a training image twice
+    X_test[0, 3] = np.nextafter(X_test[0, 3], 2)  # one pixel one bit off is not a duplicate
+    found = identical_columns(X_test, X_train)
+    brute = [[i, j] for i in range(X_test.shape[1]) for j in range(X_train.shape[1])
+             if np.array_equal(X_test[:, i], X_train[:, j])]
+    assert found == brute and [20, 5] in found and [20, 7] in found and [22, 41] in found
+    assert identical_columns(rng.random((4, 3)), rng.random((4, 5))) == []
+
+
+@pytest.mark.parametrize("args", [["--l2", "5"], ["--augment", "flip"]])
+def test_l2_and_augment_are_recorded_and_change_the_model(trained, features_file, tmp_path, args):
+    out = tmp_path / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, *args,
+                     "--num-iterations", "300")
+    assert result.returncode == 0, result.stderr
+    with np.load(out) as p, np.load(trained[0]) as course:
+        assert float(p["l2"]) == (5.0 if "--l2" in args else 0.0)
+        assert str(p["augment"]) == ("flip" if "flip" in args else "none")
+        assert not np.allclose(p["w"], course["w"])
+
+
+BAD_HYPERPARAMETERS = [
+    (["--learning-rate", "0"], "must be a finite number > 0"),
+    (["--learning-rate", "-0.1"], "must be a finite number > 0"),
+    (["--learning-rate", "nan"], "must be a finite number > 0"),
+    (["--learning-rate", "inf"], "must be a finite number > 0"),
+    (["--learning-rate", "fast"], "is not a number"),
+    (["--num-iterations", "0"], "must be at least 1"),
+    (["--num-iterations", "2.5"], "is not a whole number"),
+    (["--engine", "quantum"], "invalid choice"),
+    (["--l2", "-1"], "must be a finite number >= 0"),
+    (["--l2", "inf"], "must be a finite number >= 0"),
+    (["--augment", "rotate"], "invalid choice"),
+    (["--model", "resnet"], "invalid choice"),
+    (["--model", "l-layer", "--layers", "20", "0", "5"], "'0' must be at least 1"),
+    (["--model", "l-layer", "--layers", "abc"], "'abc' is not a whole number"),
+    (["--optimizer", "sgd2"], "invalid choice"),
+    (["--optimizer", "adam", "--mini-batch-size", "0"], "'0' must be at least 1"),
+    (["--optimizer", "adam", "--num-epochs", "-1"], "'-1' must be at least 1"),
+    (["--optimizer", "adam", "--beta1", "1"], "'1' must be at least 0 and below 1"),
+]
+
+# Options that parse but do not fit together: one line too, exit code 1.
+MISMATCHED_OPTIONS = [
+    (["--layers", "5"], "the logistic model has no hidden layer"),
+    (["--model", "two-layer", "--layers", "3", "4"], "the two-layer network has one hidden"),
+    (["--optimizer", "adam", "--num-iterations", "10"], "adam counts --num-epochs"),
+]
+
+
+@pytest.mark.parametrize("args, message", MISMATCHED_OPTIONS)
+def test_options_that_do_not_fit_together_get_one_line(trained, features_file, args, message):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+    assert_one_line_error(result, message)
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
+def test_mini_batches_say_once_that_a_batch_above_m_is_m_and_a_wild_rate_is_one_line(
+        trained, features_file, tmp_path, optimizer):
+    out = tmp_path / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, "--optimizer",
+                     optimizer, "--mini-batch-size", "1000", "--num-epochs", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("one batch of them all per epoch") == 1
+    with np.load(out) as p:
+        assert int(p["mini_batch_size"]) == 209 and int(p["num_iterations"]) == 2
+        assert p["iterations"].tolist() == [0, 1, 2] and str(p["optimizer"]) == optimizer
+    before = trained[0].read_bytes()
+    wild = run_cli("train", "--features", features_file, "--out", trained[0], "--optimizer",
+                   optimizer, "--learning-rate", "1e308", "--num-epochs", "1")
+    assert_one_line_error(wild, "learning rate 1e+308 diverged", "try a smaller one")
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("model, dims", [("two-layer", [12288, 7, 1]),
+                                         ("l-layer", [12288, 20, 7, 5, 1])])
+def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, model, dims):
+    from pipeline.artifacts.files import write_npz
+    from pipeline.artifacts.params import params_record
+    from pipeline.engines.fit import initial_parameters
+    from pipeline.settings import Settings
+
+    curves = {k: np.zeros(1) for k in ("iterations", "costs", "train_accuracies",
+                                      "test_accuracies")}
+    settings = {**Settings(model, tuple(dims), 0.1, 1).record(), "engine": "gram"}
+    record = params_record(initial_parameters(model, dims), curves, features, settings)
+    for name, damage in (("chain", {"layer_dims": np.array([12288, 3, 1])}),
+                         ("image", {"layer_dims": np.array([100, *dims[1:]])}),
+                         ("shape", {"W2": np.zeros((2, 2))})):
+        path = tmp_path / f"{name}.npz"
+        write_npz(path, **{**record, **damage})
+        result = run_cli("evaluate", "--params", path, "--features", tmp_path / "none.npz",
+                         "--out", tmp_path / "m.json")
+        assert_one_line_error(result, str(path), "make train")
+
+
+@pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)
+def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(trained, features_file, args,
+                                                                message):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+    assert_one_line_error(result, message, code=2)
+    assert trained[0].read_bytes() == before
+
+
+def test_a_diverging_rate_is_one_line_and_loses_nothing(trained, features_file):
+    before = trained[0].read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", trained[0],
+                     "--learning-rate", "1e308", "--num-iterations", "3")
+    assert_one_line_error(result, "learning rate 1e+308 diverged", "try a smaller one")
+    assert trained[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [None, b"", b"PK\x03\x04 not really a zip"])
+def test_missing_or_corrupt_features_name_the_file_and_the_fix(tmp_path, content):
+    features = tmp_path / "features.npz"
+    if content is not None:
+        features.write_bytes(content)
+    result = run_cli("train", "--features", features, "--out", tmp_path / "params.npz")
+    assert_one_line_error(result, str(features), "make features")
+    assert not (tmp_path / "params.npz").exists()
+
+
+def test_evaluate_without_params_says_to_train(tmp_path, features_file):
+    result = run_cli("evaluate", "--params", tmp_path / "none.npz", "--features", features_file,
+                     "--out", tmp_path / "m.json")
+    assert_one_line_error(result, "none.npz not found", "make train")
+
+
+def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
+    params = trained[0]
+    before = params.read_bytes()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "train", "--features", str(features_file),
+         "--out", str(params), "--engine", "primal", "--num-iterations", "1000000"],
+        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+        # as from a terminal: a shell without job control starts background jobs (a test run
+        # among them) with SIGINT ignored, and Python would then never raise KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(3)  # imports, loading, and into the loop
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()  # whatever happened above, no million-step run is left behind
+    assert child.returncode == 130
+    assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
+    assert params.read_bytes() == before
+    assert sorted(p.name for p in params.parent.iterdir()) == ["metrics.json", "params.npz"]
+
+
+def test_stage_list_and_unknown_stage():
+    assert "train" in run_cli("--help").stdout
+    result = run_cli("fly")
+    assert result.returncode == 2 and "unknown stage 'fly'" in result.stderr
+
+
+def test_stages_that_do_not_draw_import_no_drawing_library():
+    code = ("import sys; import pipeline.stages.data, pipeline.stages.features, "
+            "pipeline.stages.train, pipeline.stages.evaluate, pipeline.engines.logistic; "
+            "print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_an_unwritable_output_is_one_line(features_file, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", out, "--num-iterations", "1")
+    assert_one_line_error(result, f"cannot write {out}: ")
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 600 KB file system with about 40 KB left: too little for a model (100 KB)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()})")
+    (folder / "filler").write_bytes(b"\0" * 560_000)
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_names_the_file_and_leaves_the_old_one_and_no_temp_file(trained,
+                                                                           features_file,
+                                                                           full_disk):
+    params = full_disk / "params.npz"
+    params.write_bytes(b"the earlier model")
+    result = run_cli("train", "--features", features_file, "--out", params,
+                     "--num-iterations", "1", "--quiet")
+    assert_one_line_error(result, f"{params}: No space left on device")
+    assert params.read_bytes() == b"the earlier model"
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "params.npz"]
+
+
+def test_a_signal_after_the_work_is_done_is_no_traceback():
+    # Make's Ctrl-C can land while the interpreter shuts down, waiting for a thread (tqdm's
+    # monitor): the outputs are whole by then, and the exit says nothing more.
+    script = (
+        "import os, signal, sys, threading, time\n"
+        "from pipeline.cli import run\n"
+        "def main(argv):\n"
+        "    late = threading.Thread(target=lambda: (time.sleep(0.5),\n"
+        "                            os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.5)))\n"
+        "    late.start()  # not a daemon: the shutdown waits for it\n"
+        "    print('done')\n"
+        "sys.exit(run(main, process=True))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "done\n", "")
