@@ -42,19 +42,31 @@ positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1"
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
+SIGNALLED = []  # the signals run's handler has seen in this process
+
+
 def interrupted(signum, frame):
+    SIGNALLED.append(signum)
     raise KeyboardInterrupt
+
+
+INTERRUPTED = "interrupted: nothing was written; earlier results are as they were"
 
 
 def run(main, argv=None, *, process=False):
     """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code.
 
     SIGTERM (a `kill`, Make stopping) is taken as Ctrl-C, so temp files are removed either way.
-    process: main is this process's whole job, which ends when run returns. Once main is done,
-    Ctrl-C and SIGTERM are then ignored: one arriving while the interpreter shuts down (waiting
-    for a thread) would otherwise be raised there as a traceback, after the work was whole.
+    process: main is this process's whole job, which ends when run returns. Ctrl-C is then
+    recorded too: a library may turn the KeyboardInterrupt into another error (NumPy's C
+    extension, interrupted while it imports, raises ImportError), which is still an interrupt.
+    Once main is done, Ctrl-C and SIGTERM are ignored: one arriving while the interpreter shuts
+    down (waiting for a thread) would otherwise be raised there as a traceback, after the work
+    was whole.
     """
     signal.signal(signal.SIGTERM, interrupted)
+    if process:
+        signal.signal(signal.SIGINT, interrupted)
     try:
         try:
             return main(argv) or 0
@@ -66,11 +78,19 @@ def run(main, argv=None, *, process=False):
         print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # a folder we cannot write to, a full disk: say which file, and why
+        if SIGNALLED:
+            print(INTERRUPTED, file=sys.stderr)
+            return 130
         where = f"{err.filename}: " if err.filename else ""
         print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: nothing was written; earlier results are as they were", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    except Exception:
+        if not SIGNALLED:
+            raise
+        print(INTERRUPTED, file=sys.stderr)  # an interrupt that a library turned into an error
         return 130
 
 
