@@ -5,7 +5,7 @@ import math
 import signal
 import sys
 
-from pipeline.errors import UserError, short_reason  # noqa: F401  (the stages' one-line errors)
+from pipeline.errors import UserError
 
 
 class Parser(argparse.ArgumentParser):

@@ -36,7 +36,7 @@ CHECKPOINT_EVERY = 100  # record cost and accuracies when i % 100 == 0, as the c
 STANDARDIZATION = "x / 255"  # pixel values to [0, 1]; the only one the course uses
 COMPARE_LEARNING_RATES = (0.01, 0.001, 0.0001)  # the course's closing experiment
 COMPARE_NUM_ITERATIONS = 1500  # its iteration count
-ENGINE = "auto"  # gradient descent in the Gram space when m <= n_x; see engine.py
+ENGINE = "auto"  # gradient descent in the Gram space when m <= n_x; see engines/logistic.py
 L2 = 0.0  # lambda in cost + lambda/(2m) ||w||^2; 0 is the course's plain cost
 AUGMENT = "none"  # "flip" also trains on every training image mirrored left-right
 AUGMENTS = ("none", "flip")  # the choices for --augment

@@ -1,5 +1,6 @@
 """A run's settings as one frozen value: built once from the command line (stages/options.py),
-passed to the fit, written into params.npz (and so metrics.json) and read back from them."""
+passed to the fit, written into params.npz and read back from it. metrics.json copies the
+model's part (model to optimizer) for the page."""
 
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ class Settings:
 
     @classmethod
     def from_record(cls, record):
-        """The settings back from params.npz (arrays) or metrics.json (plain values)."""
+        """The settings back from params.npz (arrays), or from plain values under RECORD_KEYS."""
         value = {key: record[key] for key in RECORD_KEYS}
         return cls(model=str(value["model"]),
                    layer_dims=tuple(int(n) for n in value["layer_dims"]),

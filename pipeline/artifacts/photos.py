@@ -142,8 +142,6 @@ def files_in(folder, recursive):
 
 
 def is_image_name(path):
-    from PIL import Image
-
     return path.suffix.lower() in Image.registered_extensions() and not path.name.startswith(".")
 
 

@@ -1,5 +1,6 @@
 """Cross-validation's summary: the statistics over folds, the choice, the verdict, and the text,
-markdown and page section that show them. NumPy only; the folds and fits are in cv.py."""
+markdown and page section that show them. NumPy only; the folds and fits are in
+folds.py, gram.py and minibatch.py."""
 
 import textwrap
 from dataclasses import replace

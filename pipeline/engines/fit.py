@@ -44,7 +44,7 @@ def initial_parameters(model, layer_dims):
 def train(features, settings, *, learning_rates=None, engine="auto", on_progress=None):
     """Fit the settings' model from the course's start: full-batch gradient descent (all rates
     batched in one engine run) or, for settings.optimizer minibatch or adam, mini-batches (one
-    rate after another). A run that diverged is refused (Diverged).
+    rate after another). A run that diverged is refused with a UserError.
 
     learning_rates : one model per rate, in order (default: settings.learning_rate alone)
     on_progress : called with a number of steps done, total_steps() in all

@@ -15,7 +15,7 @@
   mask, m counted per row), so cross-validation trains every fold, rate and l2 in one product.
 
 "auto" takes gram where m <= n_x (here m = 209, n_x = 12288), primal otherwise.
-The course-vocabulary `model.optimize` stays the plain textbook loop: the reference for both.
+The course-vocabulary `nn.logistic.optimize` stays the plain textbook loop: the reference for both.
 """
 
 import numpy as np

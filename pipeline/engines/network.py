@@ -19,6 +19,9 @@ from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
 from pipeline.threads import on_blas_threads
 
+# The batched engines. k networks are held stacked: b is a list of (k, n_l, 1) for l = 1 .. L,
+# W a list of (k, n_l, n_{l-1}) for l = 2 .. L; the first layer's W1 (primal) or A, c (gram)
+# apart. Arrays are updated in place, so a caller's closure over them sees every step.
 
 def stack_network(parameters, k):
     """k copies of parameters as the dict {"W": [...], "b": [...]} the engines update."""

@@ -89,7 +89,7 @@ def propagate_loops(w, b, X, Y):
     return {"dw": np.array(dw).reshape(n_x, 1) / m, "db": db / m}, J / m
 
 
-def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, *, print_cost=False, l2=0.0):
+def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=False, *, l2=0.0):
     """Gradient descent, the textbook loop: the reference every faster engine is held to.
 
     Returns params {"w", "b"}, the grads of the last step, and the costs recorded when
@@ -136,7 +136,7 @@ def accuracy(Y_prediction, Y):
 
 
 def model(X_train, Y_train, X_test, Y_test, num_iterations=2000, learning_rate=0.5,
-          *, print_cost=False):
+          print_cost=False):
     """The whole course run: zeros init, optimize, predict on train and test."""
     w, b = initialize_with_zeros(X_train.shape[0])
     params, grads, costs = optimize(w, b, X_train, Y_train, num_iterations, learning_rate,

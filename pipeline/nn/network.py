@@ -2,7 +2,7 @@
 
 Pure NumPy, no I/O. Shapes follow the course: X is (n_x, m), Y is (1, m); parameters holds W1, b1,
 ..., WL, bL with W_l of shape (n_l, n_{l-1}) and b_l of shape (n_l, 1). These functions and
-`optimize` are the textbook loop: the reference that network_engine.py's fast engines are held to.
+`optimize` are the textbook loop: the reference that engines/network.py's fast engines are held to.
 """
 
 import numpy as np
@@ -133,7 +133,7 @@ def optimize(X, Y, parameters, learning_rate, num_iterations, *, print_cost=Fals
 
 
 def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                    *, print_cost=False, lambd=0.0):
+                    print_cost=False, *, lambd=0.0):
     """LINEAR->RELU->LINEAR->SIGMOID from initialize_parameters. Returns (parameters, costs)."""
     n_x, n_h, n_y = layers_dims
     return optimize(X, Y, initialize_parameters(n_x, n_h, n_y), learning_rate, num_iterations,
@@ -141,7 +141,7 @@ def two_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000
 
 
 def L_layer_model(X, Y, layers_dims, learning_rate=0.0075, num_iterations=3000,
-                  *, print_cost=False, lambd=0.0):
+                  print_cost=False, *, lambd=0.0):
     """The L-layer network from initialize_parameters_deep. Returns (parameters, costs)."""
     return optimize(X, Y, initialize_parameters_deep(layers_dims), learning_rate, num_iterations,
                     print_cost=print_cost, lambd=lambd)

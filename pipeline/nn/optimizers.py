@@ -55,7 +55,7 @@ def initialize_adam(parameters):
     return v, s
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, *, beta1=0.9,
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
                                 beta2=0.999, epsilon=1e-8):
     """One Adam step, t (>= 1) being the number of Adam steps so far, this one included.
 

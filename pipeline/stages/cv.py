@@ -1,7 +1,7 @@
 """Stage `cv`: repeated stratified K-fold cross-validation on the training set only.
 
 Every fold x repeat x learning rate x l2 x augment trains at once in the Gram space of the training
-set (engine.masked_gram_steps): fold f's neuron keeps its dual vector zero outside its own
+set (engines.logistic.masked_gram_steps): fold f's neuron keeps its dual vector zero outside its own
 training images, so one (rows, M) x (M, M) product per step serves them all, and the validation
 scores come out of the same product. The candidates are the neuron after 100, 200, ... steps; the
 best mean validation accuracy picks the settings, and only then is the test set looked at, once,
