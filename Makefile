@@ -8,6 +8,10 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 # Exact versions with their sha256, for the runtime and test tools: `make lock` refreshes it.
 LOCKFILE := requirements.lock
+# The notebooks' tools (Jupyter), an optional extra locked the same way; make train needs none.
+NB_LOCKFILE := requirements-notebooks.lock
+NB_STAMP := $(VENV)/.notebooks
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 UV_VERSION := 0.13.9
 
 # One make at a time in this tree. The flags below are remembered while the Makefile is read, so
@@ -116,7 +120,7 @@ $(call remember,$(CV_ARGS),$(CV_FLAGS))
 CV := reports/cv/summary.json
 $(call remember,$(SECTIONS_LIST),$(SECTIONS))
 
-.PHONY: help setup lock data dataset features train evaluate report compare cv classify bench \
+.PHONY: help setup lock notebooks lab data dataset features train evaluate report compare cv classify bench \
 	browser test test-portable lint clean
 
 help: ## list the targets
@@ -146,6 +150,21 @@ lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup
 	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
 		--universal --python-version 3.11 --fork-strategy fewest --generate-hashes --upgrade \
 		--quiet --custom-compile-command 'make lock' -o $(LOCKFILE)
+	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
+		--extra notebooks --universal --python-version 3.11 --fork-strategy fewest \
+		--generate-hashes --upgrade --quiet --custom-compile-command 'make lock' \
+		-c $(LOCKFILE) -o $(NB_LOCKFILE)
+
+$(NB_STAMP): $(NB_LOCKFILE) | $(VENV_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r $(NB_LOCKFILE)
+	touch $@
+
+notebooks: $(RAW) $(NB_STAMP) ## run every notebook in a fresh kernel -> reports/notebooks/*.html
+	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+
+lab: $(RAW) $(NB_STAMP) ## open the notebooks in JupyterLab, on this venv
+	cd notebooks && ../$(VENV)/bin/jupyter lab
 
 # `make data` checks the sha256 of what is there every time, and fetches again what is missing or
 # damaged; a good file is left untouched, so nothing downstream reruns.
@@ -225,9 +244,10 @@ browser:
 		chromium fonts-dejavu-core >/dev/null; } \
 		|| echo "note: no chromium (apt-get install chromium); the browser tests will be skipped"
 
-test: $(RAW) browser | $(VENV_STAMP) ## lint, then run the test suite (and the page in Chromium)
+test: $(RAW) browser $(NB_STAMP) | $(VENV_STAMP) ## lint, the test suite, the page in Chromium, the notebooks
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest
+	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
 
 # The suite again on another CPU's kernels (scripts/portable_env.py): NumPy's SIMD targets above
 # its baseline off, an older OpenBLAS core type, one BLAS thread. CI runs it after `make test`.
