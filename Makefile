@@ -69,7 +69,8 @@ REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.p
 PAGE := $(wildcard pipeline/page/*)
 # Other stages' sections: inputs of the page, never remade by `make report` (no rule makes
 # section.html). Their list is remembered, so removing one (rm -r reports/cv) reassembles.
-SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html)
+SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html \
+	reports/notebooks/*.html)
 SECTIONS_LIST := reports/.sections
 PAGE_STAMP := reports/.assembled
 

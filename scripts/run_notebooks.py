@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import config  # noqa: E402
 from pipeline.artifacts.files import write_text  # noqa: E402
+from pipeline.page.assemble import refresh  # noqa: E402
 
 OUT_DIR = config.REPORTS_DIR / "notebooks"
 CELL_TIMEOUT = 600  # seconds a cell may take: a notebook's whole run takes under a minute
@@ -66,6 +67,7 @@ def main(paths):
             print(f"error: {error}", file=sys.stderr)
         else:
             print(f"{path}: ran in {took:.0f} s -> {OUT_DIR / (path.stem + '.html')}")
+    refresh(OUT_DIR.parent)  # an existing page links them
     return 1 if errors else 0
 
 

@@ -59,9 +59,23 @@ def page(run_dir, reports_dir):
     parts = [run_fragment] + [section_html(Path(reports_dir) / name, name, heading, absent,
                                            meta["made_for"])
                               for name, heading, absent in PAGE_ORDER]
+    notebooks = notebooks_html(reports_dir)
+    if notebooks:
+        parts.append(notebooks)
     return fill(page_file("index.html"), {
         "title": html.escape(meta["heading"]), "style": page_file("style.css"),
         "sections": "\n".join(parts), "script": page_file("classify.js")})
+
+
+def notebooks_html(reports_dir):
+    """Links to the executed notebooks `make notebooks` wrote into reports/notebooks, if any."""
+    found = sorted((Path(reports_dir) / "notebooks").glob("*.html"))
+    if not found:
+        return ""
+    items = "".join(f'<li><a href="notebooks/{html.escape(p.name)}">'
+                    f'{html.escape(p.stem.replace("_", " "))}</a></li>' for p in found)
+    return ('<section id="notebooks"><h2>Notebooks</h2><p>The lesson, the networks and your '
+            f"photos, executed by <code>make notebooks</code>:</p><ul>{items}</ul></section>")
 
 
 def assemble_into(dest_dir, reports_dir, run_dir=None):

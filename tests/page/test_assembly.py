@@ -65,6 +65,19 @@ def test_a_removed_section_leaves_the_page_and_a_stale_one_says_so(reports, feat
     assert "This was made for other data" in text and "make compare" in text
 
 
+def test_the_page_links_the_executed_notebooks_when_there_are_some(reports):
+    from pipeline.page.assemble import assemble_into
+
+    before = (reports / "index.html").read_bytes()
+    assemble_into(reports, reports)
+    assert (reports / "index.html").read_bytes() == before  # none: the page is as it was
+    (reports / "notebooks").mkdir()
+    (reports / "notebooks" / "01_one_neuron.html").write_text("<html></html>")
+    assemble_into(reports, reports)
+    page = Page((reports / "index.html").read_text())
+    assert "notebooks/01_one_neuron.html" in page.links
+
+
 def test_make_report_never_reruns_cv_and_reassembles_when_a_section_goes(project):
     assert make(project, "report").returncode == 0
     assert make(project, "cv", "REPEATS=1", "ITERATIONS=200", "LRS=0.005").returncode == 0
