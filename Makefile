@@ -164,8 +164,9 @@ $(NB_STAMP): $(NB_LOCKFILE) | $(VENV_STAMP)
 notebooks: $(RAW) $(NB_STAMP) ## run every notebook in a fresh kernel -> reports/notebooks/*.html
 	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
 
+# As root (a container, this project's machines) Jupyter wants to be told that it is meant.
 lab: $(RAW) $(NB_STAMP) ## open the notebooks in JupyterLab, on this venv
-	cd notebooks && ../$(VENV)/bin/jupyter lab
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # `make data` checks the sha256 of what is there every time, and fetches again what is missing or
 # damaged; a good file is left untouched, so nothing downstream reruns.
