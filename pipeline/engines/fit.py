@@ -116,7 +116,7 @@ def train_minibatch(features, settings, learning_rates, on_progress=None):
     X, Y = training_set(features, settings.augment)
     m, optimizer = X.shape[1], settings.optimizer
     batch = min(optimizer.mini_batch_size, m)
-    steps = optimizer.num_epochs * math.ceil(m / batch)
+    steps = total_steps(features, settings)
     start = initial_parameters(settings.model, settings.layer_dims)
     runs = []
     for lr in learning_rates:

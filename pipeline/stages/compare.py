@@ -9,13 +9,13 @@ from pipeline import config
 from pipeline.artifacts.features import load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.artifacts.params import cost
-from pipeline.cli import Parser, UserError, positive_float, progress_bar
-from pipeline.engines.fit import record, total_steps, train, training_set
+from pipeline.cli import Parser, UserError, positive_float
+from pipeline.engines.fit import record, train, training_set
 from pipeline.evaluation.metrics import metrics
 from pipeline.page.assemble import refresh
 from pipeline.page.figures import new_figure, plot_costs, png_bytes
 from pipeline.page.sections import made_for, paragraphs, table, write_section
-from pipeline.stages.options import add_training_options, settings_of
+from pipeline.stages.options import add_training_options, fit_progress, settings_of
 
 
 def params_name(learning_rate):
@@ -131,9 +131,8 @@ def main(argv=None):
     features = load_features(args.features)
     settings = settings_of(args, features["X_train"].shape[0], rates[0],
                            config.COMPARE_NUM_ITERATIONS)
-    unit = "batch" if settings.optimizer.minibatch else "it"
-    with progress_bar(total_steps(features, settings, len(rates)),
-                      f"compare {len(rates)} rates", args.quiet, unit=unit) as bar:
+    with fit_progress(features, settings, f"compare {len(rates)} rates", args.quiet,
+                      len(rates)) as bar:
         run = train(features, settings, learning_rates=rates, engine=args.engine,
                     on_progress=bar.update)
     all_params = [record(run, j, features) for j in range(len(rates))]

@@ -5,14 +5,16 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.files import available_memory
-from pipeline.cli import (
-    UserError,
-    below_one,
-    non_negative_float,
-    positive_int,
-)
+from pipeline.cli import UserError, below_one, non_negative_float, positive_int, progress_bar
+from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
 from pipeline.settings import Optimizer, Search, Settings
+
+
+def fit_progress(features, settings, desc, quiet, k=1):
+    """The bar a stage shows over a fit of k rates: total_steps of them, in steps or batches."""
+    unit = "batch" if settings.optimizer.minibatch else "it"
+    return progress_bar(total_steps(features, settings, k), desc, quiet, unit=unit)
 
 
 def add_model_options(parser):

@@ -8,9 +8,9 @@ from pathlib import Path
 from pipeline import config
 from pipeline.artifacts.features import load_features
 from pipeline.artifacts.files import write_npz
-from pipeline.cli import Parser, positive_float, progress_bar
-from pipeline.engines.fit import record, total_steps, train
-from pipeline.stages.options import add_training_options, describe, settings_of
+from pipeline.cli import Parser, positive_float
+from pipeline.engines.fit import record, train
+from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
 
 
 def main(argv=None):
@@ -25,9 +25,8 @@ def main(argv=None):
                            config.NUM_ITERATIONS)
     if args.learning_rate is not None:
         settings = replace(settings, learning_rate=args.learning_rate)
-    unit = "batch" if settings.optimizer.minibatch else "it"
-    with progress_bar(total_steps(features, settings), f"train {args.model} "
-                      f"lr={settings.learning_rate}", args.quiet, unit=unit) as bar:
+    with fit_progress(features, settings, f"train {args.model} lr={settings.learning_rate}",
+                      args.quiet) as bar:
         run = train(features, settings, engine=args.engine, on_progress=bar.update)
     if run["settings"].optimizer.mini_batch_size < settings.optimizer.mini_batch_size:
         print(f"note: a batch of {settings.optimizer.mini_batch_size} is more than the "
