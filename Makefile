@@ -185,7 +185,7 @@ dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make datas
 		PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
 	$(PY) -m pipeline dataset $(PHOTOS) --out data/datasets/$(NAME) $(DATASET_FLAGS)
 
-features: $(FEATURES) ## flatten and standardize into (n_x, m) columns
+features: $(FEATURES) ## flatten into uint8 rows: X (n_x, m), standardized as it is read
 
 $(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) $(FEATURES_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline features $(FEATURES_FLAGS)

@@ -8,7 +8,7 @@ from pipeline.cli import run
 STAGES = {
     "data": "fetch the .h5 files into data/raw, sha256-verified",
     "dataset": "your labelled photo folders -> train.h5/test.h5 in the course's layout",
-    "features": "flatten and standardize the images into (n_x, m) columns",
+    "features": "flatten the images into uint8 rows: X (n_x, m), standardized as it is read",
     "train": "gradient descent from zeros; writes data/models/params.npz",
     "evaluate": "train/test accuracy; writes reports/metrics.json",
     "report": "the run's figures and section, then reports/index.html",

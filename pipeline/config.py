@@ -22,7 +22,7 @@ URLS = (  # public copies at pinned commits, tried in turn after the mirror
 DOWNLOAD_TIMEOUT = 30  # seconds without an answer before a URL counts as failed
 
 # Artifacts
-FEATURES_FILE = ROOT / "data" / "processed" / "features.npz"  # (n_x, m) columns, standardized
+FEATURES_FILE = ROOT / "data" / "processed" / "features.npz"  # uint8 pixel rows: X.T * 255
 PARAMS_FILE = ROOT / "data" / "models" / "params.npz"  # w, b, costs and the run's config
 REPORTS_DIR = ROOT / "reports"  # figures, metrics and index.html
 METRICS_FILE = REPORTS_DIR / "metrics.json"  # accuracies, costs, mislabeled indices

@@ -11,6 +11,7 @@ not arithmetic, sets its pace.
 """
 
 import functools
+import os
 from contextlib import nullcontext
 
 # threads per path; None would leave the BLAS's own choice (one per core)
@@ -20,6 +21,13 @@ BLAS_THREADS = {
     "minibatch": 1,  # mini-batch gradient descent and Adam
     "cv": 1,  # cross-validation's fold rows, in one product
 }
+
+
+def stream_workers(parts):
+    """Threads for a pass over pixels cut in `parts` ranges: one a core, up to parts. The
+    copying of uint8 to float64 and the BLAS calls release the GIL, so two threads read and
+    multiply two halves of X at once (make bench: the "large" rows)."""
+    return max(1, min(parts, os.cpu_count() or 1))
 
 
 def blas_threads(path):

@@ -24,8 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline import config  # noqa: E402
-from pipeline.artifacts.features import load_features  # noqa: E402
+from pipeline.artifacts.feature_file import load_features  # noqa: E402
 from pipeline.artifacts.files import write_json  # noqa: E402
+from pipeline.columns import take  # noqa: E402
 from pipeline.engines.fit import train  # noqa: E402
 from pipeline.engines.logistic import gradient_descent  # noqa: E402
 from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E402
@@ -426,6 +427,41 @@ def large_rows(bench, args):
     bench.note(f"peak memory of each process: {peaks} (budget {MEMORY_BUDGET / 1e9:.0f} GB)")
 
 
+def pixel_rows(bench, args):
+    """At 25,000 images, in one process: a gd step and an epoch of Adam's gathers on the float64
+    X (n_x, m) held in memory, as features.npz was until issue 23, against the uint8 pixels
+    streamed from features.npz; and what each holds."""
+    from pipeline.columns import model_scores
+    from pipeline.nn.layers import propagate as layer_propagate
+    from pipeline.nn.optimizers import optimize_minibatch
+
+    f = load_features(synthetic_features(args.cache_dir, LARGE))
+    pixels, Y, m = f["X_train"], f["Y_train"], f["Y_train"].shape[1]
+    X = np.empty(pixels.shape)  # (n_x, m) float64, C order: the old layout, 2.5 GB
+    for k in range(0, m, 1000):
+        X[:, k:k + 1000] = take(pixels, np.arange(k, min(k + 1000, m)))
+    X_test = take(f["X_test"], np.arange(f["Y_test"].shape[1]))
+
+    def gd(data, test):
+        return lambda: gradient_descent(data, Y, [0.005], 3, test, f["Y_test"], engine="primal",
+                                        every=1000)
+
+    start = {"W1": np.zeros((1, X.shape[0])), "b1": np.zeros((1, 1))}
+
+    def adam_epoch(data):
+        return lambda: optimize_minibatch(start, layer_propagate, data, Y, optimizer="adam",
+                                          learning_rate=0.0007, num_epochs=1,
+                                          forward=model_scores)
+    bench.row(f"{m // 1000}k images: 3 gd steps", "float64 X in memory", "uint8 streamed",
+              "B <= A, memory 1/8", gd(X, X_test), gd(pixels, f["X_test"]),
+              repeats=args.slow_repeats + 2, float64_bytes=X.nbytes,
+              pixel_bytes=pixels.shape[0] * m)
+    bench.row(f"{m // 1000}k images: an epoch of adam", "float64 columns", "uint8 rows",
+              ">= 3x", adam_epoch(X), adam_epoch(pixels), repeats=args.slow_repeats + 2)
+    bench.note(f"X as float64: {X.nbytes / 1e9:.2f} GB in memory; as pixels "
+               f"{pixels.shape[0] * m / 1e9:.2f} GB on disk, read a block at a time")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
@@ -437,7 +473,7 @@ def parse_args():
     parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
     parser.add_argument("--only", nargs="+", metavar="GROUP",
                         choices=("in-process", "process", "dataset", "lesson", "network",
-                                 "threads", "large"),
+                                 "threads", "pixels", "large"),
                         help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
                         help="skip the 25,000-image rows (about 15 minutes)")
@@ -450,7 +486,9 @@ def parse_args():
 
 def main():
     args, start = parse_args(), time.perf_counter()
-    f = load_features(args.features)
+    stored = load_features(args.features)  # pixels; the course's 209 images as float64 columns:
+    f = {**stored, **{f"X_{split}": take(stored[f"X_{split}"], np.arange(stored[f"Y_{split}"].size))
+                      for split in ("train", "test")}}
     bench = Bench(args)
     print(f"median of {args.repeats} alternating runs ({args.slow_repeats} for the slow rows); "
           f"{machine()['cpu']}, {os.cpu_count()} cores\n"
@@ -461,9 +499,10 @@ def main():
               "lesson": lambda: lesson_rows(bench, f),
               "network": lambda: network_rows(bench, args),
               "threads": lambda: thread_rows(bench, args, f),
+              "pixels": lambda: pixel_rows(bench, args),
               "large": lambda: large_rows(bench, args)}
     for name, rows in groups.items():
-        if (name in args.only if args.only else name != "large" or args.large):
+        if (name in args.only if args.only else name not in ("large", "pixels") or args.large):
             rows()
     print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from pipeline import config
+from pipeline.artifacts.feature_file import load_features, write_features
 from pipeline.artifacts.features import make_features
 from pipeline.stages.data import fetch
 
@@ -40,16 +41,40 @@ def raw_files():
 
 @pytest.fixture(scope="session")
 def features(raw_files):
+    """The course's float64 arrays, built in memory: the lesson's path, and the oracle."""
     return make_features(*raw_files)
 
 
 @pytest.fixture(scope="session")
-def features_file(features, tmp_path_factory):
-    from pipeline.artifacts.files import write_npz
-
+def features_file(raw_files, tmp_path_factory):
+    """features.npz as the features stage writes it: uint8 pixel rows."""
     path = tmp_path_factory.mktemp("features") / "features.npz"
-    write_npz(path, **features)
+    write_features(*raw_files, path)
     return path
+
+
+def write_pixel_features(path, features, **changes):
+    """A features.npz in the features stage's layout from in-memory features (float64 X, as
+    make_features returns), with some arrays changed: uint8 rows (m, n_x) for X, the rest as is."""
+    import zipfile
+
+    from pipeline.artifacts.pixels import write_array_member, write_rows_member
+
+    arrays = {**features, **changes}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            if key.startswith("X_"):
+                rows = np.rint(np.asarray(value).T * 255).astype(np.uint8)  # (m, n_x)
+                write_rows_member(archive, f"{key[2:]}_pixels", rows.shape, [rows])
+            else:
+                write_array_member(archive, key, value)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pixel_features(features_file):
+    """features.npz loaded: X_train and X_test are PixelColumns read from the file."""
+    return load_features(features_file)
 
 
 def run_cli(*args, cwd=ROOT, env=None, **kwargs):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.artifacts import features, params  # noqa: E402
+from pipeline.artifacts import feature_file, features, params  # noqa: E402
 from pipeline.cli import run  # noqa: E402
+from pipeline.columns import raw_blocks  # noqa: E402
 from pipeline.page import assemble  # noqa: E402
 from pipeline.stages import classify, report  # noqa: E402
 
@@ -28,8 +29,10 @@ def loader(kind, fixtures):
         return lambda path: classify.main([str(path), "--params", fixtures[0], "--json"])
     if kind in ("params", "network"):
         return params.load_params
-    if kind == "features":
-        return features.load_features
+    if kind == "features":  # loaded, then every pixel read as a stage reads them, by blocks
+        return lambda path: [sum(X_block.sum() for _, X_block in raw_blocks(f[key]))
+                             for f in [feature_file.load_features(path)]
+                             for key in ("X_train", "X_test")]
     if kind == "metrics":
         return lambda path: report.load_inputs(fixtures[0], path, fixtures[1])
     if kind == "section":  # an optional section: the page must still be made

@@ -11,11 +11,11 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_line_error, run_cli
+from conftest import ROOT, assert_one_line_error, run_cli, write_pixel_features
 from PIL import Image
 
 from pipeline.artifacts.features import load_split
-from pipeline.artifacts.files import write_npz
+from pipeline.errors import UserError
 
 MUTANTS = 100  # of each damage kind, per source file
 
@@ -109,7 +109,7 @@ def small_run(features, tmp_path_factory):
     small = {**features, "X_train": features["X_train"][:, :12], "Y_train":
              features["Y_train"][:, :12], "X_test": features["X_test"][:, :8],
              "Y_test": features["Y_test"][:, :8]}
-    write_npz(folder / "features.npz", **small)
+    write_pixel_features(folder / "features.npz", small)
     for stage, out in (("train", "params.npz"), ("evaluate", "metrics.json")):
         args = ["--features", folder / "features.npz", "--out", folder / out]
         if stage == "evaluate":
@@ -177,18 +177,32 @@ def test_damaged_photos(trained, raw_files, tmp_path):
     assert {o["code"] for o in outcomes} == {0, 1}
 
 
-def test_an_h5_that_declares_400000_images_is_refused_at_once(tmp_path):
-    path = tmp_path / "huge.h5"
-    with h5py.File(path, "w") as h5:  # declared, chunked and compressed, never written: 18 KB
-        h5.create_dataset("train_set_x", shape=(400_000, 64, 64, 3), dtype=np.uint8,
+def declared_only(path, m):
+    """A course .h5 declaring m images and labels, chunked and compressed, never written: KBs."""
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("train_set_x", shape=(m, 64, 64, 3), dtype=np.uint8,
                           chunks=(1, 64, 64, 3), compression="gzip")
-        h5["train_set_y"] = np.zeros(400_000, dtype=np.int64)
+        h5.create_dataset("train_set_y", shape=(m,), dtype=np.int64, chunks=(1024,),
+                          compression="gzip")
         h5["list_classes"] = np.array([b"non-cat", b"cat"])
-    assert path.stat().st_size < 5_000_000
+    assert path.stat().st_size < 100_000
+    return path
+
+
+def test_an_h5_that_declares_more_images_than_the_disk_holds_is_refused_at_once(tmp_path):
+    """The features stage streams, so its limit is the disk: 4e9 images are 49 TB of pixels."""
+    path = declared_only(tmp_path / "huge.h5", 4_000_000_000)
     result = run_cli("features", "--train-file", path, "--test-file", path,
                      "--out", tmp_path / "features.npz", timeout=20)
-    assert_one_line_error(result, str(path), "(400000, 64, 64, 3)", "GB")
-    assert not (tmp_path / "features.npz").exists()
+    assert_one_line_error(result, str(path), "(4000000000, 64, 64, 3)", "GB free")
+    assert not list(tmp_path.glob("*.npz*"))
+
+
+def test_loading_400000_declared_images_into_memory_is_refused_at_once(tmp_path):
+    """load_split (the lesson's path) reads every image: it checks the memory first."""
+    path = declared_only(tmp_path / "huge.h5", 400_000_000)
+    with pytest.raises(UserError, match=r"\(400000000, 64, 64, 3\).* GB of memory is free"):
+        load_split(path, "train")
 
 
 def test_an_npz_that_declares_more_than_it_holds_is_refused(small_run, tmp_path):

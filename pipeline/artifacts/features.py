@@ -1,12 +1,13 @@
-"""The features: the .h5 images checked, flattened to (n_x, m) columns and standardized, and the
-features.npz that holds them, checked on load."""
+"""The features: the .h5 images checked, flattened to (n_x, m) columns and standardized, as the
+course does it in memory (make_features, the lesson's path). features.npz, the stage's file,
+keeps the pixels instead: see feature_file.py."""
 
 from pathlib import Path
 
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.files import available_memory, check_arrays, read_npz, sha256_of
+from pipeline.artifacts.files import available_memory, sha256_of
 from pipeline.errors import UserError, short_reason
 
 
@@ -22,6 +23,19 @@ def load_split(path, split):
     labels : ndarray of shape (m,), int64, only 0 and 1
     classes : list of str, e.g. ["non-cat", "cat"]
     """
+    def read_all(images, shape, labels, names):
+        return images(0, shape[0]), labels, names
+
+    return read_split(path, split, read_all,
+                      lambda shape: check_fits_in_memory(path, f"{split}_set_x", shape))
+
+
+def read_split(path, split, use, check=None):
+    """use(images, shape, labels, names) on an open course .h5 file, after its checks:
+    images(a, b) reads images a..b-1 (b - a, px, px, 3) uint8; shape is (m, px, px, 3); labels
+    (m,) int64 of 0 and 1; names the 2 class names. check(shape), if given, may refuse the
+    declared shape before anything is read. A failure of h5py on a damaged file, while opening
+    or reading, is one UserError naming the file."""
     path = Path(path)
     course = path.resolve().parent == config.RAW_DIR.resolve()
     fix = "run `make data` to fetch it again" if course else "rebuild it with `make dataset`"
@@ -29,23 +43,39 @@ def load_split(path, split):
         raise UserError(f"{path} not found; {fix}")
     import h5py  # here, not at the top: train and classify import this module but read no .h5
 
-    try:
-        with h5py.File(path, "r") as h5:
-            images, labels, classes = read_course_arrays(h5, path, split)
-    except UserError:
-        raise
-    except Exception as err:  # h5py meets damage with any of a dozen exception types
-        raise UserError(f"{path} is not a readable HDF5 file ({short_reason(err)}); "
-                        f"{fix}") from None
-    if not np.isin(labels, (0, 1)).all():
-        bad = sorted({str(v) for v in np.unique(labels) if v not in (0, 1)})
-        raise UserError(f"{path}: {split}_set_y holds {', '.join(bad[:5])}; labels must be 0 or 1")
-    names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in classes]
-    return images, labels.astype(np.int64), names
+    def damaged(err):
+        return UserError(f"{path} is not a readable HDF5 file ({short_reason(err)}); {fix}")
+
+    try:  # h5py meets damage with any of a dozen exception types
+        h5 = h5py.File(path, "r")
+    except Exception as err:
+        raise damaged(err) from None
+    with h5:
+        try:
+            x, labels, classes = course_arrays(h5, path, split, check)
+        except UserError:
+            raise
+        except Exception as err:
+            raise damaged(err) from None
+        if not np.isin(labels, (0, 1)).all():
+            bad = sorted({str(v) for v in np.unique(labels) if v not in (0, 1)})
+            raise UserError(f"{path}: {split}_set_y holds {', '.join(bad[:5])}; labels must be "
+                            "0 or 1")
+        names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
+                 for c in classes]
+
+        def images(start, stop):
+            try:
+                return x[start:stop]
+            except Exception as err:
+                raise damaged(err) from None
+
+        return use(images, x.shape, labels.astype(np.int64), names)
 
 
-def read_course_arrays(h5, path, split):
-    """The three arrays of an open course file, their declared shapes checked before reading."""
+def course_arrays(h5, path, split, check=None):
+    """An open course file's images dataset, labels and class names, their declared shapes
+    checked before anything is read."""
     import h5py
 
     keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
@@ -69,8 +99,9 @@ def read_course_arrays(h5, path, split):
                         "whole numbers: one label per image")
     if c.size != 2 or c.dtype.kind not in "SUO":
         raise UserError(f"{path}: list_classes is {c.dtype} of shape {c.shape}, expected 2 names")
-    check_fits_in_memory(path, keys[0], x.shape)
-    return x[()], np.ravel(y[()]), np.ravel(c[()])
+    if check:
+        check(x.shape)
+    return x, np.ravel(y[()]), np.ravel(c[()])
 
 
 def check_fits_in_memory(path, key, shape):
@@ -94,11 +125,6 @@ def flatten(images):
 def unflatten(X, image_shape):
     """(n_x, m) columns -> (m, *image_shape) images: the inverse of flatten."""
     return X.T.reshape(X.shape[1], *image_shape)
-
-
-def mirror(X, image_shape):
-    """Each column's image flipped left-right: (n_x, m) -> (n_x, m), column j still image j."""
-    return flatten(unflatten(X, tuple(image_shape))[:, :, ::-1, :])
 
 
 def standardize(X):
@@ -134,35 +160,7 @@ def make_features(train_file, test_file):
     }
 
 
-FEATURE_SPEC = {  # dtype kinds and shapes, as make_features writes them (None: any length)
-    "X_train": ("f", (None, None)), "Y_train": ("iu", (1, None)),
-    "X_test": ("f", (None, None)), "Y_test": ("iu", (1, None)),
-    "image_shape": ("iu", (3,)), "classes": ("U", (2,)), "standardization": ("U", ()),
-    "train_sha256": ("U", ()), "test_sha256": ("U", ()),
-}
-
-
-FEATURE_KEYS = tuple(FEATURE_SPEC)
-
-
 def is_course_data(data):
     """Whether features or params were made from the course's own two files (by sha256)."""
     return [str(data["train_sha256"]), str(data["test_sha256"])] == [
         config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name]]
-
-
-def load_features(path=config.FEATURES_FILE):
-    """features.npz as a dict, every array's dtype, shape and range checked."""
-    f = read_npz(path, FEATURE_KEYS, "make features")
-    check_arrays(f, FEATURE_SPEC, path, "make features")
-    shape = f["image_shape"]
-    n_x = int(np.prod(shape, dtype=np.int64))
-    for split in ("train", "test"):
-        X, Y = f[f"X_{split}"], f[f"Y_{split}"]
-        if (shape <= 0).any() or X.shape[0] != n_x or Y.shape != (1, X.shape[1]) \
-                or X.shape[1] < 1 or not np.isin(Y, (0, 1)).all() \
-                or not (np.isfinite(X).all() and 0 <= X.min() and X.max() <= 1):
-            raise UserError(f"{path}: X_{split} {X.shape} / Y_{split} {Y.shape} are not pixels "
-                            f"in [0, 1] and 0/1 labels for images of shape {tuple(shape)}; "
-                            "run `make features` to remake it")
-    return f

@@ -8,8 +8,8 @@ import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.files import check_arrays, read_npz
+from pipeline.columns import model_scores, times
 from pipeline.errors import UserError
-from pipeline.nn.layers import L_model_scores
 from pipeline.nn.logistic import log_loss, predict_from_scores
 
 COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
@@ -83,11 +83,12 @@ def network_parameters(params):
     return {k: params[k] for k in weight_spec(str(params["model"]), params["layer_dims"])}
 
 
-def scores(params, X):
-    """z of the last layer, (1, m), for the columns of X (n_x, m): w.T X + b for one neuron."""
+def scores(params, X, idx=None):
+    """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m) (an array or
+    PixelColumns, read by blocks): w.T X + b for one neuron."""
     if str(params["model"]) == "logistic":
-        return params["w"].T @ X + float(params["b"])
-    return L_model_scores(X, network_parameters(params))
+        return times(params["w"].T, X, idx) + float(params["b"])
+    return model_scores(network_parameters(params), X, idx)
 
 
 def cost(params, X, Y, l2=0.0):

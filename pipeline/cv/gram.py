@@ -4,8 +4,8 @@
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import mirror
 from pipeline.artifacts.params import scores
+from pipeline.columns import flipped, gram, times
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import initial_parameters, record, train
@@ -35,8 +35,8 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
     fold_of = stratified_folds(Y, folds, repeats, seed)
     flags = [aug == "flip" for aug, _, _ in grid]
     train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
-    columns = np.hstack([X, mirror(X, features["image_shape"])]) if any(flags) else X
-    K = columns.T @ columns  # (M, M)
+    columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
+    K = gram(columns, columns)  # (M, M)
     Y_all = np.tile(Y, columns.shape[1] // m)  # (1, M)
     rows = train_mask.shape[0]
     lr = np.tile([g[2] for g in grid], rows // len(grid)).reshape(-1, 1)  # (R, 1)
@@ -65,7 +65,7 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
                               checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
         else:
             start = initial_parameters(model, layer_dims)
-            masked_network_steps(K, start["W1"] @ columns, Y_all, start, lr=lr, l2=l2,
+            masked_network_steps(K, times(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
                                  train_mask=train_mask, num_iterations=num_iterations,
                                  at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
                                  tick=tick)

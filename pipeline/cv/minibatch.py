@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from pipeline import config
-from pipeline.nn.layers import L_model_scores, propagate
+from pipeline.columns import model_scores, take
+from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import optimize_minibatch
 
@@ -22,7 +23,7 @@ def seconds_per_batch(X, Y, start, batch, repeats=3):
     idx = np.linspace(0, X.shape[1] - 1, min(batch, X.shape[1])).astype(int)  # spread out
     began = time.perf_counter()
     for _ in range(repeats):
-        propagate(start, X[:, idx], Y[:, idx], 0.0)
+        propagate(start, take(X, idx), Y[:, idx], 0.0)
     return (time.perf_counter() - began) / repeats
 
 
@@ -54,7 +55,7 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                 def score(epoch, parameters, row=r * folds + f, g=g, val_cols=val_cols):
                     if epoch == 0:
                         return
-                    Z = L_model_scores(X[:, val_cols], parameters)  # (1, m_val)
+                    Z = model_scores(parameters, X, val_cols)  # (1, m_val)
                     y = Y[:, val_cols]
                     accuracy[row, g, epoch - 1] = 100 * np.mean(predict_from_scores(Z) == y)
                     loss[row, g, epoch - 1] = np.mean(log_loss(Z, y))
@@ -65,7 +66,7 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                                    beta2=optimizer.beta2, epsilon=config.EPSILON,
                                    seed=config.MINIBATCH_SEED, l2=l2, on_progress=on_progress,
                                    columns=train_cols, on_epoch=score,
-                                   forward=lambda p, X_block: L_model_scores(X_block, p))
+                                   forward=model_scores)
     with np.errstate(invalid="ignore"):
         diverged = ~np.isfinite(loss[..., -1:]).all(axis=-1, keepdims=True)  # a row's last
     accuracy = np.where(diverged, np.nan, accuracy)

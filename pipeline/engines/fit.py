@@ -8,12 +8,12 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import mirror
 from pipeline.artifacts.params import params_record
+from pipeline.columns import flipped, model_scores
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
 from pipeline.errors import UserError
-from pipeline.nn.layers import L_model_scores, propagate
+from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import optimize_minibatch
 
@@ -25,7 +25,7 @@ def training_set(features, augment):
     training image and then its mirror."""
     X, Y = features["X_train"], features["Y_train"]
     if augment == "flip":
-        X = np.hstack([X, mirror(X, features["image_shape"])])
+        X = flipped(X, features["image_shape"])
         Y = np.hstack([Y, Y])
     return X, Y
 
@@ -127,7 +127,7 @@ def train_minibatch(features, settings, learning_rates, on_progress=None):
                                        seed=config.MINIBATCH_SEED, l2=settings.l2,
                                        X_test=features["X_test"], Y_test=features["Y_test"],
                                        on_progress=on_progress,
-                                       forward=lambda p, X: L_model_scores(X, p)))
+                                       forward=model_scores))
     weights = [r["parameters"] for r in runs]
     refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
     if settings.model == "logistic":

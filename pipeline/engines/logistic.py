@@ -20,6 +20,7 @@ The course-vocabulary `nn.logistic.optimize` stays the plain textbook loop: the 
 
 import numpy as np
 
+from pipeline.columns import gram, over_blocks, scale_of, times, times_transposed
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.progress import ticker
 from pipeline.threads import on_blas_threads
@@ -41,18 +42,28 @@ def row_accuracies(Z, Y):
 
 
 def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
-    """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,)."""
+    """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,).
+
+    Pixels are read once a step, each block's forward and backward pass done while it is in
+    cache, on its integers: the 1/255 goes on W.T @ block and on dW (see columns.raw_blocks)."""
     n_x, m = X.shape
     W, b = np.zeros((n_x, lr.shape[0])), np.zeros((lr.shape[0], 1))  # (n_x, k), (k, 1)
-    for i in range(num_iterations):
+    Z, dZ = np.empty((lr.shape[0], m)), np.empty((lr.shape[0], m))  # (k, m)
+    scale = scale_of(X)  # 1 for an array, which is one block: the textbook expressions
+
+    def forward_backward(columns, block):
+        """Z and dZ on some columns; returns their share of dW * m * scale (n_x, k)."""
         # forward
-        Z = W.T @ X + b  # (k, m)
-        if i % every == 0:
-            checkpoint(i, Z, W.T @ X_test + b, np.sum(W * W, axis=0) if l2 else 0.0)
-        A = sigmoid(Z)
+        Z[:, columns] = W.T @ block / scale + b  # (k, b)
         # backward
-        dZ = A - Y  # (k, m)
-        dW = X @ dZ.T / m  # (n_x, k)
+        dZ[:, columns] = sigmoid(Z[:, columns]) - Y[:, columns]  # (k, b)
+        return block @ dZ[:, columns].T  # (n_x, k)
+
+    for i in range(num_iterations):
+        dW = over_blocks(forward_backward, X)  # (n_x, k)
+        if i % every == 0:
+            checkpoint(i, Z, times(W.T, X_test) + b, np.sum(W * W, axis=0) if l2 else 0.0)
+        dW /= scale * m
         if l2:
             dW += l2 / m * W
         db = np.sum(dZ, axis=1, keepdims=True) / m  # (k, 1)
@@ -73,10 +84,10 @@ def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick)
     m = X.shape[1]
     # sigmoid(z) = (1 + tanh(z / 2)) / 2: with half of K1 the matvec gives z / 2 directly, and
     # lr/m * (A - Y) = lr/(2m) * tanh(z / 2) + lr/m * (1/2 - Y).
-    K1_half = X.T @ X  # (m, m), symmetric; made in place: at m = 12,288 each copy is 1.2 GB
+    K1_half = gram(X, X)  # (m, m), symmetric; made in place: at m = 12,288 each copy is 1.2 GB
     K1_half += 1
     K1_half *= 0.5
-    K1_half_test = 0.5 * (X.T @ X_test + 1)  # (m, m_test)
+    K1_half_test = 0.5 * (gram(X, X_test) + 1)  # (m, m_test)
     scale = lr / (2 * m)  # (k, 1)
     shift = lr / m * (0.5 - Y)  # (k, m)
     a = np.zeros((lr.shape[0], m))  # (k, m)
@@ -95,23 +106,23 @@ def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick)
         # update
         a -= S
         tick(i)
-    return X @ a.T, a.sum(axis=1)
+    return times_transposed(a, X).T, a.sum(axis=1)
 
 
 def l2_gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
     """gram_steps with the bias kept apart, as L2 needs: every row trains on all m columns."""
-    K_test = X.T @ X_test  # (m, m_test)
+    K_test = gram(X, X_test)  # (m, m_test)
 
     def scores(i, a, b):
         aK = a @ K  # (k, m)
         checkpoint(i, aK + b, a @ K_test + b, np.sum(aK * a, axis=1))  # ||w||^2 = a K a.T
 
-    K = X.T @ X  # (m, m)
+    K = gram(X, X)  # (m, m)
     train_mask = np.ones((lr.shape[0], X.shape[1]))  # (k, m)
     a, b = masked_gram_steps(K, Y, lr=lr, l2=np.full_like(lr, l2), train_mask=train_mask,
                              num_iterations=num_iterations, at=range(0, num_iterations, every),
                              checkpoint=scores, tick=tick)
-    return X @ a.T, b[:, 0]
+    return times_transposed(a, X).T, b[:, 0]
 
 
 def masked_gram_steps(K, Y, *, lr, l2, train_mask, num_iterations, at, checkpoint, tick=None):
@@ -167,7 +178,7 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, en
 
     Parameters
     ----------
-    X : ndarray of shape (n_x, m);  Y : ndarray of shape (1, m)
+    X : ndarray of shape (n_x, m), or PixelColumns;  Y : ndarray of shape (1, m)
     learning_rates : sequence of k floats
     X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
         Scored at each checkpoint, for reporting only: nothing is chosen by it.

@@ -14,6 +14,7 @@ columns in one product: see pipeline.engines.masked_network. Pure NumPy, no I/O.
 
 import numpy as np
 
+from pipeline.columns import gram, times, times_transposed
 from pipeline.engines.logistic import choose_engine, row_accuracies
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
@@ -117,10 +118,10 @@ def primal_first_layer(net, X, W1_0):
     W1 = net["W1"] = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
 
     def Z1_of():
-        return (W1.reshape(-1, X.shape[0]) @ X).reshape(*W1.shape[:2], -1) + net["b"][0]
+        return times(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + net["b"][0]
 
     def step_first(dZ1, lr, decay):
-        dW1 = (dZ1.reshape(-1, X.shape[1]) @ X.T).reshape(W1.shape)  # (k, n_h, n_x)
+        dW1 = times_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
         W1[...] *= decay
         W1[...] -= lr * dW1
 
@@ -154,7 +155,8 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
     engine = choose_engine(engine, n_x, m)
     net, W1_0 = stack_network(parameters, len(lr)), np.asarray(parameters["W1"], float)
     if engine == "gram":
-        P, K, P_test, K_test = W1_0 @ X, X.T @ X, W1_0 @ X_test, X.T @ X_test
+        P, K, P_test = times(W1_0, X), gram(X, X), times(W1_0, X_test)
+        K_test = gram(X, X_test)
         Z1_of, step_first = gram_first_layer(net, K, P)
         A, c = net["A"], net["c"]
 
@@ -169,7 +171,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
         W1 = net["W1"]
 
         def Z1_test_of():
-            return (W1.reshape(-1, n_x) @ X_test).reshape(*W1.shape[:2], -1)
+            return times(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
 
         def W1_squared():
             return np.sum(W1 * W1, axis=(1, 2))
@@ -193,7 +195,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
                 num_iterations=num_iterations, at=range(0, num_iterations, every),
                 checkpoint=checkpoint, tick=tick)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
-            W1 = c * W1_0 + (A.reshape(-1, m) @ X.T).reshape(*A.shape[:2], n_x)
+            W1 = c * W1_0 + times_transposed(A.reshape(-1, m), X).reshape(*A.shape[:2], n_x)
     return {"parameters": [unstack_network(W1[j], net, j) for j in range(len(lr))],
             "engine": engine, "learning_rates": lr[:, 0, 0],
             "iterations": np.array(iterations, dtype=int).reshape(-1),

@@ -37,7 +37,7 @@ def metrics(params, features):
     duplicates = identical_columns(X_test, features["X_train"])
     kept = np.setdiff1d(np.arange(X_test.shape[1]), [i for i, _ in duplicates])
     out["test_duplicates_of_train"] = duplicates
-    Z_kept = scores(params, X_test[:, kept])  # (1, kept)
+    Z_kept = scores(params, X_test, kept)  # (1, kept)
     out["test_stats_without_duplicates"] = None if not len(kept) else {
         "accuracy": accuracy(predict_from_scores(Z_kept), Y_test[:, kept]),
         **classification_stats(Z_kept, Y_test[:, kept])}

@@ -6,10 +6,10 @@ everywhere in the pipeline; a value that is undefined for the data (precision wi
 prediction, AUC with one class) is None, which JSON writes as null.
 """
 
-import hashlib
 
 import numpy as np
 
+from pipeline.columns import column_digests, take
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
@@ -151,16 +151,15 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
 def identical_columns(X_a, X_b):
     """Pairs [i, j] where column i of X_a equals column j of X_b exactly (a duplicate image).
 
-    Columns are matched by a 16-byte digest, not by their bytes (at m = 25,000 those would be a
-    second 2.5 GB copy of X), and every match is then compared in full."""
-    def digest(column):
-        return hashlib.blake2b(np.ascontiguousarray(column), digest_size=16).digest()
-
+    X_a, X_b : both arrays or both PixelColumns. Columns are matched by a 16-byte digest, not by
+    their bytes (at m = 25,000 those would be a second copy of X), and every match is then
+    compared in full."""
     where_in_b = {}
-    for j in range(X_b.shape[1]):
-        where_in_b.setdefault(digest(X_b[:, j]), []).append(j)
-    return [[i, j] for i in range(X_a.shape[1]) for j in where_in_b.get(digest(X_a[:, i]), [])
-            if np.array_equal(X_a[:, i], X_b[:, j])]
+    for j, digest in enumerate(column_digests(X_b)):
+        where_in_b.setdefault(digest, []).append(j)
+    return [[i, j] for i, digest in enumerate(column_digests(X_a))
+            for j in where_in_b.get(digest, [])
+            if np.array_equal(take(X_a, [i]), take(X_b, [j]))]
 
 
 def accuracy_summary(stats, classes):

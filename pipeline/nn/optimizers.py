@@ -6,21 +6,20 @@ propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL being the last pre-acti
 
 The course's `random_mini_batches` copies all of X shuffled (2.5 GB at m = 25,000 images);
 the training loop here draws the same batches as index arrays and gathers each batch's columns
-when it needs them (X is F-contiguous in this project, so each column is one contiguous read).
+when it needs them: from pixels (pipeline.columns) each column is one contiguous uint8 row,
+divided by 255 as it is gathered.
 """
 
 import math
 
 import numpy as np
 
+from pipeline.columns import is_pixels, take
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.progress import ticker
 from pipeline.threads import on_blas_threads
 
 MINIBATCH_OPTIMIZERS = ("minibatch", "adam")  # what optimize_minibatch runs
-
-
-BLOCK = 4096  # columns per forward pass when scoring the whole set at a checkpoint
 
 
 def mini_batch_indices(m, mini_batch_size=64, seed=0):
@@ -110,15 +109,16 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     ----------
     parameters : dict {"W1", "b1", ...}, the initial values
     propagate : function (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given
-    X : ndarray of shape (n_x, m);  Y : ndarray of shape (1, m)
+    X : ndarray of shape (n_x, m), or PixelColumns;  Y : ndarray of shape (1, m)
     optimizer : "minibatch" or "adam"
     mini_batch_size : a size above m is taken as m (one batch per epoch)
     l2 : each batch's cost gains l2/(2 m_batch) sum ||W||^2; the recorded cost l2/(2m) sum ||W||^2
     X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
         Scored at each checkpoint, for reporting only.
     on_progress : called with the number of batches done since its last call, every 2 % or so
-    forward : optional function (parameters, X) -> ZL (1, m) for the checkpoints; without it they
-        take propagate's ZL, paying for a backward pass they do not use
+    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) for the
+        checkpoints (columns.model_scores is one); without it they take propagate's ZL, paying
+        for a backward pass they do not use
     columns : optional indices of the columns of X and Y to train on (a fold's training images),
         gathered batch by batch, so that no copy of X is made; m is their number
     on_epoch : optional function (epoch, parameters) called after each checkpoint
@@ -138,13 +138,13 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     record = {"epochs": [], "costs": [], "train_accuracies": [], "test_accuracies": []}
 
     def scores(X, Y, columns):
-        """ZL (1, m) over the given columns of X, a block at a time."""
-        blocks = []
-        for k in range(0, len(columns), BLOCK):
-            block = columns[k:k + BLOCK]
-            blocks.append(forward(parameters, X[:, block]) if forward else
-                          propagate(parameters, X[:, block], Y[:, block], 0.0)[2])
-        return np.concatenate(blocks, axis=1)
+        """ZL (1, m) over the given columns of X: forward's, or propagate's a block at a time."""
+        if forward:
+            return forward(parameters, X, columns)
+        size = X.block_columns() if is_pixels(X) else len(columns)
+        return np.concatenate([propagate(parameters, take(X, part), Y[:, part], 0.0)[2]
+                               for part in np.array_split(columns, range(size, len(columns),
+                                                                         size))], axis=1)
 
     def checkpoint(epoch):
         ZL = scores(X, Y, columns)  # (1, m)
@@ -173,7 +173,7 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
             for idx in mini_batch_indices(m, mini_batch_size, seed):
                 # forward and backward on this batch's columns, gathered now
                 batch = columns[idx]
-                _, grads, _ = propagate(parameters, X[:, batch], Y[:, batch], l2)
+                _, grads, _ = propagate(parameters, take(X, batch), Y[:, batch], l2)
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1

@@ -7,8 +7,9 @@ import json
 
 import numpy as np
 
-from pipeline.artifacts.features import is_course_data, unflatten, unstandardize
+from pipeline.artifacts.features import is_course_data
 from pipeline.artifacts.params import network_parameters
+from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent
 from pipeline.nn.logistic import THRESHOLD
 from pipeline.page.sections import (
@@ -82,8 +83,8 @@ def duplicates_note(metrics, features, exact):
     pairs = metrics["test_duplicates_of_train"]
     if not pairs:
         return "<p>No test image is pixel for pixel a training image.</p>"
-    images = unstandardize(unflatten(features["X_test"][:, [i for i, _ in pairs]],
-                                     features["image_shape"]))
+    images = pixels_of(features["X_test"], [i for i, _ in pairs]).reshape(
+        -1, *features["image_shape"])
     names = "; ".join(f"test image {i} is pixel for pixel train image {j}" for i, j in pairs)
     without = metrics["test_stats_without_duplicates"]
     after = "" if not without else (

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import load_features
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.artifacts.params import cost
 from pipeline.cli import Parser, UserError, positive_float

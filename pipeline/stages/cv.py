@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.features import load_features
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import (
     atomic_dir,
     write_bytes,

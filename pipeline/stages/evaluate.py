@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.features import is_course_data, load_features
+from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.features import is_course_data
 from pipeline.artifacts.files import write_json
 from pipeline.artifacts.params import load_params
 from pipeline.cli import Parser

@@ -1,12 +1,12 @@
-"""Stage `features`: the .h5 files -> data/processed/features.npz, (n_x, m) columns, /255."""
+"""Stage `features`: the .h5 files -> data/processed/features.npz: the images flattened to rows of
+uint8 pixels (row j is column j of X), standardized (x / 255) by every stage as it reads them."""
 
 import sys
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.features import make_features
-from pipeline.artifacts.files import write_npz
-from pipeline.cli import Parser
+from pipeline.artifacts.feature_file import images_in, write_features
+from pipeline.cli import Parser, progress_bar
 
 
 def main(argv=None):
@@ -14,9 +14,11 @@ def main(argv=None):
     parser.add_argument("--train-file", type=Path, default=config.TRAIN_FILE)
     parser.add_argument("--test-file", type=Path, default=config.TEST_FILE)
     parser.add_argument("--out", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    features = make_features(args.train_file, args.test_file)
-    write_npz(args.out, **features)
-    n_x, m_train = features["X_train"].shape
-    print(f"{args.out}: X_train ({n_x}, {m_train}), X_test {features['X_test'].shape}",
+    images = images_in(args.train_file, args.test_file, args.out)
+    with progress_bar(images, "features", args.quiet, unit="image") as bar:
+        train, test = write_features(args.train_file, args.test_file, args.out, bar.update)
+    size = args.out.stat().st_size
+    print(f"{args.out}: X_train {train}, X_test {test} as uint8 pixels, {size / 1e6:.1f} MB",
           file=sys.stderr)

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import load_features, unflatten, unstandardize
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import read_json, staged_files, write_bytes, write_text
 from pipeline.artifacts.params import load_params, network_parameters, scores
 from pipeline.cli import Parser, UserError
+from pipeline.columns import pixels_of
 from pipeline.evaluation.metrics import check_same_data
 from pipeline.evaluation.metrics import metrics as evaluation_metrics
 from pipeline.nn.logistic import THRESHOLD, sigmoid
@@ -36,11 +37,11 @@ def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE
     (p farthest from the threshold first), and the CSV rows of all of them."""
     X, Y = features[f"X_{split}"], features[f"Y_{split}"]
     indices = np.asarray(indices, dtype=int)
-    p_cat = sigmoid(scores(params, X[:, indices]))[0] if len(indices) else np.zeros(0)
+    p_cat = sigmoid(scores(params, X, indices))[0] if len(indices) else np.zeros(0)
     rows = [(split, int(i), int(Y[0, i]), int(p > THRESHOLD), float(p))
             for i, p in zip(indices, p_cat, strict=True)]
     order = np.argsort(-np.abs(p_cat - THRESHOLD), kind="stable")[:shown]
-    images = unstandardize(unflatten(X[:, indices[order]], features["image_shape"]))
+    images = pixels_of(X, indices[order]).reshape(-1, *features["image_shape"])
     cases = [(i, image, true, predicted, p) for (_, i, true, predicted, p), image
              in zip((rows[j] for j in order), images, strict=True)]
     return cases, rows

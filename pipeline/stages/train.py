@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.features import load_features
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import record, train

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 
-from pipeline.artifacts.features import flatten, mirror, unflatten
+from pipeline.artifacts.features import flatten, unflatten
+from pipeline.columns import flipped
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.gram import cross_validate
 from pipeline.cv.summary import best_candidate
@@ -55,7 +56,7 @@ def test_cross_validate_matches_a_separate_fit_of_each_fold_on_the_real_data(fea
         for g, (aug, l2, lr) in enumerate(result["grid"]):
             Xf, Yf = X[:, train], Y[:, train]
             if aug == "flip":
-                Xf = np.hstack([Xf, mirror(Xf, features["image_shape"])])
+                Xf = flipped(Xf, features["image_shape"])
                 Yf = np.hstack([Yf, Yf])
             run = gradient_descent(Xf, Yf, [lr], 200, X[:, val], Y[:, val], engine="primal",
                                    l2=l2)
@@ -80,15 +81,17 @@ def test_a_validation_images_mirror_never_trains_its_own_fold():
         assert (train[row, m:] == (train[row, :m] if flips else 0)).all()
 
 
-def test_mirror_flips_each_image_left_right_and_keeps_its_column(features):
+def test_flipped_adds_each_image_mirrored_left_right_after_all_of_them(features):
     X = features["X_train"][:, :5]
     shape = tuple(features["image_shape"])
     images = unflatten(X, shape)
-    flipped = mirror(X, shape)
-    assert flipped.shape == X.shape
-    assert (unflatten(flipped, shape)[3, 10, 0] == images[3, 10, -1]).all()
-    np.testing.assert_array_equal(mirror(flipped, shape), X)
-    np.testing.assert_array_equal(flatten(images[:, :, ::-1]), flipped)
+    both = flipped(X, shape)
+    assert both.shape == (X.shape[0], 10)
+    np.testing.assert_array_equal(both[:, :5], X)
+    mirrors = both[:, 5:]
+    assert (unflatten(mirrors, shape)[3, 10, 0] == images[3, 10, -1]).all()
+    np.testing.assert_array_equal(flipped(mirrors, shape)[:, 5:], X)
+    np.testing.assert_array_equal(flatten(images[:, :, ::-1]), mirrors)
 
 
 @pytest.mark.parametrize("folds, repeats, seed", [(5, 10, 0), (3, 2, 9), (10, 1, 4)])

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.columns import PixelColumns, take
 from pipeline.engines.fit import diverged
 from pipeline.nn import logistic as model
 from pipeline.nn.logistic import log_loss, sigmoid
@@ -59,6 +60,16 @@ def two_layer_parameters(n_x, n_h=4, seed=1):
     rng = np.random.RandomState(seed)
     return {"W1": rng.randn(n_h, n_x) * 0.5, "b1": np.zeros((n_h, 1)),
             "W2": rng.randn(1, n_h) * 0.5, "b2": np.zeros((1, 1))}
+
+
+def pixel_data(m, px, seed=0):
+    """PixelColumns over random uint8 rows (m, px*px*3), the same columns as a float64 array
+    (x / 255), and labels that a plane through the pixels' mean separates."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 256, size=(m, px * px * 3), dtype=np.uint8)
+    X = rows.T / 255  # (n_x, m)
+    Y = (X.sum(axis=0, keepdims=True) > X.sum(axis=0).mean()).astype(float)
+    return PixelColumns(rows, (px, px, 3)), X, Y
 
 
 def separable(m=60, n_x=3, seed=0):
@@ -303,19 +314,23 @@ def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
         assert run["train_accuracies"][0] == pytest.approx(100 * (1 - Y.mean()))
 
 
-def test_checkpoints_score_the_whole_set_in_blocks(monkeypatch):
-    """Blocks of 7 columns give the same cost as one pass; `forward` replaces propagate's ZL."""
-    import pipeline.nn.optimizers as optimizers
+def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
+    """uint8 rows gathered per batch and scored 7 columns at a time give the float64 array's run;
+    `forward` replaces propagate's ZL."""
+    import pipeline.columns as columns
 
-    X, Y = separable(m=30)
-    args = (two_layer_parameters(3), two_layer_propagate, X, Y)
+    pixels, X, Y = pixel_data(m=30, px=2)
     options = {"optimizer": "adam", "learning_rate": 0.01, "mini_batch_size": 8, "num_epochs": 3,
                "l2": 0.5}
-    whole = optimize_minibatch(*args, **options)
-    monkeypatch.setattr(optimizers, "BLOCK", 7)
-    blocks = optimize_minibatch(*args, **options,
-                                forward=lambda p, X: two_layer_propagate(p, X, X[:1], 0)[2])
-    np.testing.assert_allclose(blocks["costs"], whole["costs"], rtol=1e-14)
+    whole = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, X, Y, **options)
+    monkeypatch.setattr(columns, "BLOCK_BYTES", 7 * 8 * 12)
+    blocks = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, pixels, Y,
+                                **options,
+                                forward=lambda p, X, idx: two_layer_propagate(
+                                    p, take(X, idx), np.zeros((1, len(idx))), 0)[2])
+    np.testing.assert_allclose(blocks["costs"], whole["costs"], rtol=1e-12)
+    for key, value in whole["parameters"].items():
+        np.testing.assert_allclose(blocks["parameters"][key], value, rtol=1e-12, atol=1e-15)
     assert "test_accuracies" not in whole
     end = whole["parameters"]
     assert whole["costs"][-1] == pytest.approx(two_layer_propagate(end, X, Y, 0.5)[0], rel=1e-14)
@@ -358,7 +373,7 @@ def test_each_epoch_reshuffles_with_seed_plus_one():
 
     optimize_minibatch(logistic_zeros(3), recording_propagate, X, Y, optimizer="adam",
                        learning_rate=0.01, mini_batch_size=8, num_epochs=2, seed=10,
-                       forward=lambda p, X: p["W1"] @ X + p["b1"])
+                       forward=lambda p, X, idx: p["W1"] @ X[:, idx] + p["b1"])
     expected = [X[:, idx] for seed in (11, 12) for idx in mini_batch_indices(20, 8, seed)]
     assert len(seen) == len(expected) == 6
     for got, want in zip(seen, expected, strict=True):

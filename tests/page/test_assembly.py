@@ -9,10 +9,9 @@ import time
 
 import numpy as np
 import pytest
-from conftest import make, recipes, run_cli
+from conftest import make, recipes, run_cli, write_pixel_features
 from test_report import Page
 
-from pipeline.artifacts.files import write_npz
 from pipeline.page.run_figures import FIGURES
 
 
@@ -56,7 +55,7 @@ def test_a_removed_section_leaves_the_page_and_a_stale_one_says_so(reports, feat
     assert "No comparison yet" in " ".join(page.text)
     # A comparison made on other data (another train file's sha256) is named as such, not shown.
     other = tmp_path / "other.npz"
-    write_npz(other, **{**features, "train_sha256": np.array("0" * 64)})
+    write_pixel_features(other, features, train_sha256=np.array("0" * 64))
     assert run_cli("compare", "--features", other, "--out-dir", reports / "compare",
                    "--num-iterations", "100", "--quiet").returncode == 0
     page = Page((reports / "index.html").read_text())

@@ -1,0 +1,161 @@
+"""Pixel rows in an .npz: uint8 (m, n_x) members stored uncompressed, written a chunk of rows at a
+time and read back a block of rows at a time at their offset, so that neither the features stage
+nor any stage after it holds more than a block, whatever m is.
+
+The archive stays an ordinary .npz (np.load opens it); only its pixel members are read here."""
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import UserError, short_reason
+
+LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
+
+
+def write_rows_member(archive, name, shape, chunks):
+    """Write an (m, n_x) uint8 .npy member into an open ZipFile from the chunks, each (b, n_x)."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        header = {"descr": "|u1", "fortran_order": False, "shape": tuple(shape)}
+        np.lib.format.write_array_header_1_0(member, header)
+        written = 0
+        for chunk in chunks:
+            member.write(np.ascontiguousarray(chunk, dtype=np.uint8).tobytes())
+            written += len(chunk)
+    assert written == shape[0], (name, written, shape)
+
+
+def write_array_member(archive, name, array):
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def open_rows_member(path, archive, name, remake):
+    """A RowFile on the member name.npy of an open archive at path, after checking that it is
+    stored, 2-d uint8, as long as its header says, and that its CRC matches (read in chunks)."""
+    info = archive.getinfo(f"{name}.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise UserError(f"{path}: {name} is compressed, not what `make features` writes; {remake}")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"{name} is .npy version {version}, which this project never writes")
+        shape, fortran_order, dtype = read_header(member)
+        header_size = member.tell()
+    if dtype != np.uint8 or len(shape) != 2 or fortran_order or min(shape) < 1:
+        raise UserError(f"{path}: {name} is {dtype} of shape {shape}, not uint8 pixel rows; "
+                        f"{remake}")
+    if header_size + shape[0] * shape[1] != info.file_size:
+        raise UserError(f"{path}: {name} declares {shape[0]} rows of {shape[1]} pixels but holds "
+                        f"{info.file_size - header_size} bytes (truncated?); {remake}")
+    check_crc(archive, info)
+    return RowFile(path, data_offset(path, info) + header_size, shape, remake)
+
+
+def read_rows_members(path, names, remake):
+    """{name: RowFile} for the pixel members of the .npz at path, or one UserError naming it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {name: open_rows_member(path, archive, name, remake) for name in names}
+    except UserError:
+        raise
+    except Exception as err:  # zipfile and numpy meet damage with many exception types
+        raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
+
+
+def check_crc(archive, info):
+    """Read the member through in chunks: at its end zipfile raises BadZipFile if the CRC-32 of
+    what it read differs from the one stored (a flipped pixel is caught here)."""
+    with archive.open(info) as member:
+        while member.read(1 << 22):
+            pass
+
+
+def data_offset(path, info):
+    """Where a stored member's bytes start in the file: after its local header, name and extra
+    field (whose lengths the local header gives, and which may differ from the central one)."""
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(LOCAL_HEADER)
+    if len(local) != LOCAL_HEADER or local[:4] != b"PK\x03\x04":
+        raise ValueError(f"no local header for {info.filename}")
+    name_length = int.from_bytes(local[26:28], "little")
+    extra_length = int.from_bytes(local[28:30], "little")
+    return info.header_offset + LOCAL_HEADER + name_length + extra_length
+
+
+class RowFile:
+    """uint8 rows (m, n_x) at an offset of a file, read on demand: rows[a:b] and rows[index_array]
+    give arrays, each run of consecutive rows one read. A file that ends early or changes while
+    this is open gives a UserError naming it (never a crash: nothing is memory-mapped)."""
+
+    dtype = np.dtype(np.uint8)
+
+    def __init__(self, path, offset, shape, remake):
+        self.path, self.offset, self.shape, self.remake = Path(path), offset, tuple(shape), remake
+        self.file = open(path, "rb", buffering=0)  # noqa: SIM115 (open while the object lives)
+        self.identity = identity(os.fstat(self.file.fileno()))
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, idx):
+        return self.take(idx)
+
+    def take(self, idx, out=None):
+        """The rows idx (a slice or an index array) as (len, n_x) uint8, into out if given (a
+        reused buffer: a fresh one costs a page fault every 4 KB)."""
+        m, n_x = self.shape
+        if isinstance(idx, slice):
+            start, stop, step = idx.indices(m)
+            assert step == 1, "rows are read in runs"
+            count, runs = max(stop - start, 0), [(0, max(stop - start, 0), start)]
+        else:
+            idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+            if len(idx) and (idx.min() < 0 or idx.max() >= m):
+                raise IndexError(f"rows {idx.min()}..{idx.max()} of {m}")
+            cuts = [0, *(np.flatnonzero(np.diff(idx) != 1) + 1).tolist(), len(idx)]
+            count = len(idx)
+            runs = [(a, b, int(idx[a])) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+        out = np.empty((count, n_x), dtype=np.uint8) if out is None else out[:count]
+        self.check_unchanged()
+        for a, b, row in runs:
+            self.read_into(out[a:b], row)
+        return out
+
+    def read_into(self, out, row):
+        view, done = memoryview(out).cast("B"), 0
+        position = self.offset + row * self.shape[1]
+        while done < len(view):
+            got = os.preadv(self.file.fileno(), [view[done:]], position + done) \
+                if hasattr(os, "preadv") else self.read_at(view[done:], position + done)
+            if not got:
+                raise UserError(f"{self.path} ended before row {row + len(out)} of "
+                                f"{self.shape[0]} (truncated while in use?); {self.remake}")
+            done += got
+
+    def read_at(self, view, position):  # where os.preadv is missing (Windows)
+        self.file.seek(position)
+        return self.file.readinto(view)
+
+    def check_unchanged(self):
+        """The path still names the file opened, unchanged (size and time of last change)."""
+        try:
+            now = identity(os.stat(self.path))
+        except OSError:
+            now = None
+        if now != self.identity or identity(os.fstat(self.file.fileno())) != self.identity:
+            raise UserError(f"{self.path} changed while this run was reading it; "
+                            f"{self.remake}, then run this again")
+
+    def __del__(self):
+        if getattr(self, "file", None):
+            self.file.close()
+
+
+def identity(stat):
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
