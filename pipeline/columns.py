@@ -73,6 +73,23 @@ def take(X, idx):
     return X[:, idx]
 
 
+def gathered(X, batches):
+    """(batch, take(X, batch)) for each index array in turn. For pixels a second thread reads
+    and divides the next batch while the caller works on this one (reading and dividing
+    release the GIL): an Adam step then costs about the larger of the two, not their sum."""
+    batches = list(batches)
+    if not is_pixels(X) or not batches:
+        yield from ((batch, X[:, batch]) for batch in batches)
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(take, X, batches[0])
+        for k, batch in enumerate(batches):
+            X_batch = pending.result()
+            if k + 1 < len(batches):
+                pending = pool.submit(take, X, batches[k + 1])
+            yield batch, X_batch
+
+
 def pixels_of(X, idx):
     """uint8 pixels (len, n_x) of the columns idx: what an image shows."""
     if is_pixels(X):

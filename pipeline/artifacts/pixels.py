@@ -12,6 +12,7 @@ import numpy as np
 
 from pipeline.errors import UserError, short_reason
 
+HAS_PREADV = hasattr(os, "preadv")
 LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
 
 
@@ -118,29 +119,36 @@ class RowFile:
             idx = np.asarray(idx, dtype=np.int64).reshape(-1)
             if len(idx) and (idx.min() < 0 or idx.max() >= m):
                 raise IndexError(f"rows {idx.min()}..{idx.max()} of {m}")
-            cuts = [0, *(np.flatnonzero(np.diff(idx) != 1) + 1).tolist(), len(idx)]
+            starts = [0, *(np.flatnonzero(np.diff(idx) != 1) + 1).tolist()]
             count = len(idx)
-            runs = [(a, b, int(idx[a])) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+            runs = zip(starts, [*starts[1:], count], idx[starts].tolist(), strict=True) \
+                if count else ()
         out = np.empty((count, n_x), dtype=np.uint8) if out is None else out[:count]
         self.check_unchanged()
-        for a, b, row in runs:
-            self.read_into(out[a:b], row)
+        view, fd = memoryview(out).cast("B"), self.file.fileno()
+        for a, b, row in runs:  # one read a run: a mini-batch's 64 rows are 64 reads
+            part, position = view[a * n_x:b * n_x], self.offset + row * n_x
+            if self.read_at(fd, part, position) != len(part):
+                self.read_rest(fd, part, position, row + b - a)
         return out
 
-    def read_into(self, out, row):
-        view, done = memoryview(out).cast("B"), 0
-        position = self.offset + row * self.shape[1]
-        while done < len(view):
-            got = os.preadv(self.file.fileno(), [view[done:]], position + done) \
-                if hasattr(os, "preadv") else self.read_at(view[done:], position + done)
-            if not got:
-                raise UserError(f"{self.path} ended before row {row + len(out)} of "
-                                f"{self.shape[0]} (truncated while in use?); {self.remake}")
-            done += got
-
-    def read_at(self, view, position):  # where os.preadv is missing (Windows)
+    def read_at(self, fd, part, position):
+        """Bytes read into part from position: os.preadv where there is one (Linux, macOS,
+        BSD), which needs no seek; elsewhere seek and read."""
+        if HAS_PREADV:
+            return os.preadv(fd, [part], position)
         self.file.seek(position)
-        return self.file.readinto(view)
+        return self.file.readinto(part)
+
+    def read_rest(self, fd, part, position, end_row):
+        """After a short read: read on until part is full, or say where the file ended."""
+        done = 0
+        while done < len(part):
+            got = self.read_at(fd, part[done:], position + done)
+            if not got:
+                raise UserError(f"{self.path} ended before row {end_row} of {self.shape[0]} "
+                                f"(truncated while in use?); {self.remake}")
+            done += got
 
     def check_unchanged(self):
         """The path still names the file opened, unchanged (size and time of last change)."""

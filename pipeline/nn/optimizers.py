@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from pipeline.columns import is_pixels, take
+from pipeline.columns import gathered, is_pixels, take
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.progress import ticker
 from pipeline.threads import on_blas_threads
@@ -170,10 +170,10 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
         checkpoint(0)
         for epoch in range(1, num_epochs + 1):
             seed = seed + 1  # a new shuffle every epoch, as the course's model()
-            for idx in mini_batch_indices(m, mini_batch_size, seed):
-                # forward and backward on this batch's columns, gathered now
-                batch = columns[idx]
-                _, grads, _ = propagate(parameters, take(X, batch), Y[:, batch], l2)
+            batches = (columns[idx] for idx in mini_batch_indices(m, mini_batch_size, seed))
+            for batch, X_batch in gathered(X, batches):
+                # forward and backward on this batch's columns, gathered as they come
+                _, grads, _ = propagate(parameters, X_batch, Y[:, batch], l2)
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1
