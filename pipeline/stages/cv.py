@@ -31,7 +31,7 @@ from pipeline.cli import (
 from pipeline.cv.figure import cv_png
 from pipeline.cv.folds import check_options, stratified_folds
 from pipeline.cv.gram import cross_validate, final_fit
-from pipeline.cv.minibatch import cross_validate_minibatch, estimate_seconds
+from pipeline.cv.minibatch import cross_validate_minibatch, estimate_seconds, stacked
 from pipeline.cv.summary import (
     search_grid,
     section_fragment,
@@ -122,7 +122,10 @@ def minibatch_run(features, search, fits, quiet):
     optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]
     start = initial_parameters(search.model, search.layer_dims)
-    seconds = estimate_seconds(X, Y, start, {"folds": search.folds, "count": fits}, optimizer)
+    rates = len(search.learning_rates)
+    together = search.model == "logistic"  # one pass over the batches for all its rates
+    probe, passes = (stacked(start, rates), fits // rates) if together else (start, fits)
+    seconds = estimate_seconds(X, Y, probe, {"folds": search.folds, "count": passes}, optimizer)
     print(f"cv: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, estimated "
           f"{seconds / 60:.1f} minutes", file=sys.stderr)
     fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)

@@ -82,12 +82,12 @@ def test_the_minibatch_path_scores_each_fold_as_a_fit_on_its_own_columns():
     X = rng.random((6, 30))
     Y = (X[:1] + 0.3 * rng.random((1, 30)) > 0.8).astype(float)
     fold_of = stratified_folds(Y, 3, 2, 0)  # (2 repeats, 30)
-    grid = [("none", 0.0, 0.05), ("none", 0.5, 0.2)]
+    grid = [("none", 0.0, 0.05), ("none", 0.5, 0.2), ("none", 0.0, 0.2)]  # l2 0: 2 rates at once
     start = {"W1": np.zeros((1, 6)), "b1": np.zeros((1, 1))}
     optimizer = Optimizer("adam", 4, 3)
     result = cross_validate_minibatch({"X_train": X, "Y_train": Y}, fold_of=fold_of, folds=3,
                                       grid=grid, start=start, optimizer=optimizer)
-    assert result["val_accuracy"].shape == (6, 2, 3) and result["iterations"] == [1, 2, 3]
+    assert result["val_accuracy"].shape == (6, 3, 3) and result["iterations"] == [1, 2, 3]
     for r in range(2):
         for f in range(3):
             fit, val = fold_of[r] != f, fold_of[r] == f
