@@ -26,7 +26,7 @@ PARTS = 2  # ranges of pixel columns a pass sums separately, in parallel (over_b
 class PixelColumns:
     """The columns X (n_x, m) of uint8 pixel rows, standardized block by block.
 
-    rows : (m0, n_x) uint8 rows, an array or anything sliced like one (artifacts.pixels.RowFile)
+    rows : (m0, n_x) uint8 rows: an array, or a RowFile (artifacts.pixels) read on demand
     image_shape : (px, px, 3), for the mirrored half
     mirrored : if True, X has 2 m0 columns: the m0 images, then each one flipped left-right
     """
@@ -39,11 +39,11 @@ class PixelColumns:
         self.shape = (n_x, m0 * (2 if mirrored else 1))
 
     def pixels(self, idx, out=None):
-        """uint8 rows (len, n_x) of the columns idx (a slice or an index array), into out (a
-        reused buffer of at least len rows) if given and the rows are read from a file."""
+        """uint8 rows (len, n_x) of the columns idx (a slice or an index array); rows read from
+        a file go into out if given (a reused buffer of at least len rows)."""
         if not self.mirrored:
-            return self.rows.take(idx, out) if hasattr(self.rows, "take") and not \
-                isinstance(self.rows, np.ndarray) else self.rows[idx]
+            return self.rows[idx] if isinstance(self.rows, np.ndarray) else \
+                self.rows.take(idx, out)
         m0 = self.rows.shape[0]
         idx = np.arange(*idx.indices(self.shape[1])) if isinstance(idx, slice) else np.asarray(idx)
         out = np.asarray(self.rows[idx % m0])  # (len, n_x), a copy

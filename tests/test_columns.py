@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
+from conftest import assert_one_line_error, run_cli, write_pixel_features
 
 import pipeline.columns as columns
 from pipeline.artifacts.feature_file import load_features
@@ -154,3 +154,33 @@ def test_a_truncated_file_under_a_run_is_one_error_not_a_crash(features_file, tm
     rows.identity = rows.identity[:2] + (os.stat(copy).st_size, os.stat(copy).st_mtime_ns)
     with pytest.raises(UserError, match="ended before row .*make features"):
         rows[5:20]
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"Y_train": np.zeros((1, 208), dtype=np.int64)}, "(209, 12288) / Y_train (1, 208)"),
+    ({"image_shape": np.array([32, 32, 3])}, "images of shape (32, 32, 3)"),
+    ({"Y_test": np.full((1, 50), 2)}, "0/1 labels"),
+])
+def test_a_record_that_does_not_match_its_pixels_is_refused(features, tmp_path, change, says):
+    path = write_pixel_features(tmp_path / "features.npz", features, **change)
+    result = run_cli("train", "--features", path, "--out", tmp_path / "params.npz")
+    assert_one_line_error(result, str(path), says, "make features")
+
+
+def test_pixels_stored_compressed_or_as_floats_are_refused(features, tmp_path):
+    import zipfile
+
+    path = write_pixel_features(tmp_path / "features.npz", features)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(UserError, match="compressed, not what `make features` writes"):
+        load_features(path)
+    floats = write_pixel_features(tmp_path / "floats.npz", {
+        k: v for k, v in features.items() if k != "X_train"})
+    with zipfile.ZipFile(floats, "a") as archive, archive.open("train_pixels.npy", "w") as member:
+        np.lib.format.write_array(member, features["X_train"].T)  # float64 rows
+    with pytest.raises(UserError, match="float64 of shape .* not uint8 pixel rows"):
+        load_features(floats)

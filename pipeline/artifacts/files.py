@@ -166,8 +166,8 @@ def read_npy_member(archive, name):
         if count * dtype.itemsize > info.file_size:
             raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
                              f"but holds fewer")
-        # Read straight into the array: one copy in memory (a 2.5 GB X_train needs 2.5 GB, not
-        # twice that). The zip's CRC is checked when the member is read to its end.
+        # Read straight into the array: one copy in memory, not two. The zip's CRC is checked
+        # when the member is read to its end.
         array = np.empty(count, dtype=dtype)  # (count,), reshaped below
         view, filled = memoryview(array).cast("B"), 0
         while filled < len(view):

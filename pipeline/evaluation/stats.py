@@ -6,7 +6,6 @@ everywhere in the pipeline; a value that is undefined for the data (precision wi
 prediction, AUC with one class) is None, which JSON writes as null.
 """
 
-
 import numpy as np
 
 from pipeline.columns import column_digests, take
