@@ -130,11 +130,15 @@ def over_blocks(step, X, idx=None):
     if not is_pixels(X):
         return step(slice(0, count), X if idx is None else X[:, idx])
 
+    caller = np.geterr()  # np.errstate is per thread: the caller's holds in the workers too
+
     def part_sum(positions):
         total = None
-        for where, block in raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]):
-            result = step(positions[where], block)
-            total = result if total is None else total if result is None else total + result
+        with np.errstate(**caller):
+            for where, block in raw_blocks(X, positions if idx is None else
+                                           np.asarray(idx)[positions]):
+                result = step(positions[where], block)
+                total = result if total is None else total if result is None else total + result
         return total
 
     with ThreadPoolExecutor(stream_workers(PARTS)) as pool:

@@ -100,8 +100,9 @@ def load_features(path=config.FEATURES_FILE):
     f = read_npz(path, tuple(FEATURE_SPEC), "make features")
     check_arrays(f, FEATURE_SPEC, path, "make features")
     shape = f["image_shape"]
+    shown = tuple(shape.tolist())  # (64, 64, 3), not NumPy integers' reprs
     if (shape <= 0).any() or str(f["standardization"]) != config.STANDARDIZATION:
-        raise UserError(f"{path}: image shape {tuple(shape)} and standardization "
+        raise UserError(f"{path}: image shape {shown} and standardization "
                         f"{str(f['standardization'])!r} are not what `make features` writes; "
                         f"{remake}")
     rows = read_rows_members(path, ("train_pixels", "test_pixels"), remake)
@@ -111,7 +112,7 @@ def load_features(path=config.FEATURES_FILE):
         if pixels.shape[1] != n_x or Y.shape != (1, pixels.shape[0]) \
                 or not np.isin(Y, (0, 1)).all():
             raise UserError(f"{path}: {split}_pixels {pixels.shape} / Y_{split} {Y.shape} are "
-                            f"not rows of images of shape {tuple(shape)} with 0/1 labels; "
+                            f"not rows of images of shape {shown} with 0/1 labels; "
                             f"{remake}")
         f[f"X_{split}"] = PixelColumns(pixels, shape)
     return f

@@ -148,18 +148,23 @@ def read_npz(path, keys, make_hint):
         raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
 
 
+def read_npy_header(member, name):
+    """shape, fortran_order, dtype from the header of an open .npy member (versions 1 and 2)."""
+    version = np.lib.format.read_magic(member)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+    if read_header is None:
+        raise ValueError(f"{name} is .npy version {version}, which this project never writes")
+    return read_header(member)
+
+
 def read_npy_member(archive, name):
     """One .npy file of an open archive, its header checked before its data is read."""
     info = archive.getinfo(name)
     if info.file_size > available_memory():
         raise ValueError(f"{name} declares {info.file_size} bytes, more than the memory free")
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise ValueError(f"{name} is .npy version {version}, which this project never writes")
-        shape, fortran_order, dtype = read_header(member)
+        shape, fortran_order, dtype = read_npy_header(member, name)
         if dtype.hasobject:
             raise ValueError(f"{name} holds Python objects, which are not loaded (no pickles)")
         count = int(np.prod(shape, dtype=np.int64))

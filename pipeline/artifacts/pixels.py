@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.artifacts.files import read_npy_header
 from pipeline.errors import UserError, short_reason
 
 HAS_PREADV = hasattr(os, "preadv")
@@ -40,12 +41,7 @@ def open_rows_member(path, archive, name, remake):
     if info.compress_type != zipfile.ZIP_STORED:
         raise UserError(f"{path}: {name} is compressed, not what `make features` writes; {remake}")
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise ValueError(f"{name} is .npy version {version}, which this project never writes")
-        shape, fortran_order, dtype = read_header(member)
+        shape, fortran_order, dtype = read_npy_header(member, name)
         header_size = member.tell()
     if dtype != np.uint8 or len(shape) != 2 or fortran_order or min(shape) < 1:
         raise UserError(f"{path}: {name} is {dtype} of shape {shape}, not uint8 pixel rows; "
@@ -125,6 +121,8 @@ class RowFile:
                 if count else ()
         out = np.empty((count, n_x), dtype=np.uint8) if out is None else out[:count]
         self.check_unchanged()
+        if not count:
+            return out
         view, fd = memoryview(out).cast("B"), self.file.fileno()
         for a, b, row in runs:  # one read a run: a mini-batch's 64 rows are 64 reads
             part, position = view[a * n_x:b * n_x], self.offset + row * n_x
