@@ -184,3 +184,17 @@ def test_pixels_stored_compressed_or_as_floats_are_refused(features, tmp_path):
         np.lib.format.write_array(member, features["X_train"].T)  # float64 rows
     with pytest.raises(UserError, match="float64 of shape .* not uint8 pixel rows"):
         load_features(floats)
+
+
+@pytest.mark.parametrize("preadv", [True, False])
+def test_two_threads_read_the_file_alike_with_or_without_preadv(features, features_file,
+                                                               small_blocks, monkeypatch,
+                                                               preadv):
+    """Without os.preadv (Windows) the threads of a pass share one seek-and-read, under a lock."""
+    import pipeline.artifacts.pixels as pixels
+
+    monkeypatch.setattr(pixels, "HAS_PREADV", preadv)
+    X = load_features(features_file)["X_train"]
+    W = np.random.default_rng(2).normal(size=(2, 12288))
+    np.testing.assert_allclose(times(W, X), W @ features["X_train"], rtol=1e-12, atol=1e-11)
+    np.testing.assert_array_equal(take(X, [208, 3, 4, 5]), features["X_train"][:, [208, 3, 4, 5]])

@@ -5,6 +5,7 @@ nor any stage after it holds more than a block, whatever m is.
 The archive stays an ordinary .npz (np.load opens it); only its pixel members are read here."""
 
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -96,6 +97,7 @@ class RowFile:
         self.path, self.offset, self.shape, self.remake = Path(path), offset, tuple(shape), remake
         self.file = open(path, "rb", buffering=0)  # noqa: SIM115 (open while the object lives)
         self.identity = identity(os.fstat(self.file.fileno()))
+        self.seeking = threading.Lock()
 
     def __len__(self):
         return self.shape[0]
@@ -135,8 +137,9 @@ class RowFile:
         BSD), which needs no seek; elsewhere seek and read."""
         if HAS_PREADV:
             return os.preadv(fd, [part], position)
-        self.file.seek(position)
-        return self.file.readinto(part)
+        with self.seeking:  # two threads may read at once (columns.over_blocks)
+            self.file.seek(position)
+            return self.file.readinto(part)
 
     def read_rest(self, fd, part, position, end_row):
         """After a short read: read on until part is full, or say where the file ended."""
