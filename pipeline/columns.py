@@ -11,7 +11,6 @@ Every function takes either kind. An array goes through the plain NumPy expressi
 (W @ X, X.T @ X2, ...), exactly as before; pixels go by blocks of rows.
 """
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -203,13 +202,22 @@ def flipped(X, image_shape):
     return np.hstack([X, images.reshape(X.shape[1], -1).T])
 
 
-def column_digests(X):
-    """A 16-byte digest of each column's values (pixels: of its uint8 row), in order."""
-    def digest(values):
-        return hashlib.blake2b(np.ascontiguousarray(values), digest_size=16).digest()
+KEY_VALUES = 64  # values of a column, evenly spaced, in its key
+
+
+def column_keys(X):
+    """A cheap key for each column, in order: KEY_VALUES of its values evenly spread over the
+    image (pixels: of its uint8 row, and their exact sum), from one pass by blocks. Equal
+    columns have equal keys; columns with equal keys are to be compared in full (hashing every
+    row took 1 s at 25,000 images). Floats are not summed: the order of a sum moves its bits."""
+    def keys(rows):  # (b, n_x), one column a row
+        sample = np.ascontiguousarray(rows[:, ::max(1, rows.shape[1] // KEY_VALUES)])
+        sums = rows.sum(axis=1, dtype=np.int64).tolist() if rows.dtype == np.uint8 else \
+            [0] * len(rows)
+        return [(total, values.tobytes()) for total, values in zip(sums, sample, strict=True)]
 
     if not is_pixels(X):
-        return [digest(X[:, j]) for j in range(X.shape[1])]
+        return keys(X.T)
     size = X.block_columns()
-    return [digest(row) for start in range(0, X.shape[1], size)
-            for row in np.asarray(X.pixels(slice(start, start + size)))]
+    return [key for start in range(0, X.shape[1], size)
+            for key in keys(np.asarray(X.pixels(slice(start, start + size))))]

@@ -12,7 +12,7 @@ import pipeline.columns as columns
 from pipeline.artifacts.feature_file import load_features
 from pipeline.columns import (
     PixelColumns,
-    column_digests,
+    column_keys,
     flipped,
     gram,
     model_scores,
@@ -67,13 +67,13 @@ def test_the_gram_matrix_of_pixels_is_the_exact_products_rounded_once(small_bloc
     np.testing.assert_allclose(K, X.T @ X, rtol=1e-14)
 
 
-def test_flipped_pixels_are_the_arrays_mirrors_and_digests_find_them(small_blocks):
+def test_flipped_pixels_are_the_arrays_mirrors_and_keys_tell_them_apart(small_blocks):
     pixels, X = pixel_pair(m=6)
     both = flipped(pixels, (3, 3, 3))
     assert both.shape == (27, 12)
     np.testing.assert_array_equal(take(both, np.arange(12)), flipped(X, (3, 3, 3)))
-    digests = column_digests(both)
-    assert digests[:6] == column_digests(pixels) and len(set(digests)) == 12
+    keys = column_keys(both)
+    assert keys[:6] == column_keys(pixels) and len(set(keys)) == 12
 
 
 @pytest.mark.parametrize("engine", ["primal", "gram"])

@@ -8,7 +8,7 @@ prediction, AUC with one class) is None, which JSON writes as null.
 
 import numpy as np
 
-from pipeline.columns import column_digests, take
+from pipeline.columns import column_keys, take
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
@@ -150,14 +150,14 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
 def identical_columns(X_a, X_b):
     """Pairs [i, j] where column i of X_a equals column j of X_b exactly (a duplicate image).
 
-    X_a, X_b : both arrays or both PixelColumns. Columns are matched by a 16-byte digest, not by
-    their bytes (at m = 25,000 those would be a second copy of X), and every match is then
-    compared in full."""
+    X_a, X_b : both arrays or both PixelColumns. Columns are matched by a small key (their sum
+    and first values), not by their bytes (at m = 25,000 those would be a second copy of X),
+    and every match is then compared in full."""
     where_in_b = {}
-    for j, digest in enumerate(column_digests(X_b)):
-        where_in_b.setdefault(digest, []).append(j)
-    return [[i, j] for i, digest in enumerate(column_digests(X_a))
-            for j in where_in_b.get(digest, [])
+    for j, key in enumerate(column_keys(X_b)):
+        where_in_b.setdefault(key, []).append(j)
+    return [[i, j] for i, key in enumerate(column_keys(X_a))
+            for j in where_in_b.get(key, [])
             if np.array_equal(take(X_a, [i]), take(X_b, [j]))]
 
 
