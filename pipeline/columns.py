@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from pipeline.nn.layers import L_model_scores
 from pipeline.threads import stream_workers
 
 PIXEL_SCALE = 255.0  # x / 255: the course's standardization
@@ -168,11 +169,7 @@ def times_transposed(D, X):
 def model_scores(parameters, X, idx=None):
     """zL (1, m) of the course's parameters {"W1", "b1", ..., "WL", "bL"} (one neuron: W1 (1,
     n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output."""
-    L = len(parameters) // 2
-    Z = times(parameters["W1"], X, idx) + parameters["b1"]  # (n_1, m)
-    for layer in range(2, L + 1):  # RELU -> LINEAR
-        Z = parameters[f"W{layer}"] @ np.maximum(0, Z) + parameters[f"b{layer}"]
-    return Z
+    return L_model_scores(X, parameters, first_layer=lambda W1: times(W1, X, idx))
 
 
 def gram(X, X2):

@@ -46,6 +46,11 @@ def estimate_seconds(X, Y, start, rows, optimizer):
     return rows["count"] * optimizer.num_epochs * per_epoch
 
 
+def trains_rates_together(start):
+    """Whether cv trains all the rates of an l2 at once: for one neuron, whose rows stack."""
+    return set(start) == {"W1", "b1"} and np.shape(start["W1"])[0] == 1
+
+
 def stacked(start, count):
     """One neuron's start repeated as the rows of W1 (count, n_x), b1 (count, 1): count neurons
     that the course's propagate trains at once, its formulas being row by row."""
@@ -93,7 +98,7 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
     repeats, epochs = fold_of.shape[0], optimizer.num_epochs
     shape = (repeats * folds, len(grid), epochs)
     accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
-    together = set(start) == {"W1", "b1"} and np.shape(start["W1"])[0] == 1
+    together = trains_rates_together(start)
     groups = ([[g for g, (_, l2, _) in enumerate(grid) if l2 == value]
                for value in dict.fromkeys(l2 for _, l2, _ in grid)] if together
               else [[g] for g in range(len(grid))])

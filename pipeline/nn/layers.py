@@ -13,13 +13,19 @@ import numpy as np
 from pipeline.nn.logistic import log_loss, sigmoid
 
 
-def L_model_scores(X, parameters):
-    """zL, the last layer's pre-activation (1, m), for the columns of X (n_x, m)."""
+def L_model_scores(X, parameters, first_layer=None):
+    """zL, the last layer's pre-activation (1, m), for the columns of X (n_x, m).
+
+    first_layer : optional function W1 -> W1 @ X (n_1, m), for an X that is not an array
+        (pipeline.columns.model_scores: pixels read and multiplied a block at a time)"""
     L = len(parameters) // 2
     A = X  # (n_x, m)
-    for layer in range(1, L):  # LINEAR -> RELU
-        A = np.maximum(0, parameters[f"W{layer}"] @ A + parameters[f"b{layer}"])  # (n_l, m)
-    return parameters[f"W{L}"] @ A + parameters[f"b{L}"]  # (1, m): LINEAR, before the sigmoid
+    for layer in range(1, L + 1):
+        W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
+        Z = (first_layer(W) if layer == 1 and first_layer else W @ A) + b  # (n_l, m)
+        if layer == L:
+            return Z  # (1, m): LINEAR, before the sigmoid
+        A = np.maximum(0, Z)  # LINEAR -> RELU
 
 
 def propagate(parameters, X, Y, l2=0.0):

@@ -31,7 +31,12 @@ from pipeline.cli import (
 from pipeline.cv.figure import cv_png
 from pipeline.cv.folds import check_options, stratified_folds
 from pipeline.cv.gram import cross_validate, final_fit
-from pipeline.cv.minibatch import cross_validate_minibatch, estimate_seconds, stacked
+from pipeline.cv.minibatch import (
+    cross_validate_minibatch,
+    estimate_seconds,
+    stacked,
+    trains_rates_together,
+)
 from pipeline.cv.summary import (
     search_grid,
     section_fragment,
@@ -123,8 +128,8 @@ def minibatch_run(features, search, fits, quiet):
     X, Y = features["X_train"], features["Y_train"]
     start = initial_parameters(search.model, search.layer_dims)
     rates = len(search.learning_rates)
-    together = search.model == "logistic"  # one pass over the batches for all its rates
-    probe, passes = (stacked(start, rates), fits // rates) if together else (start, fits)
+    probe, passes = (stacked(start, rates), fits // rates) if trains_rates_together(start) \
+        else (start, fits)  # one neuron: one pass over the batches for all its rates
     seconds = estimate_seconds(X, Y, probe, {"folds": search.folds, "count": passes}, optimizer)
     print(f"cv: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, estimated "
           f"{seconds / 60:.1f} minutes", file=sys.stderr)
