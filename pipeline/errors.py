@@ -9,3 +9,8 @@ def short_reason(err):
     """An exception's message cut to its first line, for a one-line error."""
     text = str(err).strip()
     return text.splitlines()[0][:160] if text else type(err).__name__
+
+
+def remake_hint(command):
+    """What to run when an artifact is missing, damaged or stale: 'run `make X` to remake it'."""
+    return f"run `{command}` to remake it"

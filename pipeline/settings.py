@@ -1,26 +1,43 @@
 """A run's settings as one frozen value: built once from the command line (stages/options.py),
-passed to the fit, written into params.npz and read back from it. metrics.json copies the
-model's part (model to optimizer) for the page."""
+passed to the fit, written into params.npz and read back from it.
 
-from dataclasses import dataclass, field
+The fields below are the one list of settings. Every record (params.npz, metrics.json, compare's
+and cv's summaries), its checks and the page's table derive from them: a new setting is one
+new field here, with its default in config.py.
+"""
 
-# The keys params.npz holds them under, in the order written.
-RECORD_KEYS = ("model", "layer_dims", "learning_rate", "num_iterations", "l2", "augment",
-               "optimizer", "mini_batch_size", "num_epochs", "beta1", "beta2")
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, get_origin
+
+from pipeline import config
+
+
+def setting(label: str, *, key: str | None = None, when: str | None = None) -> Any:
+    """The metadata of a setting: its label on the page, its key in a record when that is not
+    the field's name, and when it matters ("minibatch": mini-batch optimizers only;
+    "network": the week-4 networks only; None: always)."""
+    return {"label": label, "key": key, "when": when}
 
 
 @dataclass(frozen=True)
 class Optimizer:
     """gd (the course's full batch), or the second course's minibatch or adam."""
 
-    name: str = "gd"
-    mini_batch_size: int = 0  # images a step; 0 for gd
-    num_epochs: int = 0  # passes over the training set; 0 for gd
-    beta1: float = 0.9  # Adam's first-moment decay
-    beta2: float = 0.999  # Adam's second-moment decay
+    name: str = field(default=config.OPTIMIZER,
+                      metadata=setting("optimizer", key="optimizer"))
+    mini_batch_size: int = field(default=0, metadata=setting(  # 0 for gd
+        "mini-batch size", when="minibatch"))
+    num_epochs: int = field(default=0, metadata=setting(  # 0 for gd
+        "epochs", when="minibatch"))
+    beta1: float = field(default=config.BETA1, metadata=setting("beta1", when="minibatch"))
+    beta2: float = field(default=config.BETA2, metadata=setting("beta2", when="minibatch"))
+    epsilon: float = field(default=config.EPSILON, metadata=setting("epsilon",
+                                                                    when="minibatch"))
+    seed: int = field(default=config.MINIBATCH_SEED, metadata=setting(
+        "shuffle seed", key="minibatch_seed", when="minibatch"))
 
     @property
-    def minibatch(self):
+    def minibatch(self) -> bool:
         return self.name != "gd"
 
 
@@ -29,34 +46,73 @@ class Settings:
     """One model's run. For gd num_iterations is the steps asked for; for mini-batches the
     steps taken (epochs x batches), which the fit tells once it has the data."""
 
-    model: str  # logistic, two-layer or l-layer
-    layer_dims: tuple  # (n_x, hidden..., 1)
-    learning_rate: float
-    num_iterations: int
-    l2: float = 0.0  # cost + l2/(2m) sum ||W||^2, b unpenalized
-    augment: str = "none"  # or flip: each training image mirrored too
-    optimizer: Optimizer = field(default_factory=Optimizer)
+    model: str = field(metadata=setting("model"))  # logistic, two-layer or l-layer
+    layer_dims: tuple[int, ...] = field(metadata=setting("layers"))  # (n_x, hidden..., 1)
+    learning_rate: float = field(metadata=setting("learning rate"))
+    num_iterations: int = field(metadata=setting("iterations"))
+    l2: float = field(default=config.L2, metadata=setting("L2 lambda"))  # b unpenalized
+    augment: str = field(default=config.AUGMENT, metadata=setting("augmentation"))
+    optimizer: Optimizer = field(default_factory=Optimizer, metadata=setting("optimizer"))
+    seed: int = field(default=config.NETWORK_SEED, metadata=setting(
+        "initialization seed", key="network_seed", when="network"))
 
-    def record(self):
-        """The settings as params.npz holds them: plain values under RECORD_KEYS."""
-        o = self.optimizer
-        values = (self.model, list(self.layer_dims), self.learning_rate, self.num_iterations,
-                  self.l2, self.augment, o.name, o.mini_batch_size, o.num_epochs, o.beta1,
-                  o.beta2)
-        return dict(zip(RECORD_KEYS, values, strict=True))
+    def record(self) -> dict[str, Any]:
+        """The settings as plain values (lists for tuples) under record_keys(), in order."""
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, _, value, _ in self._flat()}
+
+    def shown(self) -> list[tuple[str, Any]]:
+        """(label, value) of the settings that matter for this run, for a table."""
+        applies = {None: True, "minibatch": self.optimizer.minibatch,
+                   "network": self.model != "logistic"}
+        return [(f.metadata["label"], value) for _, f, value, _ in self._flat()
+                if applies[f.metadata["when"]]]
 
     @classmethod
-    def from_record(cls, record):
-        """The settings back from params.npz (arrays), or from plain values under RECORD_KEYS."""
-        value = {key: record[key] for key in RECORD_KEYS}
-        return cls(model=str(value["model"]),
-                   layer_dims=tuple(int(n) for n in value["layer_dims"]),
-                   learning_rate=float(value["learning_rate"]),
-                   num_iterations=int(value["num_iterations"]), l2=float(value["l2"]),
-                   augment=str(value["augment"]),
-                   optimizer=Optimizer(str(value["optimizer"]), int(value["mini_batch_size"]),
-                                       int(value["num_epochs"]), float(value["beta1"]),
-                                       float(value["beta2"])))
+    def from_record(cls, record: Any) -> "Settings":
+        """The settings back from params.npz (arrays), or from plain values under record_keys()."""
+        def values(kind: type) -> dict[str, Any]:
+            return {f.name: convert(f.type, record[record_key(f)]) for f in fields(kind)
+                    if f.type is not Optimizer}
+
+        return cls(**values(cls), optimizer=Optimizer(**values(Optimizer)))
+
+    def _flat(self) -> list[tuple[str, Any, Any, Any]]:
+        """(record key, field, value, type) of every setting, the optimizer's inlined."""
+        out = []
+        for f in fields(self):
+            if f.type is Optimizer:
+                out += [(record_key(g), g, getattr(self.optimizer, g.name), g.type)
+                        for g in fields(Optimizer)]
+            else:
+                out.append((record_key(f), f, getattr(self, f.name), f.type))
+        return out
+
+
+def record_key(f: Any) -> str:
+    return f.metadata["key"] or f.name
+
+
+def convert(kind: Any, value: Any) -> Any:
+    """A record's value (a NumPy array or a plain value) as the field's type."""
+    if get_origin(kind) is tuple:
+        return tuple(int(n) for n in value)
+    return kind(value)
+
+
+def record_types() -> dict[str, Any]:
+    """Every record key and its type, in the order record() writes them."""
+    return {key: kind for key, _, _, kind in Settings("logistic", (1, 1), 1.0, 1)._flat()}
+
+
+RECORD_KEYS = tuple(record_types())  # the keys params.npz and metrics.json hold settings under
+
+
+def course_run(model: str) -> tuple[float, int]:
+    """The course's learning rate and gd iteration count for a model."""
+    if model == "logistic":
+        return config.LEARNING_RATE, config.NUM_ITERATIONS
+    return config.NETWORK_LEARNING_RATE, config.NETWORK_NUM_ITERATIONS
 
 
 @dataclass(frozen=True)
@@ -65,12 +121,23 @@ class Search:
     and optimizer, and the folds it is scored on."""
 
     model: str
-    layer_dims: tuple  # (n_x, hidden..., 1)
-    learning_rates: tuple
-    l2s: tuple
-    augments: tuple  # "none", "flip"
+    layer_dims: tuple[int, ...]  # (n_x, hidden..., 1)
+    learning_rates: tuple[float, ...]
+    l2s: tuple[float, ...]
+    augments: tuple[str, ...]  # "none", "flip"
     num_iterations: int  # gd's longest run; candidates every CHECKPOINT_EVERY steps
     optimizer: Optimizer  # gd, or minibatch or adam with candidates after each epoch
     folds: int
     repeats: int
     seed: int
+
+    def candidate(self, learning_rate: float, l2: float, augment: str,
+                  steps: int) -> Settings:
+        """The Settings of one candidate: gd for `steps` iterations, or a mini-batch optimizer
+        for `steps` epochs."""
+        gd = not self.optimizer.minibatch
+        optimizer = replace(self.optimizer, num_epochs=0 if gd else steps,
+                            mini_batch_size=0 if gd else self.optimizer.mini_batch_size)
+        return Settings(model=self.model, layer_dims=self.layer_dims,
+                        learning_rate=learning_rate, num_iterations=steps, l2=l2,
+                        augment=augment, optimizer=optimizer)

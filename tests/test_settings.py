@@ -17,8 +17,7 @@ def test_settings_survive_params_npz_and_metrics_json(trained):
     assert settings.record() == {key: params[key].tolist() for key in RECORD_KEYS}
     import json
     metrics = json.loads(trained[1].read_text())
-    assert Settings.from_record({**settings.record(), **{k: metrics[k] for k in RECORD_KEYS
-                                                          if k in metrics}}) == settings
+    assert Settings.from_record(metrics) == settings
 
 
 def test_settings_are_frozen_and_compare_by_value():
@@ -43,3 +42,25 @@ def test_the_command_line_builds_the_settings_that_params_npz_records(features_f
     result = run_cli("train", "--features", features_file, "--out", out, "--quiet", *flags)
     assert result.returncode == 0, result.stderr
     assert Settings.from_record(load_params(out)) == expected
+
+
+def test_every_setting_has_one_home_that_every_record_derives_from(trained, tmp_path):
+    """A field of Settings (or of its Optimizer) reaches params.npz's spec, params.npz,
+    metrics.json and the page's table with no other edit: each derives its keys from it."""
+    from pipeline.artifacts.params import COMMON_SPEC
+    from pipeline.settings import record_types
+
+    flat = [f for kind in (Settings, Optimizer) for f in dataclasses.fields(kind)
+            if f.type is not Optimizer]
+    assert len(RECORD_KEYS) == len(flat) == len(record_types())
+    assert set(RECORD_KEYS) <= set(COMMON_SPEC)
+    assert {"epsilon", "minibatch_seed", "network_seed"} <= set(RECORD_KEYS)
+    params = load_params(trained[0])
+    import json
+    metrics = json.loads(trained[1].read_text())
+    assert set(RECORD_KEYS) <= set(params) and set(RECORD_KEYS) <= set(metrics)
+    labels = [label for label, _ in Settings.from_record(params).shown()]
+    assert "learning rate" in labels and "epochs" not in labels  # gd: no mini-batch rows
+    adam = Settings("l-layer", (4, 3, 1), 0.1, 2, optimizer=Optimizer("adam", 64, 1))
+    assert {"epochs", "epsilon", "shuffle seed", "initialization seed"} <= {
+        label for label, _ in adam.shown()}

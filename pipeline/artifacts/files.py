@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import UserError, short_reason
+from pipeline.errors import UserError, remake_hint, short_reason
 
 
 def current_umask():
@@ -130,7 +130,7 @@ def read_npz(path, keys, make_hint):
     anything is allocated, and object arrays (pickles) are refused.
     """
     path = Path(path)
-    remake = f"run `{make_hint}` to remake it"
+    remake = remake_hint(make_hint)
     if not path.is_file():
         raise UserError(f"{path} not found; run `{make_hint}` to make it")
     if not zipfile.is_zipfile(path):
@@ -196,7 +196,7 @@ def check_arrays(arrays, spec, path, make_hint):
             want is None or want == got for want, got in zip(shape, array.shape, strict=True))
         if array.dtype.kind not in kinds or not fits:
             raise UserError(f"{path}: {key} is {array.dtype} of shape {array.shape}, not what "
-                            f"`{make_hint}` writes; run `{make_hint}` to remake it")
+                            f"`{make_hint}` writes; {remake_hint(make_hint)}")
 
 
 def read_json(path, make_hint):
@@ -207,7 +207,7 @@ def read_json(path, make_hint):
         raise UserError(f"{path} not found; run `{make_hint}` to make it") from None
     except (OSError, ValueError, RecursionError) as err:  # RecursionError: [[[[... nested deep
         raise UserError(f"{path} is unreadable ({short_reason(err)}); "
-                        f"run `{make_hint}` to remake it") from None
+                        f"{remake_hint(make_hint)}") from None
 
 
 def available_memory():

@@ -1,23 +1,23 @@
-"""What params.npz holds, for every model, and what any stage asks of it: the scores z.
+"""What params.npz holds, for every model, and its checks on load.
 
 logistic keeps the lesson's w (n_x, 1) and b; a network keeps the course's W1, b1, ..., WL, bL.
-Both carry the run's settings, curves, data fingerprints and test counts beside the weights.
+Both carry the run's settings (every field of Settings), curves, data fingerprints and test
+counts beside the weights.
 """
 
 import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.files import check_arrays, read_npz
-from pipeline.columns import model_scores, times
-from pipeline.errors import UserError
-from pipeline.nn.logistic import log_loss, predict_from_scores
+from pipeline.errors import UserError, remake_hint
+from pipeline.settings import Settings, record_types
 
-COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them (None: any length)
-    "model": ("U", ()), "layer_dims": ("iu", (None,)),
-    "learning_rate": ("f", ()), "num_iterations": ("iu", ()), "l2": ("f", ()),
-    "augment": ("U", ()), "engine": ("U", ()), "optimizer": ("U", ()),
-    "mini_batch_size": ("iu", ()), "num_epochs": ("iu", ()), "beta1": ("f", ()),
-    "beta2": ("f", ()),
+# dtype kind and shape of each setting's type (None: any length)
+KIND_OF = {str: ("U", ()), int: ("iu", ()), float: ("f", ()), tuple[int, ...]: ("iu", (None,))}
+CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
+DATA_KEYS = ("standardization", "image_shape", "classes", "train_sha256", "test_sha256")
+COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them
+    **{key: KIND_OF[kind] for key, kind in record_types().items()}, "engine": ("U", ()),
     "iterations": ("iu", (None,)), "costs": ("f", (None,)), "train_accuracies": ("f", (None,)),
     "test_accuracies": ("f", (None,)), "standardization": ("U", ()), "image_shape": ("iu", (3,)),
     "classes": ("U", (2,)), "train_sha256": ("U", ()), "test_sha256": ("U", ()),
@@ -40,7 +40,7 @@ def weight_spec(model, layer_dims):
 
 
 def remake(path, why):
-    return UserError(f"{path}: {why}; run `make train` to remake it")
+    return UserError(f"{path}: {why}; {remake_hint('make train')}")
 
 
 def load_params(path=config.PARAMS_FILE):
@@ -66,7 +66,7 @@ def load_params(path=config.PARAMS_FILE):
     right, n, positives = (int(v) for v in p["test_counts"])
     if not (0 <= right <= n and 0 <= positives <= n and n >= 1):
         raise remake(path, f"test_counts {p['test_counts'].tolist()} are impossible")
-    curves = {len(p[k]) for k in ("iterations", "costs", "train_accuracies", "test_accuracies")}
+    curves = {len(p[k]) for k in CURVES}
     if len(curves) != 1 or str(p["augment"]) not in config.AUGMENTS \
             or str(p["optimizer"]) not in config.OPTIMIZERS:
         raise remake(path, "its curves or settings do not fit together")
@@ -75,51 +75,20 @@ def load_params(path=config.PARAMS_FILE):
     return p
 
 
-def network_parameters(params):
-    """The weights in the course's layered layout {"W1": (n_1, n_x), "b1": (n_1, 1), ...}; one
-    neuron is the one-layer case, W1 = w.T."""
-    if str(params["model"]) == "logistic":
-        return {"W1": params["w"].T, "b1": np.reshape(float(params["b"]), (1, 1))}
-    return {k: params[k] for k in weight_spec(str(params["model"]), params["layer_dims"])}
-
-
-def scores(params, X, idx=None):
-    """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m) (an array or
-    PixelColumns, read by blocks): w.T X + b for one neuron."""
-    if str(params["model"]) == "logistic":
-        return times(params["w"].T, X, idx) + float(params["b"])
-    return model_scores(network_parameters(params), X, idx)
-
-
-def cost(params, X, Y, l2=0.0):
-    """The mean cross-entropy, plus l2/(2m) times the sum of every W's squares."""
-    weights = network_parameters(params)
-    penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k.startswith("W"))
-    return float(np.mean(log_loss(scores(params, X), Y))) + l2 / (2 * X.shape[1]) * penalty
-
-
-def params_record(weights, curves, features, settings):
+def params_record(weights, curves, settings, engine, features, test_counts):
     """What params.npz holds: the weights ({"w", "b"} or {"W1", "b1", ...}), the curves
-    (iterations, costs, train_accuracies, test_accuracies), the settings (model, layer_dims,
-    learning_rate, num_iterations, l2, augment, engine, optimizer, mini_batch_size, num_epochs,
-    beta1, beta2), the data's fingerprints, and
-    test_counts [right, images, positives], so that the model says how far to trust it."""
-    record = {
+    (iterations, costs, train_accuracies, test_accuracies), the settings (a Settings, every
+    field) and the engine that ran them, the data's fingerprints, and test_counts [right,
+    images, positives], so that the model says how far to trust it."""
+    return {
         **{k: np.asarray(v, dtype=float) for k, v in weights.items()},
-        **{k: np.asarray(curves[k]) for k in ("iterations", "costs", "train_accuracies",
-                                              "test_accuracies")},
-        "model": np.array(settings["model"]), "layer_dims": np.array(settings["layer_dims"]),
-        "learning_rate": np.array(float(settings["learning_rate"])),
-        "num_iterations": np.array(int(settings["num_iterations"])),
-        "l2": np.array(float(settings["l2"])), "augment": np.array(settings["augment"]),
-        "engine": np.array(settings["engine"]),
-        **{k: np.array(settings[k]) for k in ("optimizer", "mini_batch_size", "num_epochs",
-                                              "beta1", "beta2")},
-        **{k: features[k] for k in ("standardization", "image_shape", "classes",
-                                   "train_sha256", "test_sha256")},
+        **{k: np.asarray(curves[k]) for k in CURVES},
+        **{k: np.array(v) for k, v in settings.record().items()}, "engine": np.array(engine),
+        **{k: features[k] for k in DATA_KEYS},
+        "test_counts": np.array(test_counts),
     }
-    Y_test = features["Y_test"]
-    predicted = predict_from_scores(scores(record, features["X_test"]))  # (1, m_test)
-    right = int(np.sum(predicted == Y_test))
-    record["test_counts"] = np.array([right, Y_test.size, int(Y_test.sum())])
-    return record
+
+
+def params_settings(params):
+    """The Settings a params.npz (as load_params returns it) was trained with."""
+    return Settings.from_record(params)

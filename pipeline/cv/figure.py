@@ -3,6 +3,7 @@
 import numpy as np
 
 from pipeline.cv.summary import fold_statistics
+from pipeline.evaluation.stats import always_answering
 from pipeline.page.figures import literal, new_figure, png_bytes
 
 
@@ -21,7 +22,7 @@ def cv_png(summary, result):
         loss_ax.plot(iterations, loss[g], label=f"lr = {lr!r}")
     nir = summary["no_information_rate"]
     acc_ax.axhline(nir, color="black", linestyle="--", linewidth=1,
-                   label=f"always {literal(summary['majority_class'])} ({nir:.1f} %)")
+                   label=literal(always_answering(summary["majority_class"], nir)))
     course = summary.get("course_choice")
     if course and shown == ("none", 0.0):
         acc_ax.plot([course["num_iterations"]], [course["val_accuracy_mean"]], marker="*",

@@ -4,16 +4,17 @@
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.params import scores
 from pipeline.columns import flipped, gram, times
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
-from pipeline.engines.fit import initial_parameters, record, train
+from pipeline.engines.fit import initial_parameters, train
 from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
+from pipeline.engines.run_params import run_params
 from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
+from pipeline.scoring import scores
 from pipeline.threads import on_blas_threads
 
 
@@ -80,5 +81,5 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
 def final_fit(features, settings):
     """The one fit with the chosen settings (a Settings) on the whole training set; its test
     statistics."""
-    params = record(train(features, settings), 0, features)
+    params = run_params(train(features, settings), 0, features)
     return classification_stats(scores(params, features["X_test"]), features["Y_test"])

@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.params import params_record
 from pipeline.columns import flipped, model_scores
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
@@ -16,8 +15,6 @@ from pipeline.errors import UserError
 from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import optimize_minibatch
-
-CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
 
 
 def training_set(features, augment):
@@ -139,10 +136,3 @@ def train_minibatch(features, settings, learning_rates, on_progress=None):
             **{key: np.array([r[key] for r in runs])
                for key in ("costs", "train_accuracies", "test_accuracies")}}
 
-
-def record(run, j, features):
-    """params.npz's content for model j of a train() run."""
-    settings = replace(run["settings"], learning_rate=run["learning_rates"][j])
-    return params_record(run["weights"][j], {k: run[k] if k == "iterations" else run[k][j]
-                                             for k in CURVES},
-                         features, {**settings.record(), "engine": run["engine"]})

@@ -3,10 +3,11 @@ mislabeled images, on the data the model was trained for."""
 
 import numpy as np
 
-from pipeline.artifacts.params import scores
+from pipeline.artifacts.params import params_settings
 from pipeline.errors import UserError
 from pipeline.evaluation.stats import classification_stats, identical_columns
 from pipeline.nn.logistic import accuracy, predict_from_scores
+from pipeline.scoring import scores
 
 
 def confusion(Y_prediction, Y):
@@ -19,11 +20,7 @@ def confusion(Y_prediction, Y):
 def metrics(params, features):
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images."""
-    out = {"model": str(params["model"]), "layer_dims": params["layer_dims"].tolist(),
-           "learning_rate": float(params["learning_rate"]),
-           "num_iterations": int(params["num_iterations"]),
-           "l2": float(params["l2"]), "augment": str(params["augment"]),
-           "optimizer": str(params["optimizer"])}
+    out = params_settings(params).record()
     for split in ("train", "test"):
         X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
         Z = scores(params, X)  # (1, m)

@@ -161,11 +161,21 @@ def identical_columns(X_a, X_b):
             if np.array_equal(take(X_a, [i]), take(X_b, [j]))]
 
 
+def always_answering(label_name, rate):
+    """'always cat: 66.0 %': what always answering the larger class scores, the line to beat.
+    The one spelling of it, wherever an accuracy is shown."""
+    return f"always {label_name}: {rate:.1f} %"
+
+
+def interval(low, high):
+    """'95% CI 55.4-82.1 %': an accuracy's exact (Clopper-Pearson) interval, the one spelling."""
+    return f"95% CI {low:.1f}-{high:.1f} %"
+
+
 def accuracy_summary(stats, classes):
-    """'(95% CI 55.4-82.1 %; always cat: 66.0 %)': what an accuracy means, for one printed line."""
-    low, high = stats["accuracy_ci95"]
-    return (f"(95% CI {low:.1f}-{high:.1f} %; always {classes[stats['majority_label']]}: "
-            f"{stats['no_information_rate']:.1f} %)")
+    """'(95% CI 55.4-82.1 %; always cat: 66.0 %)': what an accuracy means, in one line."""
+    return (f"({interval(*stats['accuracy_ci95'])}; "
+            f"{always_answering(classes[stats['majority_label']], stats['no_information_rate'])})")
 
 
 def not_significant_sentence(stats, classes, set_name, alpha=0.05):
@@ -174,8 +184,9 @@ def not_significant_sentence(stats, classes, set_name, alpha=0.05):
     p = stats["p_value_vs_nir"]
     if p < alpha:
         return None
-    return (f"The {set_name} accuracy is not significantly above always answering "
-            f"\"{classes[stats['majority_label']]}\" (p = {p:.2f}).")
+    return (f"The {set_name} accuracy is not significantly above the majority guess "
+            f"({always_answering(classes[stats['majority_label']], stats['no_information_rate'])}"
+            f"; p = {p:.2f}).")
 
 
 def percent(value, exact):

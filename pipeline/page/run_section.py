@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from pipeline.artifacts.features import is_course_data
-from pipeline.artifacts.params import network_parameters
+from pipeline.artifacts.params import params_settings
 from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent
 from pipeline.nn.logistic import THRESHOLD
@@ -23,6 +23,7 @@ from pipeline.page.sections import (
     thumbnail_uri,
     verdict_box,
 )
+from pipeline.scoring import network_parameters
 
 MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
                "l-layer": "an L-layer network"}
@@ -115,19 +116,14 @@ def run_fragment(params, metrics, features, test_cases, train_cases, classes):
     lr, n = float(params["learning_rate"]), int(params["num_iterations"])
     l2, augment, optimizer = float(params["l2"]), str(params["augment"]), str(params["optimizer"])
     c = metrics["confusion_test"]
-    run_rows = [("model", f"{params['model']} {params['layer_dims'].tolist()}"),
-                ("learning rate", lr),
-                *([("mini-batch size", int(params["mini_batch_size"])),
-                   ("epochs", int(params["num_epochs"])), ("beta1, beta2",
-                   f"{float(params['beta1'])}, {float(params['beta2'])}")]
-                  if optimizer != "gd" else []), ("iterations", n), ("L2 lambda", l2),
-                ("augmentation", augment), ("optimizer", optimizer),
-                ("engine", str(params["engine"])),
-                ("standardization", str(params["standardization"])),
-                ("image shape", "x".join(str(int(s)) for s in params["image_shape"])),
-                ("classes (0, 1)", ", ".join(classes)),
-                ("train data sha256", str(params["train_sha256"])),
-                ("test data sha256", str(params["test_sha256"]))]
+    run_rows = [(label, list(value) if isinstance(value, tuple) else value)
+                for label, value in params_settings(params).shown()]
+    run_rows += [("engine", str(params["engine"])),
+                 ("standardization", str(params["standardization"])),
+                 ("image shape", "x".join(str(int(s)) for s in params["image_shape"])),
+                 ("classes (0, 1)", ", ".join(classes)),
+                 ("train data sha256", str(params["train_sha256"])),
+                 ("test data sha256", str(params["test_sha256"]))]
     exact = is_course_data(params)
     accuracy_rows = [(split, percent(metrics[f"{split}_accuracy"], exact),
                       len(metrics[f"mislabeled_{split}"])) for split in ("train", "test")]

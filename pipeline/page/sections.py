@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.artifacts.files import write_json, write_text
 from pipeline.errors import short_reason
+from pipeline.evaluation.stats import accuracy_summary
 
 SECTION_HTML, SECTION_JSON = "section.html", "section.json"
 
@@ -92,10 +93,8 @@ def p_value(value):
 
 
 def meaning(stats, classes, escape=True):
-    """'(95 % interval 55.4-82.1 %; always answering "cat": 66.0 %)', as HTML unless told."""
-    low, high = stats["accuracy_ci95"]
-    text = (f"(95 % interval {low:.1f}-{high:.1f} %; always answering "
-            f"\"{classes[stats['majority_label']]}\": {stats['no_information_rate']:.1f} %)")
+    """'(95% CI 55.4-82.1 %; always cat: 66.0 %)', as HTML unless told."""
+    text = accuracy_summary(stats, classes)
     return html.escape(text) if escape else text
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.cli import Parser, UserError
+from pipeline.errors import remake_hint
 from pipeline.page.assemble import assemble_into
 
 
@@ -15,4 +16,4 @@ def main(argv=None):
         print(assemble_into(args.reports_dir, args.reports_dir))
     except ValueError as err:
         raise UserError(f"{args.reports_dir}/section.json is damaged ({err}); "
-                        "run `make report` to remake it") from None
+                        + remake_hint("make report")) from None

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.files import write_bytes
-from pipeline.artifacts.params import load_params, network_parameters, scores
+from pipeline.artifacts.params import load_params
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
-from pipeline.evaluation.stats import clopper_pearson, majority
+from pipeline.errors import remake_hint
+from pipeline.evaluation.stats import always_answering, clopper_pearson, interval, majority
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.nn.network import input_gradient
+from pipeline.scoring import network_parameters, scores
 
 
 def explain_png(photo, pixels, contribution, *, p_cat, label, path, positive):
@@ -48,8 +50,8 @@ def trust_line(test_counts, classes):
     low, high = clopper_pearson(right, n)
     label, no_information_rate = majority(positives, n)
     return (f"trust: {100 * right / n:.1f} % of {n} test images right "
-            f"(95% CI {100 * low:.1f}-{100 * high:.1f} %); always "
-            f"{classes[label]}: {no_information_rate:.1f} %")
+            f"({interval(100 * low, 100 * high)}; "
+            f"{always_answering(classes[label], no_information_rate)})")
 
 
 def main(argv=None):
@@ -72,7 +74,7 @@ def main(argv=None):
     image_shape = tuple(int(s) for s in params["image_shape"])
     if image_shape[0] != image_shape[1]:
         raise UserError(f"{args.params}: images of shape {image_shape} are not square; "
-                        "run `make train` to remake it")
+                        + remake_hint("make train"))
     classes = [str(c) for c in params["classes"]]
     photos = list(find_photos(args.photos, args.recursive))
     if args.explain and len(photos) != 1:

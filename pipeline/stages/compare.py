@@ -3,19 +3,21 @@
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
-from pipeline.artifacts.params import cost
+from pipeline.artifacts.params import params_settings
 from pipeline.cli import Parser, UserError, positive_float
-from pipeline.engines.fit import record, train, training_set
+from pipeline.engines.fit import train, training_set
+from pipeline.engines.run_params import run_params
 from pipeline.evaluation.metrics import metrics
+from pipeline.evaluation.stats import always_answering
 from pipeline.page.assemble import refresh
-from pipeline.page.figures import new_figure, plot_costs, png_bytes
+from pipeline.page.compare_figure import learning_rates_png
 from pipeline.page.sections import made_for, paragraphs, table, write_section
+from pipeline.scoring import cost
 from pipeline.stages.options import add_training_options, fit_progress, settings_of
+from pipeline.tables import markdown_table, text_table
 
 
 def params_name(learning_rate):
@@ -27,9 +29,7 @@ def summary_record(params, features):
     m = metrics(params, features)
     X, Y = training_set(features, str(params["augment"]))
     final_cost = cost(params, X, Y, float(params["l2"]))
-    return {"model": m["model"], "layer_dims": m["layer_dims"],
-            "learning_rate": m["learning_rate"], "num_iterations": m["num_iterations"],
-            "l2": m["l2"], "augment": m["augment"],
+    return {**params_settings(params).record(),
             "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
             "test_accuracy_ci95": m["test_stats"]["accuracy_ci95"],
             "test_no_information_rate": m["test_stats"]["no_information_rate"],
@@ -50,23 +50,14 @@ def table_rows(records):
 def majority_note(records, classes):
     """What always answering the test set's larger class scores: the line to beat."""
     r = records[0]
-    return (f"always {classes[r['test_majority_label']]}: {r['test_no_information_rate']:.1f} % "
-            "of the test images")
-
-
-def summary_text(records):
-    """The table as aligned plain text, for the terminal."""
-    rows = [COLUMNS, *table_rows(records)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
-                     for row in rows)
+    return (always_answering(classes[r["test_majority_label"]], r["test_no_information_rate"])
+            + " of the test images")
 
 
 def summary_markdown(records, classes):
     n = records[0]["num_iterations"]
     lines = [f"# Learning rates compared ({n} iterations each, from zeros)", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(records)]
+             markdown_table(COLUMNS, table_rows(records))]
     lines += ["", majority_note(records, classes) + ".", "",
               "![cost per learning rate](learning_rates.png)", ""]
     return "\n".join(lines)
@@ -78,38 +69,12 @@ def section_fragment(records, classes):
              f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %",
              "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"])) for r in records]
     return (table(rows, ("learning rate", "iterations", "final cost", "train", "test",
-                         "test, 95 % interval"))
+                         COLUMNS[-1]))
             + paragraphs([majority_note(records, classes) + "."])
             + '<p><img class="figure" src="compare/learning_rates.png" '
               'alt="learning curves for each learning rate"></p>'
             + '<p>Details: <a href="compare/summary.md">compare/summary.md</a>, '
               '<a href="compare/summary.json">compare/summary.json</a>.</p>')
-
-
-def learning_rates_png(records, iterations, unit="iteration"):
-    fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
-    for r in records:
-        plot_costs(cost_ax, iterations, r["costs"], label=f"lr = {r['learning_rate']!r}",
-                   unit=unit)
-    cost_ax.set_title(f"Cost per learning rate ({records[0]['num_iterations']} iterations)")
-    cost_ax.legend(loc="upper right")
-    by_rate = sorted(records, key=lambda r: r["learning_rate"])
-    rates = [r["learning_rate"] for r in by_rate]
-    acc_ax.plot(rates, [r["train_accuracy"] for r in by_rate], marker="o", label="train")
-    test = np.array([r["test_accuracy"] for r in by_rate])
-    low, high = np.array([r["test_accuracy_ci95"] for r in by_rate]).T
-    acc_ax.errorbar(rates, test, yerr=[test - low, high - test], marker="o", capsize=4,
-                    label="test, with its 95 % interval")
-    acc_ax.axhline(by_rate[0]["test_no_information_rate"], color="black", linestyle="--",
-                   linewidth=1, label="test: always the larger class")
-    acc_ax.set_xscale("log")
-    acc_ax.set_xlabel("learning rate (log scale)")
-    acc_ax.set_ylabel("accuracy (%)")
-    acc_ax.set_ylim(0, 101)
-    acc_ax.set_title("Final accuracy against the learning rate")
-    acc_ax.grid(alpha=0.3, which="both")
-    acc_ax.legend(loc="lower right")
-    return png_bytes(fig)
 
 
 def main(argv=None):
@@ -135,10 +100,10 @@ def main(argv=None):
                       len(rates)) as bar:
         run = train(features, settings, learning_rates=rates, engine=args.engine,
                     on_progress=bar.update)
-    all_params = [record(run, j, features) for j in range(len(rates))]
+    all_params = [run_params(run, j, features) for j in range(len(rates))]
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
-    figure = learning_rates_png(records, run["iterations"],
+    figure = learning_rates_png(records, run["iterations"], classes,
                                 "iteration" if args.optimizer == "gd" else "epoch")
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
@@ -148,7 +113,7 @@ def main(argv=None):
         write_bytes(tmp / "learning_rates.png", figure)
         write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
                       "comparison", "make compare", made_for(features, args.model))
-    print(summary_text(records))
+    print(text_table(COLUMNS, table_rows(records)))
     print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)
     refresh(args.out_dir.parent)

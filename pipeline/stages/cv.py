@@ -37,13 +37,8 @@ from pipeline.cv.minibatch import (
     stacked,
     trains_rates_together,
 )
-from pipeline.cv.summary import (
-    search_grid,
-    section_fragment,
-    summarize,
-    summary_markdown,
-    summary_text,
-)
+from pipeline.cv.render import section_fragment, summary_markdown, summary_text
+from pipeline.cv.summary import search_grid, summarize
 from pipeline.engines.fit import initial_parameters
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section

@@ -14,9 +14,10 @@ import numpy as np
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import read_json, staged_files, write_bytes, write_text
-from pipeline.artifacts.params import load_params, network_parameters, scores
+from pipeline.artifacts.params import load_params
 from pipeline.cli import Parser, UserError
 from pipeline.columns import pixels_of
+from pipeline.errors import remake_hint
 from pipeline.evaluation.metrics import check_same_data
 from pipeline.evaluation.metrics import metrics as evaluation_metrics
 from pipeline.nn.logistic import THRESHOLD, sigmoid
@@ -30,6 +31,7 @@ from pipeline.page.run_figures import (
 )
 from pipeline.page.run_section import gallery_title, run_fragment
 from pipeline.page.sections import made_for, write_section
+from pipeline.scoring import network_parameters, scores
 
 
 def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE):
@@ -78,7 +80,7 @@ def load_inputs(params_path, metrics_path, features_path):
     metrics = json.loads(json.dumps(evaluation_metrics(params, features)))
     if not same_numbers(stored, metrics):
         raise UserError(f"{metrics_path} does not match {params_path} (damaged, or from another "
-                        "run); run `make train` to remake it")
+                        f"run); {remake_hint('make train')}")
     return params, metrics, features
 
 

@@ -9,7 +9,8 @@ from pipeline import config
 from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
-from pipeline.engines.fit import record, train
+from pipeline.engines.fit import train
+from pipeline.engines.run_params import run_params
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
 
 
@@ -32,7 +33,7 @@ def main(argv=None):
         print(f"note: a batch of {settings.optimizer.mini_batch_size} is more than the "
               f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
               "them all per epoch", file=sys.stderr)
-    params = record(run, 0, features)
+    params = run_params(run, 0, features)
     write_npz(args.out, **params)
     costs = params["costs"]
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "

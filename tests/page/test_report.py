@@ -77,8 +77,9 @@ def test_index_shows_both_accuracies_and_one_caption_per_mislabeled_image(report
 
 def test_index_says_what_the_numbers_mean(report):
     text = " ".join(" ".join(Page((report / "index.html").read_text()).text).split())
-    assert "95 % interval 55.4-82.1 %" in text and 'always answering "cat": 66.0 %' in text
-    assert ('The test accuracy is not significantly above always answering "cat" (p = 0.33). '
+    assert "95% CI 55.4-82.1 %" in text and 'always cat: 66.0 %' in text
+    assert ('The test accuracy is not significantly above the majority guess (always cat: 66.0 %; '
+            'p = 0.33). '
             "With 50 test images, this neuron cannot be told apart from that guess.") in text
     assert "Test image 17 is pixel for pixel train image 146" in text
     assert "69.38775510204081 % (34 of 49)" in text
@@ -99,7 +100,7 @@ def test_a_cross_validation_is_shown_once_it_exists(report, trained, features_fi
     page = Page((out / "index.html").read_text())
     text = " ".join(" ".join(page.text).split())
     assert "cv/cv.png" in page.links and (out / "cv" / "cv.png").is_file()
-    assert 'No setting beats always answering "non-cat"' in text
+    assert 'No setting beats the majority guess (always non-cat' in text
     assert "5-fold cross-validation repeated 1 times on the 209 training images" in text
 
 

@@ -12,9 +12,10 @@ from PIL import Image
 
 from pipeline.artifacts import photos
 from pipeline.artifacts.features import load_split
-from pipeline.artifacts.params import load_params, scores
+from pipeline.artifacts.params import load_params
 from pipeline.cli import run
 from pipeline.nn.logistic import predict_proba, sigmoid
+from pipeline.scoring import scores
 from pipeline.stages import classify
 
 
@@ -156,8 +157,8 @@ def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, caps
     code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", trained[0])
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
-    assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %); "
-                         "always cat: 66.0 %"]
+    assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
+                         'always cat: 66.0 %)']
     assert len(lines[1]) <= 80
 
 

@@ -51,7 +51,7 @@ def test_each_test_accuracy_comes_with_its_interval_and_the_majority_baseline(co
             [100 * v for v in clopper_pearson(right, 50)])
         assert (r["test_no_information_rate"], r["test_majority_label"]) == (66.0, 1)
     assert "53.3-80.5 %" in comparison[1]  # 34 of 50, printed beside 68.0 %
-    assert "always cat: 66.0 % of the test images." in (comparison[0] / "summary.md").read_text()
+    assert 'always cat: 66.0 % of the test images.' in (comparison[0] / "summary.md").read_text()
 
 
 def test_table_printed_and_written(comparison):

@@ -16,9 +16,11 @@ from pipeline.artifacts.params import COMMON_SPEC
 def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
     _, _, stdout = trained
     assert stdout.splitlines() == [
-        "train accuracy: 99.04306220095694 % (95% CI 96.6-99.9 %; always non-cat: 65.6 %)",
-        "test accuracy: 70.0 % (95% CI 55.4-82.1 %; always cat: 66.0 %)",
-        'The test accuracy is not significantly above always answering "cat" (p = 0.33).']
+        'train accuracy: 99.04306220095694 % (95% CI 96.6-99.9 %; always non-cat: '
+        '65.6 %)',
+        'test accuracy: 70.0 % (95% CI 55.4-82.1 %; always cat: 66.0 %)',
+        'The test accuracy is not significantly above the majority guess (always cat: '
+        '66.0 %; p = 0.33).']
 
 
 def test_params_hold_weights_curves_and_config_without_pickles(trained):
@@ -161,8 +163,8 @@ def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, m
 
     curves = {k: np.zeros(1) for k in ("iterations", "costs", "train_accuracies",
                                       "test_accuracies")}
-    settings = {**Settings(model, tuple(dims), 0.1, 1).record(), "engine": "gram"}
-    record = params_record(initial_parameters(model, dims), curves, features, settings)
+    record = params_record(initial_parameters(model, dims), curves,
+                           Settings(model, tuple(dims), 0.1, 1), "gram", features, [0, 50, 33])
     for name, damage in (("chain", {"layer_dims": np.array([12288, 3, 1])}),
                          ("image", {"layer_dims": np.array([100, *dims[1:]])}),
                          ("shape", {"W2": np.zeros((2, 2))})):

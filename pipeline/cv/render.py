@@ -1,0 +1,101 @@
+"""Cross-validation's summary as a person reads it: the terminal's table and closing lines,
+summary.md, and the page's section."""
+
+import textwrap
+
+import numpy as np
+
+from pipeline.cv.summary import search_grid
+from pipeline.evaluation.stats import always_answering, interval
+from pipeline.page.sections import paragraphs, table, verdict_box
+from pipeline.tables import markdown_table, text_table
+
+
+def setting_name(aug, l2, lr, searched):
+    parts = [f"lr {lr!r}"]
+    if "l2" in searched:
+        parts.append(f"l2 {l2!r}")
+    if "augment" in searched:
+        parts.append(aug)
+    return ", ".join(parts)
+
+
+def table_rows(summary):
+    """Per grid point: its best candidate's iterations, mean +- sd accuracy and log-loss."""
+    rows = []
+    mean_flat = np.array(summary["val_accuracy_mean"], dtype=float).reshape(-1, len(
+        summary["iterations"]))
+    sd_flat = np.array(summary["val_accuracy_sd"], dtype=float).reshape(mean_flat.shape)
+    loss_flat = np.array(summary["val_log_loss_mean"], dtype=float).reshape(mean_flat.shape)
+    grid = search_grid(summary["augment"], summary["l2"], summary["learning_rates"])
+    for g, (aug, l2, lr) in enumerate(grid):
+        name = setting_name(aug, l2, lr, summary["axes"])
+        if not np.isfinite(mean_flat[g]).all():
+            rows.append((name, "diverged", "", ""))
+            continue
+        c = int(np.argmax(mean_flat[g]))  # the first of equals: the fewest iterations
+        rows.append((name, str(summary["iterations"][c]),
+                     f"{mean_flat[g, c]:.1f} ± {sd_flat[g, c]:.1f} %", f"{loss_flat[g, c]:.3f}"))
+    return rows
+
+
+COLUMNS = ("setting", "best at", "val accuracy", "val log-loss")
+
+
+def summary_text(summary):
+    return "\n".join([text_table(COLUMNS, table_rows(summary)), *closing_lines(summary)])
+
+
+def closing_lines(summary):
+    """The verdict, the choice and its one test score, and a shifted prior: wrapped to 80."""
+    lines = [summary["verdict"]]
+    best = summary["best"]
+    if best:
+        low, high = best["test_accuracy_ci95"]
+        chosen = setting_name(best["augment"], best["l2"], best["learning_rate"], summary["axes"])
+        guess = always_answering(summary["test_majority_class"],
+                                 best["test_no_information_rate"])
+        lines.append(f"Chosen: {chosen}, {best['num_iterations']} {unit_of(summary)}s. "
+                     "Its one test score: "
+                     f"{best['test_accuracy']:.1f} % ({interval(low, high)}; {guess}).")
+    course = summary.get("course_choice")
+    if course:
+        lines.append(f"The course's choice (lr {course['learning_rate']}, "
+                     f"{course['num_iterations']} iterations) scores "
+                     f"{course['val_accuracy_mean']:.1f} ± {course['val_accuracy_sd']:.1f} % "
+                     "in validation.")
+    if summary["test_majority_class"] != summary["majority_class"]:
+        lines.append(f"The split shifts the prior: the majority is {summary['majority_class']} "
+                     f"in training but {summary['test_majority_class']} in test, so a model "
+                     "tuned to the training set's balance is tuned against the test set's.")
+    return [textwrap.fill(line, 80) for line in lines]
+
+
+def summary_markdown(summary):
+    lines = [f"# Cross-validation: {summary['folds']}-fold x {summary['repeats']} repeats "
+             f"on the {summary['m_train']} training images", "",
+             "The test set was not used to choose anything; it is scored once, at the end.", "",
+             markdown_table(COLUMNS, table_rows(summary))]
+    lines += ["", *closing_lines(summary), "", "![validation accuracy](cv.png)", ""]
+    return "\n".join(lines)
+
+
+def unit_of(summary):
+    """What a candidate counts: gd's iterations or a mini-batch optimizer's epochs."""
+    return summary.get("unit", "iteration")
+
+
+def section_fragment(summary):
+    """The page's cross-validation section, as HTML."""
+    lines = [" ".join(line.split()) for line in closing_lines(summary)]
+    head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
+            f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
+    return (head + verdict_box(lines[0])
+            + table(table_rows(summary), ("setting", f"best at ({unit_of(summary)}s)",
+                                          "validation accuracy, mean ± sd",
+                                          "validation log-loss"))
+            + paragraphs(lines[1:])
+            + '<p><img class="figure" src="cv/cv.png" alt="validation accuracy against '
+              'iterations per learning rate"></p>'
+            + '<p>Details: <a href="cv/summary.md">cv/summary.md</a>, '
+              '<a href="cv/summary.json">cv/summary.json</a>.</p>')

@@ -1,0 +1,31 @@
+"""A saved model's scores: z of its last layer for any columns, and its cost. One neuron and
+the week-4 networks alike, from the weights as params.npz holds them."""
+
+import numpy as np
+
+from pipeline.columns import model_scores, times
+from pipeline.nn.logistic import log_loss
+
+
+def network_parameters(params):
+    """The weights in the course's layered layout {"W1": (n_1, n_x), "b1": (n_1, 1), ...}; one
+    neuron is the one-layer case, W1 = w.T."""
+    if str(params["model"]) == "logistic":
+        return {"W1": params["w"].T, "b1": np.reshape(float(params["b"]), (1, 1))}
+    layers = range(1, len(params["layer_dims"]))
+    return {f"{k}{layer}": params[f"{k}{layer}"] for layer in layers for k in "Wb"}
+
+
+def scores(params, X, idx=None):
+    """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m) (an array or
+    PixelColumns, read by blocks): w.T X + b for one neuron."""
+    if str(params["model"]) == "logistic":
+        return times(params["w"].T, X, idx) + float(params["b"])
+    return model_scores(network_parameters(params), X, idx)
+
+
+def cost(params, X, Y, l2=0.0):
+    """The mean cross-entropy, plus l2/(2m) times the sum of every W's squares."""
+    weights = network_parameters(params)
+    penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k.startswith("W"))
+    return float(np.mean(log_loss(scores(params, X), Y))) + l2 / (2 * X.shape[1]) * penalty

@@ -1,0 +1,15 @@
+"""Tables as text: aligned for the terminal, or Markdown for a .md file."""
+
+
+def text_table(header, rows):
+    """Columns right-aligned to their widest cell, two spaces apart."""
+    rows = [tuple(map(str, header)), *(tuple(map(str, row)) for row in rows)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+                     for row in rows)
+
+
+def markdown_table(header, rows):
+    """A GitHub-flavoured Markdown table, one line per row."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + " --- |" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows])
