@@ -40,6 +40,11 @@ class Optimizer:
     def minibatch(self) -> bool:
         return self.name != "gd"
 
+    @property
+    def unit(self) -> str:
+        """What a learning curve counts: gd's iterations, or a mini-batch optimizer's epochs."""
+        return "epoch" if self.minibatch else "iteration"
+
 
 @dataclass(frozen=True)
 class Settings:

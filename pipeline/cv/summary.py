@@ -69,7 +69,7 @@ def summarize(result, features, search, final_fit):
     common = search.candidate(rates[0], l2s[0], augments[0], iterations[-1]).record()
     summary = {
         **{k: v for k, v in common.items() if k not in SEARCHED},
-        "unit": "iteration" if optimizer.name == "gd" else "epoch",
+        "unit": optimizer.unit,
         "folds": search.folds, "repeats": search.repeats, "seed": search.seed,
         "learning_rates": rates, "l2": l2s, "augment": augments,
         "axes": axes + ["learning_rate", "iteration"], "iterations": iterations,

@@ -121,7 +121,8 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
     Percentages are in percent; log_loss is the mean cross-entropy (natural log).
     """
     Y = np.asarray(Y).reshape(1, -1)
-    assert Z.shape == Y.shape, f"{Z.shape} scores for {Y.shape} labels"
+    if Z.shape != Y.shape:
+        raise ValueError(f"{Z.shape} scores for {Y.shape} labels")
     m = Y.shape[1]
     prediction = sigmoid(Z) > threshold  # (1, m)
     y = Y.astype(bool)

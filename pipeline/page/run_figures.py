@@ -13,6 +13,7 @@ from pipeline.page.figures import (
     show_signed_map,
 )
 from pipeline.page.sections import caption, number
+from pipeline.settings import Optimizer
 
 FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled_train.png",
            "weights.png")
@@ -20,7 +21,7 @@ FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled
 
 def learning_curve_png(params):
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
-    unit = "iteration" if str(params["optimizer"]) == "gd" else "epoch"
+    unit = Optimizer(str(params["optimizer"])).unit
     plot_costs(cost_ax, params["iterations"], params["costs"], unit=unit)
     cost_ax.set_title(f"Learning rate = {float(params['learning_rate'])}"
                       + ("" if unit == "iteration" else f" ({params['optimizer']})"))

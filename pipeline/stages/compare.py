@@ -103,8 +103,7 @@ def main(argv=None):
     all_params = [run_params(run, j, features) for j in range(len(rates))]
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
-    figure = learning_rates_png(records, run["iterations"], classes,
-                                "iteration" if args.optimizer == "gd" else "epoch")
+    figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
             write_npz(tmp / params_name(lr), **params)

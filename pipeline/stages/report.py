@@ -24,6 +24,7 @@ from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.page.assemble import assemble_into
 from pipeline.page.figures import literal
 from pipeline.page.run_figures import (
+    FIGURES,
     evaluation_png,
     learning_curve_png,
     mislabeled_png,
@@ -93,16 +94,15 @@ def write_report(params, metrics, features, out_dir):
                                                "train")
     by_split = {split: (scores(params, features[f"X_{split}"]), features[f"Y_{split}"])
                 for split in ("train", "test")}
-    pngs = {
-        "learning_curve.png": learning_curve_png(params),
-        "evaluation.png": evaluation_png(by_split, drawn),
-        "mislabeled.png": mislabeled_png(test_cases, drawn, gallery_title(
-            "test", len(test_cases), len(test_rows))),
-        "mislabeled_train.png": mislabeled_png(train_cases, drawn, gallery_title(
-            "train", len(train_cases), len(train_rows))),
-        "weights.png": weights_png(network_parameters(params)["W1"],
-                                   tuple(features["image_shape"]), drawn),
-    }
+    pngs = dict(zip(FIGURES, (  # drawn in FIGURES' order
+        learning_curve_png(params),
+        evaluation_png(by_split, drawn),
+        mislabeled_png(test_cases, drawn, gallery_title("test", len(test_cases),
+                                                        len(test_rows))),
+        mislabeled_png(train_cases, drawn, gallery_title("train", len(train_cases),
+                                                         len(train_rows))),
+        weights_png(network_parameters(params)["W1"], tuple(features["image_shape"]), drawn),
+    ), strict=True))
     fragment = run_fragment(params, metrics, features, test_cases, train_cases, classes)
     lr, n = float(params["learning_rate"]), int(params["num_iterations"])
     with staged_files(out_dir) as tmp:

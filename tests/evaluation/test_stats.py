@@ -137,3 +137,8 @@ def test_identical_columns_finds_every_pair():
     train = rng.random((5, 4))
     test = np.column_stack([rng.random(5), train[:, 2], train[:, 0], train[:, 2]])
     assert identical_columns(test, train) == [[1, 2], [2, 0], [3, 2]]
+
+
+def test_scores_and_labels_of_different_shapes_are_refused_even_under_python_O():
+    with pytest.raises(ValueError, match=r"\(1, 3\) scores for \(1, 2\) labels"):
+        classification_stats(np.zeros((1, 3)), np.zeros((1, 2)))

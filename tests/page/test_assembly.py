@@ -122,3 +122,11 @@ def test_an_interrupted_make_report_leaves_the_previous_page_whole(project):
     assert new != old
     for state in seen:
         assert state in (old, new)  # the old set or the new one, never a mix
+
+
+def test_a_template_value_missing_is_named_not_asserted():
+    from pipeline.page.sections import fill
+
+    assert fill("<p>{{a}}</p>", {"a": "{{b}}"}) == "<p>{{b}}</p>"
+    with pytest.raises(ValueError, match="no value for b, c"):
+        fill("{{a}} {{c}} {{b}}", {"a": 1})
