@@ -1,11 +1,29 @@
-"""Paths and hyperparameter defaults, one per line. Importing this module does nothing else."""
+"""Paths and hyperparameter defaults, one per line. Importing this module does nothing else.
 
+The paths live under one home: $CATVNONCAT_HOME where set, else the current folder, so that an
+installed package writes where it is run, never beside itself; make runs in the checkout. The
+home is fixed when this module is first imported (absolute): a later chdir does not move it.
+"""
+
+import errno
+import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent  # the repository
+HOME_ENV = "CATVNONCAT_HOME"  # a folder to hold data/ and reports/, instead of the current one
+
+
+def current_folder():
+    try:
+        return os.getcwd()
+    except FileNotFoundError:  # deleted under the shell; the stages show an OSError as one line
+        raise FileNotFoundError(errno.ENOENT, "the current folder no longer exists; cd into "
+                                f"one or set {HOME_ENV}") from None
+
+
+HOME_DIR = Path(os.environ.get(HOME_ENV) or current_folder()).expanduser().absolute()
 
 # Data
-RAW_DIR = ROOT / "data" / "raw"  # the fetched .h5 files
+RAW_DIR = HOME_DIR / "data" / "raw"  # the fetched .h5 files
 TRAIN_FILE = RAW_DIR / "train_catvnoncat.h5"  # 209 labelled 64x64 RGB images
 TEST_FILE = RAW_DIR / "test_catvnoncat.h5"  # 50 labelled 64x64 RGB images
 MIRROR_ENV = "CATVNONCAT_DATA_MIRROR"  # a folder holding the .h5 files, tried before the URLs
@@ -22,9 +40,9 @@ URLS = (  # public copies at pinned commits, tried in turn after the mirror
 DOWNLOAD_TIMEOUT = 30  # seconds without an answer before a URL counts as failed
 
 # Artifacts
-FEATURES_FILE = ROOT / "data" / "processed" / "features.npz"  # uint8 pixel rows: X.T * 255
-PARAMS_FILE = ROOT / "data" / "models" / "params.npz"  # w, b, costs and the run's config
-REPORTS_DIR = ROOT / "reports"  # figures, metrics and index.html
+FEATURES_FILE = HOME_DIR / "data" / "processed" / "features.npz"  # uint8 pixel rows: X.T * 255
+PARAMS_FILE = HOME_DIR / "data" / "models" / "params.npz"  # w, b, costs and the run's config
+REPORTS_DIR = HOME_DIR / "reports"  # figures, metrics and index.html
 METRICS_FILE = REPORTS_DIR / "metrics.json"  # accuracies, costs, mislabeled indices
 COMPARE_DIR = REPORTS_DIR / "compare"  # one run per learning rate, side by side
 GALLERY_SIZE = 40  # mislabeled images drawn per set, the most confident first (all in a CSV)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: its scripts, and the package
+sys.path.insert(0, str(ROOT))
 
 from pipeline import config  # noqa: E402
 from pipeline.artifacts.feature_file import load_features  # noqa: E402
@@ -33,7 +34,7 @@ from pipeline.nn.logistic import optimize, propagate, propagate_loops  # noqa: E
 from pipeline.settings import Optimizer, Settings  # noqa: E402
 from pipeline.threads import BLAS_THREADS  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(config.ROOT)}  # so that a script in a temp dir finds it
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # so that a script in a temp dir finds it
 
 # The baseline for a whole process: load the .h5 with h5py and run the textbook loop.
 PLAIN_SCRIPT = """
@@ -388,7 +389,7 @@ def synthetic_features(cache, size):
     print(f"  (making the {size['train']:,}-image dataset and its features in {folder}, "
           "kept for the next run...)", flush=True)
     if not all((folder / f"{split}.h5").exists() for split in ("train", "test")):
-        Process(config.ROOT / "scripts" / "synthetic_dataset.py", folder, "--train",
+        Process(ROOT / "scripts" / "synthetic_dataset.py", folder, "--train",
                 size["train"], "--test", size["test"], "--seed", size["seed"], "--quiet")()
     stage("features", "--train-file", folder / "train.h5", "--test-file", folder / "test.h5",
           "--out", features)()

@@ -5,10 +5,13 @@
 `make train` sets up) from anywhere; the model defaults to data/models/params.npz.
 """
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # works without installing too
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # works without installing too
+os.environ.setdefault("CATVNONCAT_HOME", str(ROOT))  # from anywhere: this checkout's model
 
 from pipeline.cli import run  # noqa: E402
 from pipeline.stages.classify import main  # noqa: E402

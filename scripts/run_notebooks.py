@@ -56,6 +56,8 @@ def execute(path, out_dir=OUT_DIR):
 def main(paths):
     # the kernel is this venv's Python: put its bin first, for the kernel spec's "python"
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # and it runs in the notebook's folder: give it this run's home, for the same data/raw
+    os.environ[config.HOME_ENV] = str(config.HOME_DIR)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     errors = []
     for path in map(Path, paths):

@@ -3,18 +3,42 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from hypothesis import settings
 
-from pipeline import config
-from pipeline.artifacts.feature_file import load_features, write_features
-from pipeline.artifacts.features import make_features
-from pipeline.stages.data import fetch
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: Makefile, scripts, notebooks
 
-ROOT = config.ROOT
+# Tests write only into temporary folders. The home of data/ and reports/ (pipeline.config) is
+# this session's own folder, set before pipeline is first imported (the home is fixed then), for
+# this process and every child; removed when the session ends (pytest_sessionfinish below).
+HOME = Path(tempfile.mkdtemp(prefix="catvnoncat-tests-"))
+os.environ["CATVNONCAT_HOME"] = str(HOME)
+
+from pipeline import config  # noqa: E402
+from pipeline.artifacts.feature_file import load_features, write_features  # noqa: E402
+from pipeline.artifacts.features import make_features  # noqa: E402
+from pipeline.cli import UserError  # noqa: E402
+from pipeline.stages.data import fetch  # noqa: E402
+
+if config.HOME_DIR != HOME:  # imported before this file ran, say: the tests would write there
+    shutil.rmtree(HOME)
+    raise RuntimeError(f"pipeline.config's home is {config.HOME_DIR}, not the session's {HOME}")
+
+# The .h5 files without the network: the mirror the caller set (make test, CI), else the
+# checkout's own data/raw if `make data` filled it.
+MIRROR = os.environ.get(config.MIRROR_ENV) or (
+    str(ROOT / "data" / "raw") if (ROOT / "data" / "raw" / config.TRAIN_FILE.name).is_file()
+    else None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(HOME, ignore_errors=True)
+
 
 # The course's first cost, at zeros: log 2 in every term. Its mean rounds back to log 2 only
 # with NumPy's pairwise sum, so it is held to the last bit or so, not to one summation order.
@@ -24,18 +48,30 @@ LOG_2 = pytest.approx(math.log(2), rel=1e-15)
 # Set before the first urlopen, which reads the proxies once.
 os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
-# CI runs the same examples every time (a failure there is reproducible); locally they vary.
+# CI runs the same examples every time (a failure there is reproducible; derandomize also means
+# no example database); locally they vary.
 settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def home_with_data():
+    """The session's home holds data/raw as a checkout after `make data` does, when the .h5 files
+    are at hand without the network (a notebook's kernel or a stage's defaults read them there);
+    otherwise raw_files fetches them for the tests that ask."""
+    for name, sha256 in config.SHA256.items() if MIRROR else ():
+        try:
+            fetch(name, config.RAW_DIR, sha256, mirror=MIRROR, urls=(), quiet=True)
+        except UserError:
+            break
+    return HOME
 
 
 @pytest.fixture(scope="session")
 def raw_files():
-    """The real .h5 files in data/raw, fetched (mirror first) if they are not there yet."""
-    mirror = os.environ.get(config.MIRROR_ENV)
+    """The real .h5 files in the session home's data/raw, fetched (mirror first) if not there."""
     for name, sha256 in config.SHA256.items():
-        fetch(name, config.RAW_DIR, sha256, mirror=mirror, quiet=True)
+        fetch(name, config.RAW_DIR, sha256, mirror=MIRROR, quiet=True)
     return config.TRAIN_FILE, config.TEST_FILE
 
 
@@ -161,7 +197,9 @@ def project(raw_files, tmp_path_factory):
 
 
 def make(project, *args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    # make works in its own folder: the project's data/ and reports/, not the session's home
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MAKE") and k != config.HOME_ENV}
     return subprocess.run(["make", "--no-print-directory", *args], cwd=project, env=env,
                           capture_output=True, text=True)
 
