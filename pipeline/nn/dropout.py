@@ -74,6 +74,6 @@ def backward_propagation_with_dropout(X, Y, cache, keep_prob, lambd=0.0):
         grads[f"dA{layer}"] = dA
         dZ = np.where(Z > 0, dA, 0.0)  # through the ReLU
         grads[f"dZ{layer}"] = dZ
-        dA, grads[f"dW{layer}"], grads[f"db{layer}"] = linear_backward(dZ, (inputs[layer - 1], W, b),
-                                                                         lambd)
+        dA, grads[f"dW{layer}"], grads[f"db{layer}"] = linear_backward(
+            dZ, (inputs[layer - 1], W, b), lambd)
     return grads

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def initialize_parameters_he(layers_dims, seed=3):
-    """W_l = randn(n_l, n_{l-1}) * sqrt(2 / n_{l-1}) and b_l zeros, for l = 1 .. len(layers_dims) - 1.
+    """W_l = randn(n_l, n_{l-1}) * sqrt(2 / n_{l-1}), b_l zeros, for l = 1 .. len(layers_dims) - 1.
 
     The assignment's draw: np.random.seed(3), then W1, W2, ... layer by layer (taken here from a
     RandomState(seed), the same numbers without touching NumPy's global generator). The variance

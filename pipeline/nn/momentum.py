@@ -43,7 +43,7 @@ def update_lr(learning_rate0, epoch_num, decay_rate):
 
 
 def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
-    """Inverse-time decay in steps: learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval)).
+    """Inverse-time decay in steps: lr0 / (1 + decay_rate * floor(epoch_num / time_interval)).
 
     The rate holds for time_interval epochs, then drops; the course's 1000 suits its 5,000 epochs.
     """
