@@ -2,10 +2,10 @@
 against the week-4 network, bit for bit, at several depths.
 
 Published numbers: the assignment's forward_propagation_with_dropout and
-backward_propagation_with_dropout expected outputs (Regularization notebook, e.g.
-amanchadha/coursera-deep-learning-specialization, "C2 - .../Week 1/Regularization/
-Regularization_v2a.ipynb" and testCases.py; the later public_tests.py prints the whole cache and
-every gradient). Printed to 8 decimals.
+backward_propagation_with_dropout expected outputs (the Regularization notebook prints A3, dA1 and
+dA2; its later public_tests.py the whole cache and every gradient), printed to 8 decimals. The
+backward test case's cache is the assignment's testCases.py (e.g. amanchadha/coursera-deep-
+learning-specialization, "C2 - .../Week 1/Regularization/testCases.py").
 """
 
 import numpy as np

@@ -3,9 +3,8 @@ project's networks: below 2e-7 where backprop is right (two-layer and L-layer, w
 L2, with dropout under fixed masks), above it where a gradient is deliberately wrong.
 
 Published numbers: the assignment's gradient_check_n test (Gradient_Checking.ipynb and its
-public_tests.py, expected_values = [0.2850931567761623, 1.1890913024229996e-07]; inputs from its
-testCases.py, e.g. amanchadha/coursera-deep-learning-specialization, "C2 - .../Week 1/
-Gradient Checking/testCases.py").
+public_tests.py, expected_values = [0.2850931567761623, 1.1890913024229996e-07]; the inputs are
+its testCases.py's gradient_check_n_test_case).
 """
 
 import numpy as np

@@ -1,8 +1,7 @@
 """He initialization against the Initialization assignment's published outputs.
 
-Published numbers, printed to 8 decimals: layers_dims [2, 4, 1] in the assignment's notebook
-(e.g. amanchadha/coursera-deep-learning-specialization, "C2 - .../Week 1/Initialization/
-Initialization.ipynb"), and [3, 1, 2] in its later public_tests.py (initialize_parameters_he_test).
+Published numbers, printed to 8 decimals: layers_dims [2, 4, 1] in the assignment notebook's
+expected output, and [3, 1, 2] in its later public_tests.py (initialize_parameters_he_test).
 """
 
 import numpy as np
