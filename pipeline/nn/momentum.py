@@ -1,0 +1,50 @@
+"""Momentum and learning-rate decay, the second course's Optimization assignment in its own names.
+
+Pure NumPy, no I/O. Parameters are the course's dict {"W1": (n_1, n_0), "b1": (n_1, 1), ...,
+"WL", "bL"}; gradients and velocities use the gradients' keys {"dW1", "db1", ...}.
+"""
+
+import math
+
+import numpy as np
+
+
+def initialize_velocity(parameters):
+    """v: zeros shaped like each parameter, under the gradients' keys "dW1", "db1", ..."""
+    L = len(parameters) // 2
+    v = {}
+    for layer in range(1, L + 1):
+        v[f"dW{layer}"] = np.zeros_like(parameters[f"W{layer}"], dtype=float)
+        v[f"db{layer}"] = np.zeros_like(parameters[f"b{layer}"], dtype=float)
+    return v
+
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    """One step of gradient descent with momentum: v = beta v + (1 - beta) g, param -= lr v.
+
+    v is an exponentially weighted average of the gradients; with beta = 0 it is the gradient and
+    the step is plain gradient descent. The inputs are not modified.
+
+    Returns
+    -------
+    parameters, v : new dicts of the same keys and shapes as the inputs
+    """
+    new_parameters, new_v = {}, {}
+    for key, p in parameters.items():
+        d = "d" + key
+        new_v[d] = beta * v[d] + (1 - beta) * grads[d]
+        new_parameters[key] = p - learning_rate * new_v[d]
+    return new_parameters, new_v
+
+
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    """Inverse-time decay: learning_rate0 / (1 + decay_rate * epoch_num)."""
+    return learning_rate0 / (1 + decay_rate * epoch_num)
+
+
+def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
+    """Inverse-time decay in steps: lr0 / (1 + decay_rate * floor(epoch_num / time_interval)).
+
+    The rate holds for time_interval epochs, then drops; the course's 1000 suits its 5,000 epochs.
+    """
+    return learning_rate0 / (1 + decay_rate * math.floor(epoch_num / time_interval))
