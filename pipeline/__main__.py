@@ -16,6 +16,7 @@ STAGES = {
     "compare": "one run per learning rate, side by side, in reports/compare/",
     "cv": "cross-validation on the training set: settings chosen without the test set",
     "classify": "classify your own photos with the trained model",
+    "runs": "the ledger of runs (data/runs): a table, or runs side by side; reports/runs/",
 }
 
 

@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import os
 import signal
 import sys
 
@@ -77,6 +78,9 @@ def run(main, argv=None, *, process=False):
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader left (`| head`): nothing more to say to it
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit's flush is quiet too
+        return 0
     except OSError as err:  # a folder we cannot write to, a full disk: say which file, and why
         if SIGNALLED:
             print(INTERRUPTED, file=sys.stderr)

@@ -45,6 +45,10 @@ PARAMS_FILE = HOME_DIR / "data" / "models" / "params.npz"  # w, b, costs and the
 REPORTS_DIR = HOME_DIR / "reports"  # figures, metrics and index.html
 METRICS_FILE = REPORTS_DIR / "metrics.json"  # accuracies, costs, mislabeled indices
 COMPARE_DIR = REPORTS_DIR / "compare"  # one run per learning rate, side by side
+RUNS_DIR = HOME_DIR / "data" / "runs"  # every finished run: <id>/run.json and params.npz
+RUNS_REPORT_DIR = REPORTS_DIR / "runs"  # make runs: runs.md, runs.json, curves.png, section
+RUN_ID_LENGTH = 12  # hex digits of a run's id (of its sha256); tables show the first 6
+RUNS_ON_PAGE = 20  # the page's Runs section lists this many, newest first, whatever the ledger
 GALLERY_SIZE = 40  # mislabeled images drawn per set, the most confident first (all in a CSV)
 
 # Hyperparameters (the course's published run)

@@ -12,11 +12,12 @@ from typing import Any, get_origin
 from pipeline import config
 
 
-def setting(label: str, *, key: str | None = None, when: str | None = None) -> Any:
-    """The metadata of a setting: its label on the page, its key in a record when that is not
-    the field's name, and when it matters ("minibatch": mini-batch optimizers only;
-    "network": the week-4 networks only; None: always)."""
-    return {"label": label, "key": key, "when": when}
+def setting(label: str, *, short: str | None = None, key: str | None = None,
+            when: str | None = None) -> Any:
+    """The metadata of a setting: its label on the page (short: in a terminal's table), its key
+    in a record when that is not the field's name, and when it matters ("minibatch": mini-batch
+    optimizers only; "network": the week-4 networks only; None: always)."""
+    return {"label": label, "short": short or label, "key": key, "when": when}
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,9 @@ class Optimizer:
     """gd (the course's full batch), or the second course's minibatch or adam."""
 
     name: str = field(default=config.OPTIMIZER,
-                      metadata=setting("optimizer", key="optimizer"))
+                      metadata=setting("optimizer", short="opt", key="optimizer"))
     mini_batch_size: int = field(default=0, metadata=setting(  # 0 for gd
-        "mini-batch size", when="minibatch"))
+        "mini-batch size", short="batch", when="minibatch"))
     num_epochs: int = field(default=0, metadata=setting(  # 0 for gd
         "epochs", when="minibatch"))
     beta1: float = field(default=config.BETA1, metadata=setting("beta1", when="minibatch"))
@@ -34,7 +35,7 @@ class Optimizer:
     epsilon: float = field(default=config.EPSILON, metadata=setting("epsilon",
                                                                     when="minibatch"))
     seed: int = field(default=config.MINIBATCH_SEED, metadata=setting(
-        "shuffle seed", key="minibatch_seed", when="minibatch"))
+        "shuffle seed", short="shuffle", key="minibatch_seed", when="minibatch"))
 
     @property
     def minibatch(self) -> bool:
@@ -53,13 +54,13 @@ class Settings:
 
     model: str = field(metadata=setting("model"))  # logistic, two-layer or l-layer
     layer_dims: tuple[int, ...] = field(metadata=setting("layers"))  # (n_x, hidden..., 1)
-    learning_rate: float = field(metadata=setting("learning rate"))
-    num_iterations: int = field(metadata=setting("iterations"))
-    l2: float = field(default=config.L2, metadata=setting("L2 lambda"))  # b unpenalized
-    augment: str = field(default=config.AUGMENT, metadata=setting("augmentation"))
+    learning_rate: float = field(metadata=setting("learning rate", short="lr"))
+    num_iterations: int = field(metadata=setting("iterations", short="steps"))
+    l2: float = field(default=config.L2, metadata=setting("L2 lambda", short="l2"))  # b unpenalized
+    augment: str = field(default=config.AUGMENT, metadata=setting("augmentation", short="augment"))
     optimizer: Optimizer = field(default_factory=Optimizer, metadata=setting("optimizer"))
     seed: int = field(default=config.NETWORK_SEED, metadata=setting(
-        "initialization seed", key="network_seed", when="network"))
+        "initialization seed", short="init seed", key="network_seed", when="network"))
 
     def record(self) -> dict[str, Any]:
         """The settings as plain values (lists for tuples) under record_keys(), in order."""
@@ -108,6 +109,13 @@ def convert(kind: Any, value: Any) -> Any:
 def record_types() -> dict[str, Any]:
     """Every record key and its type, in the order record() writes them."""
     return {key: kind for key, _, _, kind in Settings("logistic", (1, 1), 1.0, 1)._flat()}
+
+
+def record_labels(kind: str = "label") -> dict[str, str]:
+    """Every record key and its label ("learning_rate": "learning rate", ...), or its short
+    label for a terminal ("lr")."""
+    return {key: f.metadata[kind]
+            for key, f, _, _ in Settings("logistic", (1, 1), 1.0, 1)._flat()}
 
 
 RECORD_KEYS = tuple(record_types())  # the keys params.npz and metrics.json hold settings under

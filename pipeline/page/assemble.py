@@ -15,6 +15,9 @@ PAGE_ORDER = (  # (folder under reports/, heading, what the page says while it d
     ("cv", "Settings chosen without the test set",
      "<p>Not yet: <code>make cv</code> chooses the learning rate and the number of iterations by "
      "cross-validation on the training set alone, then looks at the test set once.</p>"),
+    ("runs", "Runs",
+     "<p>Not yet: <code>make runs</code> lists every run kept in data/runs and draws the "
+     "current one beside the best.</p>"),
 )
 
 

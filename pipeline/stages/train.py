@@ -1,8 +1,10 @@
 """Stage `train`: gradient descent on the features (one neuron from zeros, or a week-4 network
-from the course's seed-1 start); writes the weights, costs and the run's config."""
+from the course's seed-1 start); writes the weights, costs and the run's config, and keeps the
+run in the ledger (data/runs), from where the same run is restored instead of trained again."""
 
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import config
@@ -11,7 +13,14 @@ from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
+from pipeline.runs.ledger import intact_run, restore, save_run
+from pipeline.runs.record import code_fingerprint, data_of, run_id, run_record
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
+
+
+def when(record):
+    """'2026-12-03 14:02': when a run started, in UTC, to the minute."""
+    return record["started"][:16].replace("T", " ")
 
 
 def main(argv=None):
@@ -20,12 +29,25 @@ def main(argv=None):
                         help="alpha (default: the course's for the model)")
     add_training_options(parser)
     parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
+    parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR,
+                        help="the ledger of runs (default %(default)s)")
     args = parser.parse_args(argv)
     features = load_features(args.features)
     settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
                            config.NUM_ITERATIONS)
     if args.learning_rate is not None:
         settings = replace(settings, learning_rate=args.learning_rate)
+    started = datetime.now(UTC)
+    fingerprint = code_fingerprint()
+    rid = run_id(settings, args.engine, data_of(features), fingerprint)
+    kept, damage = intact_run(args.runs_dir, rid)
+    if kept:
+        restore(args.runs_dir, kept, args.out)
+        print(f"restored run {rid[:6]} (trained {when(kept)}, {kept['duration_s']:.1f} s); "
+              f"wrote {args.out}", file=sys.stderr)
+        return
+    if damage:
+        print(f"{damage}: training it again", file=sys.stderr)
     with fit_progress(features, settings, f"train {args.model} lr={settings.learning_rate}",
                       args.quiet) as bar:
         run = train(features, settings, engine=args.engine, on_progress=bar.update)
@@ -35,7 +57,11 @@ def main(argv=None):
               "them all per epoch", file=sys.stderr)
     params = run_params(run, 0, features)
     write_npz(args.out, **params)
+    record = run_record((rid, fingerprint), run["settings"], run["engine"], params, features,
+                        command="train", started=started, finished=datetime.now(UTC),
+                        data_path=args.features)
+    save_run(args.runs_dir, record, args.out)
     costs = params["costs"]
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
-          f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}; wrote {args.out}",
-          file=sys.stderr)
+          f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}; run {rid[:6]}; "
+          f"wrote {args.out}", file=sys.stderr)

@@ -1,0 +1,97 @@
+"""A run's record, run.json: its id, its settings, the data and code it ran on, when and how
+long, and how it did. Flat, under the keys params.npz and metrics.json already use.
+
+The id is a digest of what decides the weights: the settings, the engine asked for, the data's
+sha256s and the source of the modules the fit runs. The same setting on the same data and code
+is the same run, in any process on any day.
+"""
+
+import hashlib
+import json
+import platform
+import subprocess
+
+import numpy as np
+
+from pipeline import config
+from pipeline.evaluation.stats import clopper_pearson
+from pipeline.imports import ROOT, closure
+from pipeline.nn.logistic import accuracy, predict_from_scores
+from pipeline.scoring import scores
+
+# The modules whose source decides a fit's weights: the fit, the record it writes, the features
+# it reads. Any change in their closure is another code, so another run.
+FIT_MODULES = ("pipeline.engines.fit", "pipeline.engines.run_params",
+               "pipeline.artifacts.feature_file")
+DATA_KEYS = ("train_sha256", "test_sha256", "image_shape", "standardization")
+CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
+
+
+def code_fingerprint(root=ROOT):
+    """sha256 of the fit's modules, each file's path and bytes, in sorted order."""
+    digest = hashlib.sha256()
+    for relative in closure(FIT_MODULES, root):
+        digest.update(relative.encode() + b"\0" + (root / relative).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def git_state(root=ROOT):
+    """{"git_commit": sha or None, "git_dirty": bool or None}: None outside a checkout."""
+    if not (root / ".git").exists():
+        return {"git_commit": None, "git_dirty": None}
+    try:
+        def git(*args):
+            return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
+                                  text=True, timeout=10, check=True).stdout.strip()
+
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):  # no git, or not a repository after all
+        return {"git_commit": None, "git_dirty": None}
+    return {"git_commit": commit, "git_dirty": dirty}
+
+
+def data_of(features):
+    """The data's fingerprint as plain values: sha256s, image shape, standardization."""
+    return {key: np.asarray(features[key]).tolist() for key in DATA_KEYS}
+
+
+def run_id(settings, engine, data, fingerprint):
+    """RUN_ID_LENGTH hex digits naming what decides the weights (see the module's doc)."""
+    text = json.dumps({"settings": settings.record(), "engine": engine, "data": data,
+                       "code": fingerprint}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:config.RUN_ID_LENGTH]
+
+
+def outcome(params, features):
+    """What the run scores: train and test accuracy (as metrics.json computes them), the test
+    interval, the last recorded cost, and the learning curve."""
+    out = {}
+    for split in ("train", "test"):
+        Y = features[f"Y_{split}"]  # (1, m)
+        predicted = predict_from_scores(scores(params, features[f"X_{split}"]))  # (1, m)
+        out[f"{split}_accuracy"] = accuracy(predicted, Y)
+        right, n = int(np.sum(predicted == Y)), Y.shape[1]
+    out["test_accuracy_ci95"] = [100 * p for p in clopper_pearson(right, n)]
+    out["final_cost"] = float(params["costs"][-1])
+    out.update({key: np.asarray(params[key]).tolist() for key in CURVES})
+    return out
+
+
+def run_record(identity, settings, engine, params, features, *, command, started, finished,
+               data_path):
+    """run.json's content but for params_sha256, which the ledger adds as it writes params.
+
+    identity: (run id, code fingerprint); started, finished: datetime in UTC."""
+    rid, fingerprint = identity
+    return {
+        "id": rid, "command": command, "status": "finished",
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        **settings.record(), "engine": engine,
+        **data_of(features), "data_path": str(data_path),
+        "code_fingerprint": fingerprint, **git_state(),
+        "python": platform.python_version(), "numpy": np.__version__,
+        **outcome(params, features),
+    }

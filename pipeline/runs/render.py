@@ -1,0 +1,124 @@
+"""The ledger as a person reads it: the table of runs (only the settings that differ among
+them, unless every column is asked for), two or more runs side by side with their differences,
+runs.md, and the page's Runs section."""
+
+from pipeline import config
+from pipeline.page.sections import paragraphs, table
+from pipeline.settings import RECORD_KEYS, record_labels
+from pipeline.tables import markdown_table, text_table
+
+ALWAYS_SHOWN = ("model", "optimizer")  # columns of their own, whether they differ or not
+METRICS = (("train_accuracy", "train accuracy", "%"), ("test_accuracy", "test accuracy", "%"),
+           ("final_cost", "final cost", ""), ("duration_s", "duration", "s"))
+
+
+def short(run_id):
+    return run_id[:6]
+
+
+def when(record):
+    """'12-03 14:02': the month, day and minute a run started, in UTC."""
+    return record["started"][5:16].replace("T", " ")
+
+
+def data_name(record):
+    """'course' for the course's two files, else the first digits of the train file's sha256."""
+    course = (config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name])
+    return "course" if (record["train_sha256"], record["test_sha256"]) == course \
+        else record["train_sha256"][:6]
+
+
+def value_text(value):
+    if isinstance(value, list):  # layer sizes: the hidden ones ("-" for one neuron)
+        return "-".join(map(str, value[1:-1])) or "-"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def differing(records, every=False):
+    """The settings' record keys to show: those whose values differ among the records (all of
+    them with every), model and optimizer apart."""
+    keys = [k for k in RECORD_KEYS if k not in ALWAYS_SHOWN]
+    if every:
+        return keys
+    return [k for k in keys if len({value_text(r[k]) for r in records}) > 1]
+
+
+def test_text(record):
+    low, high = record["test_accuracy_ci95"]
+    return f"{record['test_accuracy']:.1f} ({low:.0f}-{high:.0f})"
+
+
+def runs_table(records, current, every=False):
+    """(header, rows): newest first, one row a run; '*' marks the current one."""
+    keys = differing(records, every)
+    labels = record_labels("short")
+    header = ("", "id", "UTC", "data", "model", *(labels[k] for k in keys), "train %",
+              "test % (95% CI)", "cost", "secs")
+    rows = [("*" if r["id"] == current else "", short(r["id"]), when(r), data_name(r),
+             f"{r['model']} {r['optimizer']}", *(value_text(r[k]) for k in keys),
+             f"{r['train_accuracy']:.1f}", test_text(r), f"{r['final_cost']:.4f}",
+             f"{r['duration_s']:.1f}") for r in records]
+    return header, rows
+
+
+def side_by_side(records):
+    """(header, rows): the settings that differ, then each metric, one column a run, and the
+    last run's difference from the first."""
+    labels = record_labels()
+    keys = [*[k for k in ALWAYS_SHOWN if len({r[k] for r in records}) > 1],
+            *differing(records)]
+    header = ("", *(short(r["id"]) for r in records), "difference")
+    rows = [(labels[k], *(value_text(r[k]) for r in records), "") for k in keys]
+    for key, label, unit in METRICS:
+        values = [r[key] for r in records]
+        rows.append((label, *(f"{v:.4g} {unit}".strip() for v in values),
+                     f"{values[-1] - values[0]:+.4g} {unit}".strip()))
+    rows.append(("test 95% CI", *("{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"])
+                                  for r in records), ""))
+    return header, rows
+
+
+def text_report(records, current, every=False):
+    """What `make runs` prints: the table of runs, newest first."""
+    if not records:
+        return "no runs yet: `make train` records one"
+    return text_table(*runs_table(records, current, every))
+
+
+def markdown(records, current, chosen=None):
+    lines = [f"# Runs ({len(records)}, newest first; * is the current one)", ""]
+    if records:
+        lines.append(markdown_table(*runs_table(records, current)))
+    if chosen and len(chosen) > 1:
+        lines += ["", "## Side by side", "", markdown_table(*side_by_side(chosen))]
+    if records:
+        lines += ["", "![learning curves](curves.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def best_by_test(records):
+    """The run with the highest test accuracy (ties: the newest)."""
+    return max(records, key=lambda r: r["test_accuracy"]) if records else None
+
+
+def section_fragment(records, current):
+    """The page's Runs section: the latest RUNS_ON_PAGE runs, and the current run's curve beside
+    the best test accuracy's."""
+    if not records:
+        return "<p>No runs yet: <code>make train</code> records one in data/runs.</p>"
+    shown = records[:config.RUNS_ON_PAGE]
+    header, rows = runs_table(shown, current)
+    best = best_by_test(records)
+    more = "" if len(records) <= len(shown) else \
+        f" ({len(records) - len(shown)} older ones in runs/runs.md)"
+    notes = [f"The latest {len(shown)} of {len(records)} runs kept in data/runs{more}; "
+             "* marks the current run. `make runs` prints them, `make runs RUNS=\"id id\"` "
+             "compares two side by side.",
+             f"Beside the current run: {short(best['id'])}, the highest test accuracy "
+             f"({best['test_accuracy']:.1f} %). Picked by looking at the test set, so its "
+             "score is an optimistic estimate, not a fair one."]
+    return (table(rows, header) + paragraphs(notes)
+            + '<p><img class="figure" src="runs/best.png" alt="learning curves of the current '
+              'run and the best by test accuracy"></p>'
+            + '<p>Details: <a href="runs/runs.md">runs/runs.md</a>, '
+              '<a href="runs/runs.json">runs/runs.json</a>.</p>')

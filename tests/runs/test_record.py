@@ -1,0 +1,71 @@
+"""A run's id names what decides its weights, the same in any process; its record holds what
+the run was and how it did."""
+
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import ROOT
+
+from pipeline.runs.record import code_fingerprint, data_of, outcome, run_id, run_record
+from pipeline.settings import Settings
+
+COURSE = Settings("logistic", (12288, 1), 0.005, 2000)
+DATA = {"train_sha256": "a" * 64, "test_sha256": "b" * 64, "image_shape": [64, 64, 3],
+        "standardization": "x / 255"}
+
+ID_IN_A_CHILD = """
+from pipeline.runs.record import code_fingerprint, run_id
+from pipeline.settings import Settings
+print(run_id(Settings("logistic", (12288, 1), 0.005, 2000), "auto", {data!r},
+             code_fingerprint()))
+"""
+
+
+def test_the_id_is_the_same_in_another_process_and_changes_with_what_decides_the_weights():
+    here = run_id(COURSE, "auto", DATA, code_fingerprint())
+    child = subprocess.run([sys.executable, "-c", ID_IN_A_CHILD.format(data=DATA)], cwd=ROOT,
+                           capture_output=True, text=True, check=True,
+                           env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "123"})
+    assert child.stdout.strip() == here and len(here) == 12
+    others = {run_id(replace(COURSE, learning_rate=0.01), "auto", DATA, "f"),
+              run_id(replace(COURSE, seed=2), "auto", DATA, "f"),
+              run_id(COURSE, "primal", DATA, "f"),
+              run_id(COURSE, "auto", {**DATA, "train_sha256": "c" * 64}, "f"),
+              run_id(COURSE, "auto", DATA, "g"), run_id(COURSE, "auto", DATA, "f")}
+    assert len(others) == 6 and here not in others
+
+
+def test_the_fingerprint_follows_the_fit_modules_source(tmp_path):
+    tree = tmp_path / "copy"
+    shutil.copytree(ROOT / "pipeline", tree / "pipeline")
+    before = code_fingerprint(tree)
+    assert before == code_fingerprint(ROOT)
+    page = tree / "pipeline" / "page" / "sections.py"  # not the fit's: the same code
+    page.write_text(page.read_text() + "\n# a comment\n")
+    assert code_fingerprint(tree) == before
+    fit = tree / "pipeline" / "engines" / "fit.py"
+    fit.write_text(fit.read_text() + "\n# a comment\n")
+    assert code_fingerprint(tree) != before
+
+
+def test_the_record_holds_the_settings_data_code_times_and_outcome(features, trained):
+    from pipeline.artifacts.params import load_params
+
+    params = load_params(trained[0])
+    started = datetime(2026, 12, 3, 14, 2, tzinfo=UTC)
+    record = run_record(("0123456789ab", "f" * 64), COURSE, "gram", params, features,
+                        command="train", started=started,
+                        finished=started + timedelta(seconds=41.2), data_path="x.npz")
+    assert record["started"] == "2026-12-03T14:02:00+00:00" and record["duration_s"] == 41.2
+    assert {k: record[k] for k in COURSE.record()} == COURSE.record()
+    assert record["train_accuracy"] == 99.04306220095694 and record["test_accuracy"] == 70.0
+    assert record["test_accuracy_ci95"] == pytest.approx([55.4, 82.1], abs=0.05)
+    assert record["final_cost"] == pytest.approx(0.140872, abs=1e-6)
+    assert record["iterations"][-1] == 1900 and len(record["costs"]) == 20
+    assert record["train_sha256"] == data_of(features)["train_sha256"]
+    assert record["git_commit"] is None or len(record["git_commit"]) == 40
+    assert outcome(params, features)["test_accuracy"] == 70.0
