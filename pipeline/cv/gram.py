@@ -1,6 +1,8 @@
 """Cross-validation in the Gram space: every fold, rate, l2 and augment trained at once, one
 (rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
 
+import time
+
 import numpy as np
 
 from pipeline import config
@@ -78,8 +80,12 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
             "val_accuracy": accuracy, "val_log_loss": loss}
 
 
-def final_fit(features, settings):
+def final_fit(features, settings, keep=None):
     """The one fit with the chosen settings (a Settings) on the whole training set; its test
-    statistics."""
-    params = run_params(train(features, settings), 0, features)
+    statistics. keep(run, params, seconds), if given, is told the fit (to keep it as a run)."""
+    started = time.perf_counter()
+    run = train(features, settings)
+    params = run_params(run, 0, features)
+    if keep:
+        keep(run, params, time.perf_counter() - started)
     return classification_stats(scores(params, features["X_test"]), features["Y_test"])

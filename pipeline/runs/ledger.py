@@ -10,7 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
-from pipeline.artifacts.files import atomic_dir, atomic_path, sha256_of, write_json
+from pipeline.artifacts.files import atomic_dir, atomic_path, sha256_of, write_json, write_npz
 from pipeline.errors import UserError, short_reason
 from pipeline.settings import RECORD_KEYS, Settings
 
@@ -93,14 +93,27 @@ def intact_run(runs_dir, run_id):
     return record, None
 
 
-def save_run(runs_dir, record, params_file):
-    """Write the run (record without params_sha256, and a copy of params_file) as one folder,
-    replacing a damaged one of the same id; return the record as written."""
+def save_run(runs_dir, record, params):
+    """Write the run as one folder: its record (params_sha256 added) and its params.npz, a copy
+    of the file `params` names (byte for byte what a restore gives back) or, for a dict, those
+    arrays. Replaces a damaged run of the same id; returns the record as written."""
     with atomic_dir(Path(runs_dir) / record["id"]) as tmp:
-        shutil.copyfile(params_file, tmp / PARAMS_NPZ)
+        if isinstance(params, dict):
+            write_npz(tmp / PARAMS_NPZ, **params)
+        else:
+            shutil.copyfile(params, tmp / PARAMS_NPZ)
         record = {**record, "params_sha256": sha256_of(tmp / PARAMS_NPZ)}
         write_json(tmp / RUN_JSON, record)
     return record
+
+
+def keep_run(runs_dir, record, params):
+    """save_run, unless the ledger holds this run whole already (the same id: the same run, made
+    by another command or earlier). Returns whether it was written."""
+    if intact_run(runs_dir, record["id"])[0] is not None:
+        return False
+    save_run(runs_dir, record, params)
+    return True
 
 
 def restore(runs_dir, record, out):

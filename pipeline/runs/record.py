@@ -16,8 +16,8 @@ import numpy as np
 from pipeline import config
 from pipeline.evaluation.stats import clopper_pearson
 from pipeline.imports import ROOT, closure
-from pipeline.nn.logistic import accuracy, predict_from_scores
-from pipeline.scoring import scores
+from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
+from pipeline.scoring import network_parameters, scores
 
 # The modules whose source decides a fit's weights: the fit, the record it writes, the features
 # it reads. Any change in their closure is another code, so another run.
@@ -63,17 +63,28 @@ def run_id(settings, engine, data, fingerprint):
     return hashlib.sha256(text.encode()).hexdigest()[:config.RUN_ID_LENGTH]
 
 
-def outcome(params, features):
+def identity(settings, engine, features):
+    """(run id, code fingerprint) of a fit of these settings on these features."""
+    fingerprint = code_fingerprint()
+    return run_id(settings, engine, data_of(features), fingerprint), fingerprint
+
+
+def outcome(params, features, l2=0.0):
     """What the run scores: train and test accuracy (as metrics.json computes them), the test
-    interval, the last recorded cost, and the learning curve."""
+    interval, the cost J after the last step (on the training images, l2 included), and the
+    learning curve."""
     out = {}
     for split in ("train", "test"):
         Y = features[f"Y_{split}"]  # (1, m)
-        predicted = predict_from_scores(scores(params, features[f"X_{split}"]))  # (1, m)
+        Z = scores(params, features[f"X_{split}"])  # (1, m)
+        predicted = predict_from_scores(Z)  # (1, m)
         out[f"{split}_accuracy"] = accuracy(predicted, Y)
-        right, n = int(np.sum(predicted == Y)), Y.shape[1]
+        if split == "train":
+            weights = network_parameters(params)
+            penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k[0] == "W")
+            out["final_cost"] = float(np.mean(log_loss(Z, Y))) + l2 / (2 * Y.shape[1]) * penalty
+    right, n = int(np.sum(predicted == Y)), Y.shape[1]
     out["test_accuracy_ci95"] = [100 * p for p in clopper_pearson(right, n)]
-    out["final_cost"] = float(params["costs"][-1])
     out.update({key: np.asarray(params[key]).tolist() for key in CURVES})
     return out
 
@@ -93,5 +104,5 @@ def run_record(identity, settings, engine, params, features, *, command, started
         **data_of(features), "data_path": str(data_path),
         "code_fingerprint": fingerprint, **git_state(),
         "python": platform.python_version(), "numpy": np.__version__,
-        **outcome(params, features),
+        **outcome(params, features, settings.l2),
     }

@@ -1,6 +1,8 @@
 """Stage `compare`: one model per learning rate, trained together; table, figure, params."""
 
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import config
@@ -15,6 +17,8 @@ from pipeline.evaluation.stats import always_answering
 from pipeline.page.assemble import refresh
 from pipeline.page.compare_figure import learning_rates_png
 from pipeline.page.sections import made_for, paragraphs, table, write_section
+from pipeline.runs.ledger import keep_run
+from pipeline.runs.record import identity, run_record
 from pipeline.scoring import cost
 from pipeline.stages.options import add_training_options, fit_progress, settings_of
 from pipeline.tables import markdown_table, text_table
@@ -96,11 +100,13 @@ def main(argv=None):
     features = load_features(args.features)
     settings = settings_of(args, features["X_train"].shape[0], rates[0],
                            config.COMPARE_NUM_ITERATIONS)
+    started = datetime.now(UTC)
     with fit_progress(features, settings, f"compare {len(rates)} rates", args.quiet,
                       len(rates)) as bar:
         run = train(features, settings, learning_rates=rates, engine=args.engine,
                     on_progress=bar.update)
     all_params = [run_params(run, j, features) for j in range(len(rates))]
+    shared = (datetime.now(UTC) - started) / len(rates)  # the rates trained together
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)
@@ -112,6 +118,13 @@ def main(argv=None):
         write_bytes(tmp / "learning_rates.png", figure)
         write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
                       "comparison", "make compare", made_for(features, args.model))
+    for lr, params in zip(rates, all_params, strict=True):  # each rate a run of the ledger
+        as_run = replace(run["settings"], learning_rate=lr)
+        keep_run(args.runs_dir, run_record(
+            identity(replace(settings, learning_rate=lr), args.engine, features), as_run,
+            run["engine"], params, features, command="compare", started=started,
+            finished=started + shared, data_path=args.features),
+            args.out_dir / params_name(lr))
     print(text_table(COLUMNS, table_rows(records)))
     print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)

@@ -9,6 +9,7 @@ by one fit with those settings on the whole training set.
 """
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import config
@@ -42,10 +43,13 @@ from pipeline.cv.summary import search_grid, summarize
 from pipeline.engines.fit import initial_parameters
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
+from pipeline.runs.ledger import keep_run
+from pipeline.runs.record import identity, run_record
 from pipeline.stages.options import (
     add_input_options,
     add_model_options,
     add_optimizer_options,
+    add_runs_option,
     search_of,
 )
 
@@ -77,6 +81,7 @@ def main(argv=None):
     parser.add_argument("--augment", nargs="*", default=[config.AUGMENT], metavar="{none,flip}",
                         help="augmentations to search (default %(default)s)")
     add_input_options(parser)
+    add_runs_option(parser)
     parser.add_argument("--out-dir", type=Path, default=config.CV_DIR)
     args = parser.parse_args(argv)
     unknown = [a for a in args.augment if a not in config.AUGMENTS]
@@ -102,7 +107,18 @@ def main(argv=None):
                                     model=search.model, layer_dims=search.layer_dims)
     else:
         result = minibatch_run(features, search, fits, args.quiet)
-    summary = summarize(result, features, search, final_fit)
+    def kept_final_fit(features, settings):
+        """The chosen setting's one fit, kept in the ledger as a run of cv."""
+        def keep(run, params, seconds):
+            finished = datetime.now(UTC)
+            keep_run(args.runs_dir, run_record(
+                identity(settings, config.ENGINE, features), run["settings"], run["engine"],
+                params, features, command="cv", started=finished - timedelta(seconds=seconds),
+                finished=finished, data_path=args.features), params)
+
+        return final_fit(features, settings, keep)
+
+    summary = summarize(result, features, search, kept_final_fit)
     figure = cv_png(summary, result)
     with atomic_dir(args.out_dir) as tmp:
         write_json(tmp / "summary.json", summary)

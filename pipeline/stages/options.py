@@ -25,6 +25,12 @@ def add_model_options(parser):
                         help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
 
 
+def add_runs_option(parser):
+    """--runs-dir: the ledger every finished fit is kept in (train, compare, cv)."""
+    parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR,
+                        help="the ledger of runs (default %(default)s)")
+
+
 def add_input_options(parser):
     """--features and --quiet, for every stage that reads the features and shows a bar."""
     parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
@@ -48,6 +54,7 @@ def add_training_options(parser):
                         help="how to run the steps; all give the textbook iterates "
                              "(default %(default)s)")
     add_input_options(parser)
+    add_runs_option(parser)
 
 
 def add_optimizer_options(parser, default, help_text):

@@ -14,7 +14,7 @@ from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
 from pipeline.runs.ledger import intact_run, restore, save_run
-from pipeline.runs.record import code_fingerprint, data_of, run_id, run_record
+from pipeline.runs.record import identity, run_record
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
 
 
@@ -29,8 +29,6 @@ def main(argv=None):
                         help="alpha (default: the course's for the model)")
     add_training_options(parser)
     parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
-    parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR,
-                        help="the ledger of runs (default %(default)s)")
     args = parser.parse_args(argv)
     features = load_features(args.features)
     settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
@@ -38,8 +36,7 @@ def main(argv=None):
     if args.learning_rate is not None:
         settings = replace(settings, learning_rate=args.learning_rate)
     started = datetime.now(UTC)
-    fingerprint = code_fingerprint()
-    rid = run_id(settings, args.engine, data_of(features), fingerprint)
+    rid, fingerprint = identity(settings, args.engine, features)
     kept, damage = intact_run(args.runs_dir, rid)
     if kept:
         restore(args.runs_dir, kept, args.out)
