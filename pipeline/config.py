@@ -93,3 +93,9 @@ CV_LEARNING_RATES = (0.0005, 0.001, 0.002, 0.005, 0.01)  # the rates searched
 CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps
 CV_LARGE_M = 5000  # above this many training images: adam and one repeat, unless told otherwise
 CV_MINIBATCH_LEARNING_RATES = (0.0003, 0.0007, 0.002)  # the rates searched with mini-batches
+
+# Photos: classify's and make dataset's (your own labelled photo folders)
+PHOTO_FIT = "crop"  # a photo to a square: the centre crop (or "squash"; artifacts/photos.FITS)
+DATASET_TEST_FRACTION = 0.2  # of each class held out as the test set, when no test/ folder
+DATASET_SEED = 0  # seeds that split
+DATASET_IMAGE_SIZE = 64  # pixels a side, the course's

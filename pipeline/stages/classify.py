@@ -63,7 +63,7 @@ def main(argv=None):
                         help='print a JSON list of {"path", "label", "probability"}, nothing else')
     parser.add_argument("--threshold", type=unit_interval, default=THRESHOLD,
                         help="call it a cat where p > this (default %(default)s)")
-    parser.add_argument("--fit", choices=FITS, default="crop",
+    parser.add_argument("--fit", choices=FITS, default=config.PHOTO_FIT,
                         help="; ".join(f"{k}: {v}" for k, v in FITS.items()))
     parser.add_argument("--recursive", action="store_true", help="look inside sub-folders too")
     parser.add_argument("--explain", type=Path, metavar="OUT.png",
