@@ -463,6 +463,63 @@ def pixel_rows(bench, args):
                f"{pixels.shape[0] * m / 1e9:.2f} GB on disk, read a block at a time")
 
 
+def ledger_of(folder, record, count):
+    """`count` runs in folder, copies of record with their own ids and times (run.json is all a
+    listing reads; each params.npz is a stand-in)."""
+    for i in range(count):
+        rid = f"{i:012x}"
+        (folder / rid).mkdir(parents=True)
+        (folder / rid / "params.npz").write_bytes(b"stand-in")
+        write_json(folder / rid / "run.json", {
+            **record, "id": rid, "learning_rate": 0.001 * (1 + i % 7),
+            "finished": f"2026-{1 + i % 12:02}-{1 + i % 28:02}T{i % 24:02}:00:00+00:00"})
+
+
+def runs_rows(bench, args, f):
+    """What the ledger costs: on a train (in-process), and `runs` over 1,000 records."""
+    from datetime import UTC, datetime
+
+    from pipeline.engines.run_params import run_params
+    from pipeline.runs.ledger import save_run
+    from pipeline.runs.record import identity, run_record
+
+    course = Settings("logistic", (f["X_train"].shape[0], 1), 0.005, 2000)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        params_file = tmp / "params.npz"
+
+        def fit():
+            params = run_params(train(f, course), 0, f)
+            write_json(tmp / "fit.json", {"cost": float(params["costs"][-1])})
+            return params
+
+        def fit_and_keep():
+            started = datetime.now(UTC)
+            rid, fingerprint = identity(course, config.ENGINE, f)
+            params = fit()
+            np.savez(params_file, **params)
+            record = run_record((rid, fingerprint), course, "gram", params, f, command="train",
+                                started=started, finished=datetime.now(UTC),
+                                data_path=args.features)
+            kept.append(save_run(tmp / "runs" / str(len(kept)), record, params_file))
+
+        kept = []
+
+        ta, tb = side_by_side(fit_and_keep, fit, repeats=args.repeats)
+        bench.add("train, with its run kept", "fit + ledger", "fit alone", "ledger <= 50 ms",
+                  ta, tb, args.repeats, ledger_ms=1000 * (ta - tb))
+        bench.note(f"the ledger adds {1000 * (ta - tb):.0f} ms to a train of the course's run")
+        for count in (10, 1000):
+            ledger_of(tmp / f"ledger{count}", kept[-1], count)
+        few, many = (stage("runs", "--runs-dir", tmp / f"ledger{count}", "--out-dir",
+                           tmp / f"report{count}", "--params", tmp / "none.npz")
+                     for count in (10, 1000))
+        bench.row("make runs: 1,000 runs against 10", "1,000 runs", "10 runs", "1,000 <= 1 s",
+                  many, few)
+        bench.note("the 1,000-run listing (reference) with reports/runs current: the figures are "
+                   "drawn only when the table changes")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each side (median)")
@@ -474,7 +531,7 @@ def parse_args():
     parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
     parser.add_argument("--only", nargs="+", metavar="GROUP",
                         choices=("in-process", "process", "dataset", "lesson", "network",
-                                 "threads", "pixels", "large"),
+                                 "threads", "pixels", "large", "runs"),
                         help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
                         help="skip the 25,000-image rows (about 15 minutes)")
@@ -501,7 +558,8 @@ def main():
               "network": lambda: network_rows(bench, args),
               "threads": lambda: thread_rows(bench, args, f),
               "pixels": lambda: pixel_rows(bench, args),
-              "large": lambda: large_rows(bench, args)}
+              "large": lambda: large_rows(bench, args),
+              "runs": lambda: runs_rows(bench, args, f)}
     for name, rows in groups.items():
         if (name in args.only if args.only else name not in ("large", "pixels") or args.large):
             rows()

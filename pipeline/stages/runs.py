@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_text
+from pipeline.artifacts.files import atomic_dir, write_bytes, write_text
 from pipeline.cli import Parser, non_negative_int
 from pipeline.page.assemble import refresh
-from pipeline.page.runs_figure import curves_png
 from pipeline.page.sections import made_for, write_section
 from pipeline.runs.ledger import current_id, prune, scan, select
 from pipeline.runs.render import (
@@ -24,14 +23,23 @@ from pipeline.tables import text_table
 
 
 def write_reports(out_dir, records, current, chosen):
-    """reports/runs/ as one folder: the table, the records, the curves, the page's section."""
+    """reports/runs/ as one folder: the table, the records, the curves, the page's section.
+    Returns False, having written nothing, when the folder already holds this very table (the
+    figures are what costs: a listing alone stays fast whatever the ledger's size)."""
     shown = chosen or records
+    text, listing = markdown(records, current, chosen), json.dumps(shown, indent=1) + "\n"
+    if all((out_dir / name).is_file() for name in REPORT_FILES) and \
+            (out_dir / "runs.md").read_text() == text and \
+            (out_dir / "runs.json").read_text() == listing:
+        return False
+    from pipeline.page.runs_figure import curves_png  # matplotlib only when drawing
+
     on_page = [r for r in records if r["id"] == current] + \
         [r for r in [best_by_test(records)] if r and r["id"] != current]
     latest = next((r for r in records if r["id"] == current), records[0] if records else None)
     with atomic_dir(out_dir) as tmp:
-        write_text(tmp / "runs.md", markdown(records, current, chosen))
-        write_json(tmp / "runs.json", shown)
+        write_text(tmp / "runs.md", text)
+        write_text(tmp / "runs.json", listing)
         write_bytes(tmp / "curves.png", curves_png(shown, "Cost: " + (
             "the runs named" if chosen else "the latest runs")))
         write_bytes(tmp / "best.png", curves_png(on_page, "Cost: the current run and the best "
@@ -39,6 +47,10 @@ def write_reports(out_dir, records, current, chosen):
         write_section(tmp, section_fragment(records, current), "Runs", "runs", "make runs",
                       made_for(latest or {"train_sha256": "", "test_sha256": ""},
                                " ".join(sorted({r["model"] for r in records})) or "logistic"))
+    return True
+
+
+REPORT_FILES = ("runs.md", "runs.json", "curves.png", "best.png", "section.html", "section.json")
 
 
 def main(argv=None):
@@ -73,5 +85,5 @@ def main(argv=None):
         print(text_report(records, current, every=args.all))
         for run_id in interrupted:
             print(f"{short(run_id)}  interrupted: never finished, no metrics", file=sys.stderr)
-    write_reports(args.out_dir, records, current, chosen)
-    refresh(args.out_dir.parent)
+    if write_reports(args.out_dir, records, current, chosen):
+        refresh(args.out_dir.parent)
