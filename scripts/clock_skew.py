@@ -29,10 +29,10 @@ def future_files(paths, now):
 
 
 def duration(seconds):
-    """3600 -> "1 h": the unit a person would say."""
-    for unit, size in (("days", 86400 * 2), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{round(seconds / (86400 if unit == 'days' else size))} {unit}"
+    """3599.9 -> "1 h": the largest unit that it rounds to at least one of (two for days)."""
+    for unit, size, least in (("days", 86400, 2), ("h", 3600, 1), ("min", 60, 1)):
+        if round(seconds / size) >= least:
+            return f"{round(seconds / size)} {unit}"
     return f"{round(seconds)} s"
 
 
