@@ -20,8 +20,12 @@ UV_VERSION := 0.13.9
 # a run with GOALS, not DRY_RUN, takes the lock and refreshes the cached stage prerequisites.
 # Plain GNU Make 3.81 syntax throughout (macOS ships it): no grouped targets (&:), no $(file).
 GOALS := $(filter-out help,$(MAKECMDGOALS))
-SHORT_FLAGS := $(filter-out --%,$(firstword -$(MAKEFLAGS)))
+SHORT_FLAGS := $(filter-out --% %=%,$(firstword -$(MAKEFLAGS)))
 DRY_RUN := $(findstring n,$(SHORT_FLAGS))$(findstring q,$(SHORT_FLAGS))
+
+# The Python for the scripts that read the tree (standard library only): the venv's once it
+# exists, as it starts faster than a version manager's shim; python3 before.
+SCRIPT_PY := $(if $(wildcard $(PY)),$(PY),$(PYTHON))
 
 # same(A,B): non-empty when the two strings are equal.
 same = $(and $(findstring |$(1)|,|$(2)|),$(findstring |$(2)|,|$(1)|))
@@ -29,7 +33,7 @@ same = $(and $(findstring |$(1)|,|$(2)|),$(findstring |$(2)|,|$(1)|))
 # A source dated in the future (clock skew: an archive, a mounted folder) would stay newer than
 # what is made from it, so that would be remade at every run: stop at once, naming it.
 ifneq ($(GOALS),)
-CLOCK_SKEW := $(shell $(PYTHON) scripts/clock_skew.py Makefile pyproject.toml $(LOCKFILE) \
+CLOCK_SKEW := $(shell $(SCRIPT_PY) scripts/clock_skew.py Makefile pyproject.toml $(LOCKFILE) \
 	$(NB_LOCKFILE) pipeline scripts data/raw $(DATA))
 ifneq ($(CLOCK_SKEW),)
 $(error $(CLOCK_SKEW))
@@ -66,7 +70,7 @@ STAGE_DEPS_STALE := $(shell find $(PACKAGE_FILES) scripts/stage_deps.py -newer $
 endif
 ifneq ($(STAGE_DEPS_STALE),)
 # "TRAIN_MODULES:pipeline/a.py TRAIN_MODULES:pipeline/b.py ...", one word a module and stage
-STAGE_DEP_WORDS := $(shell $(PYTHON) scripts/stage_deps.py \
+STAGE_DEP_WORDS := $(shell $(SCRIPT_PY) scripts/stage_deps.py \
 	| awk '$$2 == ":=" { for (i = 3; i <= NF; i++) print $$1 ":" $$i }')
 ifeq ($(STAGE_DEP_WORDS),)
 $(error scripts/stage_deps.py failed (above): fix the module it names, then run make again)
@@ -230,8 +234,8 @@ PHOTOS ?=
 NAME ?= mine
 DATASET_FLAGS ?=
 dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make dataset PHOTOS=dir
-	@if [ -z "$(PHOTOS)" ]; then echo "error: name the photo folder: make dataset \
-		PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
+	@if [ -z "$(PHOTOS)" ]; then echo "error: name the photo folder: make dataset" \
+		"PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
 	$(PY) -m pipeline dataset $(PHOTOS) --out data/datasets/$(NAME) $(DATASET_FLAGS)
 
 features: $(FEATURES) ## flatten into uint8 rows: X (n_x, m), standardized as it is read
