@@ -14,36 +14,87 @@ NB_STAMP := $(VENV)/.notebooks
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 UV_VERSION := 0.13.9
 
-# One make at a time in this tree. The flags below are remembered while the Makefile is read, so
-# a second make started during a run would rewrite them under the first one's artifacts: it
-# refuses in one line instead. The lock is a symlink naming make's pid (made atomically by ln -s);
-# one whose make is gone is taken over. `make help` needs no lock.
+# What this run is. GOALS: the goals beyond help (none for a plain `make`, which prints help).
+# DRY_RUN: -n or -q (make's single-letter flags are the first word of MAKEFLAGS). Reading this
+# Makefile writes nothing: the remembered flags are written by recipes (see remember), and only
+# a run with GOALS, not DRY_RUN, takes the lock and refreshes the cached stage prerequisites.
+# Plain GNU Make 3.81 syntax throughout (macOS ships it): no grouped targets (&:), no $(file).
+GOALS := $(filter-out help,$(MAKECMDGOALS))
+SHORT_FLAGS := $(filter-out --% %=%,$(firstword -$(MAKEFLAGS)))
+DRY_RUN := $(findstring n,$(SHORT_FLAGS))$(findstring q,$(SHORT_FLAGS))
+
+# The Python for the scripts that read the tree (standard library only): the venv's once it
+# exists, as it starts faster than a version manager's shim; python3 before.
+SCRIPT_PY := $(if $(wildcard $(PY)),$(PY),$(PYTHON))
+
+# same(A,B): non-empty when the two strings are equal.
+same = $(and $(findstring |$(1)|,|$(2)|),$(findstring |$(2)|,|$(1)|))
+
+# A source dated in the future (clock skew: an archive, a mounted folder) would stay newer than
+# what is made from it, so that would be remade at every run: stop at once, naming it.
+ifneq ($(GOALS),)
+CLOCK_SKEW := $(shell $(SCRIPT_PY) scripts/clock_skew.py Makefile pyproject.toml $(LOCKFILE) \
+	$(NB_LOCKFILE) pipeline scripts data/raw $(DATA))
+ifneq ($(CLOCK_SKEW),)
+$(error $(CLOCK_SKEW))
+endif
+endif
+
+# One make at a time in this tree: a second make during a run would write the flags and the
+# artifacts under the first one's. It refuses in one line instead. scripts/make_lock.sh holds
+# the lock while make runs and removes it when make ends; a dry run takes none.
 LOCK := data/.make.lock
-ifneq ($(filter-out help,$(MAKECMDGOALS)),)
-LOCK_HOLDER := $(shell mkdir -p data; ln -s $$PPID $(LOCK) 2>/dev/null && exit; \
-	other=$$(readlink $(LOCK)); \
-	if [ "$$other" != "$$PPID" ] && kill -0 "$$other" 2>/dev/null \
-		&& { [ ! -d /proc ] || grep -q make /proc/$$other/comm; }; then echo "$$other"; \
-	else ln -sfn $$PPID $(LOCK); fi)
+ifneq ($(GOALS),)
+ifeq ($(DRY_RUN),)
+LOCK_HOLDER := $(shell sh scripts/make_lock.sh $(LOCK) $$PPID)
 ifneq ($(LOCK_HOLDER),)
-$(error another make (pid $(LOCK_HOLDER)) is running in this tree; wait for it, then run again)
+$(error another make (pid $(LOCK_HOLDER)) is running in $(CURDIR); wait for it, then run again)
+endif
 endif
 endif
 
-# remember(FILE,FLAGS): write the flags to FILE only when they differ from what it holds, so that
-# its time stamp marks a change of flags and nothing else: targets depend on it.
-remember = $(shell mkdir -p $(dir $(1)); echo '$(2)' | cmp -s - $(1) || echo '$(2)' > $(1))
-
-# The modules each stage runs, computed from the package's imports (scripts/stage_deps.py):
-# editing any of them makes that stage's artifacts stale. The list of files is remembered too,
-# so adding or removing a module recomputes them.
+# The modules each stage runs, computed from the package's imports (scripts/stage_deps.py), as
+# TRAIN_MODULES and so on: editing any of them makes that stage's artifacts stale. Computing
+# them takes a moment, so they are kept in STAGE_DEPS with the list of modules they were
+# computed from, and computed again when a module is newer or the list changed. Read here, never
+# made by a rule: an included file that is remade restarts make, which is what looped for ever
+# on a module dated in the future. A dry run computes them without keeping them.
 STAGE_DEPS := data/.stage-deps.mk
+ifneq ($(GOALS),)
 PACKAGE_FILES := $(sort $(shell find pipeline -name '*.py' -not -path '*/__pycache__/*'))
-PACKAGE_LIST := data/.package-files
-$(call remember,$(PACKAGE_LIST),$(PACKAGE_FILES))
-$(STAGE_DEPS): $(PACKAGE_FILES) $(PACKAGE_LIST) scripts/stage_deps.py
-	@$(PYTHON) scripts/stage_deps.py > $@.tmp && mv $@.tmp $@
-include $(STAGE_DEPS)
+-include $(STAGE_DEPS)
+ifeq ($(call same,$(STAGE_DEPS_FILES),$(PACKAGE_FILES)),)
+STAGE_DEPS_STALE := the list of modules changed
+else
+STAGE_DEPS_STALE := $(shell find $(PACKAGE_FILES) scripts/stage_deps.py -newer $(STAGE_DEPS))
+endif
+ifneq ($(STAGE_DEPS_STALE),)
+# "TRAIN_MODULES:pipeline/a.py TRAIN_MODULES:pipeline/b.py ...", one word a module and stage
+STAGE_DEP_WORDS := $(shell $(SCRIPT_PY) scripts/stage_deps.py \
+	| awk '$$2 == ":=" { for (i = 3; i <= NF; i++) print $$1 ":" $$i }')
+ifeq ($(STAGE_DEP_WORDS),)
+$(error scripts/stage_deps.py failed (above): fix the module it names, then run make again)
+endif
+STAGE_VARS := $(sort $(foreach word,$(STAGE_DEP_WORDS),$(firstword $(subst :, ,$(word)))))
+$(foreach var,$(STAGE_VARS),$(eval $(var) := \
+	$(patsubst $(var):%,%,$(filter $(var):%,$(STAGE_DEP_WORDS)))))
+ifeq ($(DRY_RUN),)
+$(shell printf '%s\n' '# made by the Makefile from scripts/stage_deps.py: do not edit' \
+	$(foreach var,$(STAGE_VARS),'$(var) := $($(var))') 'STAGE_DEPS_FILES := $(PACKAGE_FILES)' \
+	> $(STAGE_DEPS).tmp && mv $(STAGE_DEPS).tmp $(STAGE_DEPS))
+endif
+endif
+endif
+
+# remember(FILE,FLAGS): FILE holds the flags that its targets were made with. It is read here
+# and rewritten by its recipe only when the flags differ (or it is missing), so its time stamp
+# marks a change of flags and nothing else, and only a run that builds from it writes it, never
+# `make -n` or `make help`: targets depend on it. Use: $(eval $(call remember,FILE,FLAGS)).
+define remember
+$(1): $(if $(call same,$(strip $(2)),$(shell cat $(1) 2>/dev/null)),,FORCE)
+	@mkdir -p $$(@D) && echo '$(strip $(2))' > $$@.tmp && mv $$@.tmp $$@
+endef
+FORCE:
 
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz
@@ -54,7 +105,7 @@ DATA ?=
 DATA_FILES := $(if $(DATA),$(DATA)/train.h5 $(DATA)/test.h5,$(RAW))
 FEATURES_FLAGS := $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5)
 FEATURES_ARGS := data/processed/features-args.txt
-$(call remember,$(FEATURES_ARGS),$(FEATURES_FLAGS))
+$(eval $(call remember,$(FEATURES_ARGS),$(FEATURES_FLAGS)))
 ifneq ($(DATA),)
 $(DATA)/%.h5:
 	@echo "error: $@ not found: DATA names a folder that \`make dataset\` wrote" >&2; exit 2
@@ -66,7 +117,7 @@ REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.p
 	reports/mislabeled_train.png reports/weights.png reports/mislabeled.csv reports/section.html \
 	reports/section.json \
 	reports/index.html
-PAGE := $(wildcard pipeline/page/*)
+PAGE := $(filter-out %/__pycache__,$(wildcard pipeline/page/*))
 # Other stages' sections: inputs of the page, never remade by `make report` (no rule makes
 # section.html). Their list is remembered, so removing one (rm -r reports/cv) reassembles.
 SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html \
@@ -99,14 +150,14 @@ OPTION_FLAGS += $(if $(OPTIMIZER),--optimizer $(OPTIMIZER)) \
 TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 TRAIN_ARGS := data/models/train-args.txt
-$(call remember,$(TRAIN_ARGS),$(TRAIN_FLAGS))
+$(eval $(call remember,$(TRAIN_ARGS),$(TRAIN_FLAGS)))
 
 # The comparison's rates (empty: the course's three) and iterations, remembered the same way.
 LRS ?=
 COMPARE_FLAGS := $(strip $(if $(LRS),--learning-rates $(LRS)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 COMPARE_ARGS := data/models/compare-args.txt
-$(call remember,$(COMPARE_ARGS),$(COMPARE_FLAGS))
+$(eval $(call remember,$(COMPARE_ARGS),$(COMPARE_FLAGS)))
 COMPARE := reports/compare/summary.json
 
 # Cross-validation's options, remembered the same way (L2 and AUGMENT may be lists here).
@@ -117,9 +168,9 @@ CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(
 	$(if $(SEED),--seed $(SEED)) $(if $(LRS),--learning-rates $(LRS)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 CV_ARGS := data/models/cv-args.txt
-$(call remember,$(CV_ARGS),$(CV_FLAGS))
+$(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
 CV := reports/cv/summary.json
-$(call remember,$(SECTIONS_LIST),$(SECTIONS))
+$(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
 .PHONY: help setup lock notebooks lab data dataset features train evaluate report compare cv classify bench \
 	browser test test-portable lint clean
@@ -173,7 +224,9 @@ lab: $(RAW) $(NB_STAMP) ## open the notebooks in JupyterLab, on this venv
 data: | $(VENV_STAMP) ## fetch or re-verify the .h5 files (mirror folder first, then URLs)
 	$(PY) -m pipeline data
 
-$(RAW) &: | $(VENV_STAMP)
+# A pattern rule with several targets makes them all in one run, in every GNU Make (grouped
+# targets, &:, need 4.3): here % stands for the 5 of .h5, and below for the s of reports.
+$(subst .h5,.h%,$(RAW)): | $(VENV_STAMP)
 	$(PY) -m pipeline data
 
 # Your own labelled photos in the course's layout: one folder per class, or train/ and test/.
@@ -181,8 +234,8 @@ PHOTOS ?=
 NAME ?= mine
 DATASET_FLAGS ?=
 dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make dataset PHOTOS=dir
-	@if [ -z "$(PHOTOS)" ]; then echo "error: name the photo folder: make dataset \
-		PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
+	@if [ -z "$(PHOTOS)" ]; then echo "error: name the photo folder: make dataset" \
+		"PHOTOS=folder [NAME=mine] [DATASET_FLAGS='--positive dog --force']" >&2; exit 2; fi
 	$(PY) -m pipeline dataset $(PHOTOS) --out data/datasets/$(NAME) $(DATASET_FLAGS)
 
 features: $(FEATURES) ## flatten into uint8 rows: X (n_x, m), standardized as it is read
@@ -205,8 +258,8 @@ report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 # Make must not delete an artifact on Ctrl-C: every stage writes atomically (the report's files
 # as one set), so what is there is always whole, and deleting it would lose the previous run.
 .PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(REPORT) $(COMPARE) $(CV)
-$(REPORT) &: $(PARAMS) $(METRICS) $(FEATURES) $(REPORT_MODULES) pipeline/page/run.html \
-		| $(VENV_STAMP)
+$(subst reports/,report%/,$(REPORT)): $(PARAMS) $(METRICS) $(FEATURES) $(REPORT_MODULES) \
+		pipeline/page/run.html | $(VENV_STAMP)
 	$(PY) -m pipeline report
 
 # The page again from the sections that exist, when only they changed: it draws nothing. When

@@ -9,6 +9,7 @@ cell, and exit code 1; the HTML of the notebooks that ran is still written.
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,16 +39,24 @@ def execute(path, out_dir=OUT_DIR):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     error = None
-    try:
-        client.execute()
-    except (CellExecutionError, DeadKernelError):
-        number, reason = failed_cell(notebook)
-        error = f"{path}, code cell {number}: {reason}"
+    # The kernel talks to us over Unix sockets in a private folder, not TCP: nothing listens on
+    # a port, so ipykernel has no unencrypted TCP to warn about. The path is absolute, since the
+    # kernel runs in the notebook's folder.
+    with tempfile.TemporaryDirectory() as sockets:
+        config = Config({"KernelManager": {"transport": "ipc",
+                                           "ip": os.path.join(sockets, "kernel")}})
+        client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}},
+                                config=config)
+        try:
+            client.execute()
+        except (CellExecutionError, DeadKernelError):
+            number, reason = failed_cell(notebook)
+            error = f"{path}, code cell {number}: {reason}"
     html, _ = HTMLExporter().from_notebook_node(notebook)
     write_text(out_dir / f"{path.stem}.html", html)
     return error
