@@ -5,6 +5,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The stages write where make looks, this folder, whatever CATVNONCAT_HOME the caller set
+export CATVNONCAT_HOME := $(CURDIR)
 VENV_STAMP := $(VENV)/.installed
 # Exact versions with their sha256, for the runtime and test tools: `make lock` refreshes it.
 LOCKFILE := requirements.lock
@@ -172,7 +174,8 @@ $(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
 CV := reports/cv/summary.json
 $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
-.PHONY: help setup lock notebooks lab data dataset features train evaluate report compare cv classify bench \
+.PHONY: help setup lock notebooks lab data dataset features train evaluate report compare cv runs \
+	runs-prune classify bench \
 	browser test test-portable lint clean
 
 help: ## list the targets
@@ -280,6 +283,18 @@ $(CV): $(FEATURES) $(CV_ARGS) $(CV_MODULES) | $(VENV_STAMP)
 	$(PY) -m pipeline cv $(CV_FLAGS)
 
 # Without IMAGE it says so at once, rather than training first.
+# The ledger of runs (data/runs): every finished train, each rate of compare and cv's final fit
+# is kept there, and `make train` restores a run it already holds instead of training it again.
+RUNS ?=
+KEEP ?=
+runs: | $(VENV_STAMP) ## every run kept, newest first; RUNS="id id" side by side -> reports/runs
+	$(PY) -m pipeline runs $(RUNS)
+
+runs-prune: | $(VENV_STAMP) ## remove all runs but the KEEP newest and the current one
+	@if [ -z "$(KEEP)" ]; then echo "error: say how many runs to keep: make runs-prune KEEP=20" \
+		>&2; exit 2; fi
+	$(PY) -m pipeline runs --prune $(KEEP)
+
 classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
 	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
 		exit 2; fi

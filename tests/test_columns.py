@@ -27,6 +27,8 @@ from pipeline.errors import UserError
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import initialize_parameters_deep
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def pixel_pair(m=23, px=3, seed=0):
     """The same columns twice: PixelColumns over uint8 rows, and the float64 array x / 255."""

@@ -9,6 +9,8 @@ from conftest import run_cli
 from pipeline.artifacts.params import load_params
 from pipeline.settings import RECORD_KEYS, Optimizer, Settings
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def test_settings_survive_params_npz_and_metrics_json(trained):
     params = load_params(trained[0])

@@ -15,6 +15,8 @@ from pipeline.cv.summary import best_candidate
 from pipeline.engines.logistic import gradient_descent, masked_gram_steps
 from pipeline.nn.logistic import log_loss, optimize
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def test_masked_rows_equal_separate_textbook_fits_with_and_without_l2():
     rng = np.random.default_rng(3)

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from pipeline.engines.logistic import choose_engine, gradient_descent
 from pipeline.nn.logistic import optimize
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def textbook(X, Y, lr, n, l2=0.0):
     params, _, costs = optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, n, lr, l2=l2)

@@ -6,6 +6,8 @@ import pytest
 from pipeline.cv.gram import cross_validate
 from pipeline.progress import ticker
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 @pytest.mark.parametrize("total", [1, 7, 50, 99, 1234, 100_000])
 def test_the_ticks_add_up_to_the_total_in_about_fifty_calls(total):

@@ -9,6 +9,8 @@ from pipeline.engines.network import train_networks
 from pipeline.nn.optimizers import optimize_minibatch
 from pipeline.threads import BLAS_THREADS, blas_threads
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def blas_threads_now():
     return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}

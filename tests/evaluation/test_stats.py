@@ -20,6 +20,8 @@ from pipeline.evaluation.stats import (
     roc_curve,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 @pytest.mark.parametrize("n", [1, 2, 10, 50, 209])
 def test_clopper_pearson_at_the_ends_has_a_closed_form(n):

@@ -14,6 +14,8 @@ import pytest
 from pipeline.nn.dropout import backward_propagation_with_dropout, forward_propagation_with_dropout
 from pipeline.nn.network import L_model_backward, L_model_forward
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 PRINTED = 5e-9  # half a unit of the 8th decimal
 T, F = True, False
 

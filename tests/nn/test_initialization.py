@@ -5,8 +5,11 @@ expected output, and [3, 1, 2] in its later public_tests.py (initialize_paramete
 """
 
 import numpy as np
+import pytest
 
 from pipeline.nn.initialization import initialize_parameters_he
+
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
 
 PRINTED = 5e-9  # half a unit of the 8th decimal
 

@@ -19,6 +19,8 @@ from pipeline.nn.logistic import (
     sigmoid,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def test_sigmoid_values_for_scalars_and_arrays():
     assert sigmoid(0) == 0.5

@@ -17,6 +17,8 @@ from pipeline.nn.momentum import (
 )
 from pipeline.nn.network import L_model_backward, L_model_forward, update_parameters
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 PRINTED = 5e-9  # half a unit of the 8th decimal
 
 

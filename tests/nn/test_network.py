@@ -26,6 +26,8 @@ from pipeline.nn.network import (
     two_layer_model,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 TWO_LAYER = (12288, 7, 1)
 L_LAYER = [12288, 20, 7, 5, 1]
 # The notebook's printed costs: two-layer to all digits, L-layer to 6 decimals.

@@ -22,6 +22,8 @@ from pipeline.nn.optimizers import (
     update_parameters_with_gd,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 # ---- two small models in the optimizers' calling convention --------------------------------
 
 

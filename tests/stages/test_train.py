@@ -12,6 +12,8 @@ from conftest import LOG_2, ROOT, assert_one_line_error, run_cli
 
 from pipeline.artifacts.params import COMMON_SPEC
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
     _, _, stdout = trained
