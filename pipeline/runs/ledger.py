@@ -7,9 +7,11 @@ the sha256 its run.json holds.
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
+from pipeline import config
 from pipeline.artifacts.files import atomic_dir, atomic_path, sha256_of, write_json, write_npz
 from pipeline.errors import UserError, short_reason
 from pipeline.settings import RECORD_KEYS, Settings
@@ -35,6 +37,8 @@ def check_record(record):
         value = record.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError(f"{key} is missing or not a {getattr(kind, '__name__', 'number')}")
+    if not re.fullmatch(f"[0-9a-f]{{{config.RUN_ID_LENGTH}}}", record["id"]):
+        raise ValueError(f"its id is not {config.RUN_ID_LENGTH} hex digits")
     missing = [key for key in RECORD_KEYS if key not in record]
     if missing:
         raise ValueError(f"settings {', '.join(missing)} missing")

@@ -3,7 +3,7 @@ them, unless every column is asked for), two or more runs side by side with thei
 runs.md, and the page's Runs section."""
 
 from pipeline import config
-from pipeline.page.sections import paragraphs, table
+from pipeline.page.sections import table
 from pipeline.settings import RECORD_KEYS, record_labels
 from pipeline.tables import markdown_table, text_table
 
@@ -112,12 +112,12 @@ def section_fragment(records, current):
     more = "" if len(records) <= len(shown) else \
         f" ({len(records) - len(shown)} older ones in runs/runs.md)"
     notes = [f"The latest {len(shown)} of {len(records)} runs kept in data/runs{more}; "
-             "* marks the current run. `make runs` prints them, `make runs RUNS=\"id id\"` "
-             "compares two side by side.",
+             "* marks the current run. <code>make runs</code> prints them, "
+             "<code>make runs RUNS=\"id id\"</code> puts runs side by side.",
              f"Beside the current run: {short(best['id'])}, the highest test accuracy "
              f"({best['test_accuracy']:.1f} %). Picked by looking at the test set, so its "
              "score is an optimistic estimate, not a fair one."]
-    return (table(rows, header) + paragraphs(notes)
+    return (table(rows, header) + "".join(f"<p>{note}</p>" for note in notes)
             + '<p><img class="figure" src="runs/best.png" alt="learning curves of the current '
               'run and the best by test accuracy"></p>'
             + '<p>Details: <a href="runs/runs.md">runs/runs.md</a>, '
