@@ -38,6 +38,24 @@ def test_train_then_nothing_then_retrain_on_a_new_rate(project):
     assert recipes(project, "train") != []  # back to the defaults: that is another model
 
 
+def test_every_run_is_kept_listed_and_restored_instead_of_retrained(project):
+    for flags in (["LR=0.01", "ITERATIONS=1500"], [], ["MODEL=l-layer"]):
+        assert make(project, "train", *flags).returncode == 0
+    listed = make(project, "runs")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line for line in listed.stdout.splitlines() if "course" in line]
+    assert [row.split("course")[1].split()[0] for row in rows] == ["l-layer", "logistic",
+                                                                  "logistic"]
+    assert ["80.0 (66-90)" in rows[0], "70.0 (55-82)" in rows[1], "68.0 (53-80)" in rows[2]] \
+        == [True] * 3 and rows[0].startswith("*")
+    again = make(project, "train", "LR=0.01", "ITERATIONS=1500")
+    assert again.stderr.startswith("restored run ") and "steps" not in again.stderr
+    assert "test accuracy: 68.0 %" in again.stdout
+    refused = make(project, "runs-prune")
+    assert refused.returncode == 2 and refused.stderr.strip() == (
+        "error: say how many runs to keep: make runs-prune KEEP=20")
+
+
 def test_a_failed_train_keeps_the_model_and_make_says_so(project):
     assert make(project, "train").returncode == 0
     params = project / "data" / "models" / "params.npz"
