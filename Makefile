@@ -290,9 +290,12 @@ KEEP ?=
 runs: | $(VENV_STAMP) ## every run kept, newest first; RUNS="id id" side by side -> reports/runs
 	$(PY) -m pipeline runs $(RUNS)
 
+ifneq ($(filter runs-prune,$(MAKECMDGOALS)),)
+ifeq ($(KEEP),)
+$(error say how many runs to keep: make runs-prune KEEP=20)
+endif
+endif
 runs-prune: | $(VENV_STAMP) ## remove all runs but the KEEP newest and the current one
-	@if [ -z "$(KEEP)" ]; then echo "error: say how many runs to keep: make runs-prune KEEP=20" \
-		>&2; exit 2; fi
 	$(PY) -m pipeline runs --prune $(KEEP)
 
 classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
