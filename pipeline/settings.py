@@ -9,6 +9,8 @@ new field here, with its default in config.py.
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_origin
 
+import numpy as np
+
 from pipeline import config
 
 
@@ -99,11 +101,20 @@ def record_key(f: Any) -> str:
     return f.metadata["key"] or f.name
 
 
+KINDS = {str: "U", int: "iu", float: "iuf"}  # the NumPy dtype kinds a record may hold each as
+
+
 def convert(kind: Any, value: Any) -> Any:
-    """A record's value (a NumPy array or a plain value) as the field's type."""
+    """A record's value (a NumPy array or a plain value) as the field's type; ValueError when it
+    holds another kind of thing (a list for a name, text for a number, true for a count)."""
+    array = np.asarray(value)
     if get_origin(kind) is tuple:
-        return tuple(int(n) for n in value)
-    return kind(value)
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise ValueError(f"{value!r} is not a list of whole numbers")
+        return tuple(int(n) for n in array)
+    if array.ndim != 0 or array.dtype.kind not in KINDS[kind]:
+        raise ValueError(f"{value!r} is not a {kind.__name__}")
+    return kind(array.item())
 
 
 def record_types() -> dict[str, Any]:
