@@ -5,13 +5,19 @@ Through exactly the preprocessing classify uses, with an honest split, and manif
 SOURCE holds either one folder per class (exactly two; split here by a stratified draw), or
 train/ and test/ each holding the same two class folders (the split is kept). Byte-identical
 photos are kept once before the draw; a test photo whose pixels equal a training photo's is left
-out of test (--keep-duplicates keeps the split as given). See pipeline/artifacts/dataset.py.
+out of test (--keep-duplicates keeps the split as given). See pipeline/artifacts/photo_dataset.py.
 """
 
 import sys
 from pathlib import Path
 
-from pipeline.artifacts.dataset import Recipe, photo_pool, plan_dataset, to_decode, write_dataset
+from pipeline.artifacts.photo_dataset import (
+    Recipe,
+    photo_pool,
+    plan_dataset,
+    to_decode,
+    write_dataset,
+)
 from pipeline.artifacts.photos import FITS
 from pipeline.cli import (
     Parser,

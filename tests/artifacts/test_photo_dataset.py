@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.artifacts.dataset import (
+from pipeline.artifacts.photo_dataset import (
     Recipe,
     photo_pool,
     plan_dataset,
