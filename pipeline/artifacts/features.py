@@ -22,8 +22,9 @@ from pipeline.errors import UserError, short_reason
 # course's images 1.14x under gzip -9), and deflate can never pass 1032:1, so only images of
 # one colour come near it (measured: 1001x to 1024x for all-black images in gzip chunks of 64
 # images or more, 351x in chunks of one); such images teach nothing, and the way out is
-# --allow-sparse. A file of never-written chunks stores nothing, or a few chunks of millions,
-# and a file that passes can make the features stage write at most 1000 times its stored bytes.
+# --allow-sparse. A file of never-written chunks stores nothing, or a few chunks of the many it
+# declares; and a file that passes makes the features stage write at most 1000 times the bytes
+# it stores.
 SPARSE_LIMIT = 1000
 
 Split = namedtuple("Split", "path name images shape labels classes")
