@@ -19,6 +19,7 @@ from pipeline.cli import run  # noqa: E402
 from pipeline.columns import raw_blocks  # noqa: E402
 from pipeline.page import assemble  # noqa: E402
 from pipeline.stages import classify, report  # noqa: E402
+from pipeline.stages import features as features_stage  # noqa: E402
 
 
 def loader(kind, fixtures):
@@ -33,6 +34,9 @@ def loader(kind, fixtures):
         return lambda path: [sum(X_block.sum() for _, X_block in raw_blocks(f[key]))
                              for f in [feature_file.load_features(path)]
                              for key in ("X_train", "X_test")]
+    if kind == "sparse":  # the features stage on it, as train file; fixtures: test file, out
+        return lambda path: features_stage.main(["--train-file", str(path), "--test-file",
+                                                 fixtures[0], "--out", fixtures[1], "--quiet"])
     if kind == "metrics":
         return lambda path: report.load_inputs(fixtures[0], path, fixtures[1])
     if kind == "section":  # an optional section: the page must still be made

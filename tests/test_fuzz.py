@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, assert_one_line_error, run_cli, write_pixel_features
 from PIL import Image
 
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.features import load_split
 from pipeline.errors import UserError
 
@@ -190,11 +191,15 @@ def declared_only(path, m):
 
 
 def test_an_h5_that_declares_more_images_than_the_disk_holds_is_refused_at_once(tmp_path):
-    """The features stage streams, so its limit is the disk: 4e9 images are 49 TB of pixels."""
+    """The features stage streams, so its limit is the disk: 4e9 images are 49 TB of pixels.
+    Stored in none of the bytes it declares, it is refused as sparse first; allowed, the disk
+    still refuses it."""
     path = declared_only(tmp_path / "huge.h5", 4_000_000_000)
-    result = run_cli("features", "--train-file", path, "--test-file", path,
-                     "--out", tmp_path / "features.npz", timeout=20)
-    assert_one_line_error(result, str(path), "(4000000000, 64, 64, 3)", "GB free")
+    args = ["--train-file", path, "--test-file", path, "--out", tmp_path / "features.npz"]
+    assert_one_line_error(run_cli("features", *args, timeout=20), str(path),
+                          "4,000,000,000 images", "an unbounded ratio", "--allow-sparse")
+    assert_one_line_error(run_cli("features", *args, "--allow-sparse", timeout=20), str(path),
+                          "(4000000000, 64, 64, 3)", "GB free")
     assert not list(tmp_path.glob("*.npz*"))
 
 
@@ -202,7 +207,62 @@ def test_loading_400000_declared_images_into_memory_is_refused_at_once(tmp_path)
     """load_split (the lesson's path) reads every image: it checks the memory first."""
     path = declared_only(tmp_path / "huge.h5", 400_000_000)
     with pytest.raises(UserError, match=r"\(400000000, 64, 64, 3\).* GB of memory is free"):
-        load_split(path, "train")
+        load_split(path, "train", allow_sparse=True)
+
+
+def sparse_file(path, rng, m):
+    """A course .h5 declaring m images, chunked (1, 8 or 16 images a chunk), gzip, lzf or
+    plain, of which at most three images are written (at most 590 KB stored); its labels all
+    written."""
+    rows = rng.choice([1, 8, 16])
+    options = rng.choice([{}, {"compression": "gzip"}, {"compression": "lzf"}])
+    with h5py.File(path, "w") as h5:
+        x = h5.create_dataset("train_set_x", shape=(m, 64, 64, 3), dtype=np.uint8,
+                              chunks=(rows, 64, 64, 3), **options)
+        written = sorted(rng.sample(range(m), rng.randrange(4)))
+        for k in written:
+            x[k] = rng.randrange(256)
+        h5.create_dataset("train_set_y", data=np.zeros(m, np.int8), chunks=(min(m, 4096),),
+                          compression="gzip")
+        h5["list_classes"] = np.array([b"non-cat", b"cat"])
+    return written
+
+
+def test_sparse_files_are_refused_by_the_features_stage_before_anything_is_written(
+        raw_files, tmp_path):
+    """Seeded sparse files declaring 100,000 to 400,000 images (1.2 to 4.9 GB of pixels, 18 s
+    of writing for the largest) in at most 600 KB: each is one line giving the ratio and the
+    way out, and the features stage writes nothing."""
+    rng = random.Random(15)
+    (tmp_path / "in").mkdir()
+    for i in range(12):
+        sparse_file(tmp_path / "in" / f"mutant-{i:02}.h5", rng, rng.randrange(100_000, 400_001))
+    assert max(p.stat().st_size for p in (tmp_path / "in").iterdir()) < 600_000
+    out = tmp_path / "out" / "features.npz"
+    outcomes = run_child("sparse", tmp_path / "in", raw_files[1], out)
+    assert len(outcomes) == 12 and {o["code"] for o in outcomes} == {1}
+    for line in (o["stderr"] for o in outcomes):
+        assert "bytes of pixels) but stores" in line and "--allow-sparse" in line, line
+        assert "times fewer" in line or "an unbounded ratio" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_with_allow_sparse_the_features_stage_reads_the_missing_images_as_zeros(
+        raw_files, tmp_path):
+    path, out = tmp_path / "sparse.h5", tmp_path / "features.npz"
+    written = sparse_file(path, random.Random(16), 3000)  # 37 MB declared: quick
+    assert written
+    args = ["--train-file", path, "--test-file", raw_files[1], "--out", out]
+    assert_one_line_error(run_cli("features", *args), "declares 3,000 images", "--allow-sparse")
+    assert not out.exists()
+    result = run_cli("features", *args, "--allow-sparse")
+    assert result.returncode == 0, result.stderr
+    X = load_features(out)["X_train"]
+    assert X.shape == (12288, 3000)
+    pixels = X.pixels(slice(None))  # (m, n_x) uint8
+    assert not np.delete(pixels, written, axis=0).any()  # the images never written: zeros
+    with h5py.File(path) as h5:
+        np.testing.assert_array_equal(pixels.reshape(3000, 64, 64, 3), h5["train_set_x"][()])
 
 
 def test_an_npz_that_declares_more_than_it_holds_is_refused(small_run, tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import read_split
-from pipeline.artifacts.files import atomic_path, check_arrays, read_npz, sha256_of
+from pipeline.artifacts.features import check_pair, feature_info, open_split
+from pipeline.artifacts.files import atomic_path, check_arrays, read_npz
 from pipeline.artifacts.pixels import read_rows_members, write_array_member, write_rows_member
 from pipeline.columns import PixelColumns
 from pipeline.errors import UserError
@@ -19,58 +19,48 @@ from pipeline.errors import UserError
 CHUNK = 1024  # images read from the .h5 and written at a time by write_features
 
 
-def write_features(train_file, test_file, out, on_progress=None):
-    """features.npz from the two .h5 files, streamed CHUNK images at a time, written atomically.
+def write_features(train_file, test_file, out, on_progress=None, allow_sparse=False):
+    """features.npz from the two .h5 files, streamed CHUNK images at a time, written atomically:
+    the one writer of the format, whose members load_features reads.
 
     on_progress : called with a number of images written, m_train + m_test in all
+    allow_sparse : read files storing under a thousandth of the pixels they declare
     Returns the shapes of X_train and X_test, (n_x, m) each."""
-    def pixel_rows(images, shape):
+    def pixel_rows(split):
         """The images as (b, n_x) rows, CHUNK at a time."""
-        for k in range(0, shape[0], CHUNK):
-            chunk = images(k, k + CHUNK)
+        for k in range(0, split.shape[0], CHUNK):
+            chunk = split.images(k, k + CHUNK)
             yield chunk.reshape(len(chunk), -1)
             if on_progress:
                 on_progress(len(chunk))
 
-    def write_split(archive, split, path, train=None):
-        def write(images, shape, labels, classes):
-            if train and shape[1:] != train[0][1:]:
-                raise UserError(f"train images are {train[0][1:]} but test images are "
-                                f"{shape[1:]}; both files must hold the same image size")
-            if train and classes != train[1]:
-                raise UserError(f"train classes {train[1]} differ from test classes {classes}")
-            if shape[0] < 1:
-                raise UserError(f"{path}: {split}_set_x holds no images; it needs at least one")
-            n_x = int(np.prod(shape[1:]))
-            write_rows_member(archive, f"{split}_pixels", (shape[0], n_x),
-                              pixel_rows(images, shape))
-            write_array_member(archive, f"Y_{split}", labels.reshape(1, -1))  # (1, m)
-            return shape, classes
-
-        return read_split(path, split, write,
-                          lambda shape: check_fits_on_disk(path, f"{split}_set_x", shape, out))
-
-    with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
-        train_shape, classes = write_split(archive, "train", train_file)
-        test_shape, _ = write_split(archive, "test", test_file, (train_shape, classes))
-        small = {"image_shape": np.array(train_shape[1:]), "classes": np.array(classes),
-                 "standardization": np.array(config.STANDARDIZATION),
-                 "train_sha256": np.array(sha256_of(train_file)),
-                 "test_sha256": np.array(sha256_of(test_file))}
-        for name, array in small.items():
-            write_array_member(archive, name, array)
-    n_x = int(np.prod(train_shape[1:]))
-    return (n_x, train_shape[0]), (n_x, test_shape[0])
+    with open_checked(train_file, "train", out, allow_sparse) as train, \
+            open_checked(test_file, "test", out, allow_sparse) as test:
+        check_pair(train, test)
+        n_x = int(np.prod(train.shape[1:]))
+        with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+            for split in (train, test):
+                write_rows_member(archive, f"{split.name}_pixels", (split.shape[0], n_x),
+                                  pixel_rows(split))
+                write_array_member(archive, f"Y_{split.name}", split.labels.reshape(1, -1))
+            for name, array in feature_info(train, test).items():
+                write_array_member(archive, name, array)
+    return (n_x, train.shape[0]), (n_x, test.shape[0])
 
 
-def images_in(train_file, test_file, out):
-    """How many images write_features(train_file, test_file, out) will write, once each file's
-    declared size is checked against out's disk (before any label or pixel is read)."""
-    def declared(path, split):
-        return read_split(path, split, lambda _, shape, *rest: shape[0],
-                          lambda shape: check_fits_on_disk(path, f"{split}_set_x", shape, out))
+def images_in(train_file, test_file, out, allow_sparse=False):
+    """How many images write_features(train_file, test_file, out) will write, once both files
+    are checked, and their declared sizes against out's disk (before any pixel is read)."""
+    with open_checked(train_file, "train", out, allow_sparse) as train, \
+            open_checked(test_file, "test", out, allow_sparse) as test:
+        check_pair(train, test)
+        return train.shape[0] + test.shape[0]
 
-    return declared(train_file, "train") + declared(test_file, "test")
+
+def open_checked(path, split, out, allow_sparse):
+    """open_split, its declared pixels checked against out's free disk."""
+    return open_split(path, split, lambda shape: check_fits_on_disk(
+        path, f"{split}_set_x", shape, out), allow_sparse)
 
 
 def check_fits_on_disk(path, key, shape, out):

@@ -1,7 +1,11 @@
 """The features: the .h5 images checked, flattened to (n_x, m) columns and standardized, as the
 course does it in memory (make_features, the lesson's path). features.npz, the stage's file,
-keeps the pixels instead: see feature_file.py."""
+keeps the pixels instead: see feature_file.py. What the two share is stated here once: how a
+course .h5 is opened and checked (open_split), what a train and test file must agree on
+(check_pair), and the arrays beside the pixels (feature_info)."""
 
+from collections import namedtuple
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +14,26 @@ from pipeline import config
 from pipeline.artifacts.files import available_memory, sha256_of
 from pipeline.errors import UserError, short_reason
 
+# A file whose pixels are declared but never written is a bomb, as Pillow calls an image whose
+# size it refuses: HDF5 reads a chunk never written as its fill value, so an 18 KB .h5 declaring
+# 400,000 images reads as 4.9 GB of zeros, and the features stage writes them all. Refused
+# where the declared pixels exceed the bytes stored for them more than SPARSE_LIMIT times.
+# Why a thousandfold: real photos shrink a few times at most under any lossless filter (the
+# course's images 1.14x under gzip -9), and deflate can never pass 1032:1, so only images of
+# one colour come near it (measured: 1001x to 1024x for all-black images in gzip chunks of 64
+# images or more, 351x in chunks of one); such images teach nothing, and the way out is
+# --allow-sparse. A file of never-written chunks stores nothing, or a few chunks of the many it
+# declares; and a file that passes makes the features stage write at most 1000 times the bytes
+# it stores.
+SPARSE_LIMIT = 1000
 
-def load_split(path, split):
+Split = namedtuple("Split", "path name images shape labels classes")
+Split.__doc__ = """One open course .h5 file, checked: images(a, b) reads images a..b-1 as
+(b - a, px, px, 3) uint8; shape is (m, px, px, 3); labels (m,) int64 of 0 and 1; classes the
+two class names (str)."""
+
+
+def load_split(path, split, allow_sparse=False):
     """Images, labels and class names from one course .h5 file, checked before use.
 
     Every declared shape and dtype is checked before a pixel is read, and any failure of h5py on
@@ -23,19 +45,19 @@ def load_split(path, split):
     labels : ndarray of shape (m,), int64, only 0 and 1
     classes : list of str, e.g. ["non-cat", "cat"]
     """
-    def read_all(images, shape, labels, names):
-        return images(0, shape[0]), labels, names
+    def fits(shape):
+        check_fits_in_memory(path, f"{split}_set_x", shape)
 
-    return read_split(path, split, read_all,
-                      lambda shape: check_fits_in_memory(path, f"{split}_set_x", shape))
+    with open_split(path, split, fits, allow_sparse) as s:
+        return s.images(0, s.shape[0]), s.labels, s.classes
 
 
-def read_split(path, split, use, check=None):
-    """use(images, shape, labels, names) on an open course .h5 file, after its checks:
-    images(a, b) reads images a..b-1 (b - a, px, px, 3) uint8; shape is (m, px, px, 3); labels
-    (m,) int64 of 0 and 1; names the 2 class names. check(shape), if given, may refuse the
-    declared shape before anything is read. A failure of h5py on a damaged file, while opening
-    or reading, is one UserError naming the file."""
+@contextmanager
+def open_split(path, split, check=None, allow_sparse=False):
+    """The course .h5 file at path, open and checked, as a Split. check(shape), if given, may
+    refuse the declared shape before anything is read; a file storing a thousandth of the
+    pixels it declares is refused unless allow_sparse. A failure of h5py on a damaged file,
+    while opening or reading, is one UserError naming the file."""
     path = Path(path)
     course = path.resolve().parent == config.RAW_DIR.resolve()
     fix = "run `make data` to fetch it again" if course else "rebuild it with `make dataset`"
@@ -52,7 +74,7 @@ def read_split(path, split, use, check=None):
         raise damaged(err) from None
     with h5:
         try:
-            x, labels, classes = course_arrays(h5, path, split, check)
+            x, labels, classes = course_arrays(h5, path, split, check, allow_sparse)
         except UserError:
             raise
         except Exception as err:
@@ -70,10 +92,10 @@ def read_split(path, split, use, check=None):
             except Exception as err:
                 raise damaged(err) from None
 
-        return use(images, x.shape, labels.astype(np.int64), names)
+        yield Split(path, split, images, x.shape, labels.astype(np.int64), names)
 
 
-def course_arrays(h5, path, split, check=None):
+def course_arrays(h5, path, split, check=None, allow_sparse=False):
     """An open course file's images dataset, labels and class names, their declared shapes
     checked before anything is read."""
     import h5py
@@ -99,9 +121,24 @@ def course_arrays(h5, path, split, check=None):
                         "whole numbers: one label per image")
     if c.size != 2 or c.dtype.kind not in "SUO":
         raise UserError(f"{path}: list_classes is {c.dtype} of shape {c.shape}, expected 2 names")
+    if not allow_sparse:  # first: a bomb is no reason to free memory or disk for it
+        check_not_sparse(path, keys[0], x)
     if check:
         check(x.shape)
     return x, np.ravel(y[()]), np.ravel(c[()])
+
+
+def check_not_sparse(path, key, dataset):
+    """Refuse, before reading, an HDF5 dataset storing under 1/SPARSE_LIMIT of what it declares."""
+    declared = dataset.size * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()  # the bytes of its chunks written, compressed or not
+    if declared > SPARSE_LIMIT * stored:
+        ratio = f"{declared / stored:,.0f} times fewer" if stored else "an unbounded ratio"
+        raise UserError(f"{path}: {key} declares {dataset.shape[0]:,} images "
+                        f"({declared:,} bytes of pixels) but stores {stored:,} bytes of them "
+                        f"({ratio}, over the {SPARSE_LIMIT:,}x limit: chunks never written read "
+                        "as zeros); write its images, or add --allow-sparse if that is what you "
+                        "mean")
 
 
 def check_fits_in_memory(path, key, shape):
@@ -114,12 +151,36 @@ def check_fits_in_memory(path, key, shape):
                         f"{needed / 1e9:.1f} GB; only {available / 1e9:.1f} GB of memory is free")
 
 
+def check_pair(train, test):
+    """What the train and test files (Splits) must be to make features: images of one size,
+    the same two classes, at least one image each."""
+    if train.shape[1:] != test.shape[1:]:
+        raise UserError(f"train images are {train.shape[1:]} but test images are "
+                        f"{test.shape[1:]}; both files must hold the same image size")
+    if train.classes != test.classes:
+        raise UserError(f"train classes {train.classes} differ from test classes "
+                        f"{test.classes}")
+    for split in (train, test):
+        if split.shape[0] < 1:
+            raise UserError(f"{split.path}: {split.name}_set_x holds no images; it needs at "
+                            "least one")
+
+
+def feature_info(train, test):
+    """The arrays features hold beside X and Y, from the checked Splits: the image shape, the
+    class names, the standardization and the two files' sha256."""
+    return {"image_shape": np.array(train.shape[1:]), "classes": np.array(train.classes),
+            "standardization": np.array(config.STANDARDIZATION),
+            "train_sha256": np.array(sha256_of(train.path)),
+            "test_sha256": np.array(sha256_of(test.path))}
+
+
 def flatten(images):
     """(m, px, px, 3) images -> (n_x, m) columns; column j is image j raveled."""
+    if images.ndim < 2:
+        raise ValueError(f"flatten takes images (m, ...), not an array of shape {images.shape}")
     m = images.shape[0]
-    X = images.reshape(m, -1).T  # (n_x, m)
-    assert X.shape == (images[0].size, m)
-    return X
+    return images.reshape(m, int(np.prod(images.shape[1:]))).T  # (n_x, m)
 
 
 def unflatten(X, image_shape):
@@ -137,27 +198,19 @@ def unstandardize(X):
     return np.rint(X * 255.0).astype(np.uint8)
 
 
-def make_features(train_file, test_file):
-    """The arrays features.npz holds, from the two .h5 files."""
-    train_images, train_labels, classes = load_split(train_file, "train")
-    test_images, test_labels, test_classes = load_split(test_file, "test")
-    if train_images.shape[1:] != test_images.shape[1:]:
-        raise UserError(f"train images are {train_images.shape[1:]} but test images are "
-                        f"{test_images.shape[1:]}; both files must hold the same image size")
-    if classes != test_classes:
-        raise UserError(f"train classes {classes} differ from test classes {test_classes}")
-    X_train = standardize(flatten(train_images))  # (n_x, m_train)
-    X_test = standardize(flatten(test_images))  # (n_x, m_test)
-    Y_train = train_labels.reshape(1, -1)  # (1, m_train)
-    Y_test = test_labels.reshape(1, -1)  # (1, m_test)
-    assert X_train.shape[0] == X_test.shape[0] and Y_train.shape == (1, X_train.shape[1])
-    return {
-        "X_train": X_train, "Y_train": Y_train, "X_test": X_test, "Y_test": Y_test,
-        "image_shape": np.array(train_images.shape[1:]), "classes": np.array(classes),
-        "standardization": np.array(config.STANDARDIZATION),
-        "train_sha256": np.array(sha256_of(train_file)),
-        "test_sha256": np.array(sha256_of(test_file)),
-    }
+def make_features(train_file, test_file, allow_sparse=False):
+    """In memory, the arrays features.npz holds, from the two .h5 files: X as float64 columns."""
+    def open_(path, split):
+        return open_split(path, split, lambda shape: check_fits_in_memory(
+            path, f"{split}_set_x", shape), allow_sparse)
+
+    with open_(train_file, "train") as train, open_(test_file, "test") as test:
+        check_pair(train, test)
+        arrays = {}
+        for s in (train, test):
+            arrays[f"X_{s.name}"] = standardize(flatten(s.images(0, s.shape[0])))  # (n_x, m)
+            arrays[f"Y_{s.name}"] = s.labels.reshape(1, -1)  # (1, m)
+        return {**arrays, **feature_info(train, test)}
 
 
 def is_course_data(data):

@@ -112,7 +112,9 @@ def pillow_log(records):
 def photo_column(image, image_shape, fit):
     """An RGB photo -> (its model-sized pixels (px, px, 3) uint8, the column x (n_x, 1))."""
     pixels = np.asarray(fit_square(image, image_shape[0], fit), dtype=np.uint8)
-    assert pixels.shape == tuple(image_shape), pixels.shape
+    if pixels.shape != tuple(image_shape):
+        raise ValueError(f"images of shape {tuple(image_shape)} are not square RGB; fitted, "
+                         f"the photo is {pixels.shape}")
     return pixels, standardize(flatten(pixels[None]))  # (n_x, 1): the training path
 
 

@@ -25,9 +25,15 @@ def write_rows_member(archive, name, shape, chunks):
         np.lib.format.write_array_header_1_0(member, header)
         written = 0
         for chunk in chunks:
-            member.write(np.ascontiguousarray(chunk, dtype=np.uint8).tobytes())
+            chunk = np.ascontiguousarray(chunk, dtype=np.uint8)
+            if chunk.ndim != 2 or chunk.shape[1] != shape[1] or written + len(chunk) > shape[0]:
+                raise ValueError(f"{name}: a chunk of shape {chunk.shape} after {written} rows "
+                                 f"does not continue rows of shape {tuple(shape)}")
+            member.write(chunk.tobytes())
             written += len(chunk)
-    assert written == shape[0], (name, written, shape)
+        if written != shape[0]:  # the header is written: the member would lie about its length
+            raise ValueError(f"{name}: the chunks hold {written} rows, the shape says "
+                             f"{tuple(shape)}")
 
 
 def write_array_member(archive, name, array):
@@ -111,7 +117,8 @@ class RowFile:
         m, n_x = self.shape
         if isinstance(idx, slice):
             start, stop, step = idx.indices(m)
-            assert step == 1, "rows are read in runs"
+            if step != 1:
+                raise ValueError(f"rows are read in runs: a slice's step must be 1, not {step}")
             count, runs = max(stop - start, 0), [(0, max(stop - start, 0), start)]
         else:
             idx = np.asarray(idx, dtype=np.int64).reshape(-1)

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli, write_h5
 
+from pipeline.artifacts.feature_file import write_features
 from pipeline.artifacts.features import flatten, load_split, make_features
 from pipeline.cli import UserError
+from pipeline.columns import take
 
 
 def test_real_data_shapes_and_range(features):
@@ -107,3 +109,119 @@ def test_features_cli_bad_file_keeps_the_previous_output(tmp_path):
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "features.npz", "test.h5",
                                                           "train.h5"]
+
+
+def test_flatten_of_no_images_is_empty_columns_and_a_non_array_of_images_is_a_value_error():
+    assert flatten(np.zeros((0, 4, 4, 3), np.uint8)).shape == (48, 0)
+    with pytest.raises(ValueError, match=r"images \(m, \.\.\.\), not an array of shape \(5,\)"):
+        flatten(np.zeros(5))
+
+
+# The bomb guard: declared pixels against the bytes stored for them.
+
+def chunked(path, m, written, px=4, **options):
+    """A course .h5 of m images in chunks of one image, only the first `written` stored."""
+    with h5py.File(path, "w") as h5:
+        x = h5.create_dataset("train_set_x", shape=(m, px, px, 3), dtype=np.uint8,
+                              chunks=(1, px, px, 3), **options)
+        x[:written] = 200
+        h5["train_set_y"] = np.zeros(m, np.int64)
+        h5["list_classes"] = np.array([b"non-cat", b"cat"])
+    return path
+
+
+def test_a_file_storing_a_thousandth_of_its_pixels_passes_and_one_image_less_is_refused(
+        tmp_path):
+    assert load_split(chunked(tmp_path / "a.h5", 1000, 1), "train")[0].shape == (1000, 4, 4, 3)
+    with pytest.raises(UserError) as err:
+        load_split(chunked(tmp_path / "b.h5", 1001, 1), "train")
+    assert str(err.value) == (
+        f"{tmp_path / 'b.h5'}: train_set_x declares 1,001 images (48,048 bytes of pixels) but "
+        "stores 48 bytes of them (1,001 times fewer, over the 1,000x limit: chunks never written "
+        "read as zeros); write its images, or add --allow-sparse if that is what you mean")
+
+
+def test_a_sparse_file_is_read_as_zeros_when_allowed(tmp_path):
+    path = chunked(tmp_path / "sparse.h5", 5000, 2)
+    with pytest.raises(UserError, match="stores 96 bytes of them .2,500 times fewer"):
+        load_split(path, "train")
+    images, labels, _ = load_split(path, "train", allow_sparse=True)
+    assert (images[:2] == 200).all() and not images[2:].any() and len(labels) == 5000
+
+
+def test_nothing_stored_is_an_unbounded_ratio(tmp_path):
+    with h5py.File(tmp_path / "t.h5", "w") as h5:  # contiguous, never written: no storage
+        h5.create_dataset("train_set_x", shape=(400, 64, 64, 3), dtype=np.uint8)
+        h5["train_set_y"] = np.zeros(400, np.int64)
+        h5["list_classes"] = np.array([b"non-cat", b"cat"])
+    with pytest.raises(UserError, match=r"400 images \(4,915,200 bytes of pixels\) but stores "
+                                        r"0 bytes of them \(an unbounded ratio"):
+        load_split(tmp_path / "t.h5", "train")
+
+
+def copy_of(path, target, **options):
+    """The course file at path rewritten with its images stored with h5py options."""
+    images, labels, classes = load_split(path, "train")
+    with h5py.File(target, "w") as h5:
+        h5.create_dataset("train_set_x", data=images, **options)
+        h5["train_set_y"] = labels
+        h5["list_classes"] = np.array([c.encode() for c in classes])
+    return target
+
+
+def test_the_course_contiguous_and_compressed_files_pass(raw_files, tmp_path):
+    gzip = {"chunks": (1, 64, 64, 3), "compression": "gzip", "compression_opts": 9}
+    files = [*raw_files, copy_of(raw_files[0], tmp_path / "contiguous.h5"),
+             copy_of(raw_files[0], tmp_path / "gzip.h5", **gzip),
+             copy_of(raw_files[0], tmp_path / "lzf.h5", chunks=(64, 64, 64, 3),
+                     compression="lzf")]
+    with h5py.File(tmp_path / "black.h5", "w") as h5:  # one colour, gzip: 351x
+        h5.create_dataset("train_set_x", data=np.zeros((209, 64, 64, 3), np.uint8), **gzip)
+        h5["train_set_y"], h5["list_classes"] = np.zeros(209, int), np.array([b"a", b"b"])
+    for path in [*files, tmp_path / "black.h5"]:
+        split = "test" if path == raw_files[1] else "train"
+        assert len(load_split(path, split)[0]) in (209, 50)
+    np.testing.assert_array_equal(load_split(tmp_path / "gzip.h5", "train")[0],
+                                  load_split(raw_files[0], "train")[0])
+
+
+# One home for the format: make_features (in memory) and write_features (the file) share the
+# pair's rules and the arrays beside the pixels.
+
+def test_make_features_and_the_written_file_hold_the_same_arrays(features, pixel_features):
+    for key in ("Y_train", "Y_test", "image_shape", "classes", "standardization",
+                "train_sha256", "test_sha256"):
+        assert features[key].dtype == pixel_features[key].dtype, key
+        np.testing.assert_array_equal(features[key], pixel_features[key])
+    for key in ("X_train", "X_test"):
+        np.testing.assert_array_equal(take(pixel_features[key], slice(None)), features[key])
+
+
+def build_in_memory(train, test, tmp_path):
+    make_features(train, test)
+
+
+def build_the_file(train, test, tmp_path):
+    write_features(train, test, tmp_path / "out" / "features.npz")
+
+
+PAIRS = {
+    "sizes": (dict(px=4), dict(px=6), "train images are (4, 4, 3) but test images are (6, 6, 3);"
+              " both files must hold the same image size"),
+    "classes": (dict(), dict(classes=(b"cat", b"non-cat")),
+                "train classes ['non-cat', 'cat'] differ from test classes ['cat', 'non-cat']"),
+    "no test image": (dict(), dict(images=np.zeros((0, 4, 4, 3), np.uint8)),
+                      "test.h5: test_set_x holds no images; it needs at least one"),
+}
+
+
+@pytest.mark.parametrize("build", [build_in_memory, build_the_file])
+@pytest.mark.parametrize("case", PAIRS)
+def test_both_builders_refuse_a_bad_pair_in_the_same_words(tmp_path, case, build):
+    train_options, test_options, message = PAIRS[case]
+    train = write_h5(tmp_path / "train.h5", "train", **train_options)
+    test = write_h5(tmp_path / "test.h5", "test", **test_options)
+    with pytest.raises(UserError) as err:
+        build(train, test, tmp_path)
+    assert str(err.value).endswith(message)
+    assert not (tmp_path / "out").exists()  # refused before anything was written

@@ -294,3 +294,19 @@ def test_ctrl_c_leaves_no_half_dataset(tmp_path, raw_files):
     assert child.returncode == 130, stderr
     assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # no dataset, no temp folder
+
+
+def test_the_folder_make_dataset_writes_is_ignored_by_git():
+    import re
+    import subprocess
+
+    from conftest import ROOT
+
+    if subprocess.run(["git", "rev-parse"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    folder = re.search(r"-m pipeline dataset .* --out (\S+)/\$\(NAME\)",
+                       (ROOT / "Makefile").read_text()).group(1)
+    for name in ("train.h5", "test.h5", "manifest.csv"):
+        path = f"{folder}/mine/{name}"
+        result = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
+        assert result.returncode == 0, f"{path} is not ignored by git"
