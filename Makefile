@@ -105,7 +105,10 @@ FEATURES := data/processed/features.npz
 # dataset`). Remembered like the hyperparameters, so `make train` alone goes back to the course.
 DATA ?=
 DATA_FILES := $(if $(DATA),$(DATA)/train.h5 $(DATA)/test.h5,$(RAW))
-FEATURES_FLAGS := $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5)
+# ALLOW_SPARSE=1: an .h5 that stores far fewer pixels than it declares is read all the same
+ALLOW_SPARSE ?=
+FEATURES_FLAGS := $(strip $(if $(DATA),--train-file $(DATA)/train.h5 --test-file $(DATA)/test.h5) \
+	$(if $(ALLOW_SPARSE),--allow-sparse))
 FEATURES_ARGS := data/processed/features-args.txt
 $(eval $(call remember,$(FEATURES_ARGS),$(FEATURES_FLAGS)))
 ifneq ($(DATA),)

@@ -14,7 +14,7 @@ from pipeline.artifacts.features import check_pair, feature_info, open_split
 from pipeline.artifacts.files import atomic_path, check_arrays, read_npz
 from pipeline.artifacts.pixels import read_rows_members, write_array_member, write_rows_member
 from pipeline.columns import PixelColumns
-from pipeline.errors import UserError
+from pipeline.errors import UserError, remake_hint
 
 CHUNK = 1024  # images read from the .h5 and written at a time by write_features
 
@@ -86,7 +86,7 @@ def load_features(path=config.FEATURES_FILE):
     """features.npz as a dict: X_train, X_test as PixelColumns (n_x, m) read from the file block
     by block; Y_train, Y_test (1, m); image_shape, classes, standardization and the sha256s.
     Every array's dtype, shape and range is checked, and the pixels' CRC."""
-    remake = "run `make features` to remake it"
+    remake = remake_hint("make features")
     f = read_npz(path, tuple(FEATURE_SPEC), "make features")
     check_arrays(f, FEATURE_SPEC, path, "make features")
     shape = f["image_shape"]

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import config
 from pipeline.artifacts.files import atomic_dir, sha256_of
 from pipeline.artifacts.photos import decode, files_in, is_image_name
 from pipeline.errors import UserError
@@ -36,10 +37,10 @@ class Recipe:
     """How photos become a dataset."""
 
     positive: str | None = None  # the class labelled 1; None: a folder named cat
-    test_fraction: float = 0.2  # the share of each class drawn for test (one folder per class)
-    seed: int = 0  # seeds that draw
-    size: int = 64  # the images' side, in pixels
-    fit: str = "crop"  # how a photo becomes square, as classify does: see photos.FITS
+    test_fraction: float = config.DATASET_TEST_FRACTION  # of each class, drawn for test
+    seed: int = config.DATASET_SEED  # seeds that draw
+    size: int = config.DATASET_IMAGE_SIZE  # the images' side, in pixels
+    fit: str = config.PHOTO_FIT  # how a photo becomes square, as classify does (photos.FITS)
     recursive: bool = False  # look inside sub-folders of the class folders too
     keep_duplicates: bool = False  # keep the split exactly as given (duplicates still listed)
 
