@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pipeline.nn.layers import L_model_scores
+from pipeline.shapes import dims
 from pipeline.threads import stream_workers
 
 PIXEL_SCALE = 255.0  # x / 255: the course's standardization
@@ -35,7 +36,10 @@ class PixelColumns:
         self.rows, self.mirrored = rows, mirrored
         self.image_shape = tuple(int(s) for s in image_shape)
         m0, n_x = rows.shape
-        assert n_x == int(np.prod(self.image_shape)), (rows.shape, image_shape)
+        if n_x != int(np.prod(self.image_shape)):
+            raise ValueError(f"rows of shape {dims(rows.shape)} are not images of shape "
+                             f"{self.image_shape}: expected {int(np.prod(self.image_shape))} "
+                             "values a row")
         self.shape = (n_x, m0 * (2 if mirrored else 1))
 
     def pixels(self, idx, out=None):
@@ -180,7 +184,8 @@ def gram(X, X2):
     rounded once, whatever the summation order (X.T @ X in float64 rounds every product)."""
     if not is_pixels(X):
         return X.T @ X2
-    assert is_pixels(X2)
+    if not is_pixels(X2):
+        raise ValueError(f"gram of pixels needs pixels on both sides, got {type(X2).__name__}")
     out = np.empty((X.shape[1], X2.shape[1]))
     size = X.block_columns()
     for start in range(0, X.shape[1], size):

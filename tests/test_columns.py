@@ -69,6 +69,17 @@ def test_the_gram_matrix_of_pixels_is_the_exact_products_rounded_once(small_bloc
     np.testing.assert_allclose(K, X.T @ X, rtol=1e-14)
 
 
+def test_a_callers_wrong_shapes_are_value_errors_that_name_them():
+    rows = np.zeros((4, 26), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"rows of shape \(4, 26\) are not images of shape "
+                                         r"\(3, 3, 3\): expected 27 values a row"):
+        PixelColumns(rows, (3, 3, 3))
+    pixels, X = pixel_pair()
+    with pytest.raises(ValueError, match="gram of pixels needs pixels on both sides, got "
+                                         "ndarray"):
+        gram(pixels, X)
+
+
 def test_flipped_pixels_are_the_arrays_mirrors_and_keys_tell_them_apart(small_blocks):
     pixels, X = pixel_pair(m=6)
     both = flipped(pixels, (3, 3, 3))

@@ -2,7 +2,6 @@
 or mini-batches, one model per learning rate, from the course's start; a run that diverged is
 refused in one line."""
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,11 +9,12 @@ import numpy as np
 from pipeline import config
 from pipeline.columns import flipped, model_scores
 from pipeline.engines.logistic import gradient_descent
+from pipeline.engines.minibatch import optimize_minibatch
 from pipeline.engines.network import train_networks
 from pipeline.errors import UserError
 from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
-from pipeline.nn.optimizers import optimize_minibatch
+from pipeline.nn.optimizers import minibatch_steps
 
 
 def training_set(features, augment):
@@ -78,8 +78,7 @@ def total_steps(features, settings, k=1):
     if not settings.optimizer.minibatch:
         return settings.num_iterations
     m = features["Y_train"].shape[1] * (2 if settings.augment == "flip" else 1)
-    batch = min(settings.optimizer.mini_batch_size, m)
-    return k * settings.optimizer.num_epochs * math.ceil(m / batch)
+    return k * minibatch_steps(m, settings.optimizer.mini_batch_size, settings.optimizer.num_epochs)
 
 
 # A cost that grew this many times over its start has diverged even where the floats stayed

@@ -23,6 +23,7 @@ import numpy as np
 from pipeline.columns import gram, over_blocks, scale_of, times, times_transposed
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.progress import ticker
+from pipeline.shapes import check_sets
 from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
@@ -192,7 +193,7 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, en
     iterations (c,), costs (k, c), train_accuracies (k, c), test_accuracies (k, c)
     """
     n_x, m = X.shape
-    assert Y.shape == (1, m) and X_test.shape[0] == n_x and Y_test.shape == (1, X_test.shape[1])
+    check_sets(X, Y, X_test, Y_test)
     lr = np.asarray(learning_rates, dtype=float).reshape(-1, 1)  # (k, 1)
     engine = choose_engine(engine, n_x, m)
     iterations, costs, train_acc, test_acc = [], [], [], []

@@ -11,6 +11,7 @@ ones included. Pure NumPy, no I/O.
 import numpy as np
 
 from pipeline.engines.network import descend, gram_first_layer, stack_network, unstack_network
+from pipeline.shapes import check_shape
 
 
 def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterations, at, checkpoint,
@@ -36,7 +37,8 @@ def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterati
     (R, n_l, 1) for l = 1..L) and W1_0: row r's W1 is c[r] W1_0 + A[r] X.T (see row_parameters)
     """
     R, M = train_mask.shape
-    assert K.shape == (M, M) and P.shape[1] == M and Y.shape == (1, M)
+    for name, array, expected in (("K", K, (M, M)), ("P", P, (P.shape[0], M)), ("Y", Y, (1, M))):
+        check_shape(name, array, expected, of=("train_mask", train_mask))
     m = np.maximum(train_mask.sum(axis=1), 1).reshape(R, 1, 1)  # (R, 1, 1): each row's m_r
     lr = np.asarray(lr, dtype=float).reshape(R, 1, 1)
     decay = 1 - lr * np.asarray(l2, dtype=float).reshape(R, 1, 1) / m  # (R, 1, 1)

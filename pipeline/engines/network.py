@@ -18,6 +18,7 @@ from pipeline.columns import gram, times, times_transposed
 from pipeline.engines.logistic import choose_engine, row_accuracies
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
+from pipeline.shapes import check_sets
 from pipeline.threads import on_blas_threads
 
 # The batched engines. k networks are held stacked: b is a list of (k, n_l, 1) for l = 1 .. L,
@@ -150,7 +151,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
     iterations (c,), costs (k, c), train_accuracies (k, c), test_accuracies (k, c)
     """
     n_x, m = X.shape
-    assert Y.shape == (1, m) and X_test.shape[0] == n_x and Y_test.shape == (1, X_test.shape[1])
+    check_sets(X, Y, X_test, Y_test)
     lr = np.asarray(learning_rates, dtype=float).reshape(-1, 1, 1)  # (k, 1, 1)
     engine = choose_engine(engine, n_x, m)
     net, W1_0 = stack_network(parameters, len(lr)), np.asarray(parameters["W1"], float)

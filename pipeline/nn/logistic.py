@@ -5,6 +5,8 @@ Shapes follow the course: X is (n_x, m), one example per column; Y is (1, m); w 
 
 import numpy as np
 
+from pipeline.shapes import check_shape
+
 THRESHOLD = 0.5  # predict 1 where A > 0.5, strictly (the course's rule)
 
 
@@ -51,8 +53,8 @@ def propagate(w, b, X, Y, l2=0.0):
     cost : float, the mean cross-entropy loss J
     """
     n_x, m = X.shape
-    assert w.shape == (n_x, 1), f"w has shape {w.shape}, expected ({n_x}, 1)"
-    assert Y.shape == (1, m), f"Y has shape {Y.shape}, expected (1, {m})"
+    check_shape("w", w, (n_x, 1), of=("X", X))
+    check_shape("Y", Y, (1, m), of=("X", X))
     # forward
     Z = w.T @ X + b  # (1, m); b broadcasts across the m columns
     A = sigmoid(Z)  # (1, m)
@@ -114,7 +116,7 @@ def optimize(w, b, X, Y, num_iterations=100, learning_rate=0.009, print_cost=Fal
 
 def predict_proba(w, b, X):
     """A = p(y = 1 | x) for each column of X: ndarray of shape (1, m)."""
-    assert w.shape == (X.shape[0], 1), f"w has shape {w.shape}, expected ({X.shape[0]}, 1)"
+    check_shape("w", w, (X.shape[0], 1), of=("X", X))
     return sigmoid(w.T @ X + b)
 
 
@@ -131,7 +133,7 @@ def predict_from_scores(Z):
 
 def accuracy(Y_prediction, Y):
     """Percent of labels right, the course's way: 100 - mean|prediction - Y| * 100."""
-    assert Y_prediction.shape == Y.shape, f"{Y_prediction.shape} predictions for {Y.shape} labels"
+    check_shape("Y_prediction", Y_prediction, Y.shape, of=("Y", Y))
     return float(100 - np.mean(np.abs(Y_prediction - Y)) * 100)
 
 

@@ -41,6 +41,7 @@ from pipeline.cv.minibatch import (
 from pipeline.cv.render import section_fragment, summary_markdown, summary_text
 from pipeline.cv.summary import search_grid, summarize
 from pipeline.engines.fit import initial_parameters
+from pipeline.nn.optimizers import minibatch_steps
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
 from pipeline.runs.ledger import keep_run
@@ -147,7 +148,7 @@ def minibatch_run(features, search, fits, quiet):
     fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)
     grid = search_grid(search.augments, search.l2s, search.learning_rates)
     m_row = X.shape[1] - X.shape[1] // search.folds
-    batches = fits * optimizer.num_epochs * -(-m_row // min(optimizer.mini_batch_size, m_row))
+    batches = fits * minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
     with progress_bar(batches, f"cv {fits} fits", quiet, unit="batch") as bar:
         result = cross_validate_minibatch(features, fold_of=fold_of, folds=search.folds,
                                           grid=grid, start=start, optimizer=optimizer,

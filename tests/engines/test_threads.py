@@ -5,8 +5,8 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from pipeline.engines.logistic import gradient_descent
+from pipeline.engines.minibatch import optimize_minibatch
 from pipeline.engines.network import train_networks
-from pipeline.nn.optimizers import optimize_minibatch
 from pipeline.threads import BLAS_THREADS, blas_threads
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)

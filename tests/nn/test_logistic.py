@@ -1,8 +1,11 @@
 """The lesson's math against its oracles: finite differences, the textbook formula, the course."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
-from conftest import LOG_2
+from conftest import LOG_2, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +156,40 @@ def test_propagate_equals_the_lessons_loop_over_examples_and_features(n_x, m):
     np.testing.assert_allclose(grads["dw"], loop_grads["dw"], rtol=1e-12)
     assert grads["db"] == pytest.approx(loop_grads["db"], rel=1e-12, abs=1e-15)
     assert cost == pytest.approx(loop_cost, rel=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, Y: propagate(np.zeros((3, 1)), 0.0, X, Y),
+     r"w has shape \(3, 1\), expected \(4, 1\) for X of shape \(4, 5\)"),
+    (lambda X, Y: propagate(np.zeros((4, 1)), 0.0, X, Y[:, :3]),
+     r"Y has shape \(1, 3\), expected \(1, 5\) for X of shape \(4, 5\)"),
+    (lambda X, Y: predict_proba(np.zeros((1, 4)), 0.0, X),
+     r"w has shape \(1, 4\), expected \(4, 1\) for X of shape \(4, 5\)"),
+    (lambda X, Y: predict(np.zeros((5, 1)), 0.0, X),
+     r"w has shape \(5, 1\), expected \(4, 1\)"),
+    (lambda X, Y: optimize(np.zeros((3, 1)), 0.0, X, Y, 1),
+     r"w has shape \(3, 1\), expected \(4, 1\)"),
+    (lambda X, Y: accuracy(Y.T, Y),
+     r"Y_prediction has shape \(5, 1\), expected \(1, 5\) for Y of shape \(1, 5\)"),
+    (lambda X, Y: model(X, Y, X[:3], Y, 1),
+     r"w has shape \(4, 1\), expected \(3, 1\) for X of shape \(3, 5\)"),
+])
+def test_wrong_shapes_are_a_value_error_naming_both(call, message):
+    X, Y = np.ones((4, 5)), np.ones((1, 5))
+    with pytest.raises(ValueError, match=message):
+        call(X, Y)
+
+
+def test_python_dash_o_still_refuses_a_wrong_shape():
+    """An assert would vanish under -O, and a flat w (3,) with l2 would broadcast its decay
+    into a (3, 3) dw without a word."""
+    code = ("import numpy as np\n"
+            "from pipeline.nn.logistic import propagate\n"
+            "try:\n"
+            "    propagate(np.zeros((3, 1)), 0.0, np.ones((3, 5)), np.ones((1, 5)))\n"
+            "    propagate(np.zeros(3), 0.0, np.ones((3, 5)), np.ones((1, 5)), 0.1)\n"
+            "except ValueError as error:\n"
+            "    print(error)\n")
+    done = subprocess.run([sys.executable, "-O", "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "w has shape (3,), expected (3, 1) for X of shape (3, 5)"

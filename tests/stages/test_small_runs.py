@@ -13,9 +13,9 @@ from pipeline import config
 from pipeline.artifacts.params import load_params
 from pipeline.cv.folds import stratified_folds
 from pipeline.cv.minibatch import cross_validate_minibatch
+from pipeline.engines.minibatch import optimize_minibatch
 from pipeline.nn.layers import L_model_scores, propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
-from pipeline.nn.optimizers import optimize_minibatch
 from pipeline.settings import Optimizer
 
 MODELS = ["logistic", "two-layer", "l-layer"]

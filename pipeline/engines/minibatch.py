@@ -1,0 +1,161 @@
+"""The second course's mini-batch loop, as the course's `model()` in its Optimization notebook,
+over X's columns wherever they live (pipeline.columns).
+
+One loop, `run_epochs`, serves both callers: the fit (`optimize_minibatch`: one model, and its
+learning curve from a checkpoint after every epoch) and cross-validation (several rates of one
+neuron stacked as the rows of W1, every batch gathered once for all of them). A model reaches
+it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL being the last
+pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
+
+A batch's columns are gathered when it comes (columns.gathered): from pixels each column is one
+contiguous uint8 row, divided by 255 as it is gathered, so X is never copied.
+"""
+
+import numpy as np
+
+from pipeline.columns import gathered, is_pixels, take
+from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
+from pipeline.nn.optimizers import (
+    initialize_adam,
+    mini_batch_indices,
+    minibatch_steps,
+    update_parameters_with_adam,
+    update_parameters_with_gd,
+)
+from pipeline.progress import ticker
+from pipeline.shapes import check_shape
+from pipeline.threads import on_blas_threads
+
+MINIBATCH_OPTIMIZERS = ("minibatch", "adam")  # what run_epochs runs
+
+
+def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon):
+    if optimizer not in MINIBATCH_OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
+                         f"{', '.join(MINIBATCH_OPTIMIZERS)}")
+    if mini_batch_size < 1:
+        raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    for name, beta in (("beta1", beta1), ("beta2", beta2)):
+        if not 0 <= beta < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta}")
+    if not epsilon > 0:  # also refuses NaN
+        raise ValueError(f"epsilon must be positive, got {epsilon}")
+
+
+@on_blas_threads("minibatch")
+def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate,
+               mini_batch_size, num_epochs, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0,
+               l2=0.0, on_epoch=None, on_progress=None):
+    """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each
+    in the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one
+    update a batch. The caller's parameters are not modified.
+
+    learning_rate : a number, or a column (k, 1) for parameters whose k rows are k neurons
+    on_epoch : optional function (epoch, parameters), called after each epoch 1..num_epochs
+    on_progress : called with the number of batches done since its last call, every 2 % or so
+    Returns the parameters after the last epoch.
+    """
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon)
+    check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
+    m = len(columns)
+    tick = ticker(minibatch_steps(m, mini_batch_size, num_epochs), on_progress)
+    t, done = 0, 0
+    if optimizer == "adam":
+        v, s = initialize_adam(parameters)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
+        for epoch in range(1, num_epochs + 1):
+            seed = seed + 1  # a new shuffle every epoch, as the course's model()
+            batches = (columns[idx] for idx in mini_batch_indices(m, mini_batch_size, seed))
+            for batch, X_batch in gathered(X, batches):
+                # forward and backward on this batch's columns, gathered as they come
+                _, grads, _ = propagate(parameters, X_batch, Y[:, batch], l2)
+                # update
+                if optimizer == "adam":
+                    t += 1  # before the step: the first one uses t = 1
+                    parameters, v, s, _, _ = update_parameters_with_adam(
+                        parameters, grads, v, s, t, learning_rate, beta1=beta1, beta2=beta2,
+                        epsilon=epsilon)
+                else:
+                    parameters = update_parameters_with_gd(parameters, grads, learning_rate)
+                tick(done)
+                done += 1
+            if on_epoch:
+                on_epoch(epoch, parameters)
+    return parameters
+
+
+@on_blas_threads("minibatch")  # the checkpoints too
+def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate, mini_batch_size=64,
+                       num_epochs=10, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0, l2=0.0,
+                       X_test=None, Y_test=None, on_progress=None, forward=None, columns=None,
+                       on_epoch=None):
+    """Mini-batch gradient descent or Adam (run_epochs), with the learning curve: a checkpoint
+    before the first update and after every epoch. The caller's parameters are not modified.
+
+    Parameters
+    ----------
+    parameters : dict {"W1", "b1", ...}, the initial values
+    propagate : function (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given
+    X : ndarray of shape (n_x, m), or PixelColumns;  Y : ndarray of shape (1, m)
+    optimizer : "minibatch" or "adam"
+    mini_batch_size : a size above m is taken as m (one batch per epoch)
+    l2 : each batch's cost gains l2/(2 m_batch) sum ||W||^2; the recorded cost l2/(2m) sum ||W||^2
+    X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
+        Scored at each checkpoint, for reporting only.
+    on_progress : called with the number of batches done since its last call, every 2 % or so
+    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) for the
+        checkpoints (columns.model_scores is one); without it they take propagate's ZL, paying
+        for a backward pass they do not use
+    columns : optional indices of the columns of X and Y to train on (a fold's training images),
+        gathered batch by batch, so that no copy of X is made; m is their number
+    on_epoch : optional function (epoch, parameters) called after each checkpoint
+
+    Returns
+    -------
+    dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used) and, per
+    checkpoint at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
+    whole training set, "train_accuracies" (c,) and, with X_test, "test_accuracies" (c,) in percent
+    """
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon)
+    check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
+    columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
+    m = len(columns)
+    mini_batch_size = min(mini_batch_size, m)
+    parameters = {key: np.array(p, dtype=float) for key, p in parameters.items()}  # copies
+    record = {"epochs": [], "costs": [], "train_accuracies": [], "test_accuracies": []}
+
+    def scores(parameters, X, Y, columns):
+        """ZL (1, m) over the given columns of X: forward's, or propagate's a block at a time."""
+        if forward:
+            return forward(parameters, X, columns)
+        size = X.block_columns() if is_pixels(X) else len(columns)
+        return np.concatenate([propagate(parameters, take(X, part), Y[:, part], 0.0)[2]
+                               for part in np.array_split(columns, range(size, len(columns),
+                                                                         size))], axis=1)
+
+    def checkpoint(epoch, parameters):
+        ZL = scores(parameters, X, Y, columns)  # (1, m)
+        Y_train = Y[:, columns]  # (1, m)
+        W_squared = sum(float(np.sum(p * p)) for key, p in parameters.items() if key[0] == "W")
+        record["epochs"].append(epoch)
+        record["costs"].append(float(np.mean(log_loss(ZL, Y_train))) + l2 / (2 * m) * W_squared)
+        record["train_accuracies"].append(accuracy(predict_from_scores(ZL), Y_train))
+        if X_test is not None:
+            ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
+            record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
+        if on_epoch:
+            on_epoch(epoch, parameters)
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
+        checkpoint(0, parameters)
+    parameters = run_epochs(parameters, propagate, X, Y, columns, optimizer=optimizer,
+                            learning_rate=learning_rate, mini_batch_size=mini_batch_size,
+                            num_epochs=num_epochs, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                            seed=seed, l2=l2, on_epoch=checkpoint, on_progress=on_progress)
+    run = {key: np.array(values) for key, values in record.items()}
+    if X_test is None:
+        del run["test_accuracies"]
+    return {"parameters": parameters, "steps": minibatch_steps(m, mini_batch_size, num_epochs),
+            "mini_batch_size": mini_batch_size, **run}

@@ -1,0 +1,25 @@
+"""Shape contracts between a caller and the library: a ValueError that names the shape passed and
+the shape expected. Never an assert, which `python -O` strips."""
+
+
+def dims(shape):
+    """A shape as plain ints: (3, 1), never (np.int64(3), 1)."""
+    return tuple(int(n) for n in shape)
+
+
+def check_shape(name, array, expected, of=None):
+    """Raise ValueError unless array.shape == expected.
+
+    of : optional (name, array) the expected shape comes from, named in the message too
+    """
+    if dims(array.shape) != dims(expected):
+        origin = f" for {of[0]} of shape {dims(of[1].shape)}" if of else ""
+        raise ValueError(f"{name} has shape {dims(array.shape)}, expected {dims(expected)}"
+                         f"{origin}")
+
+
+def check_sets(X, Y, X_test, Y_test):
+    """Y (1, m) labels X (n_x, m); X_test (n_x, m_test), Y_test (1, m_test) likewise."""
+    check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
+    check_shape("X_test", X_test, (X.shape[0], X_test.shape[1]), of=("X", X))
+    check_shape("Y_test", Y_test, (1, X_test.shape[1]), of=("X_test", X_test))

@@ -1,0 +1,21 @@
+"""engines/fit.py: the divergence rule every fit is refused by."""
+
+import numpy as np
+import pytest
+
+from pipeline.engines.fit import diverged
+
+
+@pytest.mark.parametrize("weights, costs, expected", [
+    ({"W1": np.ones((1, 3))}, [0.69, 0.2], False),
+    ({"W1": np.ones((1, 3))}, [0.69, 3.0], False),  # worse, not diverged: the curve shows it
+    ({"W1": np.array([[1.0, np.inf]])}, [0.69, 0.2], True),
+    ({"W1": np.array([[1.0, np.nan]])}, [0.69, 0.2], True),
+    ({"W1": np.ones((1, 3))}, [0.69, np.nan], True),  # finite weights, scores overflowed
+    ({"W1": np.ones((1, 3))}, [0.69, np.inf], True),
+    ({"W1": np.full((1, 3), 1e299)}, [0.69, 1.6e307], True),  # finite, a millionfold and more
+    ({"W1": np.ones((1, 3))}, [0.69, 0.99e6], False),
+])
+def test_diverged_is_any_non_finite_value_or_a_cost_grown_a_millionfold(weights, costs,
+                                                                          expected):
+    assert diverged(weights, np.array(costs)) is expected

@@ -1,0 +1,267 @@
+"""The one mini-batch loop (run_epochs) and the fit's curve around it (optimize_minibatch),
+against the course's model() loop, full-batch gradient descent (nn.logistic.optimize) and
+its own runs on pixels."""
+
+import warnings
+
+import numpy as np
+import pytest
+from course_oracles import (
+    course_random_mini_batches,
+    logistic_propagate,
+    logistic_zeros,
+    pixel_data,
+    separable,
+    two_layer_parameters,
+    two_layer_propagate,
+)
+
+from pipeline.columns import take
+from pipeline.engines.fit import diverged
+from pipeline.engines.minibatch import optimize_minibatch, run_epochs
+from pipeline.nn import logistic as model
+from pipeline.nn.optimizers import (
+    initialize_adam,
+    mini_batch_indices,
+    update_parameters_with_adam,
+    update_parameters_with_gd,
+)
+
+# ---- the oracles' own checks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.7])
+def test_logistic_propagate_is_model_propagate(l2):
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(5, 9)), rng.integers(0, 2, size=(1, 9)).astype(float)
+    w, b = rng.normal(size=(5, 1)), 0.3
+    grads, cost = model.propagate(w, b, X, Y, l2)
+    cost1, grads1, Z1 = logistic_propagate({"W1": w.T, "b1": np.array([[b]])}, X, Y, l2)
+    assert cost1 == pytest.approx(cost, rel=1e-14)
+    np.testing.assert_allclose(grads1["dW1"], grads["dw"].T, rtol=1e-13)
+    assert grads1["db1"][0, 0] == pytest.approx(grads["db"], rel=1e-13)
+    np.testing.assert_allclose(Z1, w.T @ X + b)
+
+
+def test_two_layer_propagate_has_the_finite_difference_gradients():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(3, 7)), rng.integers(0, 2, size=(1, 7)).astype(float)
+    parameters = two_layer_parameters(3)
+    _, grads, _ = two_layer_propagate(parameters, X, Y, 0.3)
+    h = 1e-6
+    for key, p in parameters.items():
+        for i in np.ndindex(p.shape):
+            plus = {k: v.copy() for k, v in parameters.items()}
+            minus = {k: v.copy() for k, v in parameters.items()}
+            plus[key][i] += h
+            minus[key][i] -= h
+            numeric = (two_layer_propagate(plus, X, Y, 0.3)[0]
+                       - two_layer_propagate(minus, X, Y, 0.3)[0]) / (2 * h)
+            assert grads["d" + key][i] == pytest.approx(numeric, abs=1e-7)
+
+
+# ---- the training loop -----------------------------------------------------------------------
+
+
+def assert_is_full_batch_gd(X, Y, lr, epochs, l2):
+    run = optimize_minibatch(logistic_zeros(X.shape[0]), logistic_propagate, X, Y,
+                             optimizer="minibatch", learning_rate=lr,
+                             mini_batch_size=X.shape[1] + 5, num_epochs=epochs, l2=l2)
+    assert run["steps"] == epochs and run["mini_batch_size"] == X.shape[1]
+    assert run["epochs"].tolist() == list(range(epochs + 1))
+    costs = []
+    for k in range(epochs + 1):  # the cost after k steps = model.optimize's cost before step k
+        w, b = np.zeros((X.shape[0], 1)), 0.0
+        if k:
+            params, _, _ = model.optimize(w, b, X, Y, k, lr, l2=l2)
+            w, b = params["w"], params["b"]
+        costs.append(model.propagate(w, b, X, Y, l2)[1])
+    scale = max(np.abs(w).max(), 1e-300)
+    assert np.abs(run["parameters"]["W1"].T - w).max() <= 1e-10 * scale
+    assert run["parameters"]["b1"][0, 0] == pytest.approx(b, rel=1e-10, abs=1e-13)
+    np.testing.assert_allclose(run["costs"], costs, rtol=1e-10)
+    assert run["train_accuracies"][-1] == model.accuracy(model.predict(w, b, X), Y)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.7])
+def test_one_batch_of_m_is_full_batch_gradient_descent(l2):
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(4, 23)), rng.integers(0, 2, size=(1, 23)).astype(float)
+    assert_is_full_batch_gd(np.asfortranarray(X / 3), Y, 0.3, 12, l2)
+
+
+def test_one_batch_of_m_is_full_batch_gradient_descent_on_the_real_data(features):
+    assert_is_full_batch_gd(features["X_train"], features["Y_train"], 0.005, 6, 0.0)
+
+
+@pytest.mark.parametrize("optimizer, lr", [("minibatch", 0.1), ("adam", 0.01)])
+@pytest.mark.parametrize("which", ["logistic", "two-layer"])
+def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
+    X, Y = separable()
+    X_test, Y_test = separable(seed=1)
+    parameters, propagate = ((logistic_zeros(3), logistic_propagate) if which == "logistic"
+                             else (two_layer_parameters(3), two_layer_propagate))
+    run = optimize_minibatch(parameters, propagate, X, Y, optimizer=optimizer, learning_rate=lr,
+                             mini_batch_size=16, num_epochs=30, X_test=X_test, Y_test=Y_test)
+    assert run["steps"] == 30 * 4
+    assert run["costs"].shape == run["train_accuracies"].shape == run["test_accuracies"].shape
+    assert run["costs"].shape == (31,)
+    assert run["costs"][-1] < 0.5 * run["costs"][0]
+    assert run["train_accuracies"][-1] == 100.0 and run["test_accuracies"][-1] >= 95.0
+    # the initial checkpoint is the initial parameters' cost on the whole set
+    assert run["costs"][0] == pytest.approx(propagate(parameters, X, Y, 0.0)[0], rel=1e-14)
+    if which == "logistic":  # zeros: A = 0.5 everywhere, which predicts 0 (A > 0.5 strictly)
+        assert run["train_accuracies"][0] == pytest.approx(100 * (1 - Y.mean()))
+
+
+def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
+    """uint8 rows gathered per batch and scored 7 columns at a time give the float64 array's run;
+    `forward` replaces propagate's ZL."""
+    import pipeline.columns as columns
+
+    pixels, X, Y = pixel_data(m=30, px=2)
+    options = {"optimizer": "adam", "learning_rate": 0.01, "mini_batch_size": 8, "num_epochs": 3,
+               "l2": 0.5}
+    whole = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, X, Y, **options)
+    monkeypatch.setattr(columns, "BLOCK_BYTES", 7 * 8 * 12)
+    blocks = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, pixels, Y,
+                                **options,
+                                forward=lambda p, X, idx: two_layer_propagate(
+                                    p, take(X, idx), np.zeros((1, len(idx))), 0)[2])
+    np.testing.assert_allclose(blocks["costs"], whole["costs"], rtol=1e-12)
+    for key, value in whole["parameters"].items():
+        np.testing.assert_allclose(blocks["parameters"][key], value, rtol=1e-12, atol=1e-15)
+    assert "test_accuracies" not in whole
+    end = whole["parameters"]
+    assert whole["costs"][-1] == pytest.approx(two_layer_propagate(end, X, Y, 0.5)[0], rel=1e-14)
+
+
+@pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
+def test_the_loop_is_the_course_model_loop(optimizer):
+    """The notebook's model(): seed += 1 per epoch, its batches, t += 1 before each Adam step."""
+    X, Y = separable(m=45)
+    parameters = two_layer_parameters(3)
+    lr, size, epochs, seed = 0.02, 8, 4, 10
+    run = optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer=optimizer,
+                             learning_rate=lr, mini_batch_size=size, num_epochs=epochs, seed=seed,
+                             l2=0.3)
+    v, s = initialize_adam(parameters)
+    t = 0
+    for _ in range(epochs):
+        seed = seed + 1
+        for minibatch_X, minibatch_Y in course_random_mini_batches(X, Y, size, seed):
+            _, grads, _ = two_layer_propagate(parameters, minibatch_X, minibatch_Y, 0.3)
+            if optimizer == "adam":
+                t = t + 1
+                parameters, v, s, _, _ = update_parameters_with_adam(parameters, grads, v, s, t,
+                                                                     lr)
+            else:
+                parameters = update_parameters_with_gd(parameters, grads, lr)
+    assert run["steps"] == epochs * 6
+    for key, p in parameters.items():
+        np.testing.assert_allclose(run["parameters"][key], p, rtol=1e-13, atol=1e-15)
+
+
+def test_each_epoch_reshuffles_with_seed_plus_one():
+    """Epoch e draws with seed + e: the course's `seed = seed + 1` at the top of each epoch."""
+    X, Y = separable(m=20)
+    seen = []
+
+    def recording_propagate(parameters, X_batch, Y_batch, l2):
+        seen.append(X_batch.copy())
+        return logistic_propagate(parameters, X_batch, Y_batch, l2)
+
+    optimize_minibatch(logistic_zeros(3), recording_propagate, X, Y, optimizer="adam",
+                       learning_rate=0.01, mini_batch_size=8, num_epochs=2, seed=10,
+                       forward=lambda p, X, idx: p["W1"] @ X[:, idx] + p["b1"])
+    expected = [X[:, idx] for seed in (11, 12) for idx in mini_batch_indices(20, 8, seed)]
+    assert len(seen) == len(expected) == 6
+    for got, want in zip(seen, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_callers_parameters_are_left_alone():
+    X, Y = separable(m=10)
+    parameters = two_layer_parameters(3)
+    before = {k: v.copy() for k, v in parameters.items()}
+    optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer="adam", learning_rate=0.1,
+                       num_epochs=2)
+    for key, p in parameters.items():
+        np.testing.assert_array_equal(p, before[key])
+
+
+@pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
+def test_a_huge_rate_returns_a_run_that_the_divergence_check_refuses(optimizer):
+    # Which floats go non-finite first depends on the CPU's kernels (inf weights, or finite
+    # weights with NaN costs when the ReLUs die): the requirement is no exception, no warning,
+    # and a run that train refuses.
+    X, Y = separable(m=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning escapes either
+        run = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y,
+                                 optimizer=optimizer, learning_rate=1e300, mini_batch_size=8,
+                                 num_epochs=5)
+    assert diverged(run["parameters"], run["costs"])
+    sane = optimize_minibatch(two_layer_parameters(3), two_layer_propagate, X, Y,
+                              optimizer=optimizer, learning_rate=0.01, mini_batch_size=8,
+                              num_epochs=5)
+    assert not diverged(sane["parameters"], sane["costs"])
+
+
+def test_progress_counts_every_batch():
+    X, Y = separable(m=50)
+    done = []
+    run = optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y, optimizer="minibatch",
+                             learning_rate=0.1, mini_batch_size=3, num_epochs=37,
+                             on_progress=done.append)
+    assert run["steps"] == 37 * 17 and sum(done) == run["steps"]
+    assert 50 <= len(done) <= 55 and len(set(done[:-1])) == 1  # every 2 % or so, then the rest
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"optimizer": "momentum"}, "unknown optimizer 'momentum'"),
+    ({"mini_batch_size": 0}, "mini_batch_size must be at least 1"),
+    ({"num_epochs": 0}, "num_epochs must be at least 1"),
+    ({"beta1": 1.0}, "beta1 must be in"),
+    ({"beta1": -0.1}, "beta1 must be in"),
+    ({"beta2": 1.0}, "beta2 must be in"),
+    ({"beta2": float("nan")}, "beta2 must be in"),
+    ({"epsilon": 0.0}, "epsilon must be positive"),
+    ({"epsilon": float("nan")}, "epsilon must be positive"),
+])
+def test_bad_hyperparameters_are_refused(kwargs, message):
+    X, Y = separable(m=10)
+    args = {"optimizer": "adam", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y,
+                           learning_rate=0.01, **args)
+
+
+@pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
+def test_stacked_rows_follow_separate_runs_at_their_own_rates(optimizer):
+    """cv's form of the loop: k neurons as the rows of W1, a column of k rates, one batch
+    gathered for all; row r follows the fit's own run at rates[r]."""
+    X, Y = separable(m=45)
+    rates = [0.01, 0.05, 0.2]
+    columns = np.arange(3, 45)  # a fold's training columns
+    epochs_seen = []
+    stacked = {"W1": np.zeros((3, 3)), "b1": np.zeros((3, 1))}
+    got = run_epochs(stacked, logistic_propagate, X, Y, columns, optimizer=optimizer,
+                     learning_rate=np.array(rates).reshape(3, 1), mini_batch_size=8, num_epochs=4,
+                     seed=10, l2=0.3, on_epoch=lambda epoch, p: epochs_seen.append(epoch))
+    assert epochs_seen == [1, 2, 3, 4]
+    assert not stacked["W1"].any()  # the caller's start is left alone
+    for r, lr in enumerate(rates):
+        alone = optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y,
+                                   optimizer=optimizer, learning_rate=lr, mini_batch_size=8,
+                                   num_epochs=4, seed=10, l2=0.3, columns=columns)["parameters"]
+        np.testing.assert_allclose(got["W1"][r:r + 1], alone["W1"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got["b1"][r:r + 1], alone["b1"], rtol=1e-12, atol=1e-15)
+
+
+def test_labels_that_do_not_match_x_are_refused_with_both_shapes():
+    X, Y = separable(m=10)
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 9\), expected \(1, 10\) for X of "
+                                         r"shape \(3, 10\)"):
+        optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y[:, 1:], optimizer="adam",
+                           learning_rate=0.01)
