@@ -166,8 +166,10 @@ def main(argv=None):
                   f"{'':<12} {m.pattern!r} -> {m.replacement!r}\n"
                   f"{'':<12} {' '.join(command(m.tests)[1:])}")
         return 0
-    # SIGTERM as Ctrl-C: the file being mutated is restored by survey's finally either way
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Ctrl-C and SIGTERM (even where the shell started us ignoring SIGINT) raise
+    # KeyboardInterrupt: survey's finally restores the file being mutated either way
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     total = time.monotonic()
     # a mutant is killed only if its tests fail because of it: they must pass without it
     everything = list(dict.fromkeys(t for m in chosen for t in m.tests))
@@ -189,4 +191,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # survey's finally has restored the file it had changed
+        sys.exit("interrupted: the file being mutated is restored; nothing else was changed")
