@@ -88,6 +88,16 @@ MUTANTS = (
            "return (predict_proba(w, b, X) >= THRESHOLD).astype(float)",
            ("tests/nn/test_logistic.py",),
            "predict 1 where A >= 0.5 (the course: A > 0.5, strictly)"),
+    Mutant("threshold-scores", "pipeline/nn/logistic.py",
+           "return (sigmoid(Z) > THRESHOLD).astype(float)",
+           "return (sigmoid(Z) >= THRESHOLD).astype(float)",
+           ("tests/nn/test_logistic.py::"
+            "test_predictions_from_scores_are_predicts_a_score_of_zero_is_not_a_cat",),
+           "the stages' predictions from scores: 1 where A >= 0.5"),
+    Mutant("threshold-stats", "pipeline/evaluation/stats.py",
+           "prediction = sigmoid(Z) > threshold", "prediction = sigmoid(Z) >= threshold",
+           ("tests/evaluation/test_stats.py",),
+           "the report's statistics: a prediction of 1 where A >= 0.5"),
     Mutant("exif", "pipeline/artifacts/photos.py",
            "return to_rgb(ImageOps.exif_transpose(image))", "return to_rgb(image)",
            ("tests/stages/test_classify.py::"
