@@ -116,6 +116,12 @@ def test_classification_stats_by_hand():
     assert s["log_loss"] == pytest.approx(expected_loss)
 
 
+def test_a_score_of_exactly_zero_is_a_non_cat_prediction():
+    # p(cat) = 0.5 is not above the threshold: the course predicts 0 there, and so do the stats
+    s = classification_stats(np.array([[0.0, 0.0, 3.0]]), np.array([[0, 1, 1]]))
+    assert (s["correct"], s["precision"], s["recall"]) == (2, 1.0, 0.5)
+
+
 def test_undefined_scores_are_none_not_nan():
     s = classification_stats(np.array([[-1.0, -2.0]]), np.array([[0, 0]]))
     assert s["precision"] is None and s["recall"] is None and s["f1"] is None

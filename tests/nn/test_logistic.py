@@ -16,6 +16,7 @@ from pipeline.nn.logistic import (
     model,
     optimize,
     predict,
+    predict_from_scores,
     predict_proba,
     propagate,
     propagate_loops,
@@ -117,6 +118,16 @@ def test_predict_is_strictly_above_one_half():
     assert predict_proba(w, 0.0, X).tolist() == [[0.5, 0.5, 0.5]]
     assert predict(w, 0.0, X).tolist() == [[0.0, 0.0, 0.0]]
     assert predict(w, 1e-3, X).tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_predictions_from_scores_are_predicts_a_score_of_zero_is_not_a_cat():
+    # columns scored exactly 0 (A = 0.5), just above and below it, and far either side
+    w, b = np.array([[1.0], [-1.0]]), 0.0
+    X = np.array([[0.0, 2.0, 1e-3, -1e-3, 30.0], [0.0, 2.0, 0.0, 0.0, -5.0]])
+    Z = w.T @ X + b
+    assert Z.tolist() == [[0.0, 0.0, 1e-3, -1e-3, 35.0]]
+    assert predict_from_scores(Z).tolist() == [[0.0, 0.0, 1.0, 0.0, 1.0]]
+    np.testing.assert_array_equal(predict_from_scores(Z), predict(w, b, X))
 
 
 def test_accuracy_is_the_courses_formula():

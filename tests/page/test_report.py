@@ -1,14 +1,18 @@
-"""The report a person looks at: figures of a sensible size, a page that links only what exists."""
+"""The report a person looks at: figures drawn at their size from the run's numbers and images,
+a page that links only what exists."""
 
+import io
 import json
 import shutil
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
 from PIL import Image
 
-from pipeline.page.run_figures import FIGURES
+from pipeline.artifacts.params import load_params
+from pipeline.page.run_figures import FIGURES, learning_curve_png
 
 
 class Page(HTMLParser):
@@ -49,11 +53,94 @@ def report(trained, features_file, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", FIGURES)
-def test_each_figure_is_a_png_a_person_can_read(report, name):
-    with Image.open(report / name) as image:
+def pixels(path):
+    """The PNG decoded: (height, width, 3) uint8, and its size (width, height)."""
+    with Image.open(path) as image:
         assert image.format == "PNG"
-        assert 600 <= image.width <= 2000 and 250 <= image.height <= 2000
+        return np.asarray(image.convert("RGB")), image.size
+
+
+def count(region, colour):
+    """Pixels of exactly this colour in the region."""
+    return int((region == colour).all(axis=-1).sum())
+
+
+def colours(region):
+    return {tuple(c) for c in region.reshape(-1, 3)}
+
+
+# matplotlib's first two line colours ("C0", "C1") and the diagonal's gray
+C0, C1, GRAY = (31, 119, 180), (255, 127, 14), (128, 128, 128)
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_each_figure_is_drawn_at_its_size_and_is_not_blank(report, name):
+    # new_figure's sizes: 1200 x 450 for two panels, 1300 x 380 for a neuron's four weight
+    # maps; a gallery is 220 px a column (at least 600) and 60 + 250 px a row, 5 columns at
+    # most: the course's 15 test mistakes are 5 x 3, its 2 train mistakes 2 x 1
+    sizes = {"learning_curve.png": (1200, 450), "evaluation.png": (1200, 450),
+             "mislabeled.png": (1100, 810), "mislabeled_train.png": (600, 310),
+             "weights.png": (1300, 380)}
+    image, size = pixels(report / name)
+    assert size == sizes[name]
+    height, width = image.shape[:2]
+    for half in (image[:, : width // 2], image[:, width // 2:]):  # each panel drew something
+        assert len(colours(half[height // 10: -height // 10])) > 50
+
+
+def test_the_learning_curve_falls_and_both_accuracies_are_drawn(report):
+    image, _ = pixels(report / "learning_curve.png")
+    left, right = np.hsplit(image, 2)
+    ys, xs = np.nonzero((left == C0).all(axis=-1))  # the cost curve and its markers
+    assert len(xs) > 100
+    start, end = ys[xs < xs.min() + 20].mean(), ys[xs > xs.max() - 20].mean()
+    assert end - start > 100  # rows grow downwards: the cost ends far below where it began
+    assert count(right, C0) > 100 and count(right, C1) > 100  # train and test
+
+
+def test_the_learning_curve_is_drawn_from_the_costs(trained):
+    params = dict(load_params(trained[0]))
+    drawn = learning_curve_png(params)
+    assert learning_curve_png(params) == drawn  # the same run, the same picture
+    params["costs"] = params["costs"][::-1].copy()  # a cost that rises instead
+    rising = learning_curve_png(params)
+    assert rising != drawn
+    before = np.asarray(Image.open(io.BytesIO(drawn)).convert("RGB"))
+    after = np.asarray(Image.open(io.BytesIO(rising)).convert("RGB"))
+    ys, xs = np.nonzero((np.hsplit(after, 2)[0] == C0).all(axis=-1))
+    assert ys[xs < xs.min() + 20].mean() - ys[xs > xs.max() - 20].mean() > 100  # now it rises
+    assert not np.array_equal(np.hsplit(before, 2)[0], np.hsplit(after, 2)[0])
+
+
+def test_the_evaluation_shows_both_splits_and_the_diagonal(report):
+    image, _ = pixels(report / "evaluation.png")
+    for panel in np.hsplit(image, 2):  # ROC, then reliability
+        assert count(panel, C0) > 100 and count(panel, C1) > 100  # train, test
+        assert count(panel, GRAY) > 30  # the dashed diagonal: guessing, or perfect calibration
+
+
+@pytest.mark.parametrize("name, split", [("mislabeled.png", "test"),
+                                         ("mislabeled_train.png", "train")])
+def test_each_mislabeled_image_is_shown_pixel_for_pixel(report, trained, features, name,
+                                                        split):
+    # drawn with nearest-neighbour scaling, an image's own colours are in the figure
+    shown = colours(pixels(report / name)[0])
+    indices = json.loads(trained[1].read_text())[f"mislabeled_{split}"]
+    assert len(indices) == {"test": 15, "train": 2}[split]
+    X = features[f"X_{split}"]
+    for i in indices:
+        own = colours(np.rint(X[:, i] * 255).astype(np.uint8))
+        assert len(own & shown) > 0.8 * len(own), i
+    other = next(i for i in range(X.shape[1]) if i not in indices)  # a control: not drawn
+    own = colours(np.rint(X[:, other] * 255).astype(np.uint8))
+    assert len(own & shown) < 0.8 * len(own)
+
+
+def test_the_weight_maps_are_red_and_blue_about_white(report):
+    rgb = pixels(report / "weights.png")[0].astype(int)
+    red = (rgb[..., 0] > rgb[..., 2] + 60).sum()  # RdBu_r: positive weights
+    blue = (rgb[..., 2] > rgb[..., 0] + 60).sum()  # negative ones
+    assert red > 2000 and blue > 2000
 
 
 def test_index_links_only_files_that_exist_and_nothing_external(report):

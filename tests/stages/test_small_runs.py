@@ -7,24 +7,40 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
+from conftest import LOG_2, ROOT, run_cli
+from PIL import Image
+from threadpoolctl import threadpool_limits
 
 from pipeline import config
+from pipeline.artifacts.features import make_features
 from pipeline.artifacts.params import load_params
 from pipeline.cv.folds import stratified_folds
 from pipeline.cv.minibatch import cross_validate_minibatch
 from pipeline.engines.minibatch import optimize_minibatch
+from pipeline.nn import logistic, network
 from pipeline.nn.layers import L_model_scores, propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.settings import Optimizer
 
 MODELS = ["logistic", "two-layer", "l-layer"]
 RUNS = {"gd": ["--num-iterations", "200"], "adam": ["--optimizer", "adam", "--num-epochs", "2"]}
+HIDDEN = {"logistic": [], "two-layer": [7], "l-layer": [20, 7, 5]}  # the course's networks
+GD_SEED, ADAM_BATCH, ADAM_SEED = 1, 64, 10  # the notebooks' seed, batch size and shuffle seed
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """The oracles' products are small: on a busy machine a second BLAS thread spins and makes
+    them ten times slower (see pipeline/threads.py)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="module")
-def small_features(tmp_path_factory):
-    """features.npz of 120 training and 40 test images from scripts/synthetic_dataset.py."""
+def small_data(tmp_path_factory):
+    """train.h5 and test.h5 of 120 and 40 images from scripts/synthetic_dataset.py; features.npz
+    made from them by the features stage; and the course's float arrays (x / 255) of the same
+    files, the oracles' input."""
     folder = tmp_path_factory.mktemp("small")
     subprocess.run([sys.executable, ROOT / "scripts" / "synthetic_dataset.py", folder,
                     "--train", "120", "--test", "40", "--seed", "3", "--strength", "3",
@@ -32,35 +48,119 @@ def small_features(tmp_path_factory):
     result = run_cli("features", "--train-file", folder / "train.h5", "--test-file",
                      folder / "test.h5", "--out", folder / "features.npz")
     assert result.returncode == 0, result.stderr
-    return folder / "features.npz"
+    return folder / "features.npz", make_features(folder / "train.h5", folder / "test.h5")
+
+
+def course_fit(model, optimizer, X, Y, learning_rate, steps):
+    """The course's own loop from the course's start: (parameters {"W1", "b1", ...}, costs).
+    gd: the lesson's optimize (one neuron, from zeros) or the week-4 loop (seed-1 weights);
+    adam: the second course's mini-batch loop with the layered propagate."""
+    dims = [X.shape[0], *HIDDEN[model], 1]
+    if model == "logistic":
+        start = {"W1": np.zeros((1, dims[0])), "b1": np.zeros((1, 1))}
+    elif model == "two-layer":
+        start = network.initialize_parameters(*dims, seed=GD_SEED)
+    else:
+        start = network.initialize_parameters_deep(dims, seed=GD_SEED)
+    if optimizer == "adam":
+        run = optimize_minibatch(start, propagate, X, Y, optimizer="adam",
+                                 learning_rate=learning_rate, mini_batch_size=ADAM_BATCH,
+                                 num_epochs=steps, epsilon=config.EPSILON, seed=ADAM_SEED)
+        return run["parameters"], list(run["costs"])
+    if model == "logistic":
+        params, _, costs = logistic.optimize(np.zeros((dims[0], 1)), 0.0, X, Y, steps,
+                                             learning_rate)
+        return {"W1": params["w"].T, "b1": np.array([[params["b"]]])}, costs
+    return network.optimize(X, Y, start, learning_rate, steps)
+
+
+def layered(params):
+    """A params.npz's weights as {"W1", "b1", ...}: a neuron's w (n_x, 1) is W1 = w.T."""
+    if "w" in params:
+        return {"W1": params["w"].T, "b1": np.array([[float(params["b"])]])}
+    return {k: params[k] for k in params if k[0] in "Wb" and k[1:].isdigit()}
+
+
+def textbook_accuracy(parameters, X, Y):
+    """100 - mean|prediction - Y| * 100, predictions 1 where the course's AL > 0.5."""
+    AL, _ = network.L_model_forward(X, parameters)
+    return 100 - np.mean(np.abs((AL > 0.5) - Y)) * 100
+
+
+def textbook_cost(parameters, X, Y):
+    """The mean cross-entropy of the course's forward pass, from its last Z (the stable form of
+    -(Y log AL + (1 - Y) log(1 - AL)): a saturated AL rounds log(1 - AL) to a few digits)."""
+    _, caches = network.L_model_forward(X, parameters)
+    return float(np.mean(log_loss(caches[-1][1], Y)))
+
+
+def assert_same_weights(got, want):
+    assert got.keys() == want.keys()
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-7,
+                                   atol=1e-9 * np.abs(want[key]).max(), err_msg=key)
 
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("optimizer", RUNS)
 def test_compare_trains_one_model_per_rate_with_every_model_and_optimizer(
-        small_features, tmp_path, model, optimizer):
+        small_data, tmp_path, model, optimizer):
+    features_file, data = small_data
+    X, Y = data["X_train"], data["Y_train"]
     out = tmp_path / "compare"
-    result = run_cli("compare", "--features", small_features, "--out-dir", out, "--model", model,
+    result = run_cli("compare", "--features", features_file, "--out-dir", out, "--model", model,
                      "--learning-rates", "0.001", "0.01", "--quiet", *RUNS[optimizer])
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert [row["learning_rate"] for row in summary] == [0.001, 0.01]
+    steps = 200 if optimizer == "gd" else 2
     for row in summary:
         params = load_params(out / row["params"])
         assert (str(params["model"]), str(params["optimizer"])) == (model, optimizer)
         assert float(params["learning_rate"]) == row["learning_rate"]
         # gd: a checkpoint every 100 steps from 0; adam: epochs 0, 1 and 2
         assert params["iterations"].tolist() == ([0, 100] if optimizer == "gd" else [0, 1, 2])
-        assert 0 <= row["test_accuracy"] <= 100 and np.isfinite(row["final_cost"])
-    assert (out / "learning_rates.png").stat().st_size > 10_000
+        weights = layered(params)
+        # the weights are the course's loop's, run on the float arrays
+        expected, costs = course_fit(model, optimizer, X, Y, row["learning_rate"], steps)
+        assert_same_weights(weights, expected)
+        if optimizer == "gd":  # the loop's costs at 0 and 100; a neuron starts at log 2
+            np.testing.assert_allclose(row["costs"], costs, rtol=1e-9)
+            if model == "logistic":
+                assert row["costs"][0] == LOG_2
+        assert row["final_cost"] == pytest.approx(textbook_cost(weights, X, Y), rel=1e-9)
+        assert row["test_accuracy"] == textbook_accuracy(weights, data["X_test"],
+                                                         data["Y_test"])
+        assert row["train_accuracy"] == textbook_accuracy(weights, X, Y)
+    assert_curves_drawn(out / "learning_rates.png", (1200, 450), lines=2)
+    if model == "logistic" and optimizer == "gd":  # the larger rate learns more in 200 steps
+        assert summary[1]["final_cost"] < summary[0]["final_cost"] < LOG_2.expected
+
+
+# matplotlib's first two colours ("C0", "C1"): the first two curves of an axes
+CURVE_COLOURS = [(31, 119, 180), (255, 127, 14)]
+
+
+def assert_curves_drawn(path, size, lines):
+    """A PNG of the size the figure asks for, whose left panel (the learning curves) holds
+    each of the first `lines` curve colours, drawn over many pixels."""
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == size
+        pixels = np.asarray(image.convert("RGB"))
+    left = pixels[:, : size[0] // 2].reshape(-1, 3)
+    assert len(np.unique(left, axis=0)) > 20  # text, axes, grid and curves, antialiased
+    for colour in CURVE_COLOURS[:lines]:
+        assert (left == colour).all(axis=1).sum() > 20, colour
 
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("optimizer", RUNS)
 def test_cv_searches_with_every_model_and_optimizer_and_scores_the_test_set_once(
-        small_features, tmp_path, model, optimizer):
+        small_data, tmp_path, model, optimizer):
+    features_file, data = small_data
+    X, Y = data["X_train"], data["Y_train"]
     out = tmp_path / "cv"
-    result = run_cli("cv", "--features", small_features, "--out-dir", out, "--model", model,
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--model", model,
                      "--learning-rates", "0.001", "0.01", "--repeats", "1", "--folds", "3",
                      "--quiet", *RUNS[optimizer])
     assert result.returncode == 0, result.stderr
@@ -69,12 +169,27 @@ def test_cv_searches_with_every_model_and_optimizer_and_scores_the_test_set_once
     assert summary["unit"] == ("iteration" if optimizer == "gd" else "epoch")
     checkpoints = [100, 200] if optimizer == "gd" else [1, 2]
     assert summary["iterations"] == checkpoints
-    assert np.array(summary["val_accuracy_mean"]).shape == (2, 2)  # (rates, checkpoints)
+    means = np.array(summary["val_accuracy_mean"], dtype=float)  # (rates, checkpoints)
+    assert means.shape == (2, 2)
     fold_of = np.array(summary["fold_of"])  # (repeats, m): each image validated once
     assert fold_of.shape == (1, 120) and sorted(set(fold_of[0])) == [0, 1, 2]
     best = summary["best"]
-    assert best["learning_rate"] in (0.001, 0.01) and best["num_iterations"] in checkpoints
-    assert 0 <= best["test_accuracy"] <= 100
+    r, c = [0.001, 0.01].index(best["learning_rate"]), checkpoints.index(best["num_iterations"])
+    assert best["val_accuracy_mean"] == means[r, c] == np.nanmax(means)
+    # the chosen setting's validation: the course's loop fitted on each fold's other images
+    folds = []
+    for f in range(3):
+        fit, val = fold_of[0] != f, fold_of[0] == f
+        weights, _ = course_fit(model, optimizer, X[:, fit], Y[:, fit], best["learning_rate"],
+                                best["num_iterations"])
+        folds.append(textbook_accuracy(weights, X[:, val], Y[:, val]))
+    assert best["val_accuracy_mean"] == pytest.approx(np.mean(folds), abs=1e-9)
+    # and its one test score: the course's loop on all 120 images, scored on the 40
+    weights, _ = course_fit(model, optimizer, X, Y, best["learning_rate"],
+                            best["num_iterations"])
+    assert best["test_accuracy"] == pytest.approx(
+        textbook_accuracy(weights, data["X_test"], data["Y_test"]), abs=1e-9)
+    assert_curves_drawn(out / "cv.png", (1200, 450), lines=2 if means.size == 4 else 1)
 
 
 def test_the_minibatch_path_scores_each_fold_as_a_fit_on_its_own_columns():
