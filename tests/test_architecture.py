@@ -15,12 +15,12 @@ STAGES = "pipeline.stages"
 # imports only groups on its own layer or below. A new group gets its place here and there.
 LAYERS = (
     ("stages", "__main__"),
-    ("cv", "page"),
+    ("cv", "page", "runs"),  # runs: the ledger of runs, its record and its tables
     ("engines", "evaluation"),
-    ("artifacts",),
+    ("artifacts", "scoring"),  # scoring: a saved model's z, through columns
     ("columns",),  # X as columns; its model_scores runs nn's forward pass a block at a time
     ("nn",),  # the course's math
-    ("cli", "settings", "errors", "progress", "threads", "shapes", "config"),
+    ("cli", "settings", "errors", "progress", "threads", "shapes", "config", "tables", "imports"),
 )
 # What the course's math may import besides itself: numpy, the standard library and these.
 MATH_HELPERS = {"pipeline.shapes", "pipeline.progress", "pipeline.threads"}
@@ -181,7 +181,8 @@ def test_the_library_imports_no_stage_and_no_argparse():
 
 
 def test_the_groups_are_folders():
-    assert subpackages() == {"nn", "engines", "artifacts", "evaluation", "cv", "page", "stages"}
+    assert subpackages() == {"nn", "engines", "artifacts", "evaluation", "cv", "page", "runs",
+                             "stages"}
 
 
 def test_no_module_passes_250_lines():

@@ -8,6 +8,8 @@ from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
 from pipeline.shapes import check_sets, check_shape, dims
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def test_dims_are_plain_ints():
     shape = dims(np.zeros((2, 3)).shape[::-1] + (np.int64(4),))

@@ -5,6 +5,8 @@ import pytest
 
 from pipeline.engines.fit import diverged
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 @pytest.mark.parametrize("weights, costs, expected", [
     ({"W1": np.ones((1, 3))}, [0.69, 0.2], False),

@@ -27,6 +27,8 @@ from pipeline.nn.optimizers import (
     update_parameters_with_gd,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 # ---- the oracles' own checks -----------------------------------------------------------------
 
 

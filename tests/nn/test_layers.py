@@ -12,6 +12,8 @@ from pipeline.nn.network import (
     initialize_parameters_deep,
 )
 
+pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
 
 def problem(layer_dims, m, seed):
     """X (n_x, m) centred on 0, so that about half of every ReLU unit's inputs are negative."""
