@@ -143,15 +143,26 @@ LAYERS ?=
 OPTION_FLAGS := $(if $(MODEL),--model $(MODEL)) $(if $(LAYERS),--layers $(LAYERS)) \
 	$(if $(L2),--l2 $(L2)) $(if $(AUGMENT),--augment $(AUGMENT))
 # The optimizer: empty is gd, the course's full-batch run; minibatch or adam the second course's,
-# with BATCH images a step for EPOCHS passes (and Adam's BETA1, BETA2).
+# with BATCH images a step for EPOCHS passes (and Adam's BETA1, BETA2, momentum's BETA), the
+# rate lowered once an epoch with DECAY=inverse|scheduled (DECAY_RATE, DECAY_INTERVAL epochs).
 OPTIMIZER ?=
 BATCH ?=
 EPOCHS ?=
 BETA1 ?=
 BETA2 ?=
+BETA ?=
+DECAY ?=
+DECAY_RATE ?=
+DECAY_INTERVAL ?=
 OPTION_FLAGS += $(if $(OPTIMIZER),--optimizer $(OPTIMIZER)) \
 	$(if $(BATCH),--mini-batch-size $(BATCH)) $(if $(EPOCHS),--num-epochs $(EPOCHS)) \
-	$(if $(BETA1),--beta1 $(BETA1)) $(if $(BETA2),--beta2 $(BETA2))
+	$(if $(BETA1),--beta1 $(BETA1)) $(if $(BETA2),--beta2 $(BETA2)) $(if $(BETA),--beta $(BETA)) \
+	$(if $(DECAY),--decay $(DECAY)) $(if $(DECAY_RATE),--decay-rate $(DECAY_RATE)) \
+	$(if $(DECAY_INTERVAL),--decay-interval $(DECAY_INTERVAL))
+# A network's start (INIT=course|he) and dropout on its hidden layers (KEEP_PROB, 1 is off).
+INIT ?=
+KEEP_PROB ?=
+OPTION_FLAGS += $(if $(INIT),--init $(INIT)) $(if $(KEEP_PROB),--keep-prob $(KEEP_PROB))
 TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 TRAIN_ARGS := data/models/train-args.txt
@@ -183,8 +194,9 @@ $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
 help: ## list the targets
 	@echo 'usage: make TARGET [MODEL=two-layer|l-layer] [LAYERS="20 7 5"] [LR=X] [LRS="X Y ..."]'
-	@echo '       [ITERATIONS=N] [L2=X] [AUGMENT=flip] [OPTIMIZER=minibatch|adam] [BATCH=64]'
-	@echo '       [EPOCHS=10] [BETA1=0.9] [BETA2=0.999]'
+	@echo '       [ITERATIONS=N] [L2=X] [AUGMENT=flip] [INIT=course|he] [KEEP_PROB=P]'
+	@echo '       [OPTIMIZER=minibatch|momentum|adam] [BATCH=N] [EPOCHS=N] [BETA=X] [BETA1=X]'
+	@echo '       [BETA2=X] [DECAY=none|inverse|scheduled] [DECAY_RATE=X] [DECAY_INTERVAL=N]'
 	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12

@@ -39,6 +39,7 @@ non_negative_float = number_type(float, "a number", lambda v: math.isfinite(v) a
                                  "a finite number >= 0")
 unit_interval = number_type(float, "a number", lambda v: 0 < v < 1, "between 0 and 1")
 below_one = number_type(float, "a number", lambda v: 0 <= v < 1, "at least 0 and below 1")
+up_to_one = number_type(float, "a number", lambda v: 0 < v <= 1, "above 0 and at most 1")
 positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1")
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
 

@@ -75,7 +75,7 @@ CV_NETWORK_LEARNING_RATES = (0.0025, 0.005, 0.0075, 0.01)  # make cv's rates for
 
 # The second course's optimizers (make train OPTIMIZER=minibatch|adam), for data too big for gd
 OPTIMIZER = "gd"  # full-batch gradient descent: the course's run, exactly
-OPTIMIZERS = ("gd", "minibatch", "adam")  # the choices for --optimizer
+OPTIMIZERS = ("gd", "minibatch", "momentum", "adam")  # the choices for --optimizer
 MINI_BATCH_SIZE = 64  # columns per step (the last batch of an epoch smaller)
 NUM_EPOCHS = 10  # passes over the training set
 BETA1 = 0.9  # Adam's first-moment decay
@@ -83,6 +83,19 @@ BETA2 = 0.999  # Adam's second-moment decay
 EPSILON = 1e-8  # Adam's guard against dividing by zero
 MINIBATCH_LEARNING_RATE = 0.0007  # the Optimization notebook's rate for mini-batch and Adam
 MINIBATCH_SEED = 10  # its seed; epoch e shuffles with seed + e, as its model() does
+BETA = 0.9  # momentum's decay of the velocity: v = beta v + (1 - beta) g
+DECAYS = ("none", "inverse", "scheduled")  # the choices for --decay: update_lr, schedule_lr_decay
+DECAY = "none"  # the rate stays learning_rate0, as in the course's runs without decay
+DECAY_RATE = 1.0  # lr0 / (1 + rate * epoch), or * floor(epoch / interval): the course's 1
+# Epochs between scheduled decays. The course decays every 1000 of its 5000 epochs, a fifth of
+# the run, so five steps down; our 10 epochs keep that proportion at 2 (its 1000 would mean
+# never: 10 epochs are all in the first interval).
+DECAY_INTERVAL = 2
+
+# The second course's initialization and regularization, for the week-4 networks
+INITS = ("course", "he")  # week 4's draw (x 0.01, or / sqrt(n_prev)), or He's sqrt(2 / n_prev)
+INIT = "course"  # the course's week-4 runs, exactly
+KEEP_PROB = 1.0  # inverted dropout on the hidden layers in training; 1 is off, as the course
 
 # Cross-validation (make cv): settings chosen on the training set only
 CV_DIR = REPORTS_DIR / "cv"  # summary.json, summary.md, cv.png

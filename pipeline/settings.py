@@ -32,12 +32,19 @@ class Optimizer:
         "mini-batch size", short="batch", when="minibatch"))
     num_epochs: int = field(default=0, metadata=setting(  # 0 for gd
         "epochs", when="minibatch"))
-    beta1: float = field(default=config.BETA1, metadata=setting("beta1", when="minibatch"))
-    beta2: float = field(default=config.BETA2, metadata=setting("beta2", when="minibatch"))
-    epsilon: float = field(default=config.EPSILON, metadata=setting("epsilon",
-                                                                    when="minibatch"))
+    beta1: float = field(default=config.BETA1, metadata=setting("beta1", when="adam"))
+    beta2: float = field(default=config.BETA2, metadata=setting("beta2", when="adam"))
+    epsilon: float = field(default=config.EPSILON, metadata=setting("epsilon", when="adam"))
     seed: int = field(default=config.MINIBATCH_SEED, metadata=setting(
         "shuffle seed", short="shuffle", key="minibatch_seed", when="minibatch"))
+    beta: float = field(default=config.BETA, metadata=setting("momentum beta", short="beta",
+                                                              when="momentum"))
+    decay: str = field(default=config.DECAY, metadata=setting(
+        "learning-rate decay", short="decay", when="minibatch"))
+    decay_rate: float = field(default=config.DECAY_RATE, metadata=setting(
+        "decay rate", when="decay"))
+    decay_interval: int = field(default=config.DECAY_INTERVAL, metadata=setting(
+        "decay interval (epochs)", short="interval", when="scheduled"))
 
     @property
     def minibatch(self) -> bool:
@@ -63,6 +70,10 @@ class Settings:
     optimizer: Optimizer = field(default_factory=Optimizer, metadata=setting("optimizer"))
     seed: int = field(default=config.NETWORK_SEED, metadata=setting(
         "initialization seed", short="init seed", key="network_seed", when="network"))
+    init: str = field(default=config.INIT, metadata=setting("initialization", short="init",
+                                                            when="network"))
+    keep_prob: float = field(default=config.KEEP_PROB, metadata=setting(
+        "dropout keep_prob", short="keep", when="network"))
 
     def record(self) -> dict[str, Any]:
         """The settings as plain values (lists for tuples) under record_keys(), in order."""
@@ -71,8 +82,10 @@ class Settings:
 
     def shown(self) -> list[tuple[str, Any]]:
         """(label, value) of the settings that matter for this run, for a table."""
-        applies = {None: True, "minibatch": self.optimizer.minibatch,
-                   "network": self.model != "logistic"}
+        o = self.optimizer
+        applies = {None: True, "minibatch": o.minibatch, "network": self.model != "logistic",
+                   "momentum": o.name == "momentum", "adam": o.name == "adam",
+                   "decay": o.minibatch and o.decay != "none", "scheduled": o.decay == "scheduled"}
         return [(f.metadata["label"], value) for _, f, value, _ in self._flat()
                 if applies[f.metadata["when"]]]
 

@@ -434,7 +434,7 @@ def pixel_rows(bench, args):
     streamed from features.npz; and what each holds."""
     from pipeline.columns import model_scores
     from pipeline.nn.layers import propagate as layer_propagate
-    from pipeline.nn.optimizers import optimize_minibatch
+    from pipeline.engines.minibatch import optimize_minibatch
 
     f = load_features(synthetic_features(args.cache_dir, LARGE))
     pixels, Y, m = f["X_train"], f["Y_train"], f["Y_train"].shape[1]

@@ -61,7 +61,7 @@ MUTANTS = (
            ("tests/test_columns.py",),
            "the flip augmentation mirrors top-bottom, not left-right"),
     Mutant("relu", "pipeline/nn/layers.py",
-           "dZ = (W.T @ dZ) * (Zs[layer - 2] > 0)", "dZ = (W.T @ dZ) * (Zs[layer - 2] != 0)",
+           "dZ = dA * (Zs[layer - 2] > 0)", "dZ = dA * (Zs[layer - 2] != 0)",
            ("tests/nn/test_layers.py",),
            "ReLU's derivative 1 for Z < 0 too (a linear unit's), not dZ[Z <= 0] = 0"),
     Mutant("interval", "pipeline/evaluation/stats.py",

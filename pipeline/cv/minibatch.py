@@ -11,9 +11,8 @@ import time
 
 import numpy as np
 
-from pipeline import config
 from pipeline.columns import model_scores, take
-from pipeline.engines.minibatch import run_epochs
+from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
@@ -84,10 +83,8 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                 k = len(rates)  # fits in this run: each batch counts k times on the bar
                 parameters, lr = (start, rates[0]) if not together else (
                     stacked(start, k), np.array(rates, float).reshape(k, 1))
-                run_epochs(parameters, propagate, X, Y, train_cols, optimizer=optimizer.name,
-                           learning_rate=lr, mini_batch_size=optimizer.mini_batch_size,
-                           num_epochs=epochs, beta1=optimizer.beta1, beta2=optimizer.beta2,
-                           epsilon=config.EPSILON, seed=config.MINIBATCH_SEED, l2=l2,
+                run_epochs(parameters, propagate, X, Y, train_cols, learning_rate=lr, l2=l2,
+                           **{**loop_options(optimizer), "num_epochs": epochs},
                            on_epoch=score,
                            on_progress=on_progress and (lambda n, k=k: on_progress(n * k)))
     with np.errstate(invalid="ignore"):

@@ -9,9 +9,10 @@ import numpy as np
 from pipeline import config
 from pipeline.columns import flipped, model_scores
 from pipeline.engines.logistic import gradient_descent
-from pipeline.engines.minibatch import optimize_minibatch
+from pipeline.engines.minibatch import loop_options, optimize_minibatch
 from pipeline.engines.network import train_networks
 from pipeline.errors import UserError
+from pipeline.nn.initialization import initialize_parameters_he
 from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import minibatch_steps
@@ -27,15 +28,32 @@ def training_set(features, augment):
     return X, Y
 
 
-def initial_parameters(model, layer_dims):
+def initial_parameters(model, layer_dims, init=config.INIT, seed=config.NETWORK_SEED):
     """The course's start in its layered layout: zeros for one neuron (the lesson's); for a
-    network seed-1 weights drawn layer by layer (x 0.01 for two-layer, / sqrt(n_in) for
-    L-layer) and zero biases."""
+    network weights drawn layer by layer from RandomState(seed) (x 0.01 for two-layer,
+    / sqrt(n_in) for L-layer, or He's sqrt(2 / n_in) for either with init "he") and zero
+    biases."""
     if model == "logistic":
         return {"W1": np.zeros((1, layer_dims[0])), "b1": np.zeros((1, 1))}
+    if init == "he":
+        return initialize_parameters_he(list(layer_dims), seed=seed)
     if model == "two-layer":
-        return initialize_parameters(*layer_dims, seed=config.NETWORK_SEED)
-    return initialize_parameters_deep(layer_dims, seed=config.NETWORK_SEED)
+        return initialize_parameters(*layer_dims, seed=seed)
+    return initialize_parameters_deep(layer_dims, seed=seed)
+
+
+def start_of(settings):
+    """initial_parameters for the settings' model, start and seed."""
+    return initial_parameters(settings.model, settings.layer_dims, settings.init, settings.seed)
+
+
+def dropout_of(settings):
+    """(keep_prob, rng) for the engines, or None when nothing is dropped. The masks come from
+    their own RandomState(seed + 1), drawn afresh each step (the assignment reseeds at each
+    call, so its every step drops the same units)."""
+    if settings.keep_prob >= 1:
+        return None
+    return settings.keep_prob, np.random.RandomState(settings.seed + 1)
 
 
 def train(features, settings, *, learning_rates=None, engine="auto", on_progress=None):
@@ -63,10 +81,10 @@ def train(features, settings, *, learning_rates=None, engine="auto", on_progress
         run["weights"] = [{"w": run["w"][:, j:j + 1], "b": run["b"][j]}
                           for j in range(len(rates))]
     else:
-        start = initial_parameters(settings.model, settings.layer_dims)
-        run = train_networks(X, Y, start, rates, settings.num_iterations, X_test=X_test,
-                             Y_test=Y_test, l2=settings.l2, engine=engine, every=every,
-                             on_progress=on_progress)
+        run = train_networks(X, Y, start_of(settings), rates, settings.num_iterations,
+                             X_test=X_test, Y_test=Y_test, l2=settings.l2, engine=engine,
+                             every=every, on_progress=on_progress,
+                             dropout=dropout_of(settings))
         run["weights"] = run["parameters"]
     refuse_diverged(rates, run["weights"], run["costs"])
     return {**run, "settings": settings, "learning_rates": rates}
@@ -113,17 +131,17 @@ def train_minibatch(features, settings, learning_rates, on_progress=None):
     m, optimizer = X.shape[1], settings.optimizer
     batch = min(optimizer.mini_batch_size, m)
     steps = total_steps(features, settings)
-    start = initial_parameters(settings.model, settings.layer_dims)
-    runs = []
+    start, runs = start_of(settings), []
     for lr in learning_rates:
-        runs.append(optimize_minibatch(start, propagate, X, Y, optimizer=optimizer.name,
-                                       learning_rate=lr, mini_batch_size=batch,
-                                       num_epochs=optimizer.num_epochs, beta1=optimizer.beta1,
-                                       beta2=optimizer.beta2, epsilon=config.EPSILON,
-                                       seed=config.MINIBATCH_SEED, l2=settings.l2,
+        dropout = dropout_of(settings)  # each rate's masks from the same seed
+
+        def step(parameters, X, Y, l2, dropout=dropout):
+            return propagate(parameters, X, Y, l2, dropout)
+
+        runs.append(optimize_minibatch(start, step, X, Y, learning_rate=lr, l2=settings.l2,
+                                       **{**loop_options(optimizer), "mini_batch_size": batch},
                                        X_test=features["X_test"], Y_test=features["Y_test"],
-                                       on_progress=on_progress,
-                                       forward=model_scores))
+                                       on_progress=on_progress, forward=model_scores))
     weights = [r["parameters"] for r in runs]
     refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
     if settings.model == "logistic":

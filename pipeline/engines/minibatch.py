@@ -15,6 +15,12 @@ import numpy as np
 
 from pipeline.columns import gathered, is_pixels, take
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
+from pipeline.nn.momentum import (
+    initialize_velocity,
+    schedule_lr_decay,
+    update_lr,
+    update_parameters_with_momentum,
+)
 from pipeline.nn.optimizers import (
     initialize_adam,
     mini_batch_indices,
@@ -26,10 +32,33 @@ from pipeline.progress import ticker
 from pipeline.shapes import check_shape
 from pipeline.threads import on_blas_threads
 
-MINIBATCH_OPTIMIZERS = ("minibatch", "adam")  # what run_epochs runs
+MINIBATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")  # what run_epochs runs
 
 
-def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon):
+def schedule(decay, decay_rate, decay_interval):
+    """The course's decay as a function (learning_rate0, epoch_num) -> learning_rate, or None:
+    "inverse" is update_lr, "scheduled" schedule_lr_decay every decay_interval epochs."""
+    if decay == "inverse":
+        return lambda lr0, epoch_num: update_lr(lr0, epoch_num, decay_rate)
+    if decay == "scheduled":
+        return lambda lr0, epoch_num: schedule_lr_decay(lr0, epoch_num, decay_rate,
+                                                        decay_interval)
+    if decay != "none":
+        raise ValueError(f"unknown decay {decay!r}; choose none, inverse or scheduled")
+    return None
+
+
+def loop_options(optimizer):
+    """run_epochs' and optimize_minibatch's keywords for an Optimizer (pipeline.settings)."""
+    return {"optimizer": optimizer.name, "mini_batch_size": optimizer.mini_batch_size,
+            "num_epochs": optimizer.num_epochs, "beta1": optimizer.beta1,
+            "beta2": optimizer.beta2, "epsilon": optimizer.epsilon, "seed": optimizer.seed,
+            "beta": optimizer.beta,
+            "decay": schedule(optimizer.decay, optimizer.decay_rate, optimizer.decay_interval)}
+
+
+def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon,
+                          beta=0.9):
     if optimizer not in MINIBATCH_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
                          f"{', '.join(MINIBATCH_OPTIMIZERS)}")
@@ -37,9 +66,9 @@ def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, 
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
-    for name, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0 <= beta < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {beta}")
+    for name, value in (("beta1", beta1), ("beta2", beta2), ("beta", beta)):
+        if not 0 <= value < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {value}")
     if not epsilon > 0:  # also refuses NaN
         raise ValueError(f"epsilon must be positive, got {epsilon}")
 
@@ -47,23 +76,30 @@ def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, 
 @on_blas_threads("minibatch")
 def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate,
                mini_batch_size, num_epochs, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0,
-               l2=0.0, on_epoch=None, on_progress=None):
+               l2=0.0, on_epoch=None, on_progress=None, beta=0.9, decay=None):
     """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each
     in the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one
     update a batch. The caller's parameters are not modified.
 
-    learning_rate : a number, or a column (k, 1) for parameters whose k rows are k neurons
+    learning_rate : a number, or a column (k, 1) for parameters whose k rows are k neurons;
+        learning_rate0 when decay is given
+    optimizer : "minibatch", "momentum" (with beta) or "adam" (with beta1, beta2, epsilon)
+    decay : optional function (learning_rate0, epoch_num) -> learning_rate (schedule()), applied
+        after each epoch as the course's model() does: epoch i + 1 runs at decay(lr0, i)
     on_epoch : optional function (epoch, parameters), called after each epoch 1..num_epochs
     on_progress : called with the number of batches done since its last call, every 2 % or so
     Returns the parameters after the last epoch.
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     m = len(columns)
+    learning_rate0 = learning_rate
     tick = ticker(minibatch_steps(m, mini_batch_size, num_epochs), on_progress)
     t, done = 0, 0
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
+    elif optimizer == "momentum":
+        v = initialize_velocity(parameters)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
         for epoch in range(1, num_epochs + 1):
             seed = seed + 1  # a new shuffle every epoch, as the course's model()
@@ -77,10 +113,15 @@ def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate
                     parameters, v, s, _, _ = update_parameters_with_adam(
                         parameters, grads, v, s, t, learning_rate, beta1=beta1, beta2=beta2,
                         epsilon=epsilon)
+                elif optimizer == "momentum":
+                    parameters, v = update_parameters_with_momentum(parameters, grads, v, beta,
+                                                                    learning_rate)
                 else:
                     parameters = update_parameters_with_gd(parameters, grads, learning_rate)
                 tick(done)
                 done += 1
+            if decay:  # the course's model(): after epoch i (from 0), the rate is decay(lr0, i)
+                learning_rate = decay(learning_rate0, epoch - 1)
             if on_epoch:
                 on_epoch(epoch, parameters)
     return parameters
@@ -90,7 +131,7 @@ def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate
 def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate, mini_batch_size=64,
                        num_epochs=10, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0, l2=0.0,
                        X_test=None, Y_test=None, on_progress=None, forward=None, columns=None,
-                       on_epoch=None):
+                       on_epoch=None, beta=0.9, decay=None):
     """Mini-batch gradient descent or Adam (run_epochs), with the learning curve: a checkpoint
     before the first update and after every epoch. The caller's parameters are not modified.
 
@@ -99,7 +140,7 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     parameters : dict {"W1", "b1", ...}, the initial values
     propagate : function (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given
     X : ndarray of shape (n_x, m), or PixelColumns;  Y : ndarray of shape (1, m)
-    optimizer : "minibatch" or "adam"
+    optimizer : "minibatch", "momentum" or "adam"; beta, decay: as run_epochs
     mini_batch_size : a size above m is taken as m (one batch per epoch)
     l2 : each batch's cost gains l2/(2 m_batch) sum ||W||^2; the recorded cost l2/(2m) sum ||W||^2
     X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
@@ -118,7 +159,7 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     checkpoint at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
     whole training set, "train_accuracies" (c,) and, with X_test, "test_accuracies" (c,) in percent
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
     m = len(columns)
@@ -153,7 +194,8 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     parameters = run_epochs(parameters, propagate, X, Y, columns, optimizer=optimizer,
                             learning_rate=learning_rate, mini_batch_size=mini_batch_size,
                             num_epochs=num_epochs, beta1=beta1, beta2=beta2, epsilon=epsilon,
-                            seed=seed, l2=l2, on_epoch=checkpoint, on_progress=on_progress)
+                            seed=seed, l2=l2, on_epoch=checkpoint, on_progress=on_progress,
+                            beta=beta, decay=decay)
     run = {key: np.array(values) for key, values in record.items()}
     if X_test is None:
         del run["test_accuracies"]

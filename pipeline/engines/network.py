@@ -16,6 +16,7 @@ import numpy as np
 
 from pipeline.columns import gram, times, times_transposed
 from pipeline.engines.logistic import choose_engine, row_accuracies
+from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
 from pipeline.shapes import check_sets
@@ -43,17 +44,20 @@ def unstack_network(W1, net, j):
     return parameters
 
 
-def forward_rest(Z1, W, b):
-    """Layers 2..L of k networks from Z1 (k, n_h, m): the Z's (Z1 first) and the ReLU outputs."""
+def forward_rest(Z1, W, b, masks=None):
+    """Layers 2..L of k networks from Z1 (k, n_h, m): the Z's (Z1 first) and the ReLU outputs,
+    each times its dropout mask D / keep_prob (n_{l-1}, m) where masks are given."""
     Zs, As = [Z1], []
-    for W_l, b_l in zip(W, b, strict=True):
-        As.append(np.maximum(Zs[-1], 0))  # (k, n_{l-1}, m)
+    for j, (W_l, b_l) in enumerate(zip(W, b, strict=True)):
+        A = np.maximum(Zs[-1], 0)  # (k, n_{l-1}, m)
+        As.append(A * masks[j] if masks else A)
         Zs.append(W_l @ As[-1] + b_l)  # (k, n_l, m)
     return Zs, As
 
 
-def backward_rest(dZL, Zs, As, W):
-    """From dZL (k, 1, m) back to dZ1 (k, n_h, m); dW for layers 2..L and db for 1..L.
+def backward_rest(dZL, Zs, As, W, masks=None):
+    """From dZL (k, 1, m) back to dZ1 (k, n_h, m); dW for layers 2..L and db for 1..L; with
+    dropout masks, each hidden layer's gradient passes its mask as its output did.
 
     dZL already holds the 1/m (or a row's mask / m_r), so nothing here divides.
     """
@@ -61,30 +65,39 @@ def backward_rest(dZL, Zs, As, W):
     for j in reversed(range(len(W))):
         dW[j] = dZ @ As[j].transpose(0, 2, 1)  # (k, n_l, n_{l-1})
         db[j + 1] = dZ.sum(axis=2, keepdims=True)  # (k, n_l, 1)
-        dZ = np.where(Zs[j] > 0, W[j].transpose(0, 2, 1) @ dZ, 0.0)  # (k, n_{l-1}, m)
+        dA = W[j].transpose(0, 2, 1) @ dZ  # (k, n_{l-1}, m)
+        dZ = np.where(Zs[j] > 0, dA * masks[j] if masks else dA, 0.0)
     db[0] = dZ.sum(axis=2, keepdims=True)
     return dZ, dW, db
 
 
 def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at, checkpoint,
-            tick=None):
+            tick=None, dropout=None):
     """The step loop both engines share; they differ only in the first layer.
 
     Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
     decay (= 1 - lr l2 / m) are (k, 1, 1), weight (k or 1, 1, m) turns AL - Y into dZL (1/m, or
     a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations, before
-    step i (i = num_iterations: after the last step).
+    step i (i = num_iterations: after the last step), with the whole network's ZL.
+    dropout : optional (keep_prob, rng): each step draws fresh masks for the hidden layers
+        (the same for all k networks, as k separate fits from one seed would draw them)
     """
     at = set(at)
     for i in range(num_iterations + 1):
         if i == num_iterations and i not in at:
             break
-        Zs, As = forward_rest(Z1_of(), net["W"], net["b"][1:])
+        Z1 = Z1_of()
+        Zs, As = forward_rest(Z1, net["W"], net["b"][1:])
         if i in at:
             checkpoint(i, Zs[-1])
         if i == num_iterations:
             break
-        dZ1, dW, db = backward_rest((sigmoid(Zs[-1]) - Y) * weight, Zs, As, net["W"])
+        masks = None
+        if dropout:  # the step's forward pass again, its hidden units dropped
+            masks = dropout_masks([(b_l.shape[1], Z1.shape[2]) for b_l in net["b"][:-1]],
+                                  *dropout)
+            Zs, As = forward_rest(Z1, net["W"], net["b"][1:], masks)
+        dZ1, dW, db = backward_rest((sigmoid(Zs[-1]) - Y) * weight, Zs, As, net["W"], masks)
         step_first(dZ1, lr, decay)
         for W_l, dW_l in zip(net["W"], dW, strict=True):
             W_l *= decay
@@ -131,7 +144,7 @@ def primal_first_layer(net, X, W1_0):
 
 @on_blas_threads("network")
 def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, Y_test, l2=0.0,
-                   engine="auto", every=100, on_progress=None):
+                   engine="auto", every=100, on_progress=None, dropout=None):
     """Train k networks from the same parameters, one per learning rate, num_iterations steps.
 
     Parameters
@@ -144,6 +157,8 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
     l2 : the cost gains l2/(2m) sum_l ||W_l||^2 (the b are not penalized); 0: the course's cost
     every : record cost and accuracies at iteration i when i % every == 0 (before that step)
     on_progress : called with a number of steps done, every 2 % or so (a tqdm bar's update)
+    dropout : optional (keep_prob, rng), inverted dropout on the hidden layers in training; the
+        checkpoints score the whole network, as prediction does
 
     Returns
     -------
@@ -194,7 +209,7 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
         descend(net, Z1_of, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,
                 num_iterations=num_iterations, at=range(0, num_iterations, every),
-                checkpoint=checkpoint, tick=tick)
+                checkpoint=checkpoint, tick=tick, dropout=dropout)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
             W1 = c * W1_0 + times_transposed(A.reshape(-1, m), X).reshape(*A.shape[:2], n_x)
     return {"parameters": [unstack_network(W1[j], net, j) for j in range(len(lr))],

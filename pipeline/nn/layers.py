@@ -28,20 +28,31 @@ def L_model_scores(X, parameters, first_layer=None):
         A = np.maximum(0, Z)  # LINEAR -> RELU
 
 
-def propagate(parameters, X, Y, l2=0.0):
+def dropout_masks(shapes, keep_prob, rng):
+    """Inverted dropout's masks, D / keep_prob, one per hidden layer of the given shapes, drawn
+    layer by layer as the course does (rng.rand(n_l, m) < keep_prob)."""
+    return [(rng.rand(*shape) < keep_prob) / keep_prob for shape in shapes]
+
+
+def propagate(parameters, X, Y, l2=0.0, dropout=None):
     """Cost, gradients and zL for one forward and backward pass over the columns of X.
 
     cost : mean cross-entropy + l2/(2m) sum_l ||W_l||^2 (the b are not penalized)
     grads : {"dW1": (n_1, n_x), "db1": (n_1, 1), ...}
     ZL : ndarray of shape (1, m)
+    dropout : optional (keep_prob, rng): each hidden layer's output is multiplied by a fresh
+        mask D / keep_prob (dropout_masks), and its gradient by the same mask
     """
     m, L = X.shape[1], len(parameters) // 2
+    masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
+                          *dropout) if dropout else None
     # forward: keep each layer's input A and pre-activation Z
     As, Zs = [X], []
     for layer in range(1, L + 1):
         Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
         if layer < L:
-            As.append(np.maximum(0, Zs[-1]))
+            A = np.maximum(0, Zs[-1])  # (n_l, m)
+            As.append(A * masks[layer - 1] if masks else A)
     ZL = Zs[-1]  # (1, m)
     W_squared = sum(float(np.sum(parameters[f"W{layer}"] ** 2)) for layer in range(1, L + 1))
     cost = float(np.mean(log_loss(ZL, Y))) + (l2 / (2 * m) * W_squared if l2 else 0.0)
@@ -52,5 +63,8 @@ def propagate(parameters, X, Y, l2=0.0):
         grads[f"dW{layer}"] = dZ @ As[layer - 1].T / m + (l2 / m * W if l2 else 0.0)
         grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True) / m
         if layer > 1:
-            dZ = (W.T @ dZ) * (Zs[layer - 2] > 0)  # (n_{l-1}, m): through the ReLU
+            dA = W.T @ dZ  # (n_{l-1}, m)
+            if masks:
+                dA = dA * masks[layer - 2]  # only the units the forward pass kept
+            dZ = dA * (Zs[layer - 2] > 0)  # (n_{l-1}, m): through the ReLU
     return cost, grads, ZL

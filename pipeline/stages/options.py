@@ -1,11 +1,19 @@
 """The command-line options the training stages share (train, compare, cv), and the run's
 settings made from them."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.files import available_memory
-from pipeline.cli import UserError, below_one, non_negative_float, positive_int, progress_bar
+from pipeline.cli import (
+    UserError,
+    below_one,
+    non_negative_float,
+    positive_int,
+    progress_bar,
+    up_to_one,
+)
 from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
 from pipeline.settings import Optimizer, Search, Settings
@@ -23,6 +31,12 @@ def add_model_options(parser):
                         help="one neuron, or a week-4 network (default %(default)s)")
     parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
                         help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
+    parser.add_argument("--init", choices=config.INITS, default=config.INIT,
+                        help="a network's start: the week-4 course's draw, or He's "
+                             "(default %(default)s)")
+    parser.add_argument("--keep-prob", type=up_to_one, default=config.KEEP_PROB, metavar="P",
+                        help="inverted dropout on a network's hidden layers while training; "
+                             "1 is off (default %(default)s)")
 
 
 def add_runs_option(parser):
@@ -69,6 +83,16 @@ def add_optimizer_options(parser, default, help_text):
                         help="Adam's first-moment decay (default %(default)s)")
     parser.add_argument("--beta2", type=below_one, default=config.BETA2,
                         help="Adam's second-moment decay (default %(default)s)")
+    parser.add_argument("--beta", type=below_one, metavar="BETA",
+                        help=f"momentum's velocity decay (default {config.BETA})")
+    parser.add_argument("--decay", choices=config.DECAYS, default=config.DECAY,
+                        help="the rate once an epoch: inverse lr0/(1 + rate epoch) "
+                             "(update_lr), scheduled lr0/(1 + rate floor(epoch/interval)) "
+                             "(schedule_lr_decay) (default %(default)s)")
+    parser.add_argument("--decay-rate", type=non_negative_float, default=config.DECAY_RATE,
+                        metavar="RATE", help="(default %(default)s)")
+    parser.add_argument("--decay-interval", type=positive_int, default=config.DECAY_INTERVAL,
+                        metavar="EPOCHS", help="scheduled decay's step (default %(default)s)")
 
 
 def layer_dims_of(args, n_x):
@@ -99,22 +123,45 @@ def settings_of(args, n_x, learning_rate=None, num_iterations=None):
         num_iterations = args.num_iterations
     elif network:
         num_iterations = config.NETWORK_NUM_ITERATIONS
-    optimizer = Optimizer(args.optimizer, 0 if gd else args.mini_batch_size,
-                          0 if gd else args.num_epochs, args.beta1, args.beta2)
     return Settings(model=args.model, layer_dims=tuple(layer_dims_of(args, n_x)),
                     learning_rate=learning_rate, num_iterations=num_iterations, l2=args.l2,
-                    augment=args.augment, optimizer=optimizer)
+                    augment=args.augment, optimizer=optimizer_of(args, args.optimizer),
+                    init=args.init, keep_prob=args.keep_prob)
+
+
+def optimizer_of(args, name):
+    """The Optimizer from the options, refusing those that do not apply: the course's gd keeps
+    its fixed rate, only momentum has a beta, and the neuron has no hidden layer to drop or to
+    start otherwise than at zeros."""
+    gd = name == "gd"
+    if gd and args.decay != "none":
+        raise UserError(f"--decay {args.decay} lowers the rate once an epoch: choose "
+                        "--optimizer minibatch, momentum or adam (gd keeps the course's rate)")
+    if args.beta is not None and name != "momentum":
+        raise UserError(f"--beta is momentum's; {name} "
+                        + ("has --beta1 and --beta2" if name == "adam" else "has none"))
+    if args.model == "logistic" and (args.keep_prob < 1 or args.init != config.INIT):
+        raise UserError("--keep-prob and --init are a network's: the neuron has no hidden "
+                        "layer and starts at zeros, as the lesson does (--model two-layer or "
+                        "l-layer)")
+    return Optimizer(name, 0 if gd else args.mini_batch_size, 0 if gd else args.num_epochs,
+                     args.beta1, args.beta2,
+                     beta=config.BETA if args.beta is None else args.beta, decay=args.decay,
+                     decay_rate=args.decay_rate, decay_interval=args.decay_interval)
 
 
 def describe(settings):
     """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
     model = "" if settings.model == "logistic" else \
         f"the {settings.model} network {list(settings.layer_dims)}, "
+    o = settings.optimizer
     extras = "".join([f", l2 {settings.l2}" if settings.l2 else "",
                       ", mirrored images too" if settings.augment == "flip" else "",
-                      f", {settings.optimizer.name} on batches of "
-                      f"{settings.optimizer.mini_batch_size}"
-                      if settings.optimizer.minibatch else ""])
+                      ", He's start" if settings.init == "he" else "",
+                      f", dropout keep_prob {settings.keep_prob}" if settings.keep_prob < 1 else "",
+                      f", {o.name} on batches of {o.mini_batch_size}" if o.minibatch else "",
+                      f" (beta {o.beta})" if o.name == "momentum" else "",
+                      f", {o.decay} decay at rate {o.decay_rate}" if o.decay != "none" else ""])
     return f"{model}lr {settings.learning_rate}{extras}"
 
 
@@ -140,6 +187,9 @@ def search_of(args, shape):
             config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
             else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
             else config.CV_MINIBATCH_LEARNING_RATES)
+    if args.keep_prob < 1 or args.init != config.INIT:
+        raise UserError("cross-validation searches the course's start without dropout so far: "
+                        "compare --keep-prob and --init with make train or make compare")
     if optimizer != "gd" and args.augment != ["none"]:
         raise UserError("--augment flip is searched with --optimizer gd only")
     gram_bytes = (2 if "flip" in args.augment else 1) ** 2 * m * m * 8
@@ -149,7 +199,8 @@ def search_of(args, shape):
     search = Search(model=args.model, layer_dims=tuple(layer_dims_of(args, shape[0])),
                     learning_rates=tuple(rates), l2s=tuple(args.l2),
                     augments=tuple(args.augment), num_iterations=args.num_iterations,
-                    optimizer=Optimizer(optimizer, args.mini_batch_size, args.num_epochs,
-                                        args.beta1, args.beta2),
+                    optimizer=replace(optimizer_of(args, optimizer),
+                                      mini_batch_size=args.mini_batch_size,
+                                      num_epochs=args.num_epochs),
                     folds=args.folds, repeats=repeats, seed=args.seed)
     return search, notes

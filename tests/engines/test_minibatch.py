@@ -221,7 +221,8 @@ def test_progress_counts_every_batch():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"optimizer": "momentum"}, "unknown optimizer 'momentum'"),
+    ({"optimizer": "nesterov"}, "unknown optimizer 'nesterov'"),
+    ({"optimizer": "momentum", "beta": 1.0}, "beta must be in"),
     ({"mini_batch_size": 0}, "mini_batch_size must be at least 1"),
     ({"num_epochs": 0}, "num_epochs must be at least 1"),
     ({"beta1": 1.0}, "beta1 must be in"),
@@ -267,3 +268,84 @@ def test_labels_that_do_not_match_x_are_refused_with_both_shapes():
                                          r"shape \(3, 10\)"):
         optimize_minibatch(logistic_zeros(3), logistic_propagate, X, Y[:, 1:], optimizer="adam",
                            learning_rate=0.01)
+
+
+# ---- the rest of the second course: momentum and learning-rate decay --------------------------
+
+
+def three_layer(n_x=6, seed=2):
+    from pipeline.nn.network import initialize_parameters_deep
+
+    return initialize_parameters_deep([n_x, 5, 3, 1], seed=seed)
+
+
+def test_momentum_with_beta_zero_is_mini_batch_descent():
+    from pipeline.nn.layers import propagate
+
+    X, Y = separable(m=70, n_x=6, seed=4)
+    common = dict(learning_rate=0.3, mini_batch_size=16, num_epochs=4, seed=2)
+    plain = run_epochs(three_layer(), propagate, X, Y, np.arange(70), optimizer="minibatch",
+                       **common)
+    momentum = run_epochs(three_layer(), propagate, X, Y, np.arange(70), optimizer="momentum",
+                          beta=0.0, **common)
+    for key in plain:
+        np.testing.assert_allclose(momentum[key], plain[key], rtol=0, atol=1e-12)
+    moved = run_epochs(three_layer(), propagate, X, Y, np.arange(70), optimizer="momentum",
+                       beta=0.9, **common)
+    assert not np.allclose(moved["W1"], plain["W1"], atol=1e-6)  # beta matters
+
+
+def test_momentum_is_the_course_loop_with_its_velocity():
+    """The course's model() with optimizer="momentum": its batches, v = beta v + (1 - beta) g,
+    W -= lr v, written out here by hand."""
+    from pipeline.nn.layers import propagate
+
+    X, Y = separable(m=50, n_x=6, seed=1)
+    parameters = three_layer()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    v = {f"d{k}": np.zeros_like(p) for k, p in expected.items()}
+    seed = 3
+    for _ in range(3):
+        seed += 1
+        for batch_X, batch_Y in course_random_mini_batches(X, Y, 8, seed):
+            _, grads, _ = propagate(expected, batch_X, batch_Y)
+            for key in expected:
+                v[f"d{key}"] = 0.8 * v[f"d{key}"] + 0.2 * grads[f"d{key}"]
+                expected[key] = expected[key] - 0.1 * v[f"d{key}"]
+    got = run_epochs(parameters, propagate, X, Y, np.arange(50), optimizer="momentum",
+                     learning_rate=0.1, mini_batch_size=8, num_epochs=3, seed=3, beta=0.8)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("decay", ["inverse", "scheduled"])
+def test_decay_is_applied_once_an_epoch_as_the_course_does_and_rate_zero_is_none(decay):
+    from pipeline.engines.minibatch import schedule
+    from pipeline.nn.momentum import schedule_lr_decay, update_lr
+
+    X, Y = separable(m=40, n_x=3, seed=5)
+    steps = []
+
+    def counted(parameters, X_batch, Y_batch, l2):
+        steps.append(X_batch.shape[1])
+        return logistic_propagate(parameters, X_batch, Y_batch, l2)
+
+    common = dict(optimizer="minibatch", learning_rate=0.5, mini_batch_size=40, num_epochs=5,
+                  seed=1)
+    none = run_epochs(logistic_zeros(3), logistic_propagate, X, Y, np.arange(40), **common)
+    zero = run_epochs(logistic_zeros(3), logistic_propagate, X, Y, np.arange(40),
+                      decay=schedule(decay, 0.0, 2), **common)
+    for key in none:
+        np.testing.assert_array_equal(zero[key], none[key])
+    # one batch an epoch: epoch e (from 0) steps at lr0 for e = 0, then at decay(lr0, e - 1)
+    parameters, expected = logistic_zeros(3), logistic_zeros(3)
+    for epoch in range(5):
+        lr = 0.5 if epoch == 0 else (update_lr(0.5, epoch - 1, 1.0) if decay == "inverse"
+                                     else schedule_lr_decay(0.5, epoch - 1, 1.0, 2))
+        _, grads, _ = logistic_propagate(expected, X, Y, 0.0)
+        expected = update_parameters_with_gd(expected, grads, lr)
+    got = run_epochs(parameters, counted, X, Y, np.arange(40),
+                     decay=schedule(decay, 1.0, 2), **common)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-14)
+    assert steps == [40] * 5

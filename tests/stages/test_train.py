@@ -119,6 +119,16 @@ BAD_HYPERPARAMETERS = [
     (["--optimizer", "adam", "--mini-batch-size", "0"], "'0' must be at least 1"),
     (["--optimizer", "adam", "--num-epochs", "-1"], "'-1' must be at least 1"),
     (["--optimizer", "adam", "--beta1", "1"], "'1' must be at least 0 and below 1"),
+    (["--optimizer", "momentum", "--beta", "1"], "'1' must be at least 0 and below 1"),
+    (["--optimizer", "momentum", "--beta", "-0.1"], "'-0.1' must be at least 0 and below 1"),
+    (["--model", "l-layer", "--keep-prob", "0"], "'0' must be above 0 and at most 1"),
+    (["--model", "l-layer", "--keep-prob", "1.5"], "'1.5' must be above 0 and at most 1"),
+    (["--optimizer", "adam", "--decay", "inverse", "--decay-rate", "-1"],
+     "'-1' must be a finite number >= 0"),
+    (["--optimizer", "adam", "--decay", "scheduled", "--decay-interval", "0"],
+     "'0' must be at least 1"),
+    (["--optimizer", "adam", "--decay", "linear"], "invalid choice"),
+    (["--model", "l-layer", "--init", "xavier"], "invalid choice"),
 ]
 
 # Options that parse but do not fit together: one line too, exit code 1.
@@ -126,6 +136,10 @@ MISMATCHED_OPTIONS = [
     (["--layers", "5"], "the logistic model has no hidden layer"),
     (["--model", "two-layer", "--layers", "3", "4"], "the two-layer network has one hidden"),
     (["--optimizer", "adam", "--num-iterations", "10"], "adam counts --num-epochs"),
+    (["--decay", "inverse"], "choose --optimizer minibatch, momentum or adam"),
+    (["--optimizer", "adam", "--beta", "0.5"], "--beta is momentum's; adam has --beta1"),
+    (["--keep-prob", "0.8"], "the neuron has no hidden layer"),
+    (["--init", "he"], "the neuron has no hidden layer and starts at zeros"),
 ]
 
 
