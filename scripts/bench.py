@@ -433,8 +433,8 @@ def pixel_rows(bench, args):
     X (n_x, m) held in memory, as features.npz was until issue 23, against the uint8 pixels
     streamed from features.npz; and what each holds."""
     from pipeline.columns import model_scores
-    from pipeline.nn.layers import propagate as layer_propagate
     from pipeline.engines.minibatch import optimize_minibatch
+    from pipeline.nn.layers import propagate as layer_propagate
 
     f = load_features(synthetic_features(args.cache_dir, LARGE))
     pixels, Y, m = f["X_train"], f["Y_train"], f["Y_train"].shape[1]
