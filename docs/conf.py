@@ -42,10 +42,9 @@ myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence", "deflist"]
 
 # The notebooks are committed without outputs: executed once when the site is built, kept in a
-# cache beside the site so a rebuild with unchanged notebooks runs none of them. A cell that
-# fails fails the build (its traceback is a warning, and -W makes it an error).
+# cache inside the site (see setup) so a rebuild with unchanged notebooks runs none of them. A
+# cell that fails fails the build (its traceback is a warning, and -W makes it an error).
 nb_execution_mode = "cache"
-nb_execution_cache_path = str(ROOT / "site" / ".jupyter_cache")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
@@ -71,3 +70,16 @@ html_theme_options = {
 html_sidebars = {"index": []}
 html_show_sourcelink = False
 html_copy_source = False
+
+
+def inside_the_site(app):
+    """myst-nb puts its cache and the notebooks' images beside the output folder (the checkout's
+    root, for site/): keep both inside it, so that the site is all that a build writes."""
+    out = Path(app.outdir)
+    app.env.mystnb_config = app.env.mystnb_config.copy(
+        output_folder=str(out / ".jupyter_execute"),
+        execution_cache_path=str(out / ".jupyter_cache"))
+
+
+def setup(app):
+    app.connect("builder-inited", inside_the_site, priority=900)  # after myst-nb's own (500)
