@@ -53,9 +53,11 @@ class BenchTable(SphinxDirective):
     def run(self):
         self.env.note_dependency(str(BENCH_FILE))
         if not BENCH_FILE.is_file():
-            return [nodes.paragraph(text=f"No measurements yet: {BENCH_FILE.name} is written by "
-                                         "`make bench` (about 25 minutes); build the site "
-                                         "again after it to see the table here.")]
+            return [nodes.paragraph(
+                "", "", nodes.Text("No measurements yet: "),
+                nodes.literal(text="reports/bench.json"), nodes.Text(" is written by "),
+                nodes.literal(text="make bench"), nodes.Text(
+                    " (about 25 minutes); build the site again after it to see the table here."))]
         try:
             bench = json.loads(BENCH_FILE.read_text())
             lines = [machine_line(bench), ""] + table_lines(bench)
