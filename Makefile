@@ -13,6 +13,10 @@ LOCKFILE := requirements.lock
 # The notebooks' tools (Jupyter), an optional extra locked the same way; make train needs none.
 NB_LOCKFILE := requirements-notebooks.lock
 NB_STAMP := $(VENV)/.notebooks
+# The documentation site (Sphinx, PyData theme, MyST, myst-nb, numpydoc): an optional extra
+# locked like the notebooks (its lock holds theirs too); make train needs none of it.
+DOCS_LOCKFILE := requirements-docs.lock
+DOCS_STAMP := $(VENV)/.docs
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 UV_VERSION := 0.13.9
 
@@ -188,7 +192,7 @@ $(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
 CV := reports/cv/summary.json
 $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
-.PHONY: help setup lock notebooks lab data dataset features train evaluate report compare cv runs \
+.PHONY: help setup lock notebooks docs lab data dataset features train evaluate report compare cv runs \
 	runs-prune classify bench \
 	browser test test-portable lint clean
 
@@ -224,11 +228,28 @@ lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup
 		--extra notebooks --universal --python-version 3.11 --fork-strategy fewest \
 		--generate-hashes --upgrade --quiet --custom-compile-command 'make lock' \
 		-c $(LOCKFILE) -o $(NB_LOCKFILE)
+	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
+		--extra notebooks --extra docs --universal --python-version 3.11 --fork-strategy fewest \
+		--generate-hashes --upgrade --quiet --custom-compile-command 'make lock' \
+		-c $(LOCKFILE) -c $(NB_LOCKFILE) -o $(DOCS_LOCKFILE)
 
 $(NB_STAMP): $(NB_LOCKFILE) | $(VENV_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
 		-r $(NB_LOCKFILE)
 	touch $@
+
+$(DOCS_STAMP): $(DOCS_LOCKFILE) | $(VENV_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r $(DOCS_LOCKFILE)
+	touch $@
+
+# Warnings are errors: a broken link, a missing page, a docstring Sphinx cannot read or a failing
+# notebook cell stops the build. The notebooks run once; their cache (site/.jupyter_cache) keeps a
+# rebuild from running them again.
+SPHINX_BUILD := $(VENV)/bin/sphinx-build -W --keep-going -q -b html -d site/.doctrees docs site
+docs: $(RAW) $(DOCS_STAMP) ## the documentation site -> site/index.html (sphinx-build -W)
+	$(SPHINX_BUILD)
+	@echo site/index.html
 
 notebooks: $(RAW) $(NB_STAMP) ## run every notebook in a fresh kernel -> reports/notebooks/*.html
 	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
@@ -332,10 +353,11 @@ browser:
 		chromium fonts-dejavu-core >/dev/null; } \
 		|| echo "note: no chromium (apt-get install chromium); the browser tests will be skipped"
 
-test: $(RAW) browser $(NB_STAMP) | $(VENV_STAMP) ## lint, the test suite, the page in Chromium, the notebooks
+# The notebooks run once here, as the site is built from them (a failing cell fails it).
+test: $(RAW) browser $(NB_STAMP) $(DOCS_STAMP) | $(VENV_STAMP) ## lint, the tests, the page in Chromium, the site and its notebooks
 	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest
-	$(PY) scripts/run_notebooks.py $(NOTEBOOKS)
+	$(SPHINX_BUILD)
 
 # The suite again on another CPU's kernels (scripts/portable_env.py): NumPy's SIMD targets above
 # its baseline off, an older OpenBLAS core type, one BLAS thread. CI runs it after `make test`.
@@ -348,4 +370,4 @@ lint: | $(VENV_STAMP) ## ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## remove everything made from the data (keeps data/raw and .venv)
-	rm -rf data/processed/* data/models/* reports/*
+	rm -rf data/processed/* data/models/* reports/* site

@@ -78,9 +78,9 @@ def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at,
     Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
     decay (= 1 - lr l2 / m) are (k, 1, 1), weight (k or 1, 1, m) turns AL - Y into dZL (1/m, or
     a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations, before
-    step i (i = num_iterations: after the last step), with the whole network's ZL.
-    dropout : optional (keep_prob, rng): each step draws fresh masks for the hidden layers
-        (the same for all k networks, as k separate fits from one seed would draw them)
+    step i (i = num_iterations: after the last step), with the whole network's ZL. With
+    dropout = (keep_prob, rng), each step draws fresh masks for the hidden layers, the same for
+    all k networks, as k separate fits from one seed would draw them.
     """
     at = set(at)
     for i in range(num_iterations + 1):

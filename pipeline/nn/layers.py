@@ -40,8 +40,9 @@ def propagate(parameters, X, Y, l2=0.0, dropout=None):
     cost : mean cross-entropy + l2/(2m) sum_l ||W_l||^2 (the b are not penalized)
     grads : {"dW1": (n_1, n_x), "db1": (n_1, 1), ...}
     ZL : ndarray of shape (1, m)
-    dropout : optional (keep_prob, rng): each hidden layer's output is multiplied by a fresh
-        mask D / keep_prob (dropout_masks), and its gradient by the same mask
+
+    With dropout = (keep_prob, rng), each hidden layer's output is multiplied by a fresh mask
+    D / keep_prob (dropout_masks), and its gradient by the same mask.
     """
     m, L = X.shape[1], len(parameters) // 2
     masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
