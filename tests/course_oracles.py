@@ -86,3 +86,17 @@ def course_random_mini_batches(X, Y, mini_batch_size=64, seed=0):
         mini_batch_Y = shuffled_Y[:, num_complete_minibatches * mini_batch_size:]
         mini_batches.append((mini_batch_X, mini_batch_Y))
     return mini_batches
+
+
+def random_network(layer_dims, m=6, seed=0):
+    """X (n_x, m), Y (1, m) of 0/1 and a network's parameters drawn at He's scale, with small
+    non-zero biases: a generic small problem for gradients."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(layer_dims[0], m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    parameters = {}
+    for layer in range(1, len(layer_dims)):
+        n, n_prev = layer_dims[layer], layer_dims[layer - 1]
+        parameters[f"W{layer}"] = rng.normal(size=(n, n_prev)) * np.sqrt(2 / n_prev)
+        parameters[f"b{layer}"] = rng.normal(size=(n, 1)) * 0.1
+    return X, Y, parameters

@@ -10,6 +10,7 @@ learning-specialization, "C2 - .../Week 1/Regularization/testCases.py").
 
 import numpy as np
 import pytest
+from course_oracles import random_network
 
 from pipeline.nn.dropout import backward_propagation_with_dropout, forward_propagation_with_dropout
 from pipeline.nn.network import L_model_backward, L_model_forward
@@ -103,18 +104,6 @@ def test_backward_matches_the_published_output():
     # by 6.0e-9.
     for key, value in expected.items():
         np.testing.assert_allclose(gradients[key], value, rtol=0, atol=2 * PRINTED, err_msg=key)
-
-
-def random_network(layer_dims, m, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(layer_dims[0], m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {}
-    for layer in range(1, len(layer_dims)):
-        n, n_prev = layer_dims[layer], layer_dims[layer - 1]
-        parameters[f"W{layer}"] = rng.normal(size=(n, n_prev)) * np.sqrt(2 / n_prev)
-        parameters[f"b{layer}"] = rng.normal(size=(n, 1)) * 0.1
-    return X, Y, parameters
 
 
 @pytest.mark.parametrize("layer_dims", [[4, 1], [5, 3, 1], [6, 5, 4, 1], [7, 6, 5, 4, 3, 1]])

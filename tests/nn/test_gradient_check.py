@@ -9,6 +9,7 @@ its testCases.py's gradient_check_n_test_case).
 
 import numpy as np
 import pytest
+from course_oracles import random_network
 
 from pipeline.nn.dropout import backward_propagation_with_dropout, forward_propagation_with_dropout
 from pipeline.nn.gradient_check import (
@@ -130,25 +131,13 @@ def test_vector_to_dictionary_takes_any_depth_and_refuses_a_wrong_length():
         vector_to_dictionary(theta[:-1], dims)
 
 
-def small_problem(layer_dims, m=6, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(layer_dims[0], m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {}
-    for layer in range(1, len(layer_dims)):
-        n, n_prev = layer_dims[layer], layer_dims[layer - 1]
-        parameters[f"W{layer}"] = rng.normal(size=(n, n_prev)) * np.sqrt(2 / n_prev)
-        parameters[f"b{layer}"] = rng.normal(size=(n, 1)) * 0.1
-    return X, Y, parameters
-
-
 NETWORKS = {"two-layer": [5, 4, 1], "l-layer": [5, 4, 3, 3, 1]}
 
 
 @pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize("lambd", [0.0, 0.7])
 def test_backprop_passes_the_check(network, lambd):
-    X, Y, parameters = small_problem(NETWORKS[network])
+    X, Y, parameters = random_network(NETWORKS[network])
     difference = gradient_check_n(parameters, backprop(X, Y, parameters, lambd), X, Y, lambd=lambd)
     assert difference < THRESHOLD
 
@@ -156,7 +145,7 @@ def test_backprop_passes_the_check(network, lambd):
 @pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize("lambd", [0.0, 0.7])
 def test_dropout_under_fixed_masks_passes_the_check(network, lambd):
-    X, Y, parameters = small_problem(NETWORKS[network], m=8, seed=1)
+    X, Y, parameters = random_network(NETWORKS[network], m=8, seed=1)
     _, cache = forward_propagation_with_dropout(X, parameters, keep_prob=0.7, seed=4)
     assert not all(D.all() for D in cache[1:-4:5])  # some unit is dropped
     gradients = backward_propagation_with_dropout(X, Y, cache, 0.7, lambd)
@@ -166,7 +155,7 @@ def test_dropout_under_fixed_masks_passes_the_check(network, lambd):
 
 @pytest.mark.parametrize("network", NETWORKS)
 def test_a_wrong_gradient_fails_the_check(network):
-    X, Y, parameters = small_problem(NETWORKS[network])
+    X, Y, parameters = random_network(NETWORKS[network])
     gradients = backprop(X, Y, parameters, 0.7)
     assert gradient_check_n(parameters, gradients, X, Y, lambd=0.7) < THRESHOLD
     # the L2 term left out of the cost the check differentiates
