@@ -130,7 +130,7 @@ PAGE := $(filter-out %/__pycache__,$(wildcard pipeline/page/*))
 # Other stages' sections: inputs of the page, never remade by `make report` (no rule makes
 # section.html). Their list is remembered, so removing one (rm -r reports/cv) reassembles.
 SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html \
-	reports/notebooks/*.html)
+	reports/runs/section.html reports/notebooks/*.html)
 SECTIONS_LIST := reports/.sections
 PAGE_STAMP := reports/.assembled
 
@@ -300,6 +300,10 @@ report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 $(subst reports/,report%/,$(REPORT)): $(PARAMS) $(METRICS) $(FEATURES) $(REPORT_MODULES) \
 		pipeline/page/run.html | $(VENV_STAMP)
 	$(PY) -m pipeline report
+
+# Other stages' sections are theirs: this empty rule keeps the report's pattern rule below
+# (report%/section.html, stem "s") from claiming reports/cv/section.html (stem "s/cv") as its own.
+$(SECTIONS): ;
 
 # The page again from the sections that exist, when only they changed: it draws nothing. When
 # the report itself was just made, its page already holds them.

@@ -57,7 +57,7 @@ def loop_options(optimizer):
             "decay": schedule(optimizer.decay, optimizer.decay_rate, optimizer.decay_interval)}
 
 
-def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon,
+def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, *,
                           beta=0.9):
     if optimizer not in MINIBATCH_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
@@ -90,7 +90,7 @@ def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate
     on_progress : called with the number of batches done since its last call, every 2 % or so
     Returns the parameters after the last epoch.
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     m = len(columns)
     learning_rate0 = learning_rate
@@ -159,7 +159,7 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     checkpoint at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
     whole training set, "train_accuracies" (c,) and, with X_test, "test_accuracies" (c,) in percent
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
     m = len(columns)
