@@ -89,7 +89,7 @@ def loop_options(optimizer: Optimizer) -> dict[str, Any]:
 
 
 def check_hyperparameters(optimizer: str, mini_batch_size: int, num_epochs: int, beta1: float,
-                          beta2: float, epsilon: float, beta: float = 0.9) -> None:
+                          beta2: float, epsilon: float, *, beta: float = 0.9) -> None:
     if optimizer not in MINIBATCH_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
                          f"{', '.join(MINIBATCH_OPTIMIZERS)}")
@@ -124,7 +124,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     on_progress : called with the number of batches done since its last call, every 2 % or so
     Returns the parameters after the last epoch.
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     m = len(columns)
     learning_rate0 = learning_rate
@@ -198,7 +198,7 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     checkpoint at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
     whole training set, "train_accuracies" (c,) and, with X_test, "test_accuracies" (c,) in percent
     """
-    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta)
+    check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     idx = np.arange(X.shape[1]) if columns is None else np.asarray(columns, dtype=np.intp)
     m = len(idx)
