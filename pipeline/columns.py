@@ -6,14 +6,16 @@ never a float64 copy of X. The course's flatten makes this free: images.reshape(
 Fortran order, so column j of X is row j of the pixels, and a mini-batch is a gather of
 contiguous rows. Columns handed out (take: a mini-batch) are x / 255 in float64, the course's
 values bit for bit; a product over all of X (W @ X, X.T @ X2) divides its outputs by 255.
-
-Every function takes either kind. An array goes through the plain NumPy expression in one piece
-(W @ X, X.T @ X2, ...), exactly as before; pixels go by blocks of rows.
+Every function takes either kind (Columns): an array goes through the plain NumPy expression in
+one piece, pixels by blocks of rows.
 """
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.nn.layers import L_model_scores
 from pipeline.shapes import dims
@@ -22,6 +24,22 @@ from pipeline.threads import stream_workers
 PIXEL_SCALE = 255.0  # x / 255: the course's standardization
 BLOCK_BYTES = 8 << 20  # float64 per block: large enough for BLAS, small beside the data
 PARTS = 2  # ranges of pixel columns a pass sums separately, in parallel (over_blocks)
+
+Floats = NDArray[np.float64]
+Pixels = NDArray[np.uint8]
+Indices = NDArray[np.intp] | Sequence[int]  # column numbers
+Index = slice | Indices  # which columns: a slice or their numbers
+Positions = slice | NDArray[np.intp]  # where a block's columns go among those asked for
+Parameters = dict[str, Floats]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
+Blocks = Iterator[tuple[Positions, Floats]]  # (positions, block) of raw_blocks
+T = TypeVar("T")
+
+
+class Rows(Protocol):  # uint8 rows (m0, n_x) read on demand: artifacts.pixels.RowFile
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    def __getitem__(self, idx: Index) -> Pixels: ...
+    def take(self, idx: Index, out: Pixels | None = None) -> Pixels: ...
 
 
 class PixelColumns:
@@ -32,7 +50,8 @@ class PixelColumns:
     mirrored : if True, X has 2 m0 columns: the m0 images, then each one flipped left-right
     """
 
-    def __init__(self, rows, image_shape, *, mirrored=False):
+    def __init__(self, rows: Pixels | Rows, image_shape: Iterable[int], *,
+                 mirrored: bool = False) -> None:
         self.rows, self.mirrored = rows, mirrored
         self.image_shape = tuple(int(s) for s in image_shape)
         m0, n_x = rows.shape
@@ -42,66 +61,48 @@ class PixelColumns:
                              "values a row")
         self.shape = (n_x, m0 * (2 if mirrored else 1))
 
-    def pixels(self, idx, out=None):
+    def pixels(self, idx: Index, out: Pixels | None = None) -> Pixels:
         """uint8 rows (len, n_x) of the columns idx (a slice or an index array); rows read from
         a file go into out if given (a reused buffer of at least len rows)."""
         if not self.mirrored:
             return self.rows[idx] if isinstance(self.rows, np.ndarray) else \
                 self.rows.take(idx, out)
         m0 = self.rows.shape[0]
-        idx = np.arange(*idx.indices(self.shape[1])) if isinstance(idx, slice) else np.asarray(idx)
-        out = np.asarray(self.rows[idx % m0])  # (len, n_x), a copy
-        flip = idx >= m0
+        at = np.arange(*idx.indices(self.shape[1])) if isinstance(idx, slice) else np.asarray(idx)
+        out = np.asarray(self.rows[at % m0])  # (len, n_x), a copy
+        flip = at >= m0
         if flip.any():
             images = out[flip].reshape(-1, *self.image_shape)
             out[flip] = images[:, :, ::-1, :].reshape(int(flip.sum()), -1)
         return out
 
-    def block_columns(self):
+    def block_columns(self) -> int:
         return max(1, BLOCK_BYTES // (8 * self.shape[0]))
 
 
-def is_pixels(X):
-    return isinstance(X, PixelColumns)
+Columns = Floats | PixelColumns  # X (n_x, m), either way
 
 
-def scale_of(X):
+def scale_of(X: Columns) -> float:
     """What raw_blocks' values are divided by to be X's: 255 for pixels, 1 for an array."""
-    return PIXEL_SCALE if is_pixels(X) else 1.0
+    return PIXEL_SCALE if isinstance(X, PixelColumns) else 1.0
 
 
-def take(X, idx):
+def take(X: Columns, idx: Index) -> Floats:
     """The float64 columns X[:, idx] (n_x, len): for pixels x / 255, the course's values."""
-    if is_pixels(X):
+    if isinstance(X, PixelColumns):
         return (X.pixels(idx) / PIXEL_SCALE).T
     return X[:, idx]
 
 
-def gathered(X, batches):
-    """(batch, take(X, batch)) for each index array in turn. For pixels a second thread reads
-    and divides the next batch while the caller works on this one (reading and dividing
-    release the GIL): an Adam step then costs about the larger of the two, not their sum."""
-    batches = list(batches)
-    if not is_pixels(X) or not batches:
-        yield from ((batch, X[:, batch]) for batch in batches)
-        return
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(take, X, batches[0])
-        for k, batch in enumerate(batches):
-            X_batch = pending.result()
-            if k + 1 < len(batches):
-                pending = pool.submit(take, X, batches[k + 1])
-            yield batch, X_batch
-
-
-def pixels_of(X, idx):
+def pixels_of(X: Columns, idx: Index) -> Pixels:
     """uint8 pixels (len, n_x) of the columns idx: what an image shows."""
-    if is_pixels(X):
+    if isinstance(X, PixelColumns):
         return np.asarray(X.pixels(idx))
     return np.rint(X[:, idx].T * PIXEL_SCALE).astype(np.uint8)
 
 
-def raw_blocks(X, idx=None):
+def raw_blocks(X: Columns, idx: Indices | None = None) -> Iterator[tuple[slice, Floats]]:
     """(positions, block) over the columns idx (default all) of X times scale_of(X): block
     (n_x, b) float64 holds those of columns idx[positions]. An array is one block, itself;
     pixels are their integers 0..255 as floats (converting them is exact and twice as fast as
@@ -110,7 +111,7 @@ def raw_blocks(X, idx=None):
     A linear map takes the 1/255 on its few outputs instead: (W @ block) / 255 is W @ X's
     columns up to rounding in the last bit, which is all that summing in another order moves."""
     count = X.shape[1] if idx is None else len(idx)
-    if not is_pixels(X):
+    if not isinstance(X, PixelColumns):
         yield slice(0, count), (X if idx is None else X[:, idx])
         return
     size = X.block_columns()
@@ -124,68 +125,83 @@ def raw_blocks(X, idx=None):
         yield where, out.T
 
 
-def over_blocks(step, X, idx=None):
-    """The sum of step(positions, block) over raw_blocks(X, idx), None counting as nothing.
+def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) -> list[T]:
+    """work(blocks) for PARTS ranges of the columns idx (default all), in order, blocks being
+    raw_blocks' over that range: on as many threads as cores, up to PARTS (converting to
+    float64 and the BLAS release the GIL), each under the caller's np.errstate (per thread)."""
+    caller = np.geterr()
 
-    Pixels go in PARTS ranges of positions, each summed on its own, by as many threads as there
-    are cores (up to PARTS; converting to float64 and the BLAS release the GIL): the same sums
-    in the same order on every machine. An array is one block and one call."""
-    count = X.shape[1] if idx is None else len(idx)
-    if not is_pixels(X):
-        return step(slice(0, count), X if idx is None else X[:, idx])
-
-    caller = np.geterr()  # np.errstate is per thread: the caller's holds in the workers too
-
-    def part_sum(positions):
-        total = None
+    def run(positions: NDArray[np.intp]) -> T:
         with np.errstate(**caller):
-            for where, block in raw_blocks(X, positions if idx is None else
-                                           np.asarray(idx)[positions]):
-                result = step(positions[where], block)
-                total = result if total is None else total if result is None else total + result
+            return work((positions[where], block) for where, block in
+                        raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]))
+
+    count = X.shape[1] if idx is None else len(idx)
+    with ThreadPoolExecutor(stream_workers(PARTS)) as pool:
+        return list(pool.map(run, np.array_split(np.arange(count), PARTS)))
+
+
+def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
+                idx: Indices | None = None) -> Floats:
+    """The sum of step(positions, block) over raw_blocks(X, idx): pixels in_parts, each part
+    summed on its own and then the parts in order, the same sums on every machine."""
+    def part_sum(blocks: Blocks) -> Floats | None:
+        total = None
+        for where, block in blocks:
+            result = step(where, block)
+            total = result if total is None else total + result
         return total
 
-    with ThreadPoolExecutor(stream_workers(PARTS)) as pool:
-        sums = [s for s in pool.map(part_sum, np.array_split(np.arange(count), PARTS))
-                if s is not None]
-    return sum(sums[1:], sums[0]) if sums else None
+    if not isinstance(X, PixelColumns):
+        return step(*next(raw_blocks(X, idx)))  # an array is one block
+    sums = [s for s in in_parts(part_sum, X, idx) if s is not None]
+    if not sums:  # no columns: the sum of nothing, in step's shape
+        return step(np.arange(0), np.empty((X.shape[0], 0)))
+    return sum(sums[1:], sums[0])
 
 
-def times(W, X, idx=None):
-    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks."""
+def times(W: Floats, X: Columns, idx: Indices | None = None) -> Floats:
+    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts)."""
     out = np.empty((W.shape[0], X.shape[1] if idx is None else len(idx)))
 
-    def step(where, block):
-        out[:, where] = W @ block
+    def fill(blocks: Blocks) -> None:
+        for where, block in blocks:
+            out[:, where] = W @ block
 
-    over_blocks(step, X, idx)
+    if isinstance(X, PixelColumns):
+        in_parts(fill, X, idx)
+    else:
+        fill(raw_blocks(X, idx))
     out /= scale_of(X)
     return out
 
 
-def times_transposed(D, X):
+def times_transposed(D: Floats, X: Columns) -> Floats:
     """D @ X.T: (r, m) @ (m, n_x) -> (r, n_x), summed over blocks of columns."""
-    if not is_pixels(X):
+    if not isinstance(X, PixelColumns):
         return D @ X.T
     return over_blocks(lambda where, block: D[:, where] @ block.T, X) / PIXEL_SCALE
 
 
-def model_scores(parameters, X, idx=None):
+def model_scores(parameters: dict[str, Floats], X: Columns, idx: Indices | None = None
+                 ) -> Floats:
     """zL (1, m) of the course's parameters {"W1", "b1", ..., "WL", "bL"} (one neuron: W1 (1,
     n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output."""
-    return L_model_scores(X, parameters, first_layer=lambda W1: times(W1, X, idx))
+    scores: Floats = L_model_scores(X, parameters, first_layer=lambda W1: times(W1, X, idx))
+    return scores
 
 
-def gram(X, X2):
+def gram(X: Columns, X2: Columns) -> Floats:
     """X.T @ X2: (m, n_x) @ (n_x, m2) -> (m, m2).
 
     For pixels the products of the integers 0..255 are summed exactly in float64 (at most
     n_x * 255^2, far below 2^53), then divided by 255^2 once: each entry is the exact value
     rounded once, whatever the summation order (X.T @ X in float64 rounds every product)."""
-    if not is_pixels(X):
+    if not isinstance(X, PixelColumns) and not isinstance(X2, PixelColumns):
         return X.T @ X2
-    if not is_pixels(X2):
-        raise ValueError(f"gram of pixels needs pixels on both sides, got {type(X2).__name__}")
+    if not (isinstance(X, PixelColumns) and isinstance(X2, PixelColumns)):
+        other = X if isinstance(X2, PixelColumns) else X2  # the array
+        raise ValueError(f"gram of pixels needs pixels on both sides, got {type(other).__name__}")
     out = np.empty((X.shape[1], X2.shape[1]))
     size = X.block_columns()
     for start in range(0, X.shape[1], size):
@@ -196,9 +212,9 @@ def gram(X, X2):
     return out
 
 
-def flipped(X, image_shape):
+def flipped(X: Columns, image_shape: Iterable[int]) -> Columns:
     """X and then every column's image mirrored left-right: (n_x, m) -> (n_x, 2m)."""
-    if is_pixels(X):
+    if isinstance(X, PixelColumns):
         return PixelColumns(X.rows, image_shape, mirrored=True)
     images = X.T.reshape(X.shape[1], *image_shape)[:, :, ::-1, :]
     return np.hstack([X, images.reshape(X.shape[1], -1).T])
@@ -207,18 +223,18 @@ def flipped(X, image_shape):
 KEY_VALUES = 64  # values of a column, evenly spaced, in its key
 
 
-def column_keys(X):
+def column_keys(X: Columns) -> list[tuple[int, bytes]]:
     """A cheap key for each column, in order: KEY_VALUES of its values evenly spread over the
     image (pixels: of its uint8 row, and their exact sum), from one pass by blocks. Equal
     columns have equal keys; columns with equal keys are to be compared in full (hashing every
     row took 1 s at 25,000 images). Floats are not summed: the order of a sum moves its bits."""
-    def keys(rows):  # (b, n_x), one column a row
+    def keys(rows: NDArray[np.uint8] | Floats) -> list[tuple[int, bytes]]:  # one column a row
         sample = np.ascontiguousarray(rows[:, ::max(1, rows.shape[1] // KEY_VALUES)])
         sums = rows.sum(axis=1, dtype=np.int64).tolist() if rows.dtype == np.uint8 else \
             [0] * len(rows)
         return [(total, values.tobytes()) for total, values in zip(sums, sample, strict=True)]
 
-    if not is_pixels(X):
+    if not isinstance(X, PixelColumns):
         return keys(X.T)
     size = X.block_columns()
     return [key for start in range(0, X.shape[1], size)

@@ -1,13 +1,16 @@
 """A saved model's scores: z of its last layer for any columns, and its cost. One neuron and
 the week-4 networks alike, from the weights as params.npz holds them."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
-from pipeline.columns import model_scores, times
+from pipeline.columns import Columns, Floats, Indices, Parameters, model_scores, times
 from pipeline.nn.logistic import log_loss
 
 
-def network_parameters(params):
+def network_parameters(params: Mapping[str, Any]) -> Parameters:
     """The weights in the course's layered layout {"W1": (n_1, n_x), "b1": (n_1, 1), ...}; one
     neuron is the one-layer case, W1 = w.T."""
     if str(params["model"]) == "logistic":
@@ -16,7 +19,7 @@ def network_parameters(params):
     return {f"{k}{layer}": params[f"{k}{layer}"] for layer in layers for k in "Wb"}
 
 
-def scores(params, X, idx=None):
+def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) -> Floats:
     """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m) (an array or
     PixelColumns, read by blocks): w.T X + b for one neuron."""
     if str(params["model"]) == "logistic":
@@ -24,8 +27,9 @@ def scores(params, X, idx=None):
     return model_scores(network_parameters(params), X, idx)
 
 
-def cost(params, X, Y, l2=0.0):
+def cost(params: Mapping[str, Any], X: Columns, Y: Floats, l2: float = 0.0) -> float:
     """The mean cross-entropy, plus l2/(2m) times the sum of every W's squares."""
     weights = network_parameters(params)
     penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k.startswith("W"))
-    return float(np.mean(log_loss(scores(params, X), Y))) + l2 / (2 * X.shape[1]) * penalty
+    m: int = X.shape[1]
+    return float(np.mean(log_loss(scores(params, X), Y))) + l2 / (2 * m) * penalty

@@ -1,5 +1,8 @@
 """Cross-validation's figure: validation accuracy and log-loss against iterations, per rate."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from pipeline.cv.summary import fold_statistics
@@ -7,7 +10,7 @@ from pipeline.evaluation.stats import always_answering
 from pipeline.page.figures import literal, new_figure, png_bytes
 
 
-def cv_png(summary, result):
+def cv_png(summary: Mapping[str, Any], result: Mapping[str, Any]) -> bytes:
     fig, (acc_ax, loss_ax) = new_figure(1200, 450, ncols=2)
     iterations = np.array(summary["iterations"])
     best = summary["best"]
@@ -45,4 +48,5 @@ def cv_png(summary, result):
     loss_ax.set_ylabel("log-loss")
     loss_ax.grid(alpha=0.3)
     loss_ax.legend(loc="upper left", fontsize=8)
-    return png_bytes(fig)
+    png: bytes = png_bytes(fig)
+    return png

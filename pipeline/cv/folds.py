@@ -1,12 +1,16 @@
 """The folds of cross-validation: stratified assignments, option checks, and each row's train
 and validation columns. NumPy only."""
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.errors import UserError
 
 
-def stratified_folds(Y, folds, repeats, seed):
+def stratified_folds(Y: NDArray[np.float64], folds: int, repeats: int, seed: int
+                     ) -> NDArray[np.int64]:
     """fold_of (repeats, m): the validation fold of each example in each repeat.
 
     Each class is shuffled and dealt round-robin, the second class going on where the first
@@ -24,7 +28,9 @@ def stratified_folds(Y, folds, repeats, seed):
     return fold_of
 
 
-def check_options(Y, folds, repeats, learning_rates, l2s, augments):
+def check_options(Y: NDArray[np.float64], folds: int, repeats: int,
+                  learning_rates: Sequence[float], l2s: Sequence[float],
+                  augments: Sequence[str]) -> None:
     """One UserError for any option that makes no sense for this training set."""
     smaller = int(min(np.sum(Y == 0), np.sum(Y == 1)))
     if folds < 2 or folds > smaller:
@@ -41,7 +47,8 @@ def check_options(Y, folds, repeats, learning_rates, l2s, augments):
             raise UserError(f"{name}: {twice[0]!r} is given twice; list each value once")
 
 
-def grid_masks(fold_of, folds, n_grid, augment_flags):
+def grid_masks(fold_of: NDArray[np.int64], folds: int, n_grid: int,
+               augment_flags: Sequence[bool]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Train and validation masks for every row, rows ordered (repeat, fold, grid point).
 
     Columns are the m training images, then (when any grid point flips) their m mirrors; a

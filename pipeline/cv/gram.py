@@ -2,11 +2,14 @@
 (rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
 
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.columns import flipped, gram, times
+from pipeline.columns import Floats, flipped, gram, times
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import initial_parameters, train
@@ -17,12 +20,16 @@ from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
 from pipeline.scoring import scores
+from pipeline.settings import Settings
 from pipeline.threads import on_blas_threads
 
 
 @on_blas_threads("cv")
-def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterations, l2s, augments,
-                   on_progress=None, model="logistic", layer_dims=None):
+def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, seed: int,
+                   learning_rates: Sequence[float], num_iterations: int, l2s: Sequence[float],
+                   augments: Sequence[str], on_progress: Callable[[int], object] | None = None,
+                   model: str = "logistic", layer_dims: Sequence[int] | None = None
+                   ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss of every candidate, every fold.
 
     A network's folds all start from the course's seed-1 weights: its first layer in the same
@@ -32,6 +39,9 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
     iterations (c,), and val_accuracy, val_log_loss of shape (repeats * folds, g, c), NaN where a
     row diverged.
     """
+    if num_iterations < config.CHECKPOINT_EVERY:
+        raise ValueError(f"num_iterations {num_iterations} is below the first candidate, "
+                         f"{config.CHECKPOINT_EVERY}")
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
     m = X.shape[1]
     grid = search_grid(augments, l2s, learning_rates)
@@ -48,16 +58,16 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
     val_count = val.sum(axis=1)  # (R,)
     iterations = list(range(config.CHECKPOINT_EVERY, num_iterations + 1,
                             config.CHECKPOINT_EVERY))
-    accuracies, losses = [], []
+    accuracies: list[Floats] = []
+    losses: list[Floats] = []
+    last_Z: list[Floats] = []  # the latest checkpoint's Z
 
-    def score(Z):
+    def score(Z: Floats) -> None:
         """Z (R, m): every row's scores on the original images, at one checkpoint."""
         right = predict_from_scores(Z) == Y
         accuracies.append(100 * (val * right).sum(axis=1) / val_count)
         losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
-        last_Z[0] = Z
-
-    last_Z = [None]
+        last_Z[:] = [Z]
 
     tick = ticker(num_iterations, on_progress)
 
@@ -67,12 +77,15 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
                               num_iterations=num_iterations, at=iterations,
                               checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
         else:
+            if layer_dims is None:
+                raise ValueError(f"a {model} network needs its layer_dims")
             start = initial_parameters(model, layer_dims)
             masked_network_steps(K, times(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
                                  train_mask=train_mask, num_iterations=num_iterations,
                                  at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
                                  tick=tick)
-    ok = np.isfinite(last_Z[0]).all(axis=1)  # (R,): a row that diverged scores inf or NaN
+    # (R,): a row that diverged scores inf or NaN
+    ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
     shape = (repeats * folds, len(grid), len(iterations))
     accuracy = np.where(ok[:, None], np.array(accuracies).T, np.nan).reshape(shape)
     loss = np.where(ok[:, None], np.array(losses).T, np.nan).reshape(shape)
@@ -80,7 +93,9 @@ def cross_validate(features, *, folds, repeats, seed, learning_rates, num_iterat
             "val_accuracy": accuracy, "val_log_loss": loss}
 
 
-def final_fit(features, settings, keep=None):
+def final_fit(features: Mapping[str, Any], settings: Settings,
+              keep: Callable[[dict[str, Any], dict[str, Any], float], object] | None = None
+              ) -> dict[str, Any]:
     """The one fit with the chosen settings (a Settings) on the whole training set; its test
     statistics. keep(run, params, seconds), if given, is told the fit (to keep it as a run)."""
     started = time.perf_counter()

@@ -8,17 +8,22 @@ of a fold together, one batch gathered for all (stacked: one row of W1 a rate).
 """
 
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from pipeline.columns import model_scores, take
+from pipeline.columns import Columns, Floats, Parameters, model_scores, take
 from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
+from pipeline.settings import Optimizer
 
 
-def seconds_per_batch(X, Y, start, batch, repeats=5):
+def seconds_per_batch(X: Columns, Y: Floats, start: Parameters, batch: int,
+                      repeats: int = 5) -> float:
     """What one forward and backward pass over one batch costs here, measured after one to
     warm up (the first touches cold memory)."""
     idx = np.linspace(0, X.shape[1] - 1, min(batch, X.shape[1])).astype(int)  # spread out
@@ -29,27 +34,32 @@ def seconds_per_batch(X, Y, start, batch, repeats=5):
     return (time.perf_counter() - began) / repeats
 
 
-def estimate_seconds(X, Y, start, rows, optimizer):
+def estimate_seconds(X: Columns, Y: Floats, start: Parameters, rows: Mapping[str, int],
+                     optimizer: Optimizer) -> float:
     """The run's time, from one measured batch: every row's batches, plus its scoring passes
     (about half a batch's cost per batch of columns, once per epoch)."""
     m_row = X.shape[1] - X.shape[1] // rows["folds"]
-    batches = minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
+    batches: int = minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
     return rows["count"] * batches * 1.5 * seconds_per_batch(X, Y, start, optimizer.mini_batch_size)
 
 
-def trains_rates_together(start):
+def trains_rates_together(start: Parameters) -> bool:
     """Whether cv trains all the rates of an l2 at once: for one neuron, whose rows stack."""
     return set(start) == {"W1", "b1"} and np.shape(start["W1"])[0] == 1
 
 
-def stacked(start, count):
+def stacked(start: Parameters, count: int) -> Parameters:
     """One neuron's start repeated as the rows of W1 (count, n_x), b1 (count, 1): count neurons
     that the course's propagate trains at once, its formulas being row by row."""
     return {"W1": np.repeat(np.asarray(start["W1"], float), count, axis=0),
             "b1": np.repeat(np.asarray(start["b1"], float), count, axis=0)}
 
 
-def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer, on_progress=None):
+def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np.int64],
+                             folds: int, grid: Sequence[tuple[str, float, float]],
+                             start: Parameters, optimizer: Optimizer,
+                             on_progress: Callable[[int], object] | None = None
+                             ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss after each epoch, for every fold and setting.
 
     grid : list of (augment, l2, learning_rate); only augment "none" trains here
@@ -72,8 +82,9 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
             train_cols = np.flatnonzero(fold_of[r] != f)
             val_cols = np.flatnonzero(fold_of[r] == f)
             for group in groups:
-                def score(epoch, parameters, row=r * folds + f, group=group, val_cols=val_cols,
-                          y=Y[:, val_cols]):
+                def score(epoch: int, parameters: Parameters, row: int = r * folds + f,
+                          group: list[int] = group, val_cols: NDArray[np.intp] = val_cols,
+                          y: Floats = Y[:, val_cols]) -> None:
                     Z = model_scores(parameters, X, val_cols)  # (k, m_val)
                     accuracy[row, group, epoch - 1] = 100 * np.mean(
                         predict_from_scores(Z) == y, axis=1)
@@ -83,10 +94,13 @@ def cross_validate_minibatch(features, *, fold_of, folds, grid, start, optimizer
                 k = len(rates)  # fits in this run: each batch counts k times on the bar
                 parameters, lr = (start, rates[0]) if not together else (
                     stacked(start, k), np.array(rates, float).reshape(k, 1))
+                def counted(n: int, k: int = k) -> None:
+                    if on_progress:
+                        on_progress(n * k)
+
                 run_epochs(parameters, propagate, X, Y, train_cols, learning_rate=lr, l2=l2,
                            **{**loop_options(optimizer), "num_epochs": epochs},
-                           on_epoch=score,
-                           on_progress=on_progress and (lambda n, k=k: on_progress(n * k)))
+                           on_epoch=score, on_progress=counted if on_progress else None)
     with np.errstate(invalid="ignore"):
         diverged = ~np.isfinite(loss[..., -1:]).all(axis=-1, keepdims=True)  # a row's last
     accuracy = np.where(diverged, np.nan, accuracy)

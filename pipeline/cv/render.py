@@ -2,6 +2,8 @@
 summary.md, and the page's section."""
 
 import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +13,7 @@ from pipeline.page.sections import paragraphs, table, verdict_box
 from pipeline.tables import markdown_table, text_table
 
 
-def setting_name(aug, l2, lr, searched):
+def setting_name(aug: str, l2: float, lr: float, searched: Sequence[str]) -> str:
     parts = [f"lr {lr!r}"]
     if "l2" in searched:
         parts.append(f"l2 {l2!r}")
@@ -20,7 +22,7 @@ def setting_name(aug, l2, lr, searched):
     return ", ".join(parts)
 
 
-def table_rows(summary):
+def table_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     """Per grid point: its best candidate's iterations, mean +- sd accuracy and log-loss."""
     rows = []
     mean_flat = np.array(summary["val_accuracy_mean"], dtype=float).reshape(-1, len(
@@ -42,11 +44,11 @@ def table_rows(summary):
 COLUMNS = ("setting", "best at", "val accuracy", "val log-loss")
 
 
-def summary_text(summary):
+def summary_text(summary: Mapping[str, Any]) -> str:
     return "\n".join([text_table(COLUMNS, table_rows(summary)), *closing_lines(summary)])
 
 
-def closing_lines(summary):
+def closing_lines(summary: Mapping[str, Any]) -> list[str]:
     """The verdict, the choice and its one test score, and a shifted prior: wrapped to 80."""
     lines = [summary["verdict"]]
     best = summary["best"]
@@ -71,7 +73,7 @@ def closing_lines(summary):
     return [textwrap.fill(line, 80) for line in lines]
 
 
-def summary_markdown(summary):
+def summary_markdown(summary: Mapping[str, Any]) -> str:
     lines = [f"# Cross-validation: {summary['folds']}-fold x {summary['repeats']} repeats "
              f"on the {summary['m_train']} training images", "",
              "The test set was not used to choose anything; it is scored once, at the end.", "",
@@ -80,22 +82,24 @@ def summary_markdown(summary):
     return "\n".join(lines)
 
 
-def unit_of(summary):
+def unit_of(summary: Mapping[str, Any]) -> str:
     """What a candidate counts: gd's iterations or a mini-batch optimizer's epochs."""
-    return summary.get("unit", "iteration")
+    unit: str = summary.get("unit", "iteration")
+    return unit
 
 
-def section_fragment(summary):
+def section_fragment(summary: Mapping[str, Any]) -> str:
     """The page's cross-validation section, as HTML."""
     lines = [" ".join(line.split()) for line in closing_lines(summary)]
     head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
             f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
-    return (head + verdict_box(lines[0])
-            + table(table_rows(summary), ("setting", f"best at ({unit_of(summary)}s)",
-                                          "validation accuracy, mean ± sd",
-                                          "validation log-loss"))
-            + paragraphs(lines[1:])
-            + '<p><img class="figure" src="cv/cv.png" alt="validation accuracy against '
-              'iterations per learning rate"></p>'
-            + '<p>Details: <a href="cv/summary.md">cv/summary.md</a>, '
-              '<a href="cv/summary.json">cv/summary.json</a>.</p>')
+    html: str = (head + verdict_box(lines[0])
+                 + table(table_rows(summary), ("setting", f"best at ({unit_of(summary)}s)",
+                                               "validation accuracy, mean ± sd",
+                                               "validation log-loss"))
+                 + paragraphs(lines[1:])
+                 + '<p><img class="figure" src="cv/cv.png" alt="validation accuracy against '
+                   'iterations per learning rate"></p>'
+                 + '<p>Details: <a href="cv/summary.md">cv/summary.md</a>, '
+                   '<a href="cv/summary.json">cv/summary.json</a>.</p>')
+    return html

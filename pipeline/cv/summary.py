@@ -2,21 +2,28 @@
 summary.json holds them. NumPy only; the folds and fits are in folds.py, gram.py and
 minibatch.py, the text and the page's section in render.py."""
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.sections import made_for
-from pipeline.settings import course_run
+from pipeline.settings import Search, Settings, course_run
 
 SEARCHED = ("learning_rate", "num_iterations", "l2", "augment")  # what varies by candidate
+GridPoint = tuple[str, float, float]  # (augment, l2, learning_rate)
+Floats = NDArray[np.float64]
 
 
-def search_grid(augments, l2s, learning_rates):
+def search_grid(augments: Sequence[str], l2s: Sequence[float],
+                learning_rates: Sequence[float]) -> list[GridPoint]:
     """Every (augment, l2, learning rate), the rate varying fastest: the order of all arrays."""
     return [(aug, l2, lr) for aug in augments for l2 in l2s for lr in learning_rates]
 
 
-def fold_statistics(result):
+def fold_statistics(result: Mapping[str, Any]) -> tuple[Floats, Floats, Floats]:
     """Over the repeats x folds: mean and sample sd (ddof=1) of the validation accuracy, and the
     mean validation log-loss, each (g, c); NaN where a grid point diverged."""
     with np.errstate(invalid="ignore"):
@@ -25,7 +32,8 @@ def fold_statistics(result):
                 np.mean(result["val_log_loss"], axis=0))
 
 
-def best_candidate(mean, grid, iterations, l2s, augments):
+def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence[int],
+                   l2s: Sequence[float], augments: Sequence[str]) -> tuple[int, int] | None:
     """(grid index, checkpoint index) of the highest mean validation accuracy.
 
     Ties (within 1e-9) go to fewer iterations, then the smaller rate, the smaller l2, and no
@@ -41,15 +49,19 @@ def best_candidate(mean, grid, iterations, l2s, augments):
     return best
 
 
-def grid_list(values, augments, l2s, learning_rates):
+def grid_list(values: Floats, augments: Sequence[str], l2s: Sequence[float],
+              learning_rates: Sequence[float]) -> list[Any]:
     """(g, c) per grid point -> nested lists with one leading axis per option searched over more
     than one value, then learning_rate and iteration; NaN becomes None (JSON null)."""
     searched = [len(options) for options in (augments, l2s) if len(options) > 1]
     array = values.reshape(searched + [len(learning_rates), values.shape[-1]])
-    return np.where(np.isfinite(array), array, None).tolist()
+    nested: list[Any] = np.where(np.isfinite(array), array, np.array(None)).tolist()  # objects
+    return nested
 
 
-def summarize(result, features, search, final_fit):
+def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Search,
+              final_fit: Callable[[Mapping[str, Any], Settings], dict[str, Any]]
+              ) -> dict[str, Any]:
     """summary.json's content: the search (a Search), the arrays, the choice and its one test
     score (final_fit(features, settings) -> its test statistics)."""
     grid, iterations = result["grid"], result["iterations"]
@@ -111,7 +123,7 @@ def summarize(result, features, search, final_fit):
     return summary
 
 
-def verdict(summary):
+def verdict(summary: Mapping[str, Any]) -> str:
     """The finding in one plain sentence."""
     best, nir = summary["best"], summary["no_information_rate"]
     guess = f"the majority guess ({always_answering(summary['majority_class'], nir)})"

@@ -2,23 +2,30 @@
 or mini-batches, one model per learning rate, from the course's start; a run that diverged is
 refused in one line."""
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from pipeline import config
-from pipeline.columns import flipped, model_scores
+from pipeline.columns import Columns, Floats, Parameters, flipped, model_scores
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.minibatch import loop_options, optimize_minibatch
-from pipeline.engines.network import train_networks
+from pipeline.engines.network import Dropout, train_networks
 from pipeline.errors import UserError
 from pipeline.nn.initialization import initialize_parameters_he
 from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import minibatch_steps
+from pipeline.settings import Settings
+
+Features = Mapping[str, Any]  # features.npz's content: X_train, Y_train, X_test, Y_test, ...
+Weights = Mapping[str, Floats | float]  # one model's: {"w", "b"} or {"W1", "b1", ...}
 
 
-def training_set(features, augment):
+def training_set(features: Features, augment: str) -> tuple[Columns, Floats]:
     """X (n_x, m) and Y (1, m) to train on; with augment "flip", (n_x, 2m) and (1, 2m): every
     training image and then its mirror."""
     X, Y = features["X_train"], features["Y_train"]
@@ -28,26 +35,31 @@ def training_set(features, augment):
     return X, Y
 
 
-def initial_parameters(model, layer_dims, init=config.INIT, seed=config.NETWORK_SEED):
+def initial_parameters(model: str, layer_dims: Sequence[int], init: str = config.INIT,
+                       seed: int = config.NETWORK_SEED) -> Parameters:
     """The course's start in its layered layout: zeros for one neuron (the lesson's); for a
     network weights drawn layer by layer from RandomState(seed) (x 0.01 for two-layer,
     / sqrt(n_in) for L-layer, or He's sqrt(2 / n_in) for either with init "he") and zero
     biases."""
     if model == "logistic":
         return {"W1": np.zeros((1, layer_dims[0])), "b1": np.zeros((1, 1))}
+    start: Parameters
     if init == "he":
-        return initialize_parameters_he(list(layer_dims), seed=seed)
-    if model == "two-layer":
-        return initialize_parameters(*layer_dims, seed=seed)
-    return initialize_parameters_deep(layer_dims, seed=seed)
+        start = initialize_parameters_he(list(layer_dims), seed=seed)
+    elif model == "two-layer":
+        n_x, n_h, n_y = layer_dims
+        start = initialize_parameters(n_x, n_h, n_y, seed=seed)
+    else:
+        start = initialize_parameters_deep(layer_dims, seed=seed)
+    return start
 
 
-def start_of(settings):
+def start_of(settings: Settings) -> Parameters:
     """initial_parameters for the settings' model, start and seed."""
     return initial_parameters(settings.model, settings.layer_dims, settings.init, settings.seed)
 
 
-def dropout_of(settings):
+def dropout_of(settings: Settings) -> Dropout | None:
     """(keep_prob, rng) for the engines, or None when nothing is dropped. The masks come from
     their own RandomState(seed + 1), drawn afresh each step (the assignment reseeds at each
     call, so its every step drops the same units)."""
@@ -56,7 +68,9 @@ def dropout_of(settings):
     return settings.keep_prob, np.random.RandomState(settings.seed + 1)
 
 
-def train(features, settings, *, learning_rates=None, engine="auto", on_progress=None):
+def train(features: Features, settings: Settings, *, learning_rates: Sequence[float] | None = None,
+          engine: str = "auto", on_progress: Callable[[int], object] | None = None
+          ) -> dict[str, Any]:
     """Fit the settings' model from the course's start: full-batch gradient descent (all rates
     batched in one engine run) or, for settings.optimizer minibatch or adam, mini-batches (one
     rate after another). A run that diverged is refused with a UserError.
@@ -90,13 +104,14 @@ def train(features, settings, *, learning_rates=None, engine="auto", on_progress
     return {**run, "settings": settings, "learning_rates": rates}
 
 
-def total_steps(features, settings, k=1):
+def total_steps(features: Features, settings: Settings, k: int = 1) -> int:
     """All that train() reports to on_progress for k rates: gd's iterations (the rates run
     together), or every batch of every rate."""
     if not settings.optimizer.minibatch:
         return settings.num_iterations
     m = features["Y_train"].shape[1] * (2 if settings.augment == "flip" else 1)
-    return k * minibatch_steps(m, settings.optimizer.mini_batch_size, settings.optimizer.num_epochs)
+    return k * int(minibatch_steps(m, settings.optimizer.mini_batch_size,
+                                   settings.optimizer.num_epochs))
 
 
 # A cost that grew this many times over its start has diverged even where the floats stayed
@@ -106,7 +121,7 @@ def total_steps(features, settings, k=1):
 DIVERGED_GROWTH = 1e6
 
 
-def diverged(weights, costs):
+def diverged(weights: Weights, costs: Floats) -> bool:
     """Whether a run diverged: weights or last cost not finite, or the last cost above
     DIVERGED_GROWTH times the first (or than DIVERGED_GROWTH, for a first cost below 1).
 
@@ -117,7 +132,8 @@ def diverged(weights, costs):
     return bool(costs[-1] > DIVERGED_GROWTH * max(costs[0], 1.0))
 
 
-def refuse_diverged(learning_rates, weights, costs):
+def refuse_diverged(learning_rates: Sequence[float], weights: Sequence[Weights],
+                    costs: Sequence[Floats]) -> None:
     """One line for the first rate whose run diverged."""
     for lr, w, cost in zip(learning_rates, weights, costs, strict=True):
         if diverged(w, cost):
@@ -125,7 +141,8 @@ def refuse_diverged(learning_rates, weights, costs):
                             "try a smaller one")
 
 
-def train_minibatch(features, settings, learning_rates, on_progress=None):
+def train_minibatch(features: Features, settings: Settings, learning_rates: list[float],
+                    on_progress: Callable[[int], object] | None = None) -> dict[str, Any]:
     """train() with mini-batch gradient descent or Adam: one model per rate, in turn."""
     X, Y = training_set(features, settings.augment)
     m, optimizer = X.shape[1], settings.optimizer
@@ -133,11 +150,7 @@ def train_minibatch(features, settings, learning_rates, on_progress=None):
     steps = total_steps(features, settings)
     start, runs = start_of(settings), []
     for lr in learning_rates:
-        dropout = dropout_of(settings)  # each rate's masks from the same seed
-
-        def step(parameters, X, Y, l2, dropout=dropout):
-            return propagate(parameters, X, Y, l2, dropout)
-
+        step = partial(propagate, dropout=dropout_of(settings))  # each rate's masks: one seed
         runs.append(optimize_minibatch(start, step, X, Y, learning_rate=lr, l2=settings.l2,
                                        **{**loop_options(optimizer), "mini_batch_size": batch},
                                        X_test=features["X_test"], Y_test=features["Y_test"],

@@ -18,18 +18,33 @@
 The course-vocabulary `nn.logistic.optimize` stays the plain textbook loop: the reference for both.
 """
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import numpy as np
 
-from pipeline.columns import gram, over_blocks, scale_of, times, times_transposed
+from pipeline.columns import (
+    Columns,
+    Floats,
+    Positions,
+    gram,
+    over_blocks,
+    scale_of,
+    times,
+    times_transposed,
+)
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.progress import ticker
 from pipeline.shapes import check_sets
 from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
+Tick = Callable[[int], None]  # tick(i) after step i (progress.ticker)
+# checkpoint(i, Z (k, m), Z_test (k, m_test), ||w||^2 (k,) or 0.0 without l2): one record
+Checkpoint = Callable[[int, Floats, Floats, Floats | float], None]
 
 
-def choose_engine(engine, n_x, m):
+def choose_engine(engine: str, n_x: int, m: int) -> str:
     if engine == "auto":
         return "gram" if m <= n_x else "primal"
     if engine not in ENGINES:
@@ -37,12 +52,14 @@ def choose_engine(engine, n_x, m):
     return engine
 
 
-def row_accuracies(Z, Y):
+def row_accuracies(Z: Floats, Y: Floats) -> list[float]:
     """Accuracy in percent of each row of scores Z (k, m) against labels Y (1, m)."""
     return [accuracy(row[None, :], Y) for row in predict_from_scores(Z)]
 
 
-def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
+def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+                 num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
+                 ) -> tuple[Floats, Floats]:
     """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,).
 
     Pixels are read once a step, each block's forward and backward pass done while it is in
@@ -52,7 +69,7 @@ def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tic
     Z, dZ = np.empty((lr.shape[0], m)), np.empty((lr.shape[0], m))  # (k, m)
     scale = scale_of(X)  # 1 for an array, which is one block: the textbook expressions
 
-    def forward_backward(columns, block):
+    def forward_backward(columns: Positions, block: Floats) -> Floats:
         """Z and dZ on some columns; returns their share of dW * m * scale (n_x, k)."""
         # forward
         Z[:, columns] = W.T @ block / scale + b  # (k, b)
@@ -75,7 +92,9 @@ def primal_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tic
     return W, b[:, 0]
 
 
-def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
+def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+               num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
+               ) -> tuple[Floats, Floats]:
     """The same iterates in the Gram space, one row of a (k, m) per rate. Each step is one (m, m)
     matvec per rate and four in-place operations, so the loop allocates nothing.
     Returns w (n_x, k), b (k,)."""
@@ -99,7 +118,7 @@ def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick)
         for j in range(len(a)):
             np.dot(K1_half, a[j], out=S[j])
         if i % every == 0:
-            checkpoint(i, 2 * S, 2 * (a @ K1_half_test))
+            checkpoint(i, 2 * S, 2 * (a @ K1_half_test), 0.0)
         np.tanh(S, out=S)
         # backward: S = lr/m * (A - Y)
         S *= scale
@@ -110,11 +129,13 @@ def gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick)
     return times_transposed(a, X).T, a.sum(axis=1)
 
 
-def l2_gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, tick):
+def l2_gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+                  num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
+                  ) -> tuple[Floats, Floats]:
     """gram_steps with the bias kept apart, as L2 needs: every row trains on all m columns."""
     K_test = gram(X, X_test)  # (m, m_test)
 
-    def scores(i, a, b):
+    def scores(i: int, a: Floats, b: Floats) -> None:
         aK = a @ K  # (k, m)
         checkpoint(i, aK + b, a @ K_test + b, np.sum(aK * a, axis=1))  # ||w||^2 = a K a.T
 
@@ -126,7 +147,10 @@ def l2_gram_steps(X, Y, X_test, *, lr, l2, num_iterations, every, checkpoint, ti
     return times_transposed(a, X).T, b[:, 0]
 
 
-def masked_gram_steps(K, Y, *, lr, l2, train_mask, num_iterations, at, checkpoint, tick=None):
+def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mask: Floats,
+                      num_iterations: int, at: Iterable[int],
+                      checkpoint: Callable[[int, Floats, Floats], None], tick: Tick | None = None
+                      ) -> tuple[Floats, Floats]:
     """R neurons in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
     Parameters
@@ -173,8 +197,10 @@ def masked_gram_steps(K, Y, *, lr, l2, train_mask, num_iterations, at, checkpoin
 
 
 @on_blas_threads("neuron")
-def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, engine="auto",
-                     every=100, on_progress=None, l2=0.0):
+def gradient_descent(X: Columns, Y: Floats, learning_rates: Sequence[float], num_iterations: int,
+                     X_test: Columns, Y_test: Floats, *, engine: str = "auto", every: int = 100,
+                     on_progress: Callable[[int], object] | None = None, l2: float = 0.0
+                     ) -> dict[str, Any]:
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.
 
     Parameters
@@ -198,7 +224,7 @@ def gradient_descent(X, Y, learning_rates, num_iterations, X_test, Y_test, *, en
     engine = choose_engine(engine, n_x, m)
     iterations, costs, train_acc, test_acc = [], [], [], []
 
-    def checkpoint(i, Z, Z_test, w_squared=0.0):
+    def checkpoint(i: int, Z: Floats, Z_test: Floats, w_squared: Floats | float = 0.0) -> None:
         """Record iteration i's cost and accuracies from its scores Z (k, m), Z_test (k, m_test)
         and, with l2, each neuron's ||w||^2 (k,)."""
         iterations.append(i)

@@ -8,14 +8,26 @@ of a separate textbook fit on its columns, while the scores cover all M columns,
 ones included. Pure NumPy, no I/O.
 """
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
-from pipeline.engines.network import descend, gram_first_layer, stack_network, unstack_network
+from pipeline.columns import Floats, Parameters
+from pipeline.engines.logistic import Tick
+from pipeline.engines.network import (
+    Net,
+    descend,
+    gram_first_layer,
+    stack_network,
+    unstack_network,
+)
 from pipeline.shapes import check_shape
 
 
-def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterations, at, checkpoint,
-                         tick=None):
+def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters, *,
+                         lr: Floats, l2: Floats, train_mask: Floats, num_iterations: int,
+                         at: Iterable[int], checkpoint: Callable[[int, Floats], None],
+                         tick: Tick | None = None) -> Net:
     """R networks in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
     Parameters
@@ -53,7 +65,7 @@ def masked_network_steps(K, P, Y, parameters, *, lr, l2, train_mask, num_iterati
             "W1_0": np.asarray(parameters["W1"], dtype=float)}
 
 
-def row_parameters(state, r, X):
+def row_parameters(state: Net, r: int, X: Floats) -> Parameters:
     """Row r of masked_network_steps' state as a course parameters dict; X (n_x, M)."""
     W1 = state["c"][r] * state["W1_0"] + state["A"][r] @ X.T  # (n_h, n_x)
     return unstack_network(W1, state, r)

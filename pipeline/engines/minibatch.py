@@ -7,13 +7,18 @@ neuron stacked as the rows of W1, every batch gathered once for all of them). A 
 it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL being the last
 pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
 
-A batch's columns are gathered when it comes (columns.gathered): from pixels each column is one
+A batch's columns are gathered when it comes (`gathered`): from pixels each column is one
 contiguous uint8 row, divided by 255 as it is gathered, so X is never copied.
 """
 
-import numpy as np
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from pipeline.columns import gathered, is_pixels, take
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.columns import Columns, Floats, Parameters, PixelColumns, take
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
     initialize_velocity,
@@ -29,13 +34,39 @@ from pipeline.nn.optimizers import (
     update_parameters_with_gd,
 )
 from pipeline.progress import ticker
+from pipeline.settings import Optimizer
 from pipeline.shapes import check_shape
 from pipeline.threads import on_blas_threads
 
 MINIBATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")  # what run_epochs runs
 
+Rate = float | Floats  # a learning rate, or a column (k, 1) of them for k stacked neurons
+Decay = Callable[[Rate, int], Rate]  # (learning_rate0, epoch_num) -> learning_rate
+# (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given: nn.layers.propagate's kind
+Propagate = Callable[[Parameters, Floats, Floats, float], tuple[float, Parameters, Floats]]
+OnEpoch = Callable[[int, Parameters], None]  # (epoch, parameters)
+Forward = Callable[[Parameters, Columns, NDArray[np.intp]], Floats]  # (parameters, X, idx) -> ZL
 
-def schedule(decay, decay_rate, decay_interval):
+
+def gathered(X: Columns, batches: Iterable[NDArray[np.intp]]
+             ) -> Iterator[tuple[NDArray[np.intp], Floats]]:
+    """(batch, take(X, batch)) for each index array in turn. For pixels a second thread reads
+    and divides the next batch while the caller works on this one (reading and dividing
+    release the GIL): an Adam step then costs about the larger of the two, not their sum."""
+    listed = list(batches)
+    if not isinstance(X, PixelColumns) or not listed:
+        yield from ((batch, take(X, batch)) for batch in listed)
+        return
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(take, X, listed[0])
+        for k, batch in enumerate(listed):
+            X_batch = pending.result()
+            if k + 1 < len(listed):
+                pending = pool.submit(take, X, listed[k + 1])
+            yield batch, X_batch
+
+
+def schedule(decay: str, decay_rate: float, decay_interval: int) -> Decay | None:
     """The course's decay as a function (learning_rate0, epoch_num) -> learning_rate, or None:
     "inverse" is update_lr, "scheduled" schedule_lr_decay every decay_interval epochs."""
     if decay == "inverse":
@@ -48,7 +79,7 @@ def schedule(decay, decay_rate, decay_interval):
     return None
 
 
-def loop_options(optimizer):
+def loop_options(optimizer: Optimizer) -> dict[str, Any]:
     """run_epochs' and optimize_minibatch's keywords for an Optimizer (pipeline.settings)."""
     return {"optimizer": optimizer.name, "mini_batch_size": optimizer.mini_batch_size,
             "num_epochs": optimizer.num_epochs, "beta1": optimizer.beta1,
@@ -57,8 +88,8 @@ def loop_options(optimizer):
             "decay": schedule(optimizer.decay, optimizer.decay_rate, optimizer.decay_interval)}
 
 
-def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, *,
-                          beta=0.9):
+def check_hyperparameters(optimizer: str, mini_batch_size: int, num_epochs: int, beta1: float,
+                          beta2: float, epsilon: float, *, beta: float = 0.9) -> None:
     if optimizer not in MINIBATCH_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
                          f"{', '.join(MINIBATCH_OPTIMIZERS)}")
@@ -74,9 +105,12 @@ def check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, 
 
 
 @on_blas_threads("minibatch")
-def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate,
-               mini_batch_size, num_epochs, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0,
-               l2=0.0, on_epoch=None, on_progress=None, beta=0.9, decay=None):
+def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floats,
+               columns: NDArray[np.intp], *, optimizer: str, learning_rate: Rate,
+               mini_batch_size: int, num_epochs: int, beta1: float = 0.9, beta2: float = 0.999,
+               epsilon: float = 1e-8, seed: int = 0, l2: float = 0.0,
+               on_epoch: OnEpoch | None = None, on_progress: Callable[[int], object] | None = None,
+               beta: float = 0.9, decay: Decay | None = None) -> Parameters:
     """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each
     in the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one
     update a batch. The caller's parameters are not modified.
@@ -128,10 +162,15 @@ def run_epochs(parameters, propagate, X, Y, columns, *, optimizer, learning_rate
 
 
 @on_blas_threads("minibatch")  # the checkpoints too
-def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate, mini_batch_size=64,
-                       num_epochs=10, beta1=0.9, beta2=0.999, epsilon=1e-8, seed=0, l2=0.0,
-                       X_test=None, Y_test=None, on_progress=None, forward=None, columns=None,
-                       on_epoch=None, beta=0.9, decay=None):
+def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floats, *,
+                       optimizer: str, learning_rate: Rate, mini_batch_size: int = 64,
+                       num_epochs: int = 10, beta1: float = 0.9, beta2: float = 0.999,
+                       epsilon: float = 1e-8, seed: int = 0, l2: float = 0.0,
+                       X_test: Columns | None = None, Y_test: Floats | None = None,
+                       on_progress: Callable[[int], object] | None = None,
+                       forward: Forward | None = None, columns: Iterable[int] | None = None,
+                       on_epoch: OnEpoch | None = None, beta: float = 0.9,
+                       decay: Decay | None = None) -> dict[str, Any]:
     """Mini-batch gradient descent or Adam (run_epochs), with the learning curve: a checkpoint
     before the first update and after every epoch. The caller's parameters are not modified.
 
@@ -161,29 +200,31 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
     """
     check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
-    columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
-    m = len(columns)
+    idx = np.arange(X.shape[1]) if columns is None else np.asarray(columns, dtype=np.intp)
+    m = len(idx)
     mini_batch_size = min(mini_batch_size, m)
     parameters = {key: np.array(p, dtype=float) for key, p in parameters.items()}  # copies
-    record = {"epochs": [], "costs": [], "train_accuracies": [], "test_accuracies": []}
+    record: dict[str, list[float]] = {"epochs": [], "costs": [], "train_accuracies": [],
+                                      "test_accuracies": []}
 
-    def scores(parameters, X, Y, columns):
+    def scores(parameters: Parameters, X: Columns, Y: Floats, columns: NDArray[np.intp]
+               ) -> Floats:
         """ZL (1, m) over the given columns of X: forward's, or propagate's a block at a time."""
         if forward:
             return forward(parameters, X, columns)
-        size = X.block_columns() if is_pixels(X) else len(columns)
+        size = X.block_columns() if isinstance(X, PixelColumns) else len(columns)
         return np.concatenate([propagate(parameters, take(X, part), Y[:, part], 0.0)[2]
                                for part in np.array_split(columns, range(size, len(columns),
                                                                          size))], axis=1)
 
-    def checkpoint(epoch, parameters):
-        ZL = scores(parameters, X, Y, columns)  # (1, m)
-        Y_train = Y[:, columns]  # (1, m)
+    def checkpoint(epoch: int, parameters: Parameters) -> None:
+        ZL = scores(parameters, X, Y, idx)  # (1, m)
+        Y_train = Y[:, idx]  # (1, m)
         W_squared = sum(float(np.sum(p * p)) for key, p in parameters.items() if key[0] == "W")
         record["epochs"].append(epoch)
         record["costs"].append(float(np.mean(log_loss(ZL, Y_train))) + l2 / (2 * m) * W_squared)
         record["train_accuracies"].append(accuracy(predict_from_scores(ZL), Y_train))
-        if X_test is not None:
+        if X_test is not None and Y_test is not None:
             ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
             record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
         if on_epoch:
@@ -191,13 +232,13 @@ def optimize_minibatch(parameters, propagate, X, Y, *, optimizer, learning_rate,
 
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
         checkpoint(0, parameters)
-    parameters = run_epochs(parameters, propagate, X, Y, columns, optimizer=optimizer,
+    parameters = run_epochs(parameters, propagate, X, Y, idx, optimizer=optimizer,
                             learning_rate=learning_rate, mini_batch_size=mini_batch_size,
                             num_epochs=num_epochs, beta1=beta1, beta2=beta2, epsilon=epsilon,
                             seed=seed, l2=l2, on_epoch=checkpoint, on_progress=on_progress,
                             beta=beta, decay=decay)
     run = {key: np.array(values) for key, values in record.items()}
-    if X_test is None:
+    if not record["test_accuracies"]:  # no X_test, Y_test
         del run["test_accuracies"]
     return {"parameters": parameters, "steps": minibatch_steps(m, mini_batch_size, num_epochs),
             "mini_batch_size": mini_batch_size, **run}

@@ -12,23 +12,40 @@ held to network.optimize, the textbook loop. Cross-validation trains many such n
 columns in one product: see pipeline.engines.masked_network. Pure NumPy, no I/O.
 """
 
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypedDict
+
 import numpy as np
 
-from pipeline.columns import gram, times, times_transposed
-from pipeline.engines.logistic import choose_engine, row_accuracies
+from pipeline.columns import Columns, Floats, Parameters, gram, times, times_transposed
+from pipeline.engines.logistic import Tick, choose_engine, row_accuracies
 from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
 from pipeline.shapes import check_sets
 from pipeline.threads import on_blas_threads
 
-# The batched engines. k networks are held stacked: b is a list of (k, n_l, 1) for l = 1 .. L,
-# W a list of (k, n_l, n_{l-1}) for l = 2 .. L; the first layer's W1 (primal) or A, c (gram)
-# apart. Arrays are updated in place, so a caller's closure over them sees every step.
 
-def stack_network(parameters, k):
+class Net(TypedDict, total=False):
+    """k networks stacked, as the batched engines hold them. Arrays are updated in place, so a
+    caller's closure over them sees every step."""
+    W: list[Floats]  # (k, n_l, n_{l-1}) for l = 2 .. L
+    b: list[Floats]  # (k, n_l, 1) for l = 1 .. L
+    W1: Floats  # the first layer apart: primal's (k, n_h, n_x),
+    A: Floats  # or gram's (k, n_h, M), c (k, 1, 1) and the last A K (k, n_h, M),
+    c: Floats  # W1 = c W1_0 + A X.T
+    AK: Floats
+    W1_0: Floats  # (n_h, n_x): the common start, in masked_network_steps' state
+
+
+Z1Of = Callable[[], Floats]  # Z1 (k, n_h, m) of the present first layer
+StepFirst = Callable[[Floats, Floats, Floats], None]  # step_first(dZ1, lr, decay)
+Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng)
+
+
+def stack_network(parameters: Parameters, k: int) -> Net:
     """k copies of parameters as the dict {"W": [...], "b": [...]} the engines update."""
-    def copies(key):  # (k, ...): one contiguous block the engines update in place
+    def copies(key: str) -> Floats:  # (k, ...): one contiguous block the engines update in place
         return np.repeat(np.asarray(parameters[key], dtype=float)[None], k, axis=0)
 
     L = len(parameters) // 2
@@ -36,7 +53,7 @@ def stack_network(parameters, k):
             "b": [copies(f"b{n}") for n in range(1, L + 1)]}
 
 
-def unstack_network(W1, net, j):
+def unstack_network(W1: Floats, net: Net, j: int) -> Parameters:
     """Network j of the stack as a course parameters dict, given its W1 (n_h, n_x)."""
     parameters = {"W1": W1, "b1": net["b"][0][j].copy()}
     for n, (W, b) in enumerate(zip(net["W"], net["b"][1:], strict=True), start=2):
@@ -44,7 +61,8 @@ def unstack_network(W1, net, j):
     return parameters
 
 
-def forward_rest(Z1, W, b, masks=None):
+def forward_rest(Z1: Floats, W: Sequence[Floats], b: Sequence[Floats],
+                 masks: Sequence[Floats] | None = None) -> tuple[list[Floats], list[Floats]]:
     """Layers 2..L of k networks from Z1 (k, n_h, m): the Z's (Z1 first) and the ReLU outputs,
     each times its dropout mask D / keep_prob (n_{l-1}, m) where masks are given."""
     Zs, As = [Z1], []
@@ -55,24 +73,30 @@ def forward_rest(Z1, W, b, masks=None):
     return Zs, As
 
 
-def backward_rest(dZL, Zs, As, W, masks=None):
+def backward_rest(dZL: Floats, Zs: Sequence[Floats], As: Sequence[Floats], W: Sequence[Floats],
+                  masks: Sequence[Floats] | None = None
+                  ) -> tuple[Floats, list[Floats], list[Floats]]:
     """From dZL (k, 1, m) back to dZ1 (k, n_h, m); dW for layers 2..L and db for 1..L; with
     dropout masks, each hidden layer's gradient passes its mask as its output did.
 
     dZL already holds the 1/m (or a row's mask / m_r), so nothing here divides.
     """
-    dW, db, dZ = [None] * len(W), [None] * (len(W) + 1), dZL
+    dW: list[Floats] = []  # from the last layer down, reversed at the end
+    db: list[Floats] = []
+    dZ = dZL
     for j in reversed(range(len(W))):
-        dW[j] = dZ @ As[j].transpose(0, 2, 1)  # (k, n_l, n_{l-1})
-        db[j + 1] = dZ.sum(axis=2, keepdims=True)  # (k, n_l, 1)
+        dW.append(dZ @ As[j].transpose(0, 2, 1))  # (k, n_l, n_{l-1})
+        db.append(dZ.sum(axis=2, keepdims=True))  # (k, n_l, 1)
         dA = W[j].transpose(0, 2, 1) @ dZ  # (k, n_{l-1}, m)
         dZ = np.where(Zs[j] > 0, dA * masks[j] if masks else dA, 0.0)
-    db[0] = dZ.sum(axis=2, keepdims=True)
-    return dZ, dW, db
+    db.append(dZ.sum(axis=2, keepdims=True))
+    return dZ, dW[::-1], db[::-1]
 
 
-def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at, checkpoint,
-            tick=None, dropout=None):
+def descend(net: Net, Z1_of: Z1Of, step_first: StepFirst, Y: Floats, *, lr: Floats,
+            decay: Floats, weight: Floats | float, num_iterations: int, at: Iterable[int],
+            checkpoint: Callable[[int, Floats], None], tick: Tick | None = None,
+            dropout: Dropout | None = None) -> None:
     """The step loop both engines share; they differ only in the first layer.
 
     Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
@@ -108,33 +132,33 @@ def descend(net, Z1_of, step_first, Y, *, lr, decay, weight, num_iterations, at,
             tick(i)
 
 
-def gram_first_layer(net, K, P):
+def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[Z1Of, StepFirst]:
     """Z1_of and step_first for the Gram space: net gains A (k, n_h, M) zeros and c (k, 1, 1)
     ones, W1 = c W1_0 + A X.T; the last A K is kept as net["AK"] (for ||W1||^2)."""
     k, n_h, _ = net["b"][0].shape
     A = net["A"] = np.zeros((k, n_h, K.shape[0]))
     c = net["c"] = np.ones((k, 1, 1))
 
-    def Z1_of():
+    def Z1_of() -> Floats:
         net["AK"] = (A.reshape(-1, K.shape[0]) @ K).reshape(A.shape)  # one (k n_h, M) @ (M, M)
         return c * P + net["AK"] + net["b"][0]
 
-    def step_first(dZ1, lr, decay):  # W1 -> d W1 - lr/m dZ1 X.T; [...] updates in place
-        A[...] *= decay
+    def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:  # W1 -> d W1 - lr/m dZ1 X.T
+        A[...] *= decay  # [...]: in place
         A[...] -= lr * dZ1
         c[...] *= decay
 
     return Z1_of, step_first
 
 
-def primal_first_layer(net, X, W1_0):
+def primal_first_layer(net: Net, X: Columns, W1_0: Floats) -> tuple[Z1Of, StepFirst]:
     """Z1_of and step_first for the textbook first layer: net gains W1 (k, n_h, n_x)."""
     W1 = net["W1"] = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
 
-    def Z1_of():
+    def Z1_of() -> Floats:
         return times(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + net["b"][0]
 
-    def step_first(dZ1, lr, decay):
+    def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:
         dW1 = times_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
         W1[...] *= decay
         W1[...] -= lr * dW1
@@ -143,8 +167,11 @@ def primal_first_layer(net, X, W1_0):
 
 
 @on_blas_threads("network")
-def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, Y_test, l2=0.0,
-                   engine="auto", every=100, on_progress=None, dropout=None):
+def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates: Sequence[float],
+                   num_iterations: int, *, X_test: Columns, Y_test: Floats, l2: float = 0.0,
+                   engine: str = "auto", every: int = 100,
+                   on_progress: Callable[[int], object] | None = None,
+                   dropout: Dropout | None = None) -> dict[str, Any]:
     """Train k networks from the same parameters, one per learning rate, num_iterations steps.
 
     Parameters
@@ -176,25 +203,28 @@ def train_networks(X, Y, parameters, learning_rates, num_iterations, *, X_test, 
         Z1_of, step_first = gram_first_layer(net, K, P)
         A, c = net["A"], net["c"]
 
-        def Z1_test_of():
+        def Z1_test_of() -> Floats:
             return c * P_test + (A.reshape(-1, m) @ K_test).reshape(*A.shape[:2], -1)
 
-        def W1_squared():  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
-            return (c[:, 0, 0] ** 2 * np.sum(W1_0 * W1_0) + 2 * c[:, 0, 0] * np.sum(P * A, (1, 2))
-                    + np.sum(net["AK"] * A, axis=(1, 2)))
+        def W1_squared() -> Floats:  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
+            squares: Floats = (c[:, 0, 0] ** 2 * np.sum(W1_0 * W1_0)
+                               + 2 * c[:, 0, 0] * np.sum(P * A, (1, 2))
+                               + np.sum(net["AK"] * A, axis=(1, 2)))  # (k,)
+            return squares
     else:
         Z1_of, step_first = primal_first_layer(net, X, W1_0)
         W1 = net["W1"]
 
-        def Z1_test_of():
+        def Z1_test_of() -> Floats:
             return times(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
 
-        def W1_squared():
-            return np.sum(W1 * W1, axis=(1, 2))
+        def W1_squared() -> Floats:
+            squares: Floats = np.sum(W1 * W1, axis=(1, 2))  # (k,)
+            return squares
 
     iterations, costs, train_acc, test_acc = [], [], [], []
 
-    def checkpoint(i, ZL):
+    def checkpoint(i: int, ZL: Floats) -> None:
         ZL_test = forward_rest(Z1_test_of() + net["b"][0], net["W"], net["b"][1:])[0][-1]
         cost = np.mean(log_loss(ZL[:, 0], Y), axis=1)  # (k,)
         if l2:

@@ -1,26 +1,31 @@
 """A run's metrics: accuracies with their intervals and baselines, confusion counts, the
 mislabeled images, on the data the model was trained for."""
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
 from pipeline.artifacts.params import params_settings
+from pipeline.columns import Floats
 from pipeline.errors import UserError
 from pipeline.evaluation.stats import classification_stats, identical_columns
 from pipeline.nn.logistic import accuracy, predict_from_scores
 from pipeline.scoring import scores
 
 
-def confusion(Y_prediction, Y):
+def confusion(Y_prediction: Floats, Y: Floats) -> dict[str, int]:
     """Counts of true/false positives/negatives, cat being the positive class."""
     p, y = Y_prediction.astype(bool), Y.astype(bool)
     return {"true_cat": int(np.sum(p & y)), "false_cat": int(np.sum(p & ~y)),
             "missed_cat": int(np.sum(~p & y)), "true_non_cat": int(np.sum(~p & ~y))}
 
 
-def metrics(params, features):
+def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str, Any]:
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images."""
-    out = params_settings(params).record()
+    out: dict[str, Any] = params_settings(params).record()
     for split in ("train", "test"):
         X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
         Z = scores(params, X)  # (1, m)
@@ -44,7 +49,8 @@ def metrics(params, features):
     return out
 
 
-def check_same_data(params, features, params_path):
+def check_same_data(params: Mapping[str, Any], features: Mapping[str, Any],
+                    params_path: str | Path) -> None:
     for key in ("train_sha256", "test_sha256", "image_shape"):
         if not np.array_equal(params[key], features[key]):
             raise UserError(f"{params_path} was trained on other data than the features "

@@ -6,23 +6,29 @@ everywhere in the pipeline; a value that is undefined for the data (precision wi
 prediction, AUC with one class) is None, which JSON writes as null.
 """
 
-import numpy as np
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from pipeline.columns import column_keys, take
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pipeline.columns import Columns, Floats, column_keys, take
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
-def log_binomial_pmf(n, p):
+def log_binomial_pmf(n: int, p: float) -> Floats:
     """log P(X = i) for i = 0..n, X ~ Binomial(n, p): ndarray of shape (n + 1,)."""
     i = np.arange(n + 1)
     # log C(n, i) as a running sum of log((n - j + 1) / j), exact enough for any n we meet
     log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - i[1:] + 1) - np.log(i[1:]))))
     if p in (0, 1):  # all the mass on i = 0 or i = n (log 0 would give 0 * -inf = nan)
-        return np.where(i == n * p, 0.0, -np.inf)
-    return log_choose + i * np.log(p) + (n - i) * np.log1p(-p)
+        log_pmf: Floats = np.where(i == n * p, 0.0, -np.inf)
+    else:
+        log_pmf = log_choose + i * np.log(p) + (n - i) * np.log1p(-p)
+    return log_pmf
 
 
-def binomial_upper_tail(k, n, p):
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p): the one-sided p-value of k successes against rate p."""
     if k <= 0:
         return 1.0
@@ -31,7 +37,7 @@ def binomial_upper_tail(k, n, p):
     return float(min(1.0, np.exp(log_binomial_pmf(n, p)[k:]).sum()))
 
 
-def bisect_increasing(f, target):
+def bisect_increasing(f: Callable[[float], float], target: float) -> float:
     """The p in [0, 1] where f, increasing in p, reaches target: to the last bit of a double."""
     low, high = 0.0, 1.0
     while (mid := (low + high) / 2) not in (low, high):
@@ -39,7 +45,7 @@ def bisect_increasing(f, target):
     return mid
 
 
-def clopper_pearson(k, n, confidence=0.95):
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """The exact two-sided interval for a proportion k/n, as R's binom.test: (low, high) in [0, 1].
 
     low solves P(X >= k | low) = alpha/2 and high solves P(X <= k | high) = alpha/2, that is
@@ -54,7 +60,7 @@ def clopper_pearson(k, n, confidence=0.95):
     return low, high
 
 
-def cohen_kappa(prediction, Y):
+def cohen_kappa(prediction: ArrayLike, Y: ArrayLike) -> float | None:
     """Agreement beyond chance: (p_o - p_e) / (1 - p_e); None when chance agreement is total."""
     p, y = np.ravel(prediction).astype(bool), np.ravel(Y).astype(bool)
     observed = np.mean(p == y)
@@ -62,7 +68,7 @@ def cohen_kappa(prediction, Y):
     return None if chance == 1 else float((observed - chance) / (1 - chance))
 
 
-def average_ranks(values):
+def average_ranks(values: ArrayLike) -> Floats:
     """1-based ranks of values, ties sharing the mean of their ranks (as scipy's rankdata)."""
     values = np.ravel(values)
     order = np.argsort(values, kind="mergesort")
@@ -75,7 +81,7 @@ def average_ranks(values):
     return ranks
 
 
-def roc_auc(scores, Y):
+def roc_auc(scores: ArrayLike, Y: ArrayLike) -> float | None:
     """Area under the ROC curve, as the Mann-Whitney statistic (ties count one half)."""
     y = np.ravel(Y).astype(bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
@@ -85,7 +91,7 @@ def roc_auc(scores, Y):
     return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def roc_curve(scores, Y):
+def roc_curve(scores: ArrayLike, Y: ArrayLike) -> tuple[Floats, Floats]:
     """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
     scores, y = np.ravel(scores), np.ravel(Y).astype(bool)
     order = np.argsort(-scores, kind="mergesort")
@@ -97,7 +103,8 @@ def roc_curve(scores, Y):
     return fpr, tpr
 
 
-def calibration_curve(probabilities, Y, n_bins=10):
+def calibration_curve(probabilities: ArrayLike, Y: ArrayLike, n_bins: int = 10
+                      ) -> tuple[Floats, Floats, NDArray[np.intp]]:
     """Reliability diagram data, as scikit-learn's (uniform bins): for each non-empty bin, the
     mean predicted probability, the observed share of positives, and the count."""
     p, y = np.ravel(probabilities), np.ravel(Y).astype(float)
@@ -109,13 +116,14 @@ def calibration_curve(probabilities, Y, n_bins=10):
     return mean_p, share, counts[kept]
 
 
-def majority(positives, n):
+def majority(positives: int, n: int) -> tuple[int, float]:
     """(the larger class's label, its share in percent): what always answering it scores, the
     no-information rate. A tie goes to label 0."""
     return int(positives > n - positives), 100 * max(positives, n - positives) / n
 
 
-def classification_stats(Z, Y, threshold=THRESHOLD):
+def classification_stats(Z: Floats, Y: ArrayLike, threshold: float = THRESHOLD
+                         ) -> dict[str, Any]:
     """Everything a report says about one set, from the scores Z = w.T X + b and the labels.
 
     Percentages are in percent; log_loss is the mean cross-entropy (natural log).
@@ -148,13 +156,18 @@ def classification_stats(Z, Y, threshold=THRESHOLD):
     }
 
 
-def identical_columns(X_a, X_b):
+def identical_columns(X_a: Columns, X_b: Columns) -> list[list[int]]:
     """Pairs [i, j] where column i of X_a equals column j of X_b exactly (a duplicate image).
 
-    X_a, X_b : both arrays or both PixelColumns. Columns are matched by a small key (their sum
-    and first values), not by their bytes (at m = 25,000 those would be a second copy of X),
-    and every match is then compared in full."""
-    where_in_b = {}
+    Columns are matched by a small key, 64 of their values evenly spaced plus, for pixel rows,
+    their exact sum (pipeline.columns.column_keys), not by their bytes (at m = 25,000 those
+    would be a second copy of X); every match is then compared in full.
+
+    Parameters
+    ----------
+    X_a, X_b : both arrays (n_x, m) or both PixelColumns
+    """
+    where_in_b: dict[tuple[int, bytes], list[int]] = {}
     for j, key in enumerate(column_keys(X_b)):
         where_in_b.setdefault(key, []).append(j)
     return [[i, j] for i, key in enumerate(column_keys(X_a))
@@ -162,24 +175,25 @@ def identical_columns(X_a, X_b):
             if np.array_equal(take(X_a, [i]), take(X_b, [j]))]
 
 
-def always_answering(label_name, rate):
+def always_answering(label_name: str, rate: float) -> str:
     """'always cat: 66.0 %': what always answering the larger class scores, the line to beat.
     The one spelling of it, wherever an accuracy is shown."""
     return f"always {label_name}: {rate:.1f} %"
 
 
-def interval(low, high):
+def interval(low: float, high: float) -> str:
     """'95% CI 55.4-82.1 %': an accuracy's exact (Clopper-Pearson) interval, the one spelling."""
     return f"95% CI {low:.1f}-{high:.1f} %"
 
 
-def accuracy_summary(stats, classes):
+def accuracy_summary(stats: Mapping[str, Any], classes: Sequence[str]) -> str:
     """'(95% CI 55.4-82.1 %; always cat: 66.0 %)': what an accuracy means, in one line."""
     return (f"({interval(*stats['accuracy_ci95'])}; "
             f"{always_answering(classes[stats['majority_label']], stats['no_information_rate'])})")
 
 
-def not_significant_sentence(stats, classes, set_name, alpha=0.05):
+def not_significant_sentence(stats: Mapping[str, Any], classes: Sequence[str], set_name: str,
+                             alpha: float = 0.05) -> str | None:
     """A plain sentence when an accuracy is not significantly above the no-information rate
     (one-sided exact binomial test at level alpha, as caret), else None."""
     p = stats["p_value_vs_nir"]
@@ -190,7 +204,7 @@ def not_significant_sentence(stats, classes, set_name, alpha=0.05):
             f"; p = {p:.2f}).")
 
 
-def percent(value, exact):
+def percent(value: float, exact: bool) -> str:
     """An accuracy as text: as computed for the course's own data, whose published numbers it
     must print digit for digit (70.0 %, 99.04306220095694 %); to two decimals for any other data,
     where 80.46000000000001 % would read like a bug."""
