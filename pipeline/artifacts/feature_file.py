@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,7 +102,7 @@ def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
     by block; Y_train, Y_test (1, m); image_shape, classes, standardization and the sha256s.
     Every array's dtype, shape and range is checked, and the pixels' CRC."""
     remake = remake_hint("make features")
-    f: Features = read_npz(path, tuple(FEATURE_SPEC), "make features")
+    f: dict[str, Any] = read_npz(path, tuple(FEATURE_SPEC), "make features")
     check_arrays(f, FEATURE_SPEC, path, "make features")
     shape = f["image_shape"]
     shown = tuple(shape.tolist())  # (64, 64, 3), not NumPy integers' reprs

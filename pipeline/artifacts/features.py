@@ -19,9 +19,9 @@ from pipeline.errors import UserError, short_reason
 if TYPE_CHECKING:  # imported where a file is read: train and classify import this module
     import h5py
 
-# The features as a dict: X_train and X_test the (n_x, m) columns (float64 arrays here,
+# The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays here,
 # columns.PixelColumns from features.npz), the rest arrays (Y_train, Y_test, image_shape, ...)
-Features = dict[str, Any]
+Features = Mapping[str, Any]
 Shape = tuple[int, ...]
 S = TypeVar("S", bound=np.generic)  # an array's scalar type, kept by flatten and unflatten
 
