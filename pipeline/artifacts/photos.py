@@ -88,12 +88,13 @@ def open_upright_rgb(path: StrPath, size: int) -> Image.Image:
         raise PhotoError(f"cannot decode it ({short_reason(err)}){warned(caught)}") from None
 
 
-def warned(caught: Sequence[object]) -> str:
+def warned(caught: Sequence[warnings.WarningMessage | str]) -> str:
     """'; Pillow warned: ...' for the first warning or log message recorded, or nothing."""
     if not caught:
         return ""
     first = caught[0]
-    return f"; Pillow warned: {short_reason(getattr(first, 'message', first))}"
+    message = first.message if isinstance(first, warnings.WarningMessage) else first
+    return f"; Pillow warned: {short_reason(message)}"
 
 
 @contextmanager
