@@ -5,13 +5,24 @@ PixelColumns, read from the file a block at a time and standardized as they are 
 
 import shutil
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.artifacts.features import check_pair, feature_info, open_split
-from pipeline.artifacts.files import atomic_path, check_arrays, read_npz
+from pipeline.artifacts.features import (
+    Features,
+    Shape,
+    Split,
+    check_pair,
+    feature_info,
+    open_split,
+)
+from pipeline.artifacts.files import Spec, StrPath, atomic_path, check_arrays, read_npz
 from pipeline.artifacts.pixels import read_rows_members, write_array_member, write_rows_member
 from pipeline.columns import PixelColumns
 from pipeline.errors import UserError, remake_hint
@@ -19,14 +30,16 @@ from pipeline.errors import UserError, remake_hint
 CHUNK = 1024  # images read from the .h5 and written at a time by write_features
 
 
-def write_features(train_file, test_file, out, on_progress=None, allow_sparse=False):
+def write_features(train_file: StrPath, test_file: StrPath, out: StrPath,
+                   on_progress: Callable[[int], object] | None = None,
+                   allow_sparse: bool = False) -> tuple[Shape, Shape]:
     """features.npz from the two .h5 files, streamed CHUNK images at a time, written atomically:
     the one writer of the format, whose members load_features reads.
 
     on_progress : called with a number of images written, m_train + m_test in all
     allow_sparse : read files storing under a thousandth of the pixels they declare
     Returns the shapes of X_train and X_test, (n_x, m) each."""
-    def pixel_rows(split):
+    def pixel_rows(split: Split) -> Iterator[NDArray[np.uint8]]:
         """The images as (b, n_x) rows, CHUNK at a time."""
         for k in range(0, split.shape[0], CHUNK):
             chunk = split.images(k, k + CHUNK)
@@ -48,7 +61,8 @@ def write_features(train_file, test_file, out, on_progress=None, allow_sparse=Fa
     return (n_x, train.shape[0]), (n_x, test.shape[0])
 
 
-def images_in(train_file, test_file, out, allow_sparse=False):
+def images_in(train_file: StrPath, test_file: StrPath, out: StrPath,
+              allow_sparse: bool = False) -> int:
     """How many images write_features(train_file, test_file, out) will write, once both files
     are checked, and their declared sizes against out's disk (before any pixel is read)."""
     with open_checked(train_file, "train", out, allow_sparse) as train, \
@@ -57,13 +71,14 @@ def images_in(train_file, test_file, out, allow_sparse=False):
         return train.shape[0] + test.shape[0]
 
 
-def open_checked(path, split, out, allow_sparse):
+def open_checked(path: StrPath, split: str, out: StrPath,
+                 allow_sparse: bool) -> AbstractContextManager[Split]:
     """open_split, its declared pixels checked against out's free disk."""
     return open_split(path, split, lambda shape: check_fits_on_disk(
         path, f"{split}_set_x", shape, out), allow_sparse)
 
 
-def check_fits_on_disk(path, key, shape, out):
+def check_fits_on_disk(path: StrPath, key: str, shape: Shape, out: StrPath) -> None:
     """Refuse, before writing, images whose pixels would not fit on out's disk."""
     needed = int(np.prod(shape, dtype=np.int64)) * 1 + 9 * shape[0]  # pixels, labels
     folder = Path(out).resolve().parent
@@ -75,19 +90,19 @@ def check_fits_on_disk(path, key, shape, out):
                         f"{needed / 1e9:.1f} GB; {Path(out).parent} has {free / 1e9:.1f} GB free")
 
 
-FEATURE_SPEC = {  # dtype kinds and shapes of the small arrays (None: any length)
+FEATURE_SPEC: Spec = {  # dtype kinds and shapes of the small arrays (None: any length)
     "Y_train": ("iu", (1, None)), "Y_test": ("iu", (1, None)),
     "image_shape": ("iu", (3,)), "classes": ("U", (2,)), "standardization": ("U", ()),
     "train_sha256": ("U", ()), "test_sha256": ("U", ()),
 }
 
 
-def load_features(path=config.FEATURES_FILE):
+def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
     """features.npz as a dict: X_train, X_test as PixelColumns (n_x, m) read from the file block
     by block; Y_train, Y_test (1, m); image_shape, classes, standardization and the sha256s.
     Every array's dtype, shape and range is checked, and the pixels' CRC."""
     remake = remake_hint("make features")
-    f = read_npz(path, tuple(FEATURE_SPEC), "make features")
+    f: dict[str, Any] = read_npz(path, tuple(FEATURE_SPEC), "make features")
     check_arrays(f, FEATURE_SPEC, path, "make features")
     shape = f["image_shape"]
     shown = tuple(shape.tolist())  # (64, 64, 3), not NumPy integers' reprs

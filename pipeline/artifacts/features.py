@@ -4,15 +4,26 @@ keeps the pixels instead: see feature_file.py. What the two share is stated here
 course .h5 is opened and checked (open_split), what a train and test file must agree on
 (check_pair), and the arrays beside the pixels (feature_info)."""
 
-from collections import namedtuple
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.artifacts.files import available_memory, sha256_of
+from pipeline.artifacts.files import StrPath, available_memory, sha256_of
 from pipeline.errors import UserError, short_reason
+
+if TYPE_CHECKING:  # imported where a file is read: train and classify import this module
+    import h5py
+
+# The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays here,
+# columns.PixelColumns from features.npz), the rest arrays (Y_train, Y_test, image_shape, ...)
+Features = Mapping[str, Any]
+Shape = tuple[int, ...]
+S = TypeVar("S", bound=np.generic)  # an array's scalar type, kept by flatten and unflatten
 
 # A file whose pixels are declared but never written is a bomb, as Pillow calls an image whose
 # size it refuses: HDF5 reads a chunk never written as its fill value, so an 18 KB .h5 declaring
@@ -27,13 +38,21 @@ from pipeline.errors import UserError, short_reason
 # it stores.
 SPARSE_LIMIT = 1000
 
-Split = namedtuple("Split", "path name images shape labels classes")
-Split.__doc__ = """One open course .h5 file, checked: images(a, b) reads images a..b-1 as
-(b - a, px, px, 3) uint8; shape is (m, px, px, 3); labels (m,) int64 of 0 and 1; classes the
-two class names (str)."""
+class Split(NamedTuple):
+    """One open course .h5 file, checked: images(a, b) reads images a..b-1 as
+    (b - a, px, px, 3) uint8; shape is (m, px, px, 3); labels (m,) int64 of 0 and 1; classes the
+    two class names (str)."""
+
+    path: Path
+    name: str
+    images: Callable[[int, int], NDArray[np.uint8]]
+    shape: Shape
+    labels: NDArray[np.int64]
+    classes: list[str]
 
 
-def load_split(path, split, allow_sparse=False):
+def load_split(path: StrPath, split: str, allow_sparse: bool = False
+               ) -> tuple[NDArray[np.uint8], NDArray[np.int64], list[str]]:
     """Images, labels and class names from one course .h5 file, checked before use.
 
     Every declared shape and dtype is checked before a pixel is read, and any failure of h5py on
@@ -45,7 +64,7 @@ def load_split(path, split, allow_sparse=False):
     labels : ndarray of shape (m,), int64, only 0 and 1
     classes : list of str, e.g. ["non-cat", "cat"]
     """
-    def fits(shape):
+    def fits(shape: Shape) -> None:
         check_fits_in_memory(path, f"{split}_set_x", shape)
 
     with open_split(path, split, fits, allow_sparse) as s:
@@ -53,7 +72,8 @@ def load_split(path, split, allow_sparse=False):
 
 
 @contextmanager
-def open_split(path, split, check=None, allow_sparse=False):
+def open_split(path: StrPath, split: str, check: Callable[[Shape], None] | None = None,
+               allow_sparse: bool = False) -> Iterator[Split]:
     """The course .h5 file at path, open and checked, as a Split. check(shape), if given, may
     refuse the declared shape before anything is read; a file storing a thousandth of the
     pixels it declares is refused unless allow_sparse. A failure of h5py on a damaged file,
@@ -65,7 +85,7 @@ def open_split(path, split, check=None, allow_sparse=False):
         raise UserError(f"{path} not found; {fix}")
     import h5py  # here, not at the top: train and classify import this module but read no .h5
 
-    def damaged(err):
+    def damaged(err: Exception) -> UserError:
         return UserError(f"{path} is not a readable HDF5 file ({short_reason(err)}); {fix}")
 
     try:  # h5py meets damage with any of a dozen exception types
@@ -86,16 +106,18 @@ def open_split(path, split, check=None, allow_sparse=False):
         names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
                  for c in classes]
 
-        def images(start, stop):
+        def images(start: int, stop: int) -> NDArray[np.uint8]:
             try:
-                return x[start:stop]
+                return np.asarray(x[start:stop], dtype=np.uint8)  # uint8 already: no copy
             except Exception as err:
                 raise damaged(err) from None
 
         yield Split(path, split, images, x.shape, labels.astype(np.int64), names)
 
 
-def course_arrays(h5, path, split, check=None, allow_sparse=False):
+def course_arrays(h5: "h5py.File", path: Path, split: str,
+                  check: Callable[[Shape], None] | None = None, allow_sparse: bool = False
+                  ) -> tuple["h5py.Dataset", NDArray[Any], NDArray[Any]]:
     """An open course file's images dataset, labels and class names, their declared shapes
     checked before anything is read."""
     import h5py
@@ -128,7 +150,7 @@ def course_arrays(h5, path, split, check=None, allow_sparse=False):
     return x, np.ravel(y[()]), np.ravel(c[()])
 
 
-def check_not_sparse(path, key, dataset):
+def check_not_sparse(path: Path, key: str, dataset: "h5py.Dataset") -> None:
     """Refuse, before reading, an HDF5 dataset storing under 1/SPARSE_LIMIT of what it declares."""
     declared = dataset.size * dataset.dtype.itemsize
     stored = dataset.id.get_storage_size()  # the bytes of its chunks written, compressed or not
@@ -141,7 +163,7 @@ def check_not_sparse(path, key, dataset):
                         "mean")
 
 
-def check_fits_in_memory(path, key, shape):
+def check_fits_in_memory(path: StrPath, key: str, shape: Shape) -> None:
     """Refuse, without allocating, images whose features would not fit in the memory left."""
     m, n_x = shape[0], int(np.prod(shape[1:], dtype=np.int64))
     needed = m * n_x * (1 + 8)  # the uint8 pixels, then the float64 columns
@@ -151,7 +173,7 @@ def check_fits_in_memory(path, key, shape):
                         f"{needed / 1e9:.1f} GB; only {available / 1e9:.1f} GB of memory is free")
 
 
-def check_pair(train, test):
+def check_pair(train: Split, test: Split) -> None:
     """What the train and test files (Splits) must be to make features: images of one size,
     the same two classes, at least one image each."""
     if train.shape[1:] != test.shape[1:]:
@@ -166,7 +188,7 @@ def check_pair(train, test):
                             "least one")
 
 
-def feature_info(train, test):
+def feature_info(train: Split, test: Split) -> dict[str, NDArray[Any]]:
     """The arrays features hold beside X and Y, from the checked Splits: the image shape, the
     class names, the standardization and the two files' sha256."""
     return {"image_shape": np.array(train.shape[1:]), "classes": np.array(train.classes),
@@ -175,7 +197,7 @@ def feature_info(train, test):
             "test_sha256": np.array(sha256_of(test.path))}
 
 
-def flatten(images):
+def flatten(images: NDArray[S]) -> NDArray[S]:
     """(m, px, px, 3) images -> (n_x, m) columns; column j is image j raveled."""
     if images.ndim < 2:
         raise ValueError(f"flatten takes images (m, ...), not an array of shape {images.shape}")
@@ -183,37 +205,38 @@ def flatten(images):
     return images.reshape(m, int(np.prod(images.shape[1:]))).T  # (n_x, m)
 
 
-def unflatten(X, image_shape):
-    """(n_x, m) columns -> (m, *image_shape) images: the inverse of flatten."""
+def unflatten(X: NDArray[S], image_shape: Sequence[int]) -> NDArray[S]:
+    """(n_x, m) columns -> images of shape ``(m, *image_shape)``: the inverse of flatten."""
     return X.T.reshape(X.shape[1], *image_shape)
 
 
-def standardize(X):
+def standardize(X: NDArray[Any]) -> NDArray[np.float64]:
     """Pixel values 0..255 -> floats in [0, 1], as the course does."""
     return X / 255.0
 
 
-def unstandardize(X):
+def unstandardize(X: NDArray[np.float64]) -> NDArray[np.uint8]:
     """Floats in [0, 1] back to uint8 pixels (exact for standardized uint8 values)."""
     return np.rint(X * 255.0).astype(np.uint8)
 
 
-def make_features(train_file, test_file, allow_sparse=False):
+def make_features(train_file: StrPath, test_file: StrPath,
+                  allow_sparse: bool = False) -> Features:
     """In memory, the arrays features.npz holds, from the two .h5 files: X as float64 columns."""
-    def open_(path, split):
+    def open_(path: StrPath, split: str) -> AbstractContextManager[Split]:
         return open_split(path, split, lambda shape: check_fits_in_memory(
             path, f"{split}_set_x", shape), allow_sparse)
 
     with open_(train_file, "train") as train, open_(test_file, "test") as test:
         check_pair(train, test)
-        arrays = {}
+        arrays: dict[str, NDArray[Any]] = {}
         for s in (train, test):
             arrays[f"X_{s.name}"] = standardize(flatten(s.images(0, s.shape[0])))  # (n_x, m)
             arrays[f"Y_{s.name}"] = s.labels.reshape(1, -1)  # (1, m)
         return {**arrays, **feature_info(train, test)}
 
 
-def is_course_data(data):
+def is_course_data(data: Mapping[str, object]) -> bool:
     """Whether features or params were made from the course's own two files (by sha256)."""
     return [str(data["train_sha256"]), str(data["test_sha256"])] == [
         config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name]]

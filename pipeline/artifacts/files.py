@@ -7,22 +7,29 @@ import shutil
 import signal
 import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pipeline.errors import UserError, remake_hint, short_reason
 
+StrPath = str | os.PathLike[str]  # a file's path, as a str or a Path
+# {key: (dtype kind letters, shape)}, a shape's None entries any length: what check_arrays checks
+Spec = Mapping[str, tuple[str, tuple[int | None, ...]]]
 
-def current_umask():
+
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 @contextmanager
-def atomic_path(path):
+def atomic_path(path: StrPath) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success rename it over `path`, on any failure remove it.
 
     The rename is atomic, so a reader (or an interrupted run) only ever sees the old file or the
@@ -49,7 +56,7 @@ def atomic_path(path):
 
 
 @contextmanager
-def atomic_dir(path):
+def atomic_dir(path: StrPath) -> Iterator[Path]:
     """Yield a fresh temp folder beside `path`; on success it replaces `path` as a whole.
 
     An earlier folder stays whole until the new one is complete; a failure removes the temp folder.
@@ -78,7 +85,7 @@ def atomic_dir(path):
 
 
 @contextmanager
-def staged_files(folder):
+def staged_files(folder: StrPath) -> Iterator[Path]:
     """Yield a fresh temp folder inside `folder`; on success move every file in it into `folder`
     together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
     old set or the new one, never a mix. A failure removes the temp folder and changes nothing.
@@ -104,25 +111,25 @@ def staged_files(folder):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_bytes(path, data):
+def write_bytes(path: StrPath, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(path, text):
+def write_text(path: StrPath, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def write_json(path, obj):
+def write_json(path: StrPath, obj: object) -> None:
     write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
-def write_npz(path, **arrays):
+def write_npz(path: StrPath, **arrays: ArrayLike) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, allow_pickle=False, **arrays)  # no reader here loads pickles
 
 
-def read_npz(path, keys, make_hint):
+def read_npz(path: StrPath, keys: Sequence[str], make_hint: str) -> dict[str, NDArray[Any]]:
     """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun.
 
     Read with zipfile and NumPy's header functions rather than np.load, so that each array's
@@ -148,7 +155,8 @@ def read_npz(path, keys, make_hint):
         raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
 
 
-def read_npy_header(member, name):
+def read_npy_header(member: IO[bytes],
+                    name: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
     """shape, fortran_order, dtype from the header of an open .npy member (versions 1 and 2)."""
     version = np.lib.format.read_magic(member)
     read_header = {(1, 0): np.lib.format.read_array_header_1_0,
@@ -158,13 +166,14 @@ def read_npy_header(member, name):
     return read_header(member)
 
 
-def read_npy_member(archive, name):
+def read_npy_member(archive: zipfile.ZipFile, name: str) -> NDArray[Any]:
     """One .npy file of an open archive, its header checked before its data is read."""
     info = archive.getinfo(name)
     if info.file_size > available_memory():
         raise ValueError(f"{name} declares {info.file_size} bytes, more than the memory free")
-    with archive.open(info) as member:
-        shape, fortran_order, dtype = read_npy_header(member, name)
+    with archive.open(info) as opened:
+        member = cast(zipfile.ZipExtFile, opened)  # what open() gives for reading: readinto
+        shape, fortran_order, dtype = read_npy_header(opened, name)
         if dtype.hasobject:
             raise ValueError(f"{name} holds Python objects, which are not loaded (no pickles)")
         count = int(np.prod(shape, dtype=np.int64))
@@ -174,7 +183,7 @@ def read_npy_member(archive, name):
         # Read straight into the array: one copy in memory, not two. The zip's CRC is checked
         # when the member is read to its end.
         array = np.empty(count, dtype=dtype)  # (count,), reshaped below
-        view, filled = memoryview(array).cast("B"), 0
+        view, filled = array.data.cast("B"), 0  # array.data: the array's memoryview
         while filled < len(view):
             got = member.readinto(view[filled:])
             if not got:
@@ -187,7 +196,8 @@ def read_npy_member(archive, name):
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def check_arrays(arrays, spec, path, make_hint):
+def check_arrays(arrays: Mapping[str, NDArray[Any]], spec: Spec, path: StrPath,
+                 make_hint: str) -> None:
     """Each array's dtype kind and shape as spec says, {key: (kinds, shape)}: kinds a string of
     numpy kind letters, shape a tuple whose None entries match any length."""
     for key, (kinds, shape) in spec.items():
@@ -199,7 +209,7 @@ def check_arrays(arrays, spec, path, make_hint):
                             f"`{make_hint}` writes; {remake_hint(make_hint)}")
 
 
-def read_json(path, make_hint):
+def read_json(path: StrPath, make_hint: str) -> object:
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -210,7 +220,7 @@ def read_json(path, make_hint):
                         f"{remake_hint(make_hint)}") from None
 
 
-def available_memory():
+def available_memory() -> int:
     """Bytes of memory a new allocation can still have (MemAvailable), without swapping."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -221,7 +231,7 @@ def available_memory():
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def sha256_of(path):
+def sha256_of(path: StrPath) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

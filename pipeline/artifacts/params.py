@@ -5,18 +5,28 @@ Both carry the run's settings (every field of Settings), curves, data fingerprin
 counts beside the weights.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pipeline import config
-from pipeline.artifacts.files import check_arrays, read_npz
+from pipeline.artifacts.features import Features
+from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
 from pipeline.errors import UserError, remake_hint
 from pipeline.settings import Settings, record_types
 
+# params.npz as load_params returns it: arrays of several dtypes (float64 weights and curves,
+# int settings, str names)
+Params = dict[str, NDArray[Any]]
+
 # dtype kind and shape of each setting's type (None: any length)
-KIND_OF = {str: ("U", ()), int: ("iu", ()), float: ("f", ()), tuple[int, ...]: ("iu", (None,))}
+KIND_OF: dict[object, tuple[str, tuple[int | None, ...]]] = {
+    str: ("U", ()), int: ("iu", ()), float: ("f", ()), tuple[int, ...]: ("iu", (None,))}
 CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
 DATA_KEYS = ("standardization", "image_shape", "classes", "train_sha256", "test_sha256")
-COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them
+COMMON_SPEC: Spec = {  # dtype kinds and shapes, as params_record writes them
     **{key: KIND_OF[kind] for key, kind in record_types().items()}, "engine": ("U", ()),
     "iterations": ("iu", (None,)), "costs": ("f", (None,)), "train_accuracies": ("f", (None,)),
     "test_accuracies": ("f", (None,)), "standardization": ("U", ()), "image_shape": ("iu", (3,)),
@@ -28,22 +38,22 @@ COMMON_SPEC = {  # dtype kinds and shapes, as params_record writes them
 MAX_LAYERS = 20  # more layers than any run here makes: a bigger number is damage
 
 
-def weight_spec(model, layer_dims):
+def weight_spec(model: str, layer_dims: Sequence[int]) -> Spec:
     """The weight arrays' names and shapes for this model and these layer sizes."""
     if model == "logistic":
         return {"w": ("f", (layer_dims[0], 1)), "b": ("f", ())}
-    spec = {}
+    spec: dict[str, tuple[str, tuple[int | None, ...]]] = {}
     for layer in range(1, len(layer_dims)):
         spec[f"W{layer}"] = ("f", (layer_dims[layer], layer_dims[layer - 1]))
         spec[f"b{layer}"] = ("f", (layer_dims[layer], 1))
     return spec
 
 
-def remake(path, why):
+def remake(path: StrPath, why: str) -> UserError:
     return UserError(f"{path}: {why}; {remake_hint('make train')}")
 
 
-def load_params(path=config.PARAMS_FILE):
+def load_params(path: StrPath = config.PARAMS_FILE) -> Params:
     """params.npz as a dict, checked: every array's dtype and shape, layers that chain from the
     image's n_x to one output, finite weights, possible test counts."""
     p = read_npz(path, tuple(COMMON_SPEC), "make train")
@@ -75,7 +85,9 @@ def load_params(path=config.PARAMS_FILE):
     return p
 
 
-def params_record(weights, curves, settings, engine, features, test_counts):
+def params_record(weights: Mapping[str, ArrayLike], curves: Mapping[str, ArrayLike],
+                  settings: Settings, engine: str, features: Features,
+                  test_counts: Sequence[int]) -> Params:
     """What params.npz holds: the weights ({"w", "b"} or {"W1", "b1", ...}), the curves
     (iterations, costs, train_accuracies, test_accuracies), the settings (a Settings, every
     field) and the engine that ran them, the data's fingerprints, and test_counts [right,
@@ -89,6 +101,6 @@ def params_record(weights, curves, settings, engine, features, test_counts):
     }
 
 
-def params_settings(params):
+def params_settings(params: Mapping[str, object]) -> Settings:
     """The Settings a params.npz (as load_params returns it) was trained with."""
     return Settings.from_record(params)

@@ -13,23 +13,27 @@ import io
 import itertools
 import os
 import signal
-from collections import namedtuple
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.artifacts.files import atomic_dir, sha256_of
+from pipeline.artifacts.files import StrPath, atomic_dir, sha256_of
 from pipeline.artifacts.photos import decode, files_in, is_image_name
+from pipeline.artifacts.split_writer import SplitWriter
 from pipeline.errors import UserError
 from pipeline.progress import ticker
 
-BLOCK = 64  # photos per HDF5 write (and per chunk): a block of 64x64 RGB is 768 KB
 MANIFEST_COLUMNS = ("path", "sha256", "class", "label", "split", "index", "status")
 SPLITS = ("train", "test")
+Row = dict[str, Any]  # a file's manifest row, MANIFEST_COLUMNS and its "file" (a Path)
+OnSkip = Callable[[str, str], object] | None  # hears (path, reason) of a photo left out
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,17 @@ class Recipe:
     keep_duplicates: bool = False  # keep the split exactly as given (duplicates still listed)
 
 
-Plan = namedtuple("Plan", "source rows classes")
-Plan.__doc__ = """Every file met under source as manifest rows (dicts), the photos to decode
-marked with their split; classes: [negative, positive] names."""
+class Plan(NamedTuple):
+    """Every file met under source as manifest rows (dicts), the photos to decode marked with
+    their split; classes: [negative, positive] names."""
+
+    source: Path
+    rows: list[Row]
+    classes: list[str]
 
 
 @contextmanager
-def photo_pool():
+def photo_pool() -> Iterator[ProcessPoolExecutor]:
     """A process pool for hashing and decoding; on an error or Ctrl-C, the work not yet done is
     dropped instead of waited for. Workers ignore Ctrl-C: the main process alone answers it."""
     pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
@@ -62,7 +70,7 @@ def photo_pool():
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def class_folders(folder, where):
+def class_folders(folder: Path, where: Path) -> list[Path]:
     """The class sub-folders of a folder (hidden ones ignored): exactly two, or a UserError."""
     found = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(found) != 2:
@@ -71,7 +79,7 @@ def class_folders(folder, where):
     return found
 
 
-def layout(source):
+def layout(source: Path) -> dict[str | None, list[Path]]:
     """{split or None: [class folder, class folder]} for one of the two layouts."""
     if not source.is_dir():
         raise UserError(f"{source} is not a folder: give a folder with one sub-folder per class "
@@ -86,7 +94,7 @@ def layout(source):
     return {None: class_folders(source, source)}
 
 
-def positive_class(names, positive):
+def positive_class(names: Sequence[str], positive: str | None) -> tuple[str, str]:
     """(negative, positive) class names: positive if given, else a folder named cat."""
     if positive is None:
         if "cat" not in names:
@@ -99,7 +107,8 @@ def positive_class(names, positive):
     return (names[1] if names[0] == positive else names[0]), positive
 
 
-def stratified_test_draw(count, fraction, rng):
+def stratified_test_draw(count: int, fraction: float,
+                         rng: np.random.Generator) -> NDArray[np.bool_]:
     """Which of a class's `count` photos go to test: round(fraction * count), at least one and
     at least one left for training (so a lone photo trains)."""
     n_test = min(max(1, round(fraction * count)), count - 1)
@@ -108,7 +117,7 @@ def stratified_test_draw(count, fraction, rng):
     return chosen
 
 
-def plan_dataset(source, recipe, pool):
+def plan_dataset(source: StrPath, recipe: Recipe, pool: Executor) -> Plan:
     """The Plan for the photo folders at source. The pool hashes the files (a photo's sha256 is
     read in full: it is worth two cores)."""
     source = Path(source)
@@ -117,13 +126,14 @@ def plan_dataset(source, recipe, pool):
     negative, positive = positive_class(names, recipe.positive)
     label_of = {negative: 0, positive: 1}
     rng = np.random.default_rng(recipe.seed)
-    rows, seen = [], {}  # seen: sha256 -> the first path with those bytes
+    rows: list[Row] = []
+    seen: dict[str, str] = {}  # sha256 -> the first path with those bytes
     for split, classes in folders.items():
         for folder in classes:
-            candidates = []
+            candidates: list[Row] = []
             paths = files_in(folder, recipe.recursive)
             for path, sha256 in zip(paths, pool.map(sha256_of, paths, chunksize=16), strict=True):
-                row = {"path": path.relative_to(source).as_posix(), "file": path,
+                row: Row = {"path": path.relative_to(source).as_posix(), "file": path,
                        "sha256": sha256, "class": folder.name,
                        "label": label_of[folder.name], "split": split or "", "index": "",
                        "status": ""}
@@ -142,21 +152,23 @@ def plan_dataset(source, recipe, pool):
     return Plan(source, rows, [negative, positive])
 
 
-def to_decode(plan):
+def to_decode(plan: Plan) -> dict[str, list[Row]]:
     """{split: the rows of the photos to decode}, in the order they are written."""
     return {split: sorted((r for r in plan.rows if r["split"] == split and not r["status"]),
                           key=lambda r: (Path(r["path"]).name, r["path"]))
             for split in SPLITS}
 
 
-def write_dataset(plan, out, recipe, pool, *, on_progress=None, on_skip=None):
+def write_dataset(plan: Plan, out: StrPath, recipe: Recipe, pool: Executor, *,
+                  on_progress: Callable[[int], object] | None = None,
+                  on_skip: OnSkip = None) -> tuple[dict[str, int], int]:
     """out/{train,test}.h5 and out/manifest.csv from the plan, replacing out as a whole, or a
     UserError and nothing written. on_progress(n) hears of photos decoded (len of to_decode's
     rows in all); on_skip(path, reason) of each photo that could not be decoded.
     Returns the photos kept, {"train": n, "test": n}, and the files left out."""
     todo = to_decode(plan)
     tick, step = ticker(sum(map(len, todo.values())), on_progress), itertools.count()
-    pixels_seen = {}  # a digest of a kept photo's pixels -> (its path, its split)
+    pixels_seen: dict[bytes, tuple[str, str]] = {}  # a kept photo's pixels -> (path, split)
     with atomic_dir(out) as tmp:
         for split, planned in todo.items():
             stream_split(pool, tmp / f"{split}.h5", split, planned, plan.classes, recipe,
@@ -169,7 +181,7 @@ def write_dataset(plan, out, recipe, pool, *, on_progress=None, on_skip=None):
     return kept, sum(not r["status"].startswith("ok") for r in plan.rows)
 
 
-def check_usable(plan):
+def check_usable(plan: Plan) -> None:
     for label, name in enumerate(plan.classes):
         usable = [r for r in plan.rows if r["label"] == label and r["status"].startswith("ok")]
         if len(usable) < 2:
@@ -180,35 +192,10 @@ def check_usable(plan):
             raise UserError(f"no usable photo is left for {split}; nothing was written")
 
 
-class SplitWriter:
-    """A split's images and labels, appended in blocks to resizable HDF5 datasets."""
-
-    def __init__(self, h5, split, size):
-        self.x = h5.create_dataset(f"{split}_set_x", shape=(0, size, size, 3), dtype=np.uint8,
-                                   maxshape=(None, size, size, 3), chunks=(BLOCK, size, size, 3))
-        self.y = h5.create_dataset(f"{split}_set_y", shape=(0,), dtype=np.int64,
-                                   maxshape=(None,), chunks=(BLOCK,))
-        self.images, self.labels, self.count = [], [], 0
-
-    def append(self, pixels, label):
-        self.images.append(pixels)
-        self.labels.append(label)
-        self.count += 1
-        if len(self.images) == BLOCK:
-            self.flush()
-
-    def flush(self):
-        if not self.images:
-            return
-        start, n = self.x.shape[0], len(self.images)
-        self.x.resize(start + n, axis=0)
-        self.y.resize(start + n, axis=0)
-        self.x[start:] = np.stack(self.images)  # (n, size, size, 3)
-        self.y[start:] = self.labels
-        self.images, self.labels = [], []
-
-
-def stream_split(pool, path, split, planned, classes, recipe, *, pixels_seen, decoded, on_skip):
+def stream_split(pool: Executor, path: Path, split: str, planned: list[Row],
+                 classes: Sequence[str], recipe: Recipe, *,
+                 pixels_seen: dict[bytes, tuple[str, str]], decoded: Callable[[], object],
+                 on_skip: OnSkip) -> None:
     """One split's photos, decoded by the pool in order, appended to path (an .h5 file);
     decoded() after each photo."""
     import h5py
@@ -219,7 +206,7 @@ def stream_split(pool, path, split, planned, classes, recipe, *, pixels_seen, de
         for row, (pixels, problem) in zip(planned, pool.map(decode, tasks, chunksize=4),
                                           strict=True):
             decoded()
-            if problem:
+            if pixels is None:
                 row["status"] = f"skipped: {problem}"
                 if on_skip:
                     on_skip(row["path"], problem)
@@ -238,7 +225,7 @@ def stream_split(pool, path, split, planned, classes, recipe, *, pixels_seen, de
         h5["list_classes"] = np.array([c.encode("utf-8") for c in classes])
 
 
-def manifest_text(rows):
+def manifest_text(rows: Iterable[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, MANIFEST_COLUMNS, extrasaction="ignore",
                             lineterminator="\n")

@@ -3,13 +3,17 @@ flattened and standardized as the course's images are; folders searched for phot
 
 import logging
 import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.artifacts.features import flatten, standardize
+from pipeline.artifacts.files import StrPath
 from pipeline.errors import short_reason
 
 FITS = {
@@ -28,7 +32,7 @@ class PhotoError(Exception):
     """One photo could not be used; the others still are."""
 
 
-def to_rgb(image):
+def to_rgb(image: Image.Image) -> Image.Image:
     """Any Pillow mode -> 8-bit RGB: alpha composited on white, 16-bit scaled, CMYK converted."""
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
@@ -44,7 +48,7 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
-def fit_square(image, size, fit):
+def fit_square(image: Image.Image, size: int, fit: str) -> Image.Image:
     """An RGB image -> size x size, by center-cropping or squashing."""
     if fit == "crop":
         side = min(image.size)
@@ -55,13 +59,13 @@ def fit_square(image, size, fit):
     return image.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def open_upright_rgb(path, size):
+def open_upright_rgb(path: StrPath, size: int) -> Image.Image:
     """The photo as an upright RGB Pillow image; JPEGs decoded at reduced scale when large.
 
     Pillow's warnings and log messages are recorded, not printed: a photo that decodes needs
     none of them, and one that does not gets the first in its one line.
     """
-    caught = []
+    caught: list[Any] = []  # warnings.WarningMessage from warnings, str from Pillow's log
     try:
         with warnings.catch_warnings(record=True) as caught, pillow_log(caught):
             warnings.simplefilter("always")
@@ -84,21 +88,22 @@ def open_upright_rgb(path, size):
         raise PhotoError(f"cannot decode it ({short_reason(err)}){warned(caught)}") from None
 
 
-def warned(caught):
+def warned(caught: Sequence[warnings.WarningMessage | str]) -> str:
     """'; Pillow warned: ...' for the first warning or log message recorded, or nothing."""
     if not caught:
         return ""
     first = caught[0]
-    return f"; Pillow warned: {short_reason(getattr(first, 'message', first))}"
+    message = first.message if isinstance(first, warnings.WarningMessage) else first
+    return f"; Pillow warned: {short_reason(message)}"
 
 
 @contextmanager
-def pillow_log(records):
+def pillow_log(records: list[Any]) -> Iterator[None]:
     """Pillow's logged warnings and errors go into `records` (else Python's last-resort
     handler prints them on stderr, beside the photo's one line)."""
 
     class Recorder(logging.Handler):
-        def emit(self, record):
+        def emit(self, record: logging.LogRecord) -> None:
             records.append(record.getMessage())
 
     logger, handler = logging.getLogger("PIL"), Recorder(logging.WARNING)
@@ -109,7 +114,8 @@ def pillow_log(records):
         logger.removeHandler(handler)
 
 
-def photo_column(image, image_shape, fit):
+def photo_column(image: Image.Image, image_shape: Sequence[int],
+                 fit: str) -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     """An RGB photo -> (its model-sized pixels (px, px, 3) uint8, the column x (n_x, 1))."""
     pixels = np.asarray(fit_square(image, image_shape[0], fit), dtype=np.uint8)
     if pixels.shape != tuple(image_shape):
@@ -118,7 +124,8 @@ def photo_column(image, image_shape, fit):
     return pixels, standardize(flatten(pixels[None]))  # (n_x, 1): the training path
 
 
-def find_photos(paths, recursive):
+def find_photos(paths: Iterable[StrPath],
+                recursive: bool) -> Iterator[tuple[Path, str | None]]:
     """Files named, and image files in folders named; (path, None) or (path, error message)."""
     extensions = set(Image.registered_extensions())  # ".jpg", ".png", ... all Pillow opens
     for path in map(Path, paths):
@@ -136,22 +143,22 @@ def find_photos(paths, recursive):
             yield path, "no such file or folder"
 
 
-def files_in(folder, recursive):
+def files_in(folder: Path, recursive: bool) -> list[Path]:
     """Every file in a class folder (deeper ones with recursive), sorted by name."""
     pattern = "**/*" if recursive else "*"
     return sorted((p for p in folder.glob(pattern) if p.is_file()),
                   key=lambda p: p.relative_to(folder).as_posix())
 
 
-def is_image_name(path):
+def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in Image.registered_extensions() and not path.name.startswith(".")
 
 
-def decode(task):
-    """One photo -> (pixels (size, size, 3) uint8, None) or (None, reason). In a worker."""
+def decode(task: tuple[Path, int, str]) -> tuple[NDArray[np.uint8] | None, str]:
+    """One photo -> (pixels (size, size, 3) uint8, "") or (None, reason). In a worker."""
     path, size, fit = task
     try:
         image = open_upright_rgb(path, size)
-        return np.asarray(fit_square(image, size, fit), dtype=np.uint8), None
+        return np.asarray(fit_square(image, size, fit), dtype=np.uint8), ""
     except PhotoError as err:
         return None, str(err)

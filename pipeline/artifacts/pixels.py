@@ -7,18 +7,21 @@ The archive stays an ordinary .npz (np.load opens it); only its pixel members ar
 import os
 import threading
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from pipeline.artifacts.files import read_npy_header
+from pipeline.artifacts.files import StrPath, read_npy_header
 from pipeline.errors import UserError, short_reason
 
 HAS_PREADV = hasattr(os, "preadv")
 LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
 
 
-def write_rows_member(archive, name, shape, chunks):
+def write_rows_member(archive: zipfile.ZipFile, name: str, shape: tuple[int, int],
+                      chunks: Iterable[NDArray[np.uint8]]) -> None:
     """Write an (m, n_x) uint8 .npy member into an open ZipFile from the chunks, each (b, n_x)."""
     with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
         header = {"descr": "|u1", "fortran_order": False, "shape": tuple(shape)}
@@ -36,12 +39,13 @@ def write_rows_member(archive, name, shape, chunks):
                              f"{tuple(shape)}")
 
 
-def write_array_member(archive, name, array):
+def write_array_member(archive: zipfile.ZipFile, name: str, array: ArrayLike) -> None:
     with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
         np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
-def open_rows_member(path, archive, name, remake):
+def open_rows_member(path: StrPath, archive: zipfile.ZipFile, name: str,
+                     remake: str) -> "RowFile":
     """A RowFile on the member name.npy of an open archive at path, after checking that it is
     stored, 2-d uint8, as long as its header says, and that its CRC matches (read in chunks)."""
     info = archive.getinfo(f"{name}.npy")
@@ -60,7 +64,7 @@ def open_rows_member(path, archive, name, remake):
     return RowFile(path, data_offset(path, info) + header_size, shape, remake)
 
 
-def read_rows_members(path, names, remake):
+def read_rows_members(path: StrPath, names: Iterable[str], remake: str) -> dict[str, "RowFile"]:
     """{name: RowFile} for the pixel members of the .npz at path, or one UserError naming it."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -71,7 +75,7 @@ def read_rows_members(path, names, remake):
         raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
 
 
-def check_crc(archive, info):
+def check_crc(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Read the member through in chunks: at its end zipfile raises BadZipFile if the CRC-32 of
     what it read differs from the one stored (a flipped pixel is caught here)."""
     with archive.open(info) as member:
@@ -79,7 +83,7 @@ def check_crc(archive, info):
             pass
 
 
-def data_offset(path, info):
+def data_offset(path: StrPath, info: zipfile.ZipInfo) -> int:
     """Where a stored member's bytes start in the file: after its local header, name and extra
     field (whose lengths the local header gives, and which may differ from the central one)."""
     with open(path, "rb") as f:
@@ -99,19 +103,20 @@ class RowFile:
 
     dtype = np.dtype(np.uint8)
 
-    def __init__(self, path, offset, shape, remake):
+    def __init__(self, path: StrPath, offset: int, shape: Iterable[int], remake: str) -> None:
         self.path, self.offset, self.shape, self.remake = Path(path), offset, tuple(shape), remake
         self.file = open(path, "rb", buffering=0)  # noqa: SIM115 (open while the object lives)
         self.identity = identity(os.fstat(self.file.fileno()))
         self.seeking = threading.Lock()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.shape[0]
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: slice | ArrayLike) -> NDArray[np.uint8]:
         return self.take(idx)
 
-    def take(self, idx, out=None):
+    def take(self, idx: slice | ArrayLike,
+             out: NDArray[np.uint8] | None = None) -> NDArray[np.uint8]:
         """The rows idx (a slice or an index array) as (len, n_x) uint8, into out if given (a
         reused buffer: a fresh one costs a page fault every 4 KB)."""
         m, n_x = self.shape
@@ -119,36 +124,37 @@ class RowFile:
             start, stop, step = idx.indices(m)
             if step != 1:
                 raise ValueError(f"rows are read in runs: a slice's step must be 1, not {step}")
-            count, runs = max(stop - start, 0), [(0, max(stop - start, 0), start)]
+            count = max(stop - start, 0)
+            runs: Iterable[tuple[int, int, int]] = [(0, count, start)]
         else:
-            idx = np.asarray(idx, dtype=np.int64).reshape(-1)
-            if len(idx) and (idx.min() < 0 or idx.max() >= m):
-                raise IndexError(f"rows {idx.min()}..{idx.max()} of {m}")
-            starts = [0, *(np.flatnonzero(np.diff(idx) != 1) + 1).tolist()]
-            count = len(idx)
-            runs = zip(starts, [*starts[1:], count], idx[starts].tolist(), strict=True) \
+            rows = np.asarray(idx, dtype=np.int64).reshape(-1)
+            if len(rows) and (rows.min() < 0 or rows.max() >= m):
+                raise IndexError(f"rows {rows.min()}..{rows.max()} of {m}")
+            starts = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist()]
+            count = len(rows)
+            runs = zip(starts, [*starts[1:], count], rows[starts].tolist(), strict=True) \
                 if count else ()
         out = np.empty((count, n_x), dtype=np.uint8) if out is None else out[:count]
         self.check_unchanged()
         if not count:
             return out
-        view, fd = memoryview(out).cast("B"), self.file.fileno()
+        view, fd = out.data.cast("B"), self.file.fileno()  # out.data: out's memoryview
         for a, b, row in runs:  # one read a run: a mini-batch's 64 rows are 64 reads
             part, position = view[a * n_x:b * n_x], self.offset + row * n_x
             if self.read_at(fd, part, position) != len(part):
                 self.read_rest(fd, part, position, row + b - a)
         return out
 
-    def read_at(self, fd, part, position):
+    def read_at(self, fd: int, part: memoryview, position: int) -> int:
         """Bytes read into part from position: os.preadv where there is one (Linux, macOS,
         BSD), which needs no seek; elsewhere seek and read."""
         if HAS_PREADV:
             return os.preadv(fd, [part], position)
         with self.seeking:  # two threads may read at once (columns.over_blocks)
             self.file.seek(position)
-            return self.file.readinto(part)
+            return self.file.readinto(part) or 0  # None only for a non-blocking file
 
-    def read_rest(self, fd, part, position, end_row):
+    def read_rest(self, fd: int, part: memoryview, position: int, end_row: int) -> None:
         """After a short read: read on until part is full, or say where the file ended."""
         done = 0
         while done < len(part):
@@ -158,8 +164,9 @@ class RowFile:
                                 f"(truncated while in use?); {self.remake}")
             done += got
 
-    def check_unchanged(self):
+    def check_unchanged(self) -> None:
         """The path still names the file opened, unchanged (size and time of last change)."""
+        now: tuple[int, int, int, int] | None
         try:
             now = identity(os.stat(self.path))
         except OSError:
@@ -168,10 +175,10 @@ class RowFile:
             raise UserError(f"{self.path} changed while this run was reading it; "
                             f"{self.remake}, then run this again")
 
-    def __del__(self):
+    def __del__(self) -> None:
         if getattr(self, "file", None):
             self.file.close()
 
 
-def identity(stat):
+def identity(stat: os.stat_result) -> tuple[int, int, int, int]:
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns

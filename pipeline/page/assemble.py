@@ -3,9 +3,10 @@ this module, in PAGE_ORDER; it draws nothing and trains nothing."""
 
 import html
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.artifacts.files import atomic_path
+from pipeline.artifacts.files import StrPath, atomic_path
 from pipeline.errors import UserError
 from pipeline.page.sections import fill, page_file, read_section, unreadable
 
@@ -21,7 +22,7 @@ PAGE_ORDER = (  # (folder under reports/, heading, what the page says while it d
 )
 
 
-def mismatch(section_for, run_for):
+def mismatch(section_for: Mapping[str, object], run_for: Mapping[str, str]) -> str:
     """How a section's made_for differs from the run's, in words; '' if it does not."""
     words = []
     if (section_for.get("train_sha256"), section_for.get("test_sha256")) != \
@@ -35,7 +36,8 @@ def mismatch(section_for, run_for):
     return " and ".join(words)
 
 
-def section_html(folder, name, heading, absent, run_for):
+def section_html(folder: Path, name: str, heading: str, absent: str,
+                 run_for: Mapping[str, str]) -> str:
     """One section of the page: its fragment, a line saying it is stale, or how to make it."""
     try:
         found = read_section(folder)
@@ -53,7 +55,7 @@ def section_html(folder, name, heading, absent, run_for):
     return f'<h2 id="{name}">{html.escape(meta["heading"])}</h2>{fragment}'
 
 
-def page(run_dir, reports_dir):
+def page(run_dir: StrPath, reports_dir: StrPath) -> str:
     """index.html's text: the run's section from run_dir, the others from reports_dir."""
     found = read_section(run_dir)
     if found is None:
@@ -70,7 +72,7 @@ def page(run_dir, reports_dir):
         "sections": "\n".join(parts), "script": page_file("classify.js")})
 
 
-def notebooks_html(reports_dir):
+def notebooks_html(reports_dir: StrPath) -> str:
     """Links to the executed notebooks `make notebooks` wrote into reports/notebooks, if any."""
     found = sorted((Path(reports_dir) / "notebooks").glob("*.html"))
     if not found:
@@ -81,7 +83,7 @@ def notebooks_html(reports_dir):
             f"photos, executed by <code>make notebooks</code>:</p><ul>{items}</ul></section>")
 
 
-def assemble_into(dest_dir, reports_dir, run_dir=None):
+def assemble_into(dest_dir: StrPath, reports_dir: StrPath, run_dir: StrPath | None = None) -> Path:
     """Write dest_dir/index.html from the run section in run_dir (default: reports_dir)."""
     text = page(run_dir or reports_dir, reports_dir)
     with atomic_path(Path(dest_dir) / "index.html") as tmp:
@@ -89,7 +91,7 @@ def assemble_into(dest_dir, reports_dir, run_dir=None):
     return Path(dest_dir) / "index.html"
 
 
-def refresh(reports_dir):
+def refresh(reports_dir: StrPath) -> None:
     """Reassemble an existing index.html (after cv or compare wrote their section)."""
     if (Path(reports_dir) / "index.html").exists():
         try:

@@ -1,13 +1,17 @@
 """make compare's figure: every rate's learning curve, and the final accuracies against the
 rate."""
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from pipeline.evaluation.stats import always_answering
 from pipeline.page.figures import literal, new_figure, plot_costs, png_bytes
 
 
-def learning_rates_png(records, iterations, classes, unit="iteration"):
+def learning_rates_png(records: Sequence[Mapping[str, Any]], iterations: Iterable[float],
+                       classes: Sequence[str], unit: str = "iteration") -> bytes:
     """Cost against steps per rate; final accuracy against the rate, with the test interval
     and the majority guess."""
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)

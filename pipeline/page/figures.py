@@ -5,32 +5,37 @@ matplotlib's object API (Figure, not pyplot): no display and no global state.
 """
 
 import io
+from collections.abc import Iterable
 
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike, NDArray
 
 DPI = 100
 
 
-def literal(text):
+def literal(text: object) -> str:
     """Text from outside (a class or file name) shown as it is: matplotlib would read $...$ as
     math, and a malformed formula stops the drawing."""
     return str(text).replace("$", r"\$")
 
 
-def new_figure(width_px, height_px, ncols=1, nrows=1, **subplot_kw):
+def new_figure(width_px: int, height_px: int, ncols: int = 1, nrows: int = 1,
+               **subplot_kw: object) -> tuple[Figure, list[Axes]]:
     """A figure of the given pixel size and its axes (a list, row by row)."""
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw=subplot_kw).ravel().tolist()
     return fig, axes
 
 
-def png_bytes(fig):
+def png_bytes(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
 
 
-def x_axis(ax, iterations, unit):
+def x_axis(ax: Axes, iterations: Iterable[float], unit: str) -> list[float]:
     """The course's x axis, iterations in hundreds; or the epochs of a mini-batch run."""
     if unit == "epoch":
         ax.set_xlabel("epochs")
@@ -39,14 +44,16 @@ def x_axis(ax, iterations, unit):
     return [i / 100 for i in iterations]
 
 
-def plot_costs(ax, iterations, costs, label=None, unit="iteration"):
+def plot_costs(ax: Axes, iterations: Iterable[float], costs: ArrayLike, label: str | None = None,
+               unit: str = "iteration") -> None:
     """The course's learning curve: cost against iterations in hundreds (or epochs)."""
     ax.plot(x_axis(ax, iterations, unit), costs, marker=".", label=label)
     ax.set_ylabel("cost J")
     ax.grid(alpha=0.3)
 
 
-def plot_accuracies(ax, iterations, train, test, unit="iteration"):
+def plot_accuracies(ax: Axes, iterations: Iterable[float], train: ArrayLike, test: ArrayLike,
+                    unit: str = "iteration") -> None:
     x = x_axis(ax, iterations, unit)
     ax.plot(x, train, marker=".", label="train")
     ax.plot(x, test, marker=".", label="test")
@@ -56,7 +63,7 @@ def plot_accuracies(ax, iterations, train, test, unit="iteration"):
     ax.legend(loc="lower right")
 
 
-def show_signed_map(fig, ax, values, title):
+def show_signed_map(fig: Figure, ax: Axes, values: NDArray[np.float64], title: str) -> None:
     """A heat map of signed values, white at zero, red positive (towards cat), blue negative."""
     limit = float(abs(values).max()) or 1.0
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")

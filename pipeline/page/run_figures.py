@@ -2,7 +2,12 @@
 images, and what the model looks for. Each function returns PNG bytes; nothing is written here."""
 
 import math
+from collections.abc import Mapping, Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.artifacts.params import Params
 from pipeline.evaluation.stats import calibration_curve, roc_auc, roc_curve
 from pipeline.nn.logistic import sigmoid
 from pipeline.page.figures import (
@@ -12,14 +17,14 @@ from pipeline.page.figures import (
     png_bytes,
     show_signed_map,
 )
-from pipeline.page.sections import caption, number
+from pipeline.page.sections import Case, caption, number
 from pipeline.settings import Optimizer
 
 FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled_train.png",
            "weights.png")
 
 
-def learning_curve_png(params):
+def learning_curve_png(params: Params) -> bytes:
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
     unit = Optimizer(str(params["optimizer"])).unit
     plot_costs(cost_ax, params["iterations"], params["costs"], unit=unit)
@@ -31,7 +36,7 @@ def learning_curve_png(params):
     return png_bytes(fig)
 
 
-def mislabeled_png(cases, classes, title):
+def mislabeled_png(cases: Sequence[Case], classes: Sequence[str], title: str) -> bytes:
     """A grid of (index, image, true, predicted, p_cat) cases, pixels kept crisp."""
     ncols = max(1, min(5, len(cases)))
     nrows = max(1, math.ceil(len(cases) / ncols))
@@ -47,7 +52,8 @@ def mislabeled_png(cases, classes, title):
     return png_bytes(fig)
 
 
-def weights_png(W1, image_shape, classes):
+def weights_png(W1: NDArray[np.float64], image_shape: Sequence[int],
+                classes: Sequence[str]) -> bytes:
     """What the first layer looks for. One neuron (W1 (1, n_x) = w.T): w per channel and summed;
     a network: each of its n_h first-layer units as an image, summed over the channels."""
     if len(W1) == 1:
@@ -71,7 +77,8 @@ def weights_png(W1, image_shape, classes):
     return png_bytes(fig)
 
 
-def evaluation_png(Z_by_split, classes):
+def evaluation_png(Z_by_split: Mapping[str, tuple[NDArray[np.float64], NDArray[np.int64]]],
+                   classes: Sequence[str]) -> bytes:
     """ROC curves and a reliability diagram, from each split's scores Z (1, m) and labels Y:
     Z_by_split is {split: (Z, Y)}. How far to trust p(cat)."""
     fig, (roc_ax, reliability_ax) = new_figure(1200, 450, ncols=2)

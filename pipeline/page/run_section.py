@@ -4,15 +4,18 @@ embedded for the photo classifier. HTML only; report.py draws the figures and wr
 import base64
 import html
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from pipeline.artifacts.features import is_course_data
-from pipeline.artifacts.params import params_settings
+from pipeline.artifacts.features import Features, is_course_data
+from pipeline.artifacts.params import Params, params_settings
 from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent
 from pipeline.nn.logistic import THRESHOLD
 from pipeline.page.sections import (
+    Case,
     fill,
     gallery,
     meaning,
@@ -38,7 +41,10 @@ MODEL_DESCRIPTIONS = {  # {} is the layer sizes, "12288 -> 1"
 }
 
 
-def model_json(params, classes):
+Metrics = Mapping[str, Any]  # metrics.json, as evaluation.metrics computes it
+
+
+def model_json(params: Params, classes: Sequence[str]) -> str:
     """The model as the page's script reads it: its layers in order, each W (n_out, n_in) as
     base64 of little-endian float64, row by row (exact, and 4/3 of 8 bytes a weight), and b; then
     the image shape, the class names and the threshold. Hidden layers are ReLU, the last is the
@@ -54,7 +60,7 @@ def model_json(params, classes):
                        "classes": classes, "threshold": THRESHOLD}).replace("<", "\\u003c")
 
 
-def stats_table(metrics, classes, exact):
+def stats_table(metrics: Metrics, classes: Sequence[str], exact: bool) -> str:
     """Train, test, and test without its duplicates of training images, side by side."""
     columns = [("train", metrics["train_accuracy"], metrics["train_stats"]),
                ("test", metrics["test_accuracy"], metrics["test_stats"])]
@@ -80,7 +86,7 @@ def stats_table(metrics, classes, exact):
     return table(rows, ("", *(name for name, _, _ in columns)))
 
 
-def duplicates_note(metrics, features, exact):
+def duplicates_note(metrics: Metrics, features: Features, exact: bool) -> str:
     pairs = metrics["test_duplicates_of_train"]
     if not pairs:
         return "<p>No test image is pixel for pixel a training image.</p>"
@@ -100,18 +106,19 @@ def duplicates_note(metrics, features, exact):
             f'<div class="gallery" id="duplicate-images">{thumbnails}</div>')
 
 
-def gallery_title(split, shown, total):
+def gallery_title(split: str, shown: int, total: int) -> str:
     return f"Mislabeled {split} images" + ("" if shown == total else
                                            f": the {shown} most confident of {total}")
 
 
-def shown_note(shown, total):
+def shown_note(shown: int, total: int) -> str:
     return (f"The {shown} most confident mistakes of {total} (p farthest from 0.5); every one is "
             "listed in mislabeled.csv." if shown < total else "Every mistake, also listed in "
             "mislabeled.csv.")
 
 
-def run_fragment(params, metrics, features, test_cases, train_cases, classes):
+def run_fragment(params: Params, metrics: Metrics, features: Features, test_cases: Sequence[Case],
+                 train_cases: Sequence[Case], classes: Sequence[str]) -> str:
     """The run's section of the page: the numbers, what they mean, the photo classifier."""
     lr, n = float(params["learning_rate"]), int(params["num_iterations"])
     l2, augment, optimizer = float(params["l2"]), str(params["augment"]), str(params["optimizer"])

@@ -1,16 +1,19 @@
 """The ledger's figure: runs' learning curves overlaid, cost and test accuracy, each run on its
 own unit (iterations for gd, epochs for mini-batches)."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from pipeline.page.figures import literal, new_figure, png_bytes
 
 
-def run_label(record):
+def run_label(record: Mapping[str, Any]) -> str:
     unit = "iterations" if record["optimizer"] == "gd" else "epochs"
     return literal(f"{record['id'][:6]} {record['model']} {record['optimizer']} "
                    f"lr {record['learning_rate']!r} ({unit})")
 
 
-def curves_png(records, title):
+def curves_png(records: Sequence[Mapping[str, Any]], title: str) -> bytes:
     """Cost and test accuracy against each run's own steps, one line a run (the first
     MAX_CURVES, so the legend stays legible)."""
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)

@@ -9,16 +9,29 @@ the sha256 its run.json holds.
 import json
 import re
 import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from numpy.typing import ArrayLike
 
 from pipeline import config
-from pipeline.artifacts.files import atomic_dir, atomic_path, sha256_of, write_json, write_npz
+from pipeline.artifacts.files import (
+    StrPath,
+    atomic_dir,
+    atomic_path,
+    sha256_of,
+    write_json,
+    write_npz,
+)
 from pipeline.errors import UserError, short_reason
 from pipeline.settings import RECORD_KEYS, Settings
 
+Record = dict[str, Any]  # a run's run.json: its settings, data, code, times and outcome
 RUN_JSON, PARAMS_NPZ = "run.json", "params.npz"
 NUMBER = (int, float)
-FIELDS = {  # run.json's keys besides the settings, and the types they must hold
+# run.json's keys besides the settings, and the types they must hold
+FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str, "command": str, "status": str, "started": str, "finished": str,
     "duration_s": NUMBER, "engine": str, "train_sha256": str, "test_sha256": str,
     "data_path": str, "code_fingerprint": str, "python": str, "numpy": str,
@@ -28,7 +41,7 @@ FIELDS = {  # run.json's keys besides the settings, and the types they must hold
 }
 
 
-def check_record(record):
+def check_record(record: object) -> Record:
     """The record if it is whole: every key with its type, settings that make a Settings, one
     curve length; else ValueError naming what is wrong."""
     if not isinstance(record, dict):
@@ -53,7 +66,7 @@ def check_record(record):
     return record
 
 
-def read_record(folder):
+def read_record(folder: StrPath) -> Record:
     """run.json of the run in folder, checked; OSError or ValueError when it is not whole."""
     record = check_record(json.loads((Path(folder) / RUN_JSON).read_text(encoding="utf-8")))
     if record["id"] != Path(folder).name:
@@ -61,9 +74,11 @@ def read_record(folder):
     return record
 
 
-def scan(runs_dir):
+def scan(runs_dir: StrPath) -> tuple[list[Record], list[str], list[str]]:
     """(finished records newest first, one line per damaged record, ids of interrupted runs)."""
-    records, problems, interrupted = [], [], []
+    records: list[Record] = []
+    problems: list[str] = []
+    interrupted: list[str] = []
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return records, problems, interrupted
@@ -82,7 +97,7 @@ def scan(runs_dir):
     return records, problems, interrupted
 
 
-def intact_run(runs_dir, run_id):
+def intact_run(runs_dir: StrPath, run_id: str) -> tuple[Record | None, str | None]:
     """(record, None) when run_id is finished and its params.npz matches its sha256;
     (None, None) when the ledger has no such run; (None, why) when it is damaged."""
     folder = Path(runs_dir) / run_id
@@ -97,12 +112,13 @@ def intact_run(runs_dir, run_id):
     return record, None
 
 
-def save_run(runs_dir, record, params):
+def save_run(runs_dir: StrPath, record: Mapping[str, Any],
+             params: StrPath | Mapping[str, ArrayLike]) -> Record:
     """Write the run as one folder: its record (params_sha256 added) and its params.npz, a copy
     of the file `params` names (byte for byte what a restore gives back) or, for a dict, those
     arrays. Replaces a damaged run of the same id; returns the record as written."""
     with atomic_dir(Path(runs_dir) / record["id"]) as tmp:
-        if isinstance(params, dict):
+        if isinstance(params, Mapping):
             write_npz(tmp / PARAMS_NPZ, **params)
         else:
             shutil.copyfile(params, tmp / PARAMS_NPZ)
@@ -111,7 +127,8 @@ def save_run(runs_dir, record, params):
     return record
 
 
-def keep_run(runs_dir, record, params):
+def keep_run(runs_dir: StrPath, record: Mapping[str, Any],
+             params: StrPath | Mapping[str, ArrayLike]) -> bool:
     """save_run, unless the ledger holds this run whole already (the same id: the same run, made
     by another command or earlier). Returns whether it was written."""
     if intact_run(runs_dir, record["id"])[0] is not None:
@@ -120,13 +137,13 @@ def keep_run(runs_dir, record, params):
     return True
 
 
-def restore(runs_dir, record, out):
+def restore(runs_dir: StrPath, record: Mapping[str, Any], out: StrPath) -> None:
     """Copy the run's params.npz over out, atomically: byte for byte what its training wrote."""
     with atomic_path(out) as tmp:
         shutil.copyfile(Path(runs_dir) / record["id"] / PARAMS_NPZ, tmp)
 
 
-def current_id(records, params_file):
+def current_id(records: Iterable[Mapping[str, Any]], params_file: StrPath) -> str | None:
     """The id of the run whose params.npz is params_file's (by sha256), or None."""
     if not Path(params_file).is_file():
         return None
@@ -134,7 +151,7 @@ def current_id(records, params_file):
     return next((r["id"] for r in records if r["params_sha256"] == digest), None)
 
 
-def select(records, prefixes):
+def select(records: Sequence[Record], prefixes: Iterable[str]) -> list[Record]:
     """The records named by id prefixes, in the order given; a prefix that names no run, or
     several, is a UserError."""
     chosen = []
@@ -148,7 +165,8 @@ def select(records, prefixes):
     return chosen
 
 
-def prune(runs_dir, records, keep, current):
+def prune(runs_dir: StrPath, records: Sequence[Mapping[str, Any]], keep: int,
+          current: str | None) -> tuple[list[str], int]:
     """Remove all finished runs but the `keep` newest and the current one; (removed ids,
     bytes freed)."""
     kept = {r["id"] for r in records[:keep]} | {current}

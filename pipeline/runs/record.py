@@ -10,14 +10,23 @@ import hashlib
 import json
 import platform
 import subprocess
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pipeline import config
+from pipeline.artifacts.features import Features
+from pipeline.artifacts.files import StrPath
+from pipeline.artifacts.params import Params
 from pipeline.evaluation.stats import clopper_pearson
 from pipeline.imports import ROOT, closure
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
+from pipeline.runs.ledger import Record
 from pipeline.scoring import network_parameters, scores
+from pipeline.settings import Settings
 
 # The modules whose source decides a fit's weights: the fit, the record it writes, the features
 # it reads. Any change in their closure is another code, so another run.
@@ -27,7 +36,7 @@ DATA_KEYS = ("train_sha256", "test_sha256", "image_shape", "standardization")
 CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
 
 
-def code_fingerprint(root=ROOT):
+def code_fingerprint(root: Path = ROOT) -> str:
     """sha256 of the fit's modules, each file's path and bytes, in sorted order."""
     digest = hashlib.sha256()
     for relative in closure(FIT_MODULES, root):
@@ -35,12 +44,12 @@ def code_fingerprint(root=ROOT):
     return digest.hexdigest()
 
 
-def git_state(root=ROOT):
+def git_state(root: Path = ROOT) -> dict[str, str | bool | None]:
     """{"git_commit": sha or None, "git_dirty": bool or None}: None outside a checkout."""
     if not (root / ".git").exists():
         return {"git_commit": None, "git_dirty": None}
     try:
-        def git(*args):
+        def git(*args: str) -> str:
             return subprocess.run(["git", "-C", str(root), *args], capture_output=True,
                                   text=True, timeout=10, check=True).stdout.strip()
 
@@ -51,29 +60,29 @@ def git_state(root=ROOT):
     return {"git_commit": commit, "git_dirty": dirty}
 
 
-def data_of(features):
+def data_of(features: Mapping[str, object]) -> dict[str, Any]:
     """The data's fingerprint as plain values: sha256s, image shape, standardization."""
     return {key: np.asarray(features[key]).tolist() for key in DATA_KEYS}
 
 
-def run_id(settings, engine, data, fingerprint):
+def run_id(settings: Settings, engine: str, data: Mapping[str, object], fingerprint: str) -> str:
     """RUN_ID_LENGTH hex digits naming what decides the weights (see the module's doc)."""
     text = json.dumps({"settings": settings.record(), "engine": engine, "data": data,
                        "code": fingerprint}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:config.RUN_ID_LENGTH]
 
 
-def identity(settings, engine, features):
+def identity(settings: Settings, engine: str, features: Features) -> tuple[str, str]:
     """(run id, code fingerprint) of a fit of these settings on these features."""
     fingerprint = code_fingerprint()
     return run_id(settings, engine, data_of(features), fingerprint), fingerprint
 
 
-def outcome(params, features, l2=0.0):
+def outcome(params: Params, features: Features, l2: float = 0.0) -> dict[str, Any]:
     """What the run scores: train and test accuracy (as metrics.json computes them), the test
     interval, the cost J after the last step (on the training images, l2 included), and the
     learning curve."""
-    out = {}
+    out: dict[str, Any] = {}
     for split in ("train", "test"):
         Y = features[f"Y_{split}"]  # (1, m)
         Z = scores(params, features[f"X_{split}"])  # (1, m)
@@ -89,8 +98,9 @@ def outcome(params, features, l2=0.0):
     return out
 
 
-def run_record(identity, settings, engine, params, features, *, command, started, finished,
-               data_path):
+def run_record(identity: tuple[str, str], settings: Settings, engine: str, params: Params,
+               features: Features, *, command: str, started: datetime, finished: datetime,
+               data_path: StrPath) -> Record:
     """run.json's content but for params_sha256, which the ledger adds as it writes params.
 
     identity: (run id, code fingerprint); started, finished: datetime in UTC."""

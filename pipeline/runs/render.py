@@ -2,39 +2,44 @@
 them, unless every column is asked for), two or more runs side by side with their differences,
 runs.md, and the page's Runs section."""
 
+from collections.abc import Sequence
+
 from pipeline import config
 from pipeline.page.sections import table
+from pipeline.runs.ledger import Record
 from pipeline.settings import RECORD_KEYS, record_labels
 from pipeline.tables import markdown_table, text_table
 
 ALWAYS_SHOWN = ("model", "optimizer")  # columns of their own, whether they differ or not
 METRICS = (("train_accuracy", "train accuracy", "%"), ("test_accuracy", "test accuracy", "%"),
            ("final_cost", "final cost", ""), ("duration_s", "duration", "s"))
+Table = tuple[tuple[str, ...], list[tuple[str, ...]]]  # (header, rows) of text cells
 
 
-def short(run_id):
+def short(run_id: str) -> str:
     return run_id[:6]
 
 
-def when(record):
+def when(record: Record) -> str:
     """'12-03 14:02': the month, day and minute a run started, in UTC."""
-    return record["started"][5:16].replace("T", " ")
+    started: str = record["started"]
+    return started[5:16].replace("T", " ")
 
 
-def data_name(record):
+def data_name(record: Record) -> str:
     """'course' for the course's two files, else the first digits of the train file's sha256."""
     course = (config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name])
     return "course" if (record["train_sha256"], record["test_sha256"]) == course \
         else record["train_sha256"][:6]
 
 
-def value_text(value):
+def value_text(value: object) -> str:
     if isinstance(value, list):  # layer sizes: the hidden ones ("-" for one neuron)
         return "-".join(map(str, value[1:-1])) or "-"
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def differing(records, every=False):
+def differing(records: Sequence[Record], every: bool = False) -> list[str]:
     """The settings' record keys to show: those whose values differ among the records (all of
     them with every), model and optimizer apart."""
     keys = [k for k in RECORD_KEYS if k not in ALWAYS_SHOWN]
@@ -43,12 +48,12 @@ def differing(records, every=False):
     return [k for k in keys if len({value_text(r[k]) for r in records}) > 1]
 
 
-def test_text(record):
+def test_text(record: Record) -> str:
     low, high = record["test_accuracy_ci95"]
     return f"{record['test_accuracy']:.1f} ({low:.0f}-{high:.0f})"
 
 
-def runs_table(records, current, every=False):
+def runs_table(records: Sequence[Record], current: str | None, every: bool = False) -> Table:
     """(header, rows): newest first, one row a run; '*' marks the current one."""
     keys = differing(records, every)
     labels = record_labels("short")
@@ -61,7 +66,7 @@ def runs_table(records, current, every=False):
     return header, rows
 
 
-def side_by_side(records):
+def side_by_side(records: Sequence[Record]) -> Table:
     """(header, rows): the settings that differ, then each metric, one column a run, and the
     last run's difference from the first."""
     labels = record_labels()
@@ -78,14 +83,15 @@ def side_by_side(records):
     return header, rows
 
 
-def text_report(records, current, every=False):
+def text_report(records: Sequence[Record], current: str | None, every: bool = False) -> str:
     """What `make runs` prints: the table of runs, newest first."""
     if not records:
         return "no runs yet: `make train` records one"
     return text_table(*runs_table(records, current, every))
 
 
-def markdown(records, current, chosen=None):
+def markdown(records: Sequence[Record], current: str | None,
+             chosen: Sequence[Record] | None = None) -> str:
     lines = [f"# Runs ({len(records)}, newest first; * is the current one)", ""]
     if records:
         lines.append(markdown_table(*runs_table(records, current)))
@@ -96,12 +102,12 @@ def markdown(records, current, chosen=None):
     return "\n".join(lines) + "\n"
 
 
-def best_by_test(records):
-    """The run with the highest test accuracy (ties: the newest)."""
-    return max(records, key=lambda r: r["test_accuracy"]) if records else None
+def best_by_test(records: Sequence[Record]) -> Record:
+    """The run with the highest test accuracy (ties: the newest) of one run or more."""
+    return max(records, key=lambda r: r["test_accuracy"])
 
 
-def section_fragment(records, current):
+def section_fragment(records: Sequence[Record], current: str | None) -> str:
     """The page's Runs section: the latest RUNS_ON_PAGE runs, and the current run's curve beside
     the best test accuracy's."""
     if not records:

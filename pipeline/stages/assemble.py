@@ -8,7 +8,7 @@ from pipeline.errors import remake_hint
 from pipeline.page.assemble import assemble_into
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline assemble", description=__doc__.splitlines()[0])
     parser.add_argument("--reports-dir", type=Path, default=config.REPORTS_DIR)
     args = parser.parse_args(argv)

@@ -7,11 +7,16 @@ functions the features stage uses.
 
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
 
 from pipeline import config
 from pipeline.artifacts.files import write_bytes
-from pipeline.artifacts.params import load_params
+from pipeline.artifacts.params import Params, load_params
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
 from pipeline.errors import remake_hint
@@ -21,7 +26,9 @@ from pipeline.nn.network import input_gradient
 from pipeline.scoring import network_parameters, scores
 
 
-def explain_png(photo, pixels, contribution, *, p_cat, label, path, positive):
+def explain_png(photo: Image.Image, pixels: NDArray[np.uint8],
+                contribution: NDArray[np.float64], *, p_cat: float, label: str, path: Path,
+                positive: str) -> bytes:
     from pipeline.page.figures import literal, new_figure, png_bytes, show_signed_map
 
     fig, axes = new_figure(1300, 430, ncols=3)
@@ -37,13 +44,13 @@ def explain_png(photo, pixels, contribution, *, p_cat, label, path, positive):
     return png_bytes(fig)
 
 
-def explanation(params, x):
+def explanation(params: Params, x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Input x gradient: x (n_x, 1) times dz/dx, z the last layer's pre-activation. For one
     neuron dz/dx = w, so it is w * x, each pixel's share of z."""
     return input_gradient(network_parameters(params), x) * x  # (n_x, 1)
 
 
-def trust_line(test_counts, classes):
+def trust_line(test_counts: Iterable[int], classes: Sequence[str]) -> str:
     """How far to trust the answers: the model's test accuracy, its interval, and the score of
     always answering the test set's larger class."""
     right, n, positives = (int(v) for v in test_counts)
@@ -54,7 +61,7 @@ def trust_line(test_counts, classes):
             f"{always_answering(classes[label], no_information_rate)})")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="scripts/classify.py", description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders")
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE,
@@ -79,7 +86,8 @@ def main(argv=None):
     photos = list(find_photos(args.photos, args.recursive))
     if args.explain and len(photos) != 1:
         raise UserError(f"--explain takes one photo, got {len(photos)}")
-    results, failed = [], 0
+    results: list[dict[str, object]] = []
+    failed = 0
     with progress_bar(len(photos), "classify", quiet=len(photos) < 10) as bar:
         for path, problem in photos:
             bar.update()

@@ -1,14 +1,17 @@
 """Stage `compare`: one model per learning rate, trained together; table, figure, params."""
 
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
-from pipeline.artifacts.params import params_settings
+from pipeline.artifacts.params import Params, params_settings
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.engines.fit import train, training_set
 from pipeline.engines.run_params import run_params
@@ -23,12 +26,14 @@ from pipeline.scoring import cost
 from pipeline.stages.options import add_training_options, fit_progress, settings_of
 from pipeline.tables import markdown_table, text_table
 
+Summary = Mapping[str, Any]  # one rate's row of summary.json (summary_record)
 
-def params_name(learning_rate):
+
+def params_name(learning_rate: float) -> str:
     return f"params_lr{learning_rate!r}.npz"
 
 
-def summary_record(params, features):
+def summary_record(params: Params, features: Features) -> dict[str, Any]:
     """One row of summary.json, for the model in `params` (a params.npz dict)."""
     m = metrics(params, features)
     X, Y = training_set(features, str(params["augment"]))
@@ -45,20 +50,20 @@ def summary_record(params, features):
 COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy", "test 95% CI")
 
 
-def table_rows(records):
+def table_rows(records: Sequence[Summary]) -> list[tuple[str, ...]]:
     return [(repr(r["learning_rate"]), f"{r['final_cost']:.6f}", f"{r['train_accuracy']} %",
              f"{r['test_accuracy']} %", "{:.1f}-{:.1f} %".format(*r["test_accuracy_ci95"]))
             for r in records]
 
 
-def majority_note(records, classes):
+def majority_note(records: Sequence[Summary], classes: Sequence[str]) -> str:
     """What always answering the test set's larger class scores: the line to beat."""
     r = records[0]
     return (always_answering(classes[r["test_majority_label"]], r["test_no_information_rate"])
             + " of the test images")
 
 
-def summary_markdown(records, classes):
+def summary_markdown(records: Sequence[Summary], classes: Sequence[str]) -> str:
     n = records[0]["num_iterations"]
     lines = [f"# Learning rates compared ({n} iterations each, from zeros)", "",
              markdown_table(COLUMNS, table_rows(records))]
@@ -67,7 +72,7 @@ def summary_markdown(records, classes):
     return "\n".join(lines)
 
 
-def section_fragment(records, classes):
+def section_fragment(records: Sequence[Summary], classes: Sequence[str]) -> str:
     """The page's comparison section, as HTML."""
     rows = [(r["learning_rate"], r["num_iterations"], f"{r['final_cost']:.6f}",
              f"{r['train_accuracy']:.2f} %", f"{r['test_accuracy']:.2f} %",
@@ -81,7 +86,7 @@ def section_fragment(records, classes):
               '<a href="compare/summary.json">compare/summary.json</a>.</p>')
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline compare", description=__doc__.splitlines()[0])
     parser.add_argument("--learning-rates", type=positive_float, nargs="+", metavar="X",
                         help="the rates to compare (default: the course's "

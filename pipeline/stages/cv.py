@@ -9,17 +9,21 @@ by one fit with those settings on the whole training set.
 """
 
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import (
     atomic_dir,
     write_bytes,
     write_json,
     write_text,
 )
+from pipeline.artifacts.params import Params
 from pipeline.cli import (
     Parser,
     UserError,
@@ -46,6 +50,7 @@ from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
 from pipeline.runs.ledger import keep_run
 from pipeline.runs.record import identity, run_record
+from pipeline.settings import Search, Settings
 from pipeline.stages.options import (
     add_input_options,
     add_model_options,
@@ -55,7 +60,7 @@ from pipeline.stages.options import (
 )
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline cv", description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=config.CV_FOLDS, metavar="K",
                         help="folds per repeat (default %(default)s)")
@@ -108,9 +113,9 @@ def main(argv=None):
                                     model=search.model, layer_dims=search.layer_dims)
     else:
         result = minibatch_run(features, search, fits, args.quiet)
-    def kept_final_fit(features, settings):
+    def kept_final_fit(features: Features, settings: Settings) -> dict[str, Any]:
         """The chosen setting's one fit, kept in the ledger as a run of cv."""
-        def keep(run, params, seconds):
+        def keep(run: Mapping[str, Any], params: Params, seconds: float) -> None:
             finished = datetime.now(UTC)
             keep_run(args.runs_dir, run_record(
                 identity(settings, config.ENGINE, features), run["settings"], run["engine"],
@@ -134,7 +139,7 @@ def main(argv=None):
     refresh(args.out_dir.parent)
 
 
-def minibatch_run(features, search, fits, quiet):
+def minibatch_run(features: Features, search: Search, fits: int, quiet: bool) -> dict[str, Any]:
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
     optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]

@@ -9,23 +9,25 @@ import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.files import atomic_path, sha256_of
+from pipeline.artifacts.files import StrPath, atomic_path, sha256_of
 from pipeline.cli import Parser, UserError, progress_bar
 
 CHUNK = 1 << 16  # bytes per read while downloading
 
 
-def copy_from_mirror(name, mirror, tmp):
+def copy_from_mirror(name: str, mirror: StrPath, tmp: Path) -> None:
     source = Path(mirror) / name
     if not source.is_file():
         raise OSError(f"no {name} in mirror {mirror}")
     shutil.copyfile(source, tmp)
 
 
-def download(url, tmp, timeout, quiet):
+def download(url: str, tmp: Path, timeout: float, quiet: bool) -> None:
     with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
         size = int(response.headers.get("Content-Length") or 0) or None
         with progress_bar(size, Path(url).name, quiet, unit="B", unit_scale=True) as bar:
@@ -34,14 +36,15 @@ def download(url, tmp, timeout, quiet):
                 bar.update(len(block))
 
 
-def short_url(url):
+def short_url(url: str) -> str:
     """Enough of a URL to tell the sources apart in a one-line error: host/owner."""
     parts = urllib.parse.urlsplit(url)
     return parts.netloc + "/" + parts.path.strip("/").split("/")[0]
 
 
-def fetch(name, dest_dir, sha256, *, mirror=None, urls=config.URLS,
-          timeout=config.DOWNLOAD_TIMEOUT, quiet=False):
+def fetch(name: str, dest_dir: StrPath, sha256: str, *, mirror: StrPath | None = None,
+          urls: Sequence[str] = config.URLS, timeout: float = config.DOWNLOAD_TIMEOUT,
+          quiet: bool = False) -> Path:
     """Put a verified copy of `name` at dest_dir/name and return its path.
 
     A file already there with the right hash is kept; one with a wrong hash is fetched again.
@@ -51,9 +54,10 @@ def fetch(name, dest_dir, sha256, *, mirror=None, urls=config.URLS,
     dest = Path(dest_dir) / name
     if dest.is_file() and sha256_of(dest) == sha256:
         return dest
-    sources = ([("mirror " + str(mirror), lambda tmp: copy_from_mirror(name, mirror, tmp))]
-               if mirror else [])
-    sources += [(short_url(base), lambda tmp, u=base + name: download(u, tmp, timeout, quiet))
+    sources: list[tuple[str, Callable[[Path], None]]] = (
+        [("mirror " + str(mirror), lambda tmp: copy_from_mirror(name, mirror, tmp))]
+        if mirror else [])
+    sources += [(short_url(base), partial(download, base + name, timeout=timeout, quiet=quiet))
                 for base in urls]
     failures = []
     for label, obtain in sources:
@@ -71,7 +75,7 @@ def fetch(name, dest_dir, sha256, *, mirror=None, urls=config.URLS,
                     f"set {config.MIRROR_ENV}=/folder/with/the/h5/files and run again")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline data", description=__doc__.splitlines()[0])
     parser.add_argument("--dest", type=Path, default=config.RAW_DIR, help="folder to fill")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -29,7 +29,7 @@ from pipeline.cli import (
 )
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline dataset", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, metavar="SOURCE",
                         help="one folder per class, or train/ and test/ holding them")
@@ -59,7 +59,7 @@ def main(argv=None):
         plan = plan_dataset(args.source, recipe, pool)
         photos = sum(map(len, to_decode(plan).values()))
         with progress_bar(photos, "photos", args.quiet, unit="photo") as bar:
-            def skipped(path, problem):
+            def skipped(path: str, problem: str) -> None:
                 bar.clear()
                 print(f"skipped: {path}: {problem}", file=sys.stderr)
 

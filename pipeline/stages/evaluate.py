@@ -16,7 +16,7 @@ from pipeline.evaluation.stats import (
 )
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)

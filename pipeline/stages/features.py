@@ -9,7 +9,7 @@ from pipeline.artifacts.feature_file import images_in, write_features
 from pipeline.cli import Parser, progress_bar
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline features", description=__doc__.splitlines()[0])
     parser.add_argument("--train-file", type=Path, default=config.TRAIN_FILE)
     parser.add_argument("--test-file", type=Path, default=config.TEST_FILE)

@@ -1,10 +1,13 @@
 """The command-line options the training stages share (train, compare, cv), and the run's
 settings made from them."""
 
+from argparse import ArgumentParser, Namespace
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import config
+from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import available_memory
 from pipeline.cli import (
     UserError,
@@ -18,14 +21,18 @@ from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
 from pipeline.settings import Optimizer, Search, Settings
 
+if TYPE_CHECKING:  # tqdm is imported where a bar is made (cli.progress_bar)
+    from tqdm import tqdm
 
-def fit_progress(features, settings, desc, quiet, k=1):
+
+def fit_progress(features: Features, settings: Settings, desc: str, quiet: bool,
+                 k: int = 1) -> "tqdm":
     """The bar a stage shows over a fit of k rates: total_steps of them, in steps or batches."""
     unit = "batch" if settings.optimizer.minibatch else "it"
     return progress_bar(total_steps(features, settings, k), desc, quiet, unit=unit)
 
 
-def add_model_options(parser):
+def add_model_options(parser: ArgumentParser) -> None:
     """--model and --layers: the architecture, for train, compare and cv."""
     parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
                         help="one neuron, or a week-4 network (default %(default)s)")
@@ -39,19 +46,19 @@ def add_model_options(parser):
                              "1 is off (default %(default)s)")
 
 
-def add_runs_option(parser):
+def add_runs_option(parser: ArgumentParser) -> None:
     """--runs-dir: the ledger every finished fit is kept in (train, compare, cv)."""
     parser.add_argument("--runs-dir", type=Path, default=config.RUNS_DIR,
                         help="the ledger of runs (default %(default)s)")
 
 
-def add_input_options(parser):
+def add_input_options(parser: ArgumentParser) -> None:
     """--features and --quiet, for every stage that reads the features and shows a bar."""
     parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_training_options(parser):
+def add_training_options(parser: ArgumentParser) -> None:
     """What train and compare share: the model, its steps and regularization, the optimizer,
     the engine, the input."""
     add_model_options(parser)
@@ -71,7 +78,7 @@ def add_training_options(parser):
     add_runs_option(parser)
 
 
-def add_optimizer_options(parser, default, help_text):
+def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text: str) -> None:
     """--optimizer and its settings, for train, compare and cv."""
     parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=default,
                         help=help_text)
@@ -95,7 +102,7 @@ def add_optimizer_options(parser, default, help_text):
                         metavar="EPOCHS", help="scheduled decay's step (default %(default)s)")
 
 
-def layer_dims_of(args, n_x):
+def layer_dims_of(args: Namespace, n_x: int) -> list[int]:
     """[n_x, hidden..., 1] for the chosen model, the course's hidden sizes unless --layers."""
     if args.model == "logistic":
         if args.layers:
@@ -109,7 +116,7 @@ def layer_dims_of(args, n_x):
     return [n_x, *hidden, 1]
 
 
-def settings_of(args, n_x, learning_rate=None, num_iterations=None):
+def settings_of(args: Namespace, n_x: int, learning_rate: float, num_iterations: int) -> Settings:
     """The run's settings from the options, with the model's and optimizer's own defaults
     (learning_rate and num_iterations: the stage's defaults for the one neuron with gd)."""
     network, gd = args.model != "logistic", args.optimizer == "gd"
@@ -129,7 +136,7 @@ def settings_of(args, n_x, learning_rate=None, num_iterations=None):
                     init=args.init, keep_prob=args.keep_prob)
 
 
-def optimizer_of(args, name):
+def optimizer_of(args: Namespace, name: str) -> Optimizer:
     """The Optimizer from the options, refusing those that do not apply: the course's gd keeps
     its fixed rate, only momentum has a beta, and the neuron has no hidden layer to drop or to
     start otherwise than at zeros."""
@@ -150,7 +157,7 @@ def optimizer_of(args, name):
                      decay_rate=args.decay_rate, decay_interval=args.decay_interval)
 
 
-def describe(settings):
+def describe(settings: Settings) -> str:
     """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
     model = "" if settings.model == "logistic" else \
         f"the {settings.model} network {list(settings.layer_dims)}, "
@@ -165,7 +172,7 @@ def describe(settings):
     return f"{model}lr {settings.learning_rate}{extras}"
 
 
-def search_of(args, shape):
+def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str]]:
     """Cross-validation's Search from its options, with the defaults that depend on the data's
     size filled in; and what was chosen, in words."""
     m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []

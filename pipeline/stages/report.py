@@ -7,14 +7,18 @@ page and every figure it names whole.
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.files import read_json, staged_files, write_bytes, write_text
-from pipeline.artifacts.params import load_params
+from pipeline.artifacts.features import Features
+from pipeline.artifacts.files import StrPath, read_json, staged_files, write_bytes, write_text
+from pipeline.artifacts.params import Params, load_params
 from pipeline.cli import Parser, UserError
 from pipeline.columns import pixels_of
 from pipeline.errors import remake_hint
@@ -30,12 +34,15 @@ from pipeline.page.run_figures import (
     mislabeled_png,
     weights_png,
 )
-from pipeline.page.run_section import gallery_title, run_fragment
-from pipeline.page.sections import made_for, write_section
+from pipeline.page.run_section import Metrics, gallery_title, run_fragment
+from pipeline.page.sections import Case, made_for, write_section
 from pipeline.scoring import network_parameters, scores
 
+MistakeRow = tuple[str, int, int, int, float]  # (split, index, true, predicted, p_cat)
 
-def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE):
+
+def mislabeled_cases(params: Params, features: Features, indices: ArrayLike, split: str,
+                     shown: int = config.GALLERY_SIZE) -> tuple[list[Case], list[MistakeRow]]:
     """(index, image, true, predicted, p_cat) for the `shown` most confident mistakes of a split
     (p farthest from the threshold first), and the CSV rows of all of them."""
     X, Y = features[f"X_{split}"], features[f"Y_{split}"]
@@ -50,7 +57,7 @@ def mislabeled_cases(params, features, indices, split, shown=config.GALLERY_SIZE
     return cases, rows
 
 
-def mistakes_csv(rows, classes):
+def mistakes_csv(rows: Iterable[MistakeRow], classes: Sequence[str]) -> str:
     """Every mislabeled image: split, index, true and predicted class, p of the positive."""
     lines = [f"split,index,true,predicted,p_{classes[1]}"]
     lines += [f"{split},{i},{classes[true]},{classes[predicted]},{p!r}"
@@ -58,7 +65,7 @@ def mistakes_csv(rows, classes):
     return "\n".join(lines) + "\n"
 
 
-def same_numbers(a, b, rel=1e-9):
+def same_numbers(a: object, b: object, rel: float = 1e-9) -> bool:
     """JSON values equal, floats to a relative 1e-9 (BLAS may sum in another order)."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same_numbers(a[k], b[k], rel) for k in a)
@@ -69,7 +76,8 @@ def same_numbers(a, b, rel=1e-9):
     return type(a) is type(b) and a == b
 
 
-def load_inputs(params_path, metrics_path, features_path):
+def load_inputs(params_path: StrPath, metrics_path: StrPath,
+                features_path: StrPath) -> tuple[Params, dict[str, Any], Features]:
     """params, metrics and features, checked against each other.
 
     metrics.json is recomputed from params and features (it takes milliseconds) and must match:
@@ -85,7 +93,7 @@ def load_inputs(params_path, metrics_path, features_path):
     return params, metrics, features
 
 
-def write_report(params, metrics, features, out_dir):
+def write_report(params: Params, metrics: Metrics, features: Features, out_dir: StrPath) -> Path:
     """Draw everything into a temp folder, then move the set into out_dir at once."""
     classes = [str(c) for c in features["classes"]]
     drawn = [literal(c) for c in classes]  # the names as the figures must be given them
@@ -115,7 +123,7 @@ def write_report(params, metrics, features, out_dir):
     return Path(out_dir) / "index.html"
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline report", description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     parser.add_argument("--metrics", type=Path, default=config.METRICS_FILE)

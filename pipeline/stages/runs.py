@@ -3,6 +3,7 @@ side by side; writes reports/runs/ (runs.md, runs.json, curves.png and the page'
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import config
@@ -10,7 +11,7 @@ from pipeline.artifacts.files import atomic_dir, write_bytes, write_text
 from pipeline.cli import Parser, non_negative_int
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import made_for, write_section
-from pipeline.runs.ledger import current_id, prune, scan, select
+from pipeline.runs.ledger import Record, current_id, prune, scan, select
 from pipeline.runs.render import (
     best_by_test,
     markdown,
@@ -22,7 +23,8 @@ from pipeline.runs.render import (
 from pipeline.tables import text_table
 
 
-def write_reports(out_dir, records, current, chosen):
+def write_reports(out_dir: Path, records: Sequence[Record], current: str | None,
+                  chosen: Sequence[Record] | None) -> bool:
     """reports/runs/ as one folder: the table, the records, the curves, the page's section.
     Returns False, having written nothing, when the folder already holds this very table (the
     figures are what costs: a listing alone stays fast whatever the ledger's size)."""
@@ -34,8 +36,8 @@ def write_reports(out_dir, records, current, chosen):
         return False
     from pipeline.page.runs_figure import curves_png  # matplotlib only when drawing
 
-    on_page = [r for r in records if r["id"] == current] + \
-        [r for r in [best_by_test(records)] if r and r["id"] != current]
+    best = [best_by_test(records)] if records else []
+    on_page = [r for r in records if r["id"] == current] + [r for r in best if r["id"] != current]
     latest = next((r for r in records if r["id"] == current), records[0] if records else None)
     with atomic_dir(out_dir) as tmp:
         write_text(tmp / "runs.md", text)
@@ -53,7 +55,7 @@ def write_reports(out_dir, records, current, chosen):
 REPORT_FILES = ("runs.md", "runs.json", "curves.png", "best.png", "section.html", "section.json")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline runs", description=__doc__.splitlines()[0])
     parser.add_argument("ids", nargs="*", metavar="ID",
                         help="id prefixes of runs to compare side by side (default: all)")

@@ -13,17 +13,18 @@ from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
-from pipeline.runs.ledger import intact_run, restore, save_run
+from pipeline.runs.ledger import Record, intact_run, restore, save_run
 from pipeline.runs.record import identity, run_record
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
 
 
-def when(record):
+def when(record: Record) -> str:
     """'2026-12-03 14:02': when a run started, in UTC, to the minute."""
-    return record["started"][:16].replace("T", " ")
+    started: str = record["started"]
+    return started[:16].replace("T", " ")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline train", description=__doc__.splitlines()[0])
     parser.add_argument("--learning-rate", type=positive_float, metavar="X",
                         help="alpha (default: the course's for the model)")
