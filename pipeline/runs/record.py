@@ -107,8 +107,8 @@ def run_record(identity: tuple[str, str], settings: Settings, engine: str, param
     rid, fingerprint = identity
     return {
         "id": rid, "command": command, "status": "finished",
-        "started": started.isoformat(timespec="seconds"),
-        "finished": finished.isoformat(timespec="seconds"),
+        "started": started.isoformat(timespec="milliseconds"),
+        "finished": finished.isoformat(timespec="milliseconds"),
         "duration_s": round((finished - started).total_seconds(), 3),
         **settings.record(), "engine": engine,
         **data_of(features), "data_path": str(data_path),

@@ -61,7 +61,7 @@ def test_the_record_holds_the_settings_data_code_times_and_outcome(features, tra
     record = run_record(("0123456789ab", "f" * 64), COURSE, "gram", params, features,
                         command="train", started=started,
                         finished=started + timedelta(seconds=41.2), data_path="x.npz")
-    assert record["started"] == "2026-12-03T14:02:00+00:00" and record["duration_s"] == 41.2
+    assert record["started"] == "2026-12-03T14:02:00.000+00:00" and record["duration_s"] == 41.2
     assert {k: record[k] for k in COURSE.record()} == COURSE.record()
     assert record["train_accuracy"] == 99.04306220095694 and record["test_accuracy"] == 70.0
     assert record["test_accuracy_ci95"] == pytest.approx([55.4, 82.1], abs=0.05)
