@@ -22,7 +22,7 @@ Cache = tuple[LinearCache, Array]  # (linear cache, Z)
 Trained = tuple[Parameters, list[float]]  # the parameters, the costs at i % 100 == 0
 
 
-def initialize_parameters(n_x: int, n_h: int, n_y: int, seed: int = 1) -> Parameters:
+def initialize_parameters(n_x: int, n_h: int, n_y: int, *, seed: int = 1) -> Parameters:
     """The two-layer network: W = randn * 0.01 (W1 drawn first, as the notebook), b zeros."""
     rng = np.random.RandomState(seed)
     W1 = rng.randn(n_h, n_x) * 0.01  # (n_h, n_x)
