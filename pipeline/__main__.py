@@ -20,7 +20,7 @@ STAGES = {
 }
 
 
-def cli(argv=None):
+def cli(argv: list[str] | None = None) -> int:
     process, argv = argv is None, sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in STAGES:
         lines = [f"  {name:<10} {what}" for name, what in STAGES.items()]

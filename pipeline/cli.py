@@ -5,22 +5,31 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from pipeline.errors import UserError
+
+if TYPE_CHECKING:  # tqdm is imported where a bar is made, for a faster start
+    from tqdm import tqdm
+
+T = TypeVar("T")
 
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (and exit code 2) instead of the usage block."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
 
 
-def number_type(convert, kind, fits, requirement):
+def number_type(convert: Callable[[str], T], kind: str, fits: Callable[[T], bool],
+                requirement: str) -> Callable[[str], T]:
     """An argparse type: the text converted, and checked, each failure one clear message."""
 
-    def parse(text):
+    def parse(text: str) -> T:
         try:
             value = convert(text)
         except ValueError:
@@ -44,10 +53,10 @@ positive_int = number_type(int, "a whole number", lambda v: v >= 1, "at least 1"
 non_negative_int = number_type(int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
-SIGNALLED = []  # the signals run's handler has seen in this process
+SIGNALLED: list[int] = []  # the signals run's handler has seen in this process
 
 
-def interrupted(signum, frame):
+def interrupted(signum: int, frame: FrameType | None) -> NoReturn:
     SIGNALLED.append(signum)
     raise KeyboardInterrupt
 
@@ -55,7 +64,8 @@ def interrupted(signum, frame):
 INTERRUPTED = "interrupted: nothing was written; earlier results are as they were"
 
 
-def run(main, argv=None, *, process=False):
+def run(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None, *,
+        process: bool = False) -> int:
     """Call a stage's main(argv); turn a UserError or Ctrl-C into one line and an exit code.
 
     SIGTERM (a `kill`, Make stopping) is taken as Ctrl-C, so temp files are removed either way.
@@ -99,7 +109,8 @@ def run(main, argv=None, *, process=False):
         return 130
 
 
-def progress_bar(total, desc, quiet=False, **options):
+def progress_bar(total: float | None, desc: str, quiet: bool = False,
+                 **options: object) -> "tqdm":
     """A tqdm bar on stderr, silent when asked or when stderr is not a terminal."""
     from tqdm import tqdm  # here: a stage that shows no bar (assemble) starts faster
 

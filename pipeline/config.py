@@ -12,7 +12,7 @@ from pathlib import Path
 HOME_ENV = "CATVNONCAT_HOME"  # a folder to hold data/ and reports/, instead of the current one
 
 
-def current_folder():
+def current_folder() -> str:
     try:
         return os.getcwd()
     except FileNotFoundError:  # deleted under the shell; the stages show an OSError as one line

@@ -6,7 +6,8 @@ and cv's summaries), its checks and the page's table derive from them: a new set
 new field here, with its default in config.py.
 """
 
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any, get_origin
 
 import numpy as np
@@ -15,7 +16,7 @@ from pipeline import config
 
 
 def setting(label: str, *, short: str | None = None, key: str | None = None,
-            when: str | None = None) -> Any:
+            when: str | None = None) -> dict[str, str | None]:
     """The metadata of a setting: its label on the page (short: in a terminal's table), its key
     in a record when that is not the field's name, and when it matters ("minibatch": mini-batch
     optimizers only; "network": the week-4 networks only; None: always)."""
@@ -90,7 +91,7 @@ class Settings:
                 if applies[f.metadata["when"]]]
 
     @classmethod
-    def from_record(cls, record: Any) -> "Settings":
+    def from_record(cls, record: Mapping[str, object]) -> "Settings":
         """The settings back from params.npz (arrays), or from plain values under record_keys()."""
         def values(kind: type) -> dict[str, Any]:
             return {f.name: convert(f.type, record[record_key(f)]) for f in fields(kind)
@@ -98,7 +99,7 @@ class Settings:
 
         return cls(**values(cls), optimizer=Optimizer(**values(Optimizer)))
 
-    def _flat(self) -> list[tuple[str, Any, Any, Any]]:
+    def _flat(self) -> list[tuple[str, Field[Any], Any, Any]]:
         """(record key, field, value, type) of every setting, the optimizer's inlined."""
         out = []
         for f in fields(self):
@@ -110,21 +111,27 @@ class Settings:
         return out
 
 
-def record_key(f: Any) -> str:
-    return f.metadata["key"] or f.name
+def record_key(f: Field[Any]) -> str:
+    return str(f.metadata["key"] or f.name)
 
 
-KINDS = {str: "U", int: "iu", float: "iuf"}  # the NumPy dtype kinds a record may hold each as
+# the NumPy dtype kinds a record may hold each type as
+KINDS: dict[type, str] = {str: "U", int: "iu", float: "iuf"}
 
 
-def convert(kind: Any, value: Any) -> Any:
+def convert(kind: object, value: object) -> object:
     """A record's value (a NumPy array or a plain value) as the field's type; ValueError when it
-    holds another kind of thing (a list for a name, text for a number, true for a count)."""
+    holds another kind of thing (a list for a name, text for a number, true for a count).
+
+    kind : a field's annotation, tuple[int, ...] or a key of KINDS
+    """
     array = np.asarray(value)
     if get_origin(kind) is tuple:
         if array.ndim != 1 or array.dtype.kind not in "iu":
             raise ValueError(f"{value!r} is not a list of whole numbers")
         return tuple(int(n) for n in array)
+    if not isinstance(kind, type) or kind not in KINDS:
+        raise TypeError(f"a record holds no {kind!r}: give it a dtype kind in KINDS")
     if array.ndim != 0 or array.dtype.kind not in KINDS[kind]:
         raise ValueError(f"{value!r} is not a {kind.__name__}")
     return kind(array.item())

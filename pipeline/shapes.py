@@ -1,13 +1,24 @@
 """Shape contracts between a caller and the library: a ValueError that names the shape passed and
 the shape expected. Never an assert, which `python -O` strips."""
 
+from collections.abc import Iterable
+from typing import Protocol, SupportsInt
 
-def dims(shape):
+
+class Shaped(Protocol):
+    """Anything with a shape: an ndarray, or columns.PixelColumns."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+
+def dims(shape: Iterable[SupportsInt]) -> tuple[int, ...]:
     """A shape as plain ints: (3, 1), never (np.int64(3), 1)."""
     return tuple(int(n) for n in shape)
 
 
-def check_shape(name, array, expected, of=None):
+def check_shape(name: str, array: Shaped, expected: Iterable[SupportsInt],
+                of: tuple[str, Shaped] | None = None) -> None:
     """Raise ValueError unless array.shape == expected.
 
     of : optional (name, array) the expected shape comes from, named in the message too
@@ -18,7 +29,7 @@ def check_shape(name, array, expected, of=None):
                          f"{origin}")
 
 
-def check_sets(X, Y, X_test, Y_test):
+def check_sets(X: Shaped, Y: Shaped, X_test: Shaped, Y_test: Shaped) -> None:
     """Y (1, m) labels X (n_x, m); X_test (n_x, m_test), Y_test (1, m_test) likewise."""
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     check_shape("X_test", X_test, (X.shape[0], X_test.shape[1]), of=("X", X))

@@ -12,10 +12,15 @@ not arithmetic, sets its pace.
 
 import functools
 import os
-from contextlib import nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # threads per path; None would leave the BLAS's own choice (one per core)
-BLAS_THREADS = {
+BLAS_THREADS: dict[str, int | None] = {
     "neuron": 1,  # one neuron's full-batch steps: (m, m) Gram or (n_x, m) primal
     "network": 1,  # the week-4 networks' steps, Gram or primal
     "minibatch": 1,  # mini-batch gradient descent and Adam
@@ -23,29 +28,31 @@ BLAS_THREADS = {
 }
 
 
-def stream_workers(parts):
+def stream_workers(parts: int) -> int:
     """Threads for a pass over pixels cut in `parts` ranges: one a core, up to parts. The
     copying of uint8 to float64 and the BLAS calls release the GIL, so two threads read and
     multiply two halves of X at once (make bench: the "large" rows)."""
     return max(1, min(parts, os.cpu_count() or 1))
 
 
-def blas_threads(path):
+def blas_threads(path: str) -> AbstractContextManager[object]:
     """A context in which the BLAS runs on the threads chosen for path (a key of BLAS_THREADS)."""
     limit = BLAS_THREADS[path]
     if limit is None:
         return nullcontext()
     from threadpoolctl import threadpool_limits  # here: a stage that runs no BLAS skips it
 
-    return threadpool_limits(limits=limit, user_api="blas")
+    # threadpoolctl ships no annotations: its threadpool_limits is a context manager
+    limits: AbstractContextManager[object] = threadpool_limits(limits=limit, user_api="blas")
+    return limits
 
 
-def on_blas_threads(path):
+def on_blas_threads(path: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate an engine's entry point: it runs in blas_threads(path)."""
 
-    def decorate(function):
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(function)
-        def run(*args, **kwargs):
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
             with blas_threads(path):
                 return function(*args, **kwargs)
 

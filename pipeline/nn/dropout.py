@@ -7,29 +7,40 @@ is the hidden layer's output after its mask D_l and the 1 / keep_prob scaling. W
 every mask keeps everything and both passes are L_model_forward and L_model_backward, bit for bit.
 """
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.nn.logistic import sigmoid
 from pipeline.nn.network import linear_activation_forward, linear_backward
 
+Array = NDArray[np.float64]
+Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
+Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
+# the flat cache: float64 arrays, and each hidden layer's mask D (bool)
+DropoutCache = tuple[NDArray[Any], ...]
 
-def check_keep_prob(keep_prob):
+
+def check_keep_prob(keep_prob: float) -> None:
     if not 0 < keep_prob <= 1:  # also refuses NaN
         raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
 
 
-def forward_propagation_with_dropout(X, parameters, keep_prob=0.5, seed=1):
+def forward_propagation_with_dropout(X: Array, parameters: Parameters, keep_prob: float = 0.5,
+                                     seed: int = 1) -> tuple[Array, DropoutCache]:
     """AL (1, m) and the cache, each hidden layer's units kept with probability keep_prob.
 
     The masks are the assignment's: np.random.seed(1) on entry, then for each hidden layer in turn
-    D = np.random.rand(*A.shape) < keep_prob (here from a RandomState(seed): the same numbers,
+    `D = np.random.rand(*A.shape) < keep_prob` (here from a RandomState(seed): the same numbers,
     NumPy's global generator left alone). So every call with the same seed draws the same masks,
     as every iteration of the assignment's model does; pass another seed for other masks.
     """
     check_keep_prob(keep_prob)
     rng = np.random.RandomState(seed)
     L = len(parameters) // 2
-    A, cache = X, []
+    A = X
+    cache: list[NDArray[Any]] = []
     for layer in range(1, L):
         W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
         A, (_, Z) = linear_activation_forward(A, W, b, "relu")  # (n_l, m)
@@ -42,7 +53,8 @@ def forward_propagation_with_dropout(X, parameters, keep_prob=0.5, seed=1):
     return AL, tuple(cache)
 
 
-def backward_propagation_with_dropout(X, Y, cache, keep_prob, lambd=0.0):
+def backward_propagation_with_dropout(X: Array, Y: Labels, cache: DropoutCache,
+                                      keep_prob: float, lambd: float = 0.0) -> dict[str, Array]:
     """The gradients of the cross-entropy cost through the masks of the forward pass.
 
     Each hidden layer's dA is masked and scaled as its A was: dA = dA * D / keep_prob. With
@@ -60,7 +72,7 @@ def backward_propagation_with_dropout(X, Y, cache, keep_prob, lambd=0.0):
     hidden = [cache[5 * i:5 * i + 5] for i in range(L - 1)]  # (Z, D, A, W, b) each
     ZL, AL, WL, bL = cache[-4:]
     inputs = [X] + [A for _, _, A, _, _ in hidden]  # each layer's input, A_0 = X
-    grads = {}
+    grads: dict[str, Array] = {}
     # the sigmoid layer, as L_model_backward: dAL, then dZL = dAL * s * (1 - s)
     Y = np.reshape(Y, AL.shape)
     dA = -(Y / AL - (1 - Y) / (1 - AL))  # (1, m)

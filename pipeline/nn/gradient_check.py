@@ -5,7 +5,11 @@ Pure NumPy, no I/O. The cost is the project's (L_model_forward and compute_cost)
 the L2 penalty and with dropout under fixed masks (the same seed on every forward pass).
 """
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.nn.dropout import forward_propagation_with_dropout
 from pipeline.nn.network import L_model_forward, compute_cost
@@ -13,17 +17,22 @@ from pipeline.nn.network import L_model_forward, compute_cost
 COURSE_LAYER_DIMS = (4, 5, 3, 1)  # the assignment's network: X (4, m) -> 5 -> 3 -> 1
 THRESHOLD = 2e-7  # the assignment's line between "works perfectly fine" and "a mistake"
 
+Array = NDArray[np.float64]
+Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
+Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 
-def layer_dims_of(parameters):
+
+def layer_dims_of(parameters: Parameters) -> list[int]:
     """[n_0, n_1, ..., n_L] from W1 (n_1, n_0) ... WL (n_L, n_{L-1})."""
     L = len(parameters) // 2
     return [parameters["W1"].shape[1]] + [parameters[f"W{n}"].shape[0] for n in range(1, L + 1)]
 
 
-def dictionary_to_vector(parameters):
+def dictionary_to_vector(parameters: Parameters) -> tuple[Array, list[str]]:
     """theta (n, 1): W1, b1, W2, b2, ... each flattened by rows; and each entry's key, a list."""
     L = len(parameters) // 2
-    pieces, keys = [], []
+    pieces: list[Array] = []
+    keys: list[str] = []
     for layer in range(1, L + 1):
         for key in (f"W{layer}", f"b{layer}"):
             pieces.append(np.reshape(parameters[key], (-1, 1)))
@@ -31,7 +40,8 @@ def dictionary_to_vector(parameters):
     return np.concatenate(pieces, axis=0), keys
 
 
-def vector_to_dictionary(theta, layer_dims=COURSE_LAYER_DIMS):
+def vector_to_dictionary(theta: Array,
+                         layer_dims: Sequence[int] = COURSE_LAYER_DIMS) -> Parameters:
     """The parameters back from theta (n, 1), laid out by dictionary_to_vector for layer_dims.
 
     The default is the assignment's network, whose vector_to_dictionary(theta) took no sizes.
@@ -42,7 +52,8 @@ def vector_to_dictionary(theta, layer_dims=COURSE_LAYER_DIMS):
     if theta.size != expected:
         raise ValueError(f"theta has {theta.size} entries, layer_dims {list(layer_dims)} "
                          f"need {expected}")
-    parameters, start = {}, 0
+    parameters: Parameters = {}
+    start = 0
     for layer, (n, n_prev) in enumerate(sizes, start=1):
         parameters[f"W{layer}"] = theta[start:start + n * n_prev].reshape(n, n_prev)
         start += n * n_prev
@@ -51,15 +62,17 @@ def vector_to_dictionary(theta, layer_dims=COURSE_LAYER_DIMS):
     return parameters
 
 
-def gradients_to_vector(gradients):
+def gradients_to_vector(gradients: dict[str, Array]) -> Array:
     """grad (n, 1): dW1, db1, dW2, db2, ... in dictionary_to_vector's order; other keys ignored."""
     L = sum(1 for key in gradients if key.startswith("dW"))
     return np.concatenate([np.reshape(gradients[f"{d}{layer}"], (-1, 1))
                            for layer in range(1, L + 1) for d in ("dW", "db")], axis=0)
 
 
-def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False, *, lambd=0.0,
-                     keep_prob=1.0, seed=1, cost=None):
+def gradient_check_n(parameters: Parameters, gradients: dict[str, Array], X: Array,
+                     Y: Labels, epsilon: float = 1e-7, print_msg: bool = False, *,
+                     lambd: float = 0.0, keep_prob: float = 1.0, seed: int = 1,
+                     cost: Callable[[Parameters], float] | None = None) -> float:
     """||grad - gradapprox|| / (||grad|| + ||gradapprox||), gradapprox by two-sided differences.
 
     gradapprox_i = (J(theta + epsilon e_i) - J(theta - epsilon e_i)) / (2 epsilon), J being the
@@ -77,7 +90,7 @@ def gradient_check_n(parameters, gradients, X, Y, epsilon=1e-7, print_msg=False,
     dims = layer_dims_of(parameters)
     Y = np.reshape(Y, (1, -1))
 
-    def J(theta):
+    def J(theta: Array) -> float:
         candidate = vector_to_dictionary(theta, dims)
         if cost is not None:
             return cost(candidate)

@@ -8,33 +8,49 @@ last layer's backward step is dZL = AL - Y, never dAL = -(Y/AL - (1-Y)/(1-AL)), 
 where AL rounds to 0 or 1.
 """
 
+from collections.abc import Callable, Iterable
+from typing import Any, cast, overload
+
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline.nn.logistic import log_loss, sigmoid
 
+Array = NDArray[np.float64]
+Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
+Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
+FirstLayer = Callable[[Array], Array]  # W1 -> W1 @ X, (n_1, m)
 
-def L_model_scores(X, parameters, first_layer=None):
+
+@overload
+def L_model_scores(X: Array, parameters: Parameters) -> Array: ...
+@overload
+def L_model_scores(X: object, parameters: Parameters, first_layer: FirstLayer) -> Array: ...
+def L_model_scores(X: object, parameters: Parameters,
+                   first_layer: FirstLayer | None = None) -> Array:
     """zL, the last layer's pre-activation (1, m), for the columns of X (n_x, m).
 
     first_layer : optional function W1 -> W1 @ X (n_1, m), for an X that is not an array
         (pipeline.columns.model_scores: pixels read and multiplied a block at a time)"""
+    first = first_layer or (lambda W1: W1 @ cast(Array, X))  # without it, X is an array
     L = len(parameters) // 2
-    A = X  # (n_x, m)
-    for layer in range(1, L + 1):
-        W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
-        Z = (first_layer(W) if layer == 1 and first_layer else W @ A) + b  # (n_l, m)
-        if layer == L:
-            return Z  # (1, m): LINEAR, before the sigmoid
-        A = np.maximum(0, Z)  # LINEAR -> RELU
+    Z = first(parameters["W1"]) + parameters["b1"]  # (n_1, m)
+    for layer in range(2, L + 1):
+        # LINEAR -> RELU, then the next LINEAR: (n_l, m)
+        Z = parameters[f"W{layer}"] @ np.maximum(0, Z) + parameters[f"b{layer}"]
+    return Z  # (1, m): LINEAR, before the sigmoid
 
 
-def dropout_masks(shapes, keep_prob, rng):
+def dropout_masks(shapes: Iterable[tuple[int, ...]], keep_prob: float,
+                  rng: np.random.RandomState) -> list[Array]:
     """Inverted dropout's masks, D / keep_prob, one per hidden layer of the given shapes, drawn
     layer by layer as the course does (rng.rand(n_l, m) < keep_prob)."""
     return [(rng.rand(*shape) < keep_prob) / keep_prob for shape in shapes]
 
 
-def propagate(parameters, X, Y, l2=0.0, dropout=None):
+def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
+              dropout: tuple[float, np.random.RandomState] | None = None
+              ) -> tuple[float, dict[str, Array], Array]:
     """Cost, gradients and zL for one forward and backward pass over the columns of X.
 
     cost : mean cross-entropy + l2/(2m) sum_l ||W_l||^2 (the b are not penalized)
@@ -48,7 +64,8 @@ def propagate(parameters, X, Y, l2=0.0, dropout=None):
     masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
                           *dropout) if dropout else None
     # forward: keep each layer's input A and pre-activation Z
-    As, Zs = [X], []
+    As: list[Array] = [X]
+    Zs: list[Array] = []
     for layer in range(1, L + 1):
         Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
         if layer < L:
@@ -58,7 +75,8 @@ def propagate(parameters, X, Y, l2=0.0, dropout=None):
     W_squared = sum(float(np.sum(parameters[f"W{layer}"] ** 2)) for layer in range(1, L + 1))
     cost = float(np.mean(log_loss(ZL, Y))) + (l2 / (2 * m) * W_squared if l2 else 0.0)
     # backward
-    grads, dZ = {}, sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
+    grads: dict[str, Array] = {}
+    dZ = sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
     for layer in range(L, 0, -1):
         W = parameters[f"W{layer}"]
         grads[f"dW{layer}"] = dZ @ As[layer - 1].T / m + (l2 / m * W if l2 else 0.0)

@@ -8,10 +8,20 @@ The course's `random_mini_batches` copies all of X shuffled (2.5 GB at m = 25,00
 (pipeline.engines.minibatch) gathers each batch's columns only when it needs them.
 """
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+Arrays = dict[str, Array]  # parameters {"W1", "b1", ...}, or gradients and moments {"dW1", ...}
+# a number, or a column (k, 1) of rates for k neurons trained side by side
+Rate = float | Array
+AdamStep = tuple[Arrays, Arrays, Arrays, Arrays, Arrays]  # parameters, v, s, v_ and s_corrected
 
 
-def mini_batch_indices(m, mini_batch_size=64, seed=0):
+def mini_batch_indices(m: int, mini_batch_size: int = 64,
+                       seed: int = 0) -> list[NDArray[np.int64]]:
     """The columns of each of random_mini_batches' batches: a list of index arrays.
 
     The course's draw: np.random.seed(seed); np.random.permutation(m), then consecutive slices of
@@ -23,7 +33,7 @@ def mini_batch_indices(m, mini_batch_size=64, seed=0):
     return [permutation[k:k + mini_batch_size] for k in range(0, m, mini_batch_size)]
 
 
-def minibatch_steps(m, mini_batch_size, num_epochs):
+def minibatch_steps(m: int, mini_batch_size: int, num_epochs: int) -> int:
     """The updates of num_epochs epochs over m columns: epochs x len(mini_batch_indices(m,
     mini_batch_size)), a size above m being one batch of m."""
     if mini_batch_size < 1:
@@ -31,7 +41,8 @@ def minibatch_steps(m, mini_batch_size, num_epochs):
     return num_epochs * -(-m // mini_batch_size)  # the ceiling of m / mini_batch_size
 
 
-def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+def random_mini_batches(X: Array, Y: NDArray[Any], mini_batch_size: int = 64,
+                        seed: int = 0) -> list[tuple[Array, NDArray[Any]]]:
     """The course's list of (mini_batch_X, mini_batch_Y), each (n_x, size) and (1, size).
 
     Every batch is a copy: for a large X prefer mini_batch_indices and gather one at a time.
@@ -39,7 +50,7 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     return [(X[:, idx], Y[:, idx]) for idx in mini_batch_indices(X.shape[1], mini_batch_size, seed)]
 
 
-def update_parameters_with_gd(parameters, grads, learning_rate):
+def update_parameters_with_gd(parameters: Arrays, grads: Arrays, learning_rate: Rate) -> Arrays:
     """One gradient-descent step: param -= learning_rate * d(param). Returns new parameters.
 
     learning_rate : a number, or a column (k, 1) for parameters whose k rows are k neurons
@@ -47,20 +58,21 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     return {key: p - learning_rate * grads["d" + key] for key, p in parameters.items()}
 
 
-def initialize_adam(parameters):
+def initialize_adam(parameters: Arrays) -> tuple[Arrays, Arrays]:
     """v, s: zeros shaped like each parameter, under the gradients' keys ("dW1", "db1", ...)."""
     v = {"d" + key: np.zeros_like(p, dtype=float) for key, p in parameters.items()}
     s = {"d" + key: np.zeros_like(p, dtype=float) for key, p in parameters.items()}
     return v, s
 
 
-def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9,
-                                beta2=0.999, epsilon=1e-8):
+def update_parameters_with_adam(parameters: Arrays, grads: Arrays, v: Arrays, s: Arrays, t: int,
+                                learning_rate: Rate = 0.01, beta1: float = 0.9,
+                                beta2: float = 0.999, epsilon: float = 1e-8) -> AdamStep:
     """One Adam step, t (>= 1) being the number of Adam steps so far, this one included.
 
     v is the moving average of the gradients and s of their squares; dividing by 1 - beta^t
     undoes their start at zero (at t = 1, v_corrected = g and s_corrected = g^2, so the first step
-    is learning_rate * g / (|g| + epsilon), about learning_rate in every coordinate).
+    is `learning_rate * g / (abs(g) + epsilon)`, about learning_rate in every coordinate).
     The inputs are not modified. The step is elementwise: learning_rate may be a column (k, 1),
     one rate per row, as in update_parameters_with_gd.
 
@@ -68,7 +80,11 @@ def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, 
     -------
     parameters, v, s, v_corrected, s_corrected : dicts of the same shapes as the inputs
     """
-    new_parameters, new_v, new_s, v_corrected, s_corrected = {}, {}, {}, {}, {}
+    new_parameters: Arrays = {}
+    new_v: Arrays = {}
+    new_s: Arrays = {}
+    v_corrected: Arrays = {}
+    s_corrected: Arrays = {}
     for key, p in parameters.items():
         d = "d" + key
         g = grads[d]
