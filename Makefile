@@ -360,6 +360,7 @@ browser:
 # The notebooks run once here, as the site is built from them (a failing cell fails it).
 test: $(RAW) browser $(NB_STAMP) $(DOCS_STAMP) | $(VENV_STAMP) ## lint, the tests, the page in Chromium, the site and its notebooks
 	$(VENV)/bin/ruff check --quiet .
+	$(PY) -m mypy
 	$(PY) -m pytest
 	$(SPHINX_BUILD)
 
@@ -370,8 +371,9 @@ PORTABLE_TESTS ?=
 test-portable: $(RAW) browser | $(VENV_STAMP) ## the tests on another CPU's kernels, one thread
 	eval "env $$($(PY) scripts/portable_env.py) $(PY) -m pytest $(PORTABLE_TESTS)"
 
-lint: | $(VENV_STAMP) ## ruff
+lint: | $(VENV_STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
+	$(PY) -m mypy
 
 clean: ## remove everything made from the data (keeps data/raw and .venv)
 	rm -rf data/processed/* data/models/* reports/* site

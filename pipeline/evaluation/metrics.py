@@ -1,8 +1,8 @@
 """A run's metrics: accuracies with their intervals and baselines, confusion counts, the
 mislabeled images, on the data the model was trained for."""
 
+import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str,
 
 
 def check_same_data(params: Mapping[str, Any], features: Mapping[str, Any],
-                    params_path: str | Path) -> None:
+                    params_path: str | os.PathLike[str]) -> None:
     for key in ("train_sha256", "test_sha256", "image_shape"):
         if not np.array_equal(params[key], features[key]):
             raise UserError(f"{params_path} was trained on other data than the features "

@@ -107,7 +107,7 @@ def meaning(stats: Mapping[str, Any], classes: Sequence[str], escape: bool = Tru
     return html.escape(text) if escape else text
 
 
-def verdict_box(sentence: str) -> str:
+def verdict_box(sentence: str | None) -> str:
     return f'<p class="verdict" id="verdict">{html.escape(sentence)}</p>' if sentence else ""
 
 
