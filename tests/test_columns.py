@@ -1,15 +1,13 @@
-"""Pixels as columns: uint8 rows read block by block give the float64 array's columns, products
-and fits, and a features.npz that is damaged, cut short or changed under a run is refused in
-one line naming it."""
+"""Pixels as columns: uint8 rows read block by block give the float64 array's columns, products,
+mirrors and fits, with or without os.preadv."""
 
-import os
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli, write_pixel_features
 
 import pipeline.columns as columns
 from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.features import flatten, unflatten
 from pipeline.columns import (
     PixelColumns,
     column_keys,
@@ -23,7 +21,6 @@ from pipeline.columns import (
 )
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
-from pipeline.errors import UserError
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import initialize_parameters_deep
 
@@ -116,89 +113,6 @@ def test_networks_on_pixels_follow_the_float64_iterates(small_blocks, engine):
     np.testing.assert_allclose(runs[1]["costs"], runs[0]["costs"], rtol=1e-12)
 
 
-def test_the_stage_file_holds_uint8_rows_that_are_the_course_columns(features, features_file):
-    loaded = load_features(features_file)
-    assert loaded["X_train"].shape == (12288, 209) and loaded["X_test"].shape == (12288, 50)
-    assert loaded["X_train"].rows.dtype == np.uint8
-    np.testing.assert_array_equal(take(loaded["X_train"], np.arange(209)), features["X_train"])
-    np.testing.assert_array_equal(take(loaded["X_test"], np.arange(50)), features["X_test"])
-    for key in ("Y_train", "Y_test", "image_shape", "classes", "train_sha256"):
-        np.testing.assert_array_equal(loaded[key], features[key])
-    assert features_file.stat().st_size < 1.1 * (209 + 50) * 12288  # pixels, not float64
-
-
-def test_a_cut_short_features_file_is_refused_in_one_line(features_file, tmp_path):
-    cut = tmp_path / "features.npz"
-    data = features_file.read_bytes()
-    cut.write_bytes(data[: len(data) // 3])
-    result = run_cli("train", "--features", cut, "--out", tmp_path / "params.npz")
-    assert_one_line_error(result, str(cut), "make features")
-    assert not (tmp_path / "params.npz").exists()
-
-
-def test_a_features_file_changed_during_a_run_is_refused(features_file, tmp_path):
-    copy = tmp_path / "features.npz"
-    copy.write_bytes(features_file.read_bytes())
-    pixels = load_features(copy)["X_train"]
-    take(pixels, [0])
-    with open(copy, "r+b") as f:  # rewritten in place: same name, other bytes
-        f.seek(-100, os.SEEK_END)
-        f.write(b"\0" * 100)
-    with pytest.raises(UserError, match="changed while this run was reading it.*make features"):
-        take(pixels, [1])
-
-
-def test_a_features_file_replaced_during_a_run_is_refused(features_file, tmp_path):
-    path = tmp_path / "features.npz"
-    path.write_bytes(features_file.read_bytes())
-    pixels = load_features(path)["X_test"]
-    other = tmp_path / "new.npz"
-    other.write_bytes(features_file.read_bytes())
-    os.replace(other, path)  # as `make features` does: a new file under the same name
-    with pytest.raises(UserError, match=f"{path} changed while this run"):
-        take(pixels, [0])
-
-
-def test_a_truncated_file_under_a_run_is_one_error_not_a_crash(features_file, tmp_path):
-    copy = tmp_path / "features.npz"
-    copy.write_bytes(features_file.read_bytes())
-    rows = load_features(copy)["X_train"].rows
-    os.truncate(copy, rows.offset + 10 * rows.shape[1])
-    rows.identity = rows.identity[:2] + (os.stat(copy).st_size, os.stat(copy).st_mtime_ns)
-    with pytest.raises(UserError, match="ended before row .*make features"):
-        rows[5:20]
-
-
-@pytest.mark.parametrize("change, says", [
-    ({"Y_train": np.zeros((1, 208), dtype=np.int64)}, "(209, 12288) / Y_train (1, 208)"),
-    ({"image_shape": np.array([32, 32, 3])}, "images of shape (32, 32, 3)"),
-    ({"Y_test": np.full((1, 50), 2)}, "0/1 labels"),
-])
-def test_a_record_that_does_not_match_its_pixels_is_refused(features, tmp_path, change, says):
-    path = write_pixel_features(tmp_path / "features.npz", features, **change)
-    result = run_cli("train", "--features", path, "--out", tmp_path / "params.npz")
-    assert_one_line_error(result, str(path), says, "make features")
-
-
-def test_pixels_stored_compressed_or_as_floats_are_refused(features, tmp_path):
-    import zipfile
-
-    path = write_pixel_features(tmp_path / "features.npz", features)
-    with zipfile.ZipFile(path) as archive:
-        members = {name: archive.read(name) for name in archive.namelist()}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    with pytest.raises(UserError, match="compressed, not what `make features` writes"):
-        load_features(path)
-    floats = write_pixel_features(tmp_path / "floats.npz", {
-        k: v for k, v in features.items() if k != "X_train"})
-    with zipfile.ZipFile(floats, "a") as archive, archive.open("train_pixels.npy", "w") as member:
-        np.lib.format.write_array(member, features["X_train"].T)  # float64 rows
-    with pytest.raises(UserError, match="float64 of shape .* not uint8 pixel rows"):
-        load_features(floats)
-
-
 @pytest.mark.parametrize("preadv", [True, False])
 def test_two_threads_read_the_file_alike_with_or_without_preadv(features, features_file,
                                                                small_blocks, monkeypatch,
@@ -211,3 +125,16 @@ def test_two_threads_read_the_file_alike_with_or_without_preadv(features, featur
     W = np.random.default_rng(2).normal(size=(2, 12288))
     np.testing.assert_allclose(times(W, X), W @ features["X_train"], rtol=1e-12, atol=1e-11)
     np.testing.assert_array_equal(take(X, [208, 3, 4, 5]), features["X_train"][:, [208, 3, 4, 5]])
+
+
+def test_flipped_adds_each_image_mirrored_left_right_after_all_of_them(features):
+    X = features["X_train"][:, :5]
+    shape = tuple(features["image_shape"])
+    images = unflatten(X, shape)
+    both = flipped(X, shape)
+    assert both.shape == (X.shape[0], 10)
+    np.testing.assert_array_equal(both[:, :5], X)
+    mirrors = both[:, 5:]
+    assert (unflatten(mirrors, shape)[3, 10, 0] == images[3, 10, -1]).all()
+    np.testing.assert_array_equal(flipped(mirrors, shape)[:, 5:], X)
+    np.testing.assert_array_equal(flatten(images[:, :, ::-1]), mirrors)

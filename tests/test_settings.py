@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from pipeline.artifacts.params import load_params
 from pipeline.settings import RECORD_KEYS, Optimizer, Settings

@@ -3,12 +3,11 @@
 import h5py
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli, write_h5
+from helpers import write_h5
 
 from pipeline.artifacts.feature_file import write_features
 from pipeline.artifacts.features import flatten, load_split, make_features
 from pipeline.cli import UserError
-from pipeline.columns import take
 
 
 def test_real_data_shapes_and_range(features):
@@ -96,21 +95,6 @@ def test_train_and_test_sizes_must_agree(tmp_path):
         make_features(train, test)
 
 
-def test_features_cli_bad_file_keeps_the_previous_output(tmp_path):
-    good_train = write_h5(tmp_path / "train.h5", "train")
-    test = write_h5(tmp_path / "test.h5", "test")
-    out = tmp_path / "features.npz"
-    assert run_cli("features", "--train-file", good_train, "--test-file", test,
-                   "--out", out).returncode == 0
-    before = out.read_bytes()
-    bad = write_h5(tmp_path / "bad.h5", "train", labels=np.array([0, 1, 7, 1, 0, 1]))
-    result = run_cli("features", "--train-file", bad, "--test-file", test, "--out", out)
-    assert_one_line_error(result, "bad.h5", "labels must be 0 or 1")
-    assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.h5", "features.npz", "test.h5",
-                                                          "train.h5"]
-
-
 def test_flatten_of_no_images_is_empty_columns_and_a_non_array_of_images_is_a_value_error():
     assert flatten(np.zeros((0, 4, 4, 3), np.uint8)).shape == (48, 0)
     with pytest.raises(ValueError, match=r"images \(m, \.\.\.\), not an array of shape \(5,\)"):
@@ -186,15 +170,7 @@ def test_the_course_contiguous_and_compressed_files_pass(raw_files, tmp_path):
 
 
 # One home for the format: make_features (in memory) and write_features (the file) share the
-# pair's rules and the arrays beside the pixels.
-
-def test_make_features_and_the_written_file_hold_the_same_arrays(features, pixel_features):
-    for key in ("Y_train", "Y_test", "image_shape", "classes", "standardization",
-                "train_sha256", "test_sha256"):
-        assert features[key].dtype == pixel_features[key].dtype, key
-        np.testing.assert_array_equal(features[key], pixel_features[key])
-    for key in ("X_train", "X_test"):
-        np.testing.assert_array_equal(take(pixel_features[key], slice(None)), features[key])
+# pair's rules (the arrays beside the pixels: artifacts/test_feature_file.py).
 
 
 def build_in_memory(train, test, tmp_path):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.artifacts import photos
 from pipeline.artifacts.photos import photo_column
 
 
@@ -21,3 +22,14 @@ def test_an_image_shape_not_square_rgb_is_a_value_error():
     with pytest.raises(ValueError, match=r"images of shape \(8, 8, 1\) are not square RGB; "
                                          r"fitted, the photo is \(8, 8, 3\)"):
         photo_column(photo, (8, 8, 1), "crop")
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped():
+    grey = np.array([[0, 257 * 100, 65535]], dtype=np.uint16)
+    rgb = np.asarray(photos.to_rgb(Image.fromarray(grey)))
+    assert rgb[0, :, 0].tolist() == [0, 100, 255] and rgb.shape == (1, 3, 3)
+
+
+def test_alpha_is_composited_on_white():
+    clear = Image.new("RGBA", (2, 2), (0, 0, 0, 0))
+    assert np.asarray(photos.to_rgb(clear)).min() == 255

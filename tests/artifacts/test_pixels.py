@@ -1,15 +1,19 @@
 """Pixel rows in an .npz: a programming mistake in writing or reading them is a ValueError with
 the values, under python -O too (no assert)."""
 
+import os
 import subprocess
 import sys
 import zipfile
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.pixels import RowFile, read_rows_members, write_rows_member
+from pipeline.columns import take
+from pipeline.errors import UserError
 
 
 def written(path, shape, chunks):
@@ -72,3 +76,39 @@ except ValueError as err:
     assert result.stdout.splitlines() == [
         "ValueError: x: the chunks hold 2 rows, the shape says (3, 5)",
         "ValueError: rows are read in runs: a slice's step must be 1, not 2"]
+
+
+@pytest.mark.portable
+def test_a_features_file_changed_during_a_run_is_refused(features_file, tmp_path):
+    copy = tmp_path / "features.npz"
+    copy.write_bytes(features_file.read_bytes())
+    pixels = load_features(copy)["X_train"]
+    take(pixels, [0])
+    with open(copy, "r+b") as f:  # rewritten in place: same name, other bytes
+        f.seek(-100, os.SEEK_END)
+        f.write(b"\0" * 100)
+    with pytest.raises(UserError, match="changed while this run was reading it.*make features"):
+        take(pixels, [1])
+
+
+@pytest.mark.portable
+def test_a_features_file_replaced_during_a_run_is_refused(features_file, tmp_path):
+    path = tmp_path / "features.npz"
+    path.write_bytes(features_file.read_bytes())
+    pixels = load_features(path)["X_test"]
+    other = tmp_path / "new.npz"
+    other.write_bytes(features_file.read_bytes())
+    os.replace(other, path)  # as `make features` does: a new file under the same name
+    with pytest.raises(UserError, match=f"{path} changed while this run"):
+        take(pixels, [0])
+
+
+@pytest.mark.portable
+def test_a_truncated_file_under_a_run_is_one_error_not_a_crash(features_file, tmp_path):
+    copy = tmp_path / "features.npz"
+    copy.write_bytes(features_file.read_bytes())
+    rows = load_features(copy)["X_train"].rows
+    os.truncate(copy, rows.offset + 10 * rows.shape[1])
+    rows.identity = rows.identity[:2] + (os.stat(copy).st_size, os.stat(copy).st_mtime_ns)
+    with pytest.raises(UserError, match="ended before row .*make features"):
+        rows[5:20]

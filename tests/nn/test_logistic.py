@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import LOG_2, ROOT
+from helpers import LOG_2, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,8 @@ import json
 import random
 
 import pytest
-from test_fuzz import DAMAGE, structural
+from damage import DAMAGE, structural
+from helpers import record_of
 
 from pipeline.errors import UserError
 from pipeline.runs import ledger
@@ -19,21 +20,6 @@ from pipeline.runs.ledger import (
     scan,
     select,
 )
-from pipeline.settings import Settings
-
-
-def record_of(run_id, finished="2026-12-04T10:00:00+00:00", test_accuracy=70.0):
-    """A whole run record, as run_record writes it but for params_sha256."""
-    return {"id": run_id, "command": "train", "status": "finished",
-            "started": finished, "finished": finished, "duration_s": 1.5,
-            **Settings("logistic", (12288, 1), 0.005, 2000).record(), "engine": "gram",
-            "train_sha256": "a" * 64, "test_sha256": "b" * 64, "image_shape": [64, 64, 3],
-            "standardization": "x / 255", "data_path": "features.npz",
-            "code_fingerprint": "c" * 64, "git_commit": None, "git_dirty": None,
-            "python": "3.11", "numpy": "2.4", "train_accuracy": 99.0,
-            "test_accuracy": test_accuracy, "test_accuracy_ci95": [55.4, 82.1],
-            "final_cost": 0.14, "iterations": [0, 100], "costs": [0.69, 0.5],
-            "train_accuracies": [65.6, 90.0], "test_accuracies": [34.0, 60.0]}
 
 
 def saved(runs_dir, tmp_path, run_id, **kwargs):

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from pipeline.runs.record import code_fingerprint, data_of, outcome, run_id, run_record
 from pipeline.settings import Settings

@@ -1,7 +1,7 @@
 """The ledger's tables: only the settings that differ, the current run marked, the page's
 section the same size whatever the ledger's."""
 
-from test_ledger import record_of
+from helpers import record_of
 
 from pipeline.runs.render import differing, runs_table, section_fragment, side_by_side
 from pipeline.settings import Optimizer, Settings

@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 from PIL import Image
 
 from pipeline.artifacts import photos
@@ -79,17 +79,6 @@ def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
     for line in lines:
         label, p = line.split(": ")[1].split(" (p=")
         assert label in ("cat", "non-cat") and 0 <= float(p.rstrip(")")) <= 1
-
-
-def test_sixteen_bit_grey_is_scaled_not_clipped():
-    grey = np.array([[0, 257 * 100, 65535]], dtype=np.uint16)
-    rgb = np.asarray(photos.to_rgb(Image.fromarray(grey)))
-    assert rgb[0, :, 0].tolist() == [0, 100, 255] and rgb.shape == (1, 3, 3)
-
-
-def test_alpha_is_composited_on_white():
-    clear = Image.new("RGBA", (2, 2), (0, 0, 0, 0))
-    assert np.asarray(photos.to_rgb(clear)).min() == 255
 
 
 def test_exif_rotation_gives_exactly_the_upright_probability(cat, trained, tmp_path, capsys):

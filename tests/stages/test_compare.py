@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import LOG_2, assert_one_line_error, run_cli
+from helpers import LOG_2, assert_one_line_error, run_cli
 from PIL import Image
 
 from pipeline.artifacts.params import load_params

@@ -6,7 +6,7 @@ import threading
 from functools import partial
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from pipeline import config
 from pipeline.cli import UserError, run

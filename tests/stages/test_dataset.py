@@ -7,7 +7,7 @@ import html
 import h5py
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli, write_course_photos
+from helpers import assert_one_line_error, run_cli, write_course_photos
 from PIL import Image
 
 from pipeline.artifacts.features import load_split, make_features
@@ -176,7 +176,7 @@ def run_cli_classify(photo, params, *options):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "classify.py"), str(photo),
                           "--params", str(params), "--json", *map(str, options)],
@@ -268,7 +268,7 @@ def test_ctrl_c_leaves_no_half_dataset(tmp_path, raw_files):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     images, labels, _ = load_split(raw_files[0], "train")
     for j in range(160):  # enough 1200x900 JPEGs that the build usually is still going
@@ -300,7 +300,7 @@ def test_the_folder_make_dataset_writes_is_ignored_by_git():
     import re
     import subprocess
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     if subprocess.run(["git", "rev-parse"], cwd=ROOT, capture_output=True).returncode:
         pytest.skip("not a git checkout")

@@ -3,7 +3,7 @@ compares, writes reports/runs and prunes."""
 
 import json
 
-from conftest import run_cli
+from helpers import run_cli
 
 
 def train(features_file, tmp_path, *flags):

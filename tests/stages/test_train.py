@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import LOG_2, ROOT, assert_one_line_error, run_cli
+from helpers import LOG_2, ROOT, assert_one_line_error, run_cli
 
 from pipeline.artifacts.params import COMMON_SPEC
 
@@ -71,21 +71,6 @@ def test_metrics_say_what_the_accuracies_mean(trained):
     without = m["test_stats_without_duplicates"]
     assert without["accuracy"] == 69.38775510204081 and without["n"] == 49
     assert keys <= set(without)
-
-
-def test_the_duplicates_found_are_those_a_brute_force_search_finds(features):
-    from pipeline.evaluation.stats import identical_columns
-
-    rng = np.random.default_rng(0)
-    X_train = features["X_train"][:, :60].copy()
-    X_test = np.hstack([features["X_test"][:, :20], X_train[:, [5, 5, 41]]])  # planted copies
-    X_train[:, 7] = X_train[:, 5]  # a training image twice
-    X_test[0, 3] = np.nextafter(X_test[0, 3], 2)  # one pixel one bit off is not a duplicate
-    found = identical_columns(X_test, X_train)
-    brute = [[i, j] for i in range(X_test.shape[1]) for j in range(X_train.shape[1])
-             if np.array_equal(X_test[:, i], X_train[:, j])]
-    assert found == brute and [20, 5] in found and [20, 7] in found and [22, 41] in found
-    assert identical_columns(rng.random((4, 3)), rng.random((4, 5))) == []
 
 
 @pytest.mark.parametrize("args", [["--l2", "5"], ["--augment", "flip"]])
@@ -246,21 +231,6 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
     assert sorted(p.name for p in params.parent.iterdir()) == ["metrics.json", "params.npz"]
 
 
-def test_stage_list_and_unknown_stage():
-    assert "train" in run_cli("--help").stdout
-    result = run_cli("fly")
-    assert result.returncode == 2 and "unknown stage 'fly'" in result.stderr
-
-
-def test_stages_that_do_not_draw_import_no_drawing_library():
-    code = ("import sys; import pipeline.stages.data, pipeline.stages.features, "
-            "pipeline.stages.train, pipeline.stages.evaluate, pipeline.engines.logistic; "
-            "print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True)
-    assert result.stdout.strip() == "[]", result.stderr
-
-
 def test_an_unwritable_output_is_one_line(features_file, tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     out = tmp_path / "a-file" / "params.npz"
@@ -292,41 +262,3 @@ def test_a_full_disk_names_the_file_and_leaves_the_old_one_and_no_temp_file(trai
     assert_one_line_error(result, f"{params}: No space left on device")
     assert params.read_bytes() == b"the earlier model"
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "params.npz"]
-
-
-def test_a_signal_after_the_work_is_done_is_no_traceback():
-    # Make's Ctrl-C can land while the interpreter shuts down, waiting for a thread (tqdm's
-    # monitor): the outputs are whole by then, and the exit says nothing more.
-    script = (
-        "import os, signal, sys, threading, time\n"
-        "from pipeline.cli import run\n"
-        "def main(argv):\n"
-        "    late = threading.Thread(target=lambda: (time.sleep(0.5),\n"
-        "                            os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.5)))\n"
-        "    late.start()  # not a daemon: the shutdown waits for it\n"
-        "    print('done')\n"
-        "sys.exit(run(main, process=True))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "done\n", "")
-
-
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(signum):
-    # NumPy's C extension, interrupted while it imports, raises ImportError ("PyCapsule_Import
-    # could not import module datetime"), not KeyboardInterrupt: found by an interrupted make.
-    script = (
-        "import os, sys\n"
-        "from pipeline.cli import run\n"
-        "def main(argv):\n"
-        "    try:\n"
-        f"        os.kill(os.getpid(), {int(signum)})\n"
-        "        import time; time.sleep(5)\n"
-        "    except KeyboardInterrupt:\n"
-        "        raise ImportError('could not import module \"datetime\"') from None\n"
-        "sys.exit(run(main, process=True))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode == 130, result.stderr
-    assert result.stderr.strip().splitlines() == [
-        "interrupted: nothing was written; earlier results are as they were"]

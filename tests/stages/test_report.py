@@ -1,45 +1,15 @@
-"""The report a person looks at: figures drawn at their size from the run's numbers and images,
-a page that links only what exists."""
+"""The report stage: figures drawn at their size from the run's numbers and images, a page that
+links only what exists, and bad inputs that keep the old report."""
 
-import io
 import json
 import shutil
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, run_cli
-from PIL import Image
+from helpers import assert_one_line_error, run_cli
+from rendered import C0, C1, GRAY, Page, colours, count, pixels
 
-from pipeline.artifacts.params import load_params
-from pipeline.page.run_figures import FIGURES, learning_curve_png
-
-
-class Page(HTMLParser):
-    """What the test needs of index.html: links, images, captions per gallery, the text."""
-
-    def __init__(self, text):
-        super().__init__()
-        self.links, self.captions, self.text, self._gallery = [], {}, [], None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "div" and "gallery" in attrs.get("class", ""):
-            self._gallery = attrs["id"]
-            self.captions[self._gallery] = 0
-        if tag == "figcaption" and self._gallery:
-            self.captions[self._gallery] += 1
-        link = attrs.get("src") or attrs.get("href")
-        if tag in ("img", "a", "link", "script") and link is not None:  # not an inline script
-            self.links.append(link)
-
-    def handle_endtag(self, tag):
-        if tag == "div":
-            self._gallery = None
-
-    def handle_data(self, data):
-        self.text.append(data)
+from pipeline.page.run_figures import FIGURES
 
 
 @pytest.fixture(scope="module")
@@ -51,26 +21,6 @@ def report(trained, features_file, tmp_path_factory):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(out / "index.html")
     return out
-
-
-def pixels(path):
-    """The PNG decoded: (height, width, 3) uint8, and its size (width, height)."""
-    with Image.open(path) as image:
-        assert image.format == "PNG"
-        return np.asarray(image.convert("RGB")), image.size
-
-
-def count(region, colour):
-    """Pixels of exactly this colour in the region."""
-    return int((region == colour).all(axis=-1).sum())
-
-
-def colours(region):
-    return {tuple(c) for c in region.reshape(-1, 3)}
-
-
-# matplotlib's first two line colours ("C0", "C1") and the diagonal's gray
-C0, C1, GRAY = (31, 119, 180), (255, 127, 14), (128, 128, 128)
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -96,20 +46,6 @@ def test_the_learning_curve_falls_and_both_accuracies_are_drawn(report):
     start, end = ys[xs < xs.min() + 20].mean(), ys[xs > xs.max() - 20].mean()
     assert end - start > 100  # rows grow downwards: the cost ends far below where it began
     assert count(right, C0) > 100 and count(right, C1) > 100  # train and test
-
-
-def test_the_learning_curve_is_drawn_from_the_costs(trained):
-    params = dict(load_params(trained[0]))
-    drawn = learning_curve_png(params)
-    assert learning_curve_png(params) == drawn  # the same run, the same picture
-    params["costs"] = params["costs"][::-1].copy()  # a cost that rises instead
-    rising = learning_curve_png(params)
-    assert rising != drawn
-    before = np.asarray(Image.open(io.BytesIO(drawn)).convert("RGB"))
-    after = np.asarray(Image.open(io.BytesIO(rising)).convert("RGB"))
-    ys, xs = np.nonzero((np.hsplit(after, 2)[0] == C0).all(axis=-1))
-    assert ys[xs < xs.min() + 20].mean() - ys[xs > xs.max() - 20].mean() > 100  # now it rises
-    assert not np.array_equal(np.hsplit(before, 2)[0], np.hsplit(after, 2)[0])
 
 
 def test_the_evaluation_shows_both_splits_and_the_diagonal(report):

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make, recipes, write_course_photos
+from helpers import ROOT, make, recipes, write_course_photos
 
 spec = importlib.util.spec_from_file_location("stage_deps", ROOT / "scripts" / "stage_deps.py")
 stage_deps = importlib.util.module_from_spec(spec)

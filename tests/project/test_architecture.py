@@ -2,12 +2,16 @@
 modules nor between groups, every arrow pointing down the layers of docs/architecture.md.
 
 Read from the code's own imports (at the top of a module or inside a function), so that a new
-module is checked the day it is added."""
+module is checked the day it is added. The tests mirror the modules: each test file is named
+after the module it tests, at the mirrored path."""
 
 import ast
+import subprocess
 import sys
+from pathlib import Path
 
-from conftest import ROOT
+import pytest
+from helpers import ROOT
 
 PACKAGE = ROOT / "pipeline"
 STAGES = "pipeline.stages"
@@ -199,7 +203,47 @@ def test_no_function_takes_more_than_six_positional_parameters():
                     assert positional <= MAX_POSITIONAL, f"{name}.{node.name}: {positional}"
 
 
-def test_the_tests_mirror_the_groups():
-    groups = subpackages()
-    tested = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
-    assert tested == groups
+# Tests of the project as a whole (the Makefile, the install, the docs, the notebooks, the page
+# in a browser, whole runs through the command line, this file) live in tests/project/; every
+# other tests/**/test_*.py is a module's own: tests/test_<module>.py for pipeline/<module>.py,
+# tests/<group>/test_<module>.py for pipeline/<group>/<module>.py.
+PROJECT_TESTS = "project"
+
+
+def mirror_misses(test_files, module_files):
+    """The test files (paths relative to tests/) that name no module at the mirrored path
+    (module_files: paths relative to pipeline/)."""
+    modules = {Path(path).with_suffix("").as_posix() for path in module_files}
+    misses = []
+    for path in map(Path, test_files):
+        if path.parts[0] == PROJECT_TESTS:
+            continue
+        module = path.with_name(path.name.removeprefix("test_")).with_suffix("").as_posix()
+        if module not in modules:
+            misses.append(path.as_posix())
+    return misses
+
+
+def test_the_tests_mirror_the_modules():
+    tests = ROOT / "tests"
+    test_files = [p.relative_to(tests).as_posix() for p in sorted(tests.rglob("test_*.py"))]
+    module_files = [p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")]
+    assert mirror_misses(test_files, module_files) == [], \
+        "name each test file after the module it tests, or move it to tests/project/"
+    assert mirror_misses(["engines/test_progress.py", "nn/test_layers.py", "test_shapes.py",
+                          "project/test_make.py", "nn/deep/test_layers.py", "test_nn.py"],
+                         ["progress.py", "nn/layers.py", "shapes.py", "nn/__init__.py"]) == [
+        "engines/test_progress.py", "nn/deep/test_layers.py", "test_nn.py"]
+    groups_tested = {Path(f).parts[0] for f in test_files if len(Path(f).parts) == 2}
+    assert groups_tested - {PROJECT_TESTS} == subpackages()
+
+
+
+@pytest.mark.portable
+def test_stages_that_do_not_draw_import_no_drawing_library():
+    code = ("import sys; import pipeline.stages.data, pipeline.stages.features, "
+            "pipeline.stages.train, pipeline.stages.evaluate, pipeline.engines.logistic; "
+            "print(sorted(m for m in ('matplotlib', 'PIL') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "[]", result.stderr

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -51,7 +51,7 @@ def test_a_learner_who_changes_the_rate_sees_new_numbers(tmp_path):
     assert "300 iterations at learning rate 0.01" in page  # the curve's line follows it
 
 
-def test_a_failing_cell_is_one_line_naming_the_notebook_and_the_cell(tmp_path, capsys):
+def test_a_failing_cell_is_one_line_naming_the_notebook_and_the_cell(tmp_path, capfd):
     pytest.importorskip("nbclient")
     broken = {"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "outputs": [],
                          "execution_count": None, "source": ["x = 1\n"]},
@@ -65,3 +65,5 @@ def test_a_failing_cell_is_one_line_naming_the_notebook_and_the_cell(tmp_path, c
     error = run_notebooks.execute(path, tmp_path)
     assert error == f"{path}, code cell 2: AssertionError: not the course"
     assert (tmp_path / "broken.html").exists()  # the executed page shows where it stopped
+    # capfd, not capsys: the kernel is a child process, writing to this process's descriptor 2
+    assert "without encryption" not in capfd.readouterr().err

@@ -1,9 +1,9 @@
-"""One progress tick for every loop: a bar fills exactly, about fifty updates whatever the total."""
+"""progress.py: one progress tick for every loop: a bar fills exactly, about fifty updates
+whatever the total."""
 
 import numpy as np
 import pytest
 
-from pipeline.cv.gram import cross_validate
 from pipeline.engines.logistic import gradient_descent
 from pipeline.progress import ticker
 
@@ -57,14 +57,3 @@ def test_without_a_callback_the_run_is_the_same():
         np.testing.assert_array_equal(quiet[key], told[key])
     tick = ticker(10, None)
     assert all(tick(i) is None for i in range(10))  # and any i is fine: it does nothing
-
-
-def test_cross_validation_reports_every_iteration_not_a_rounded_share():
-    rng = np.random.default_rng(0)
-    X = rng.random((6, 20))
-    Y = (np.arange(20) % 2).reshape(1, 20).astype(float)
-    features = {"X_train": X, "Y_train": Y, "image_shape": np.array([1, 2, 3])}
-    heard = []
-    cross_validate(features, folds=2, repeats=1, seed=0, learning_rates=[0.1],
-                   num_iterations=1234, l2s=[0.0], augments=["none"], on_progress=heard.append)
-    assert heard == [24] * 51 + [10]  # it stopped at 1225 when the remainder was dropped

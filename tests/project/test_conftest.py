@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import hypothesis
-from conftest import HOME, ROOT
+from helpers import HOME, ROOT
 
 from pipeline import config
 
@@ -34,7 +34,7 @@ def test_ci_selects_the_derandomized_profile():
     if os.environ.get("CI"):  # the test above already holds it here
         assert hypothesis.settings.default.derandomize
         return
-    test = "tests/test_conftest.py::test_hypothesis_is_derandomized_exactly_under_ci"
+    test = "tests/project/test_conftest.py::test_hypothesis_is_derandomized_exactly_under_ci"
     child = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p",
                             "no:cacheprovider", test],
                            cwd=ROOT, env={**os.environ, "CI": "1"}, capture_output=True,

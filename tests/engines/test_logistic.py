@@ -1,12 +1,13 @@
-"""The engines against the textbook loop: same w, b and costs, one rate or several at once."""
+"""engines/logistic.py against the textbook loop: same w, b and costs, one rate or several at
+once, and cross-validation's masked rows."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.engines.logistic import choose_engine, gradient_descent
-from pipeline.nn.logistic import optimize
+from pipeline.engines.logistic import choose_engine, gradient_descent, masked_gram_steps
+from pipeline.nn.logistic import log_loss, optimize
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
 
@@ -108,3 +109,32 @@ def test_engines_match_the_textbook_with_l2_on_any_shape(n_x, m, seed, l2, engin
     X /= max(1.0, np.linalg.norm(X, 2))
     run = gradient_descent(X, Y, [0.1], 200, X, Y, engine=engine, l2=l2)
     assert_matches_textbook(run, 0, X, Y, 0.1, 200, l2)
+
+
+def test_masked_rows_equal_separate_textbook_fits_with_and_without_l2():
+    rng = np.random.default_rng(3)
+    n_x, M = 30, 14
+    X = rng.normal(size=(n_x, M)) / 4
+    Y = rng.integers(0, 2, size=(1, M)).astype(float)
+    masks = (rng.random((4, M)) < 0.7).astype(float)
+    lr = np.array([[0.1], [0.3], [0.1], [0.05]])
+    l2 = np.array([[0.0], [0.0], [2.0], [0.5]])
+    costs = []
+
+    def checkpoint(i, a, b):  # each row's own textbook cost, over its own columns
+        Z = a @ (X.T @ X) + b
+        w_squared = np.sum((a @ X.T) ** 2, axis=1)
+        m_row = masks.sum(axis=1)
+        costs.append((masks * log_loss(Z, Y)).sum(axis=1) / m_row + l2[:, 0] / (2 * m_row)
+                     * w_squared)
+
+    a, b = masked_gram_steps(X.T @ X, Y, lr=lr, l2=l2, train_mask=masks, num_iterations=400,
+                             at=range(0, 400, 100), checkpoint=checkpoint)
+    for r in range(4):
+        cols = masks[r].astype(bool)
+        assert not a[r, ~cols].any()  # the row never touches columns outside its fold
+        params, _, textbook_costs = optimize(np.zeros((n_x, 1)), 0.0, X[:, cols], Y[:, cols],
+                                             400, lr[r, 0], l2=l2[r, 0])
+        np.testing.assert_allclose(X @ a[r], params["w"][:, 0], rtol=1e-9, atol=1e-13)
+        assert b[r, 0] == pytest.approx(params["b"], rel=1e-9, abs=1e-13)
+        np.testing.assert_allclose(np.array(costs)[:, r], textbook_costs, rtol=1e-9)

@@ -1,4 +1,5 @@
-"""Each engine runs its BLAS on the threads chosen for its path, and gives them back after."""
+"""threads.py: each engine runs its BLAS on the threads chosen for its path, and gives them
+back after."""
 
 import numpy as np
 import pytest
