@@ -2,23 +2,20 @@
 over X's columns wherever they live (pipeline.columns).
 
 One loop, `run_epochs`, serves both callers: the fit (`optimize_minibatch`: one model, and its
-learning curve from a checkpoint after every epoch) and cross-validation (several rates of one
-neuron stacked as the rows of W1, every batch gathered once for all of them). A model reaches
+learning curve, a point per epoch) and cross-validation (several rates of one neuron stacked as
+the rows of W1, every batch gathered once for all of them: engines.batches). A model reaches
 it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL being the last
 pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
-
-A batch's columns are gathered when it comes (`gathered`): from pixels each column is one
-contiguous uint8 row, divided by 255 as it is gathered, so X is never copied.
 """
 
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.columns import Columns, Floats, Parameters, PixelColumns, take
+from pipeline.engines.batches import gathered
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
     initialize_velocity,
@@ -45,25 +42,9 @@ Decay = Callable[[Rate, int], Rate]  # (learning_rate0, epoch_num) -> learning_r
 # (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given: nn.layers.propagate's kind
 Propagate = Callable[[Parameters, Floats, Floats, float], tuple[float, Parameters, Floats]]
 OnEpoch = Callable[[int, Parameters], None]  # (epoch, parameters)
+# (parameters, batch, ZL): the parameters a batch's forward pass used, its column numbers, its ZL
+OnBatch = Callable[[Parameters, NDArray[np.intp], Floats], None]
 Forward = Callable[[Parameters, Columns, NDArray[np.intp]], Floats]  # (parameters, X, idx) -> ZL
-
-
-def gathered(X: Columns, batches: Iterable[NDArray[np.intp]]
-             ) -> Iterator[tuple[NDArray[np.intp], Floats]]:
-    """(batch, take(X, batch)) for each index array in turn. For pixels a second thread reads
-    and divides the next batch while the caller works on this one (reading and dividing
-    release the GIL): an Adam step then costs about the larger of the two, not their sum."""
-    listed = list(batches)
-    if not isinstance(X, PixelColumns) or not listed:
-        yield from ((batch, take(X, batch)) for batch in listed)
-        return
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(take, X, listed[0])
-        for k, batch in enumerate(listed):
-            X_batch = pending.result()
-            if k + 1 < len(listed):
-                pending = pool.submit(take, X, listed[k + 1])
-            yield batch, X_batch
 
 
 def schedule(decay: str, decay_rate: float, decay_interval: int) -> Decay | None:
@@ -110,7 +91,8 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
                mini_batch_size: int, num_epochs: int, beta1: float = 0.9, beta2: float = 0.999,
                epsilon: float = 1e-8, seed: int = 0, l2: float = 0.0,
                on_epoch: OnEpoch | None = None, on_progress: Callable[[int], object] | None = None,
-               beta: float = 0.9, decay: Decay | None = None) -> Parameters:
+               beta: float = 0.9, decay: Decay | None = None,
+               on_batch: OnBatch | None = None) -> Parameters:
     """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each
     in the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one
     update a batch. The caller's parameters are not modified.
@@ -121,6 +103,8 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     decay : optional function (learning_rate0, epoch_num) -> learning_rate (schedule()), applied
         after each epoch as the course's model() does: epoch i + 1 runs at decay(lr0, i)
     on_epoch : optional function (epoch, parameters), called after each epoch 1..num_epochs
+    on_batch : optional function (parameters, batch, ZL), called with each batch's own forward
+        pass before its update (the fit's running means come from these, at no extra pass)
     on_progress : called with the number of batches done since its last call, every 2 % or so
     Returns the parameters after the last epoch.
     """
@@ -140,7 +124,9 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
             batches = (columns[idx] for idx in mini_batch_indices(m, mini_batch_size, seed))
             for batch, X_batch in gathered(X, batches):
                 # forward and backward on this batch's columns, gathered as they come
-                _, grads, _ = propagate(parameters, X_batch, Y[:, batch], l2)
+                _, grads, ZL = propagate(parameters, X_batch, Y[:, batch], l2)
+                if on_batch:
+                    on_batch(parameters, batch, ZL)
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1
@@ -161,7 +147,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     return parameters
 
 
-@on_blas_threads("minibatch")  # the checkpoints too
+@on_blas_threads("minibatch")  # the scoring passes too
 def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floats, *,
                        optimizer: str, learning_rate: Rate, mini_batch_size: int = 64,
                        num_epochs: int = 10, beta1: float = 0.9, beta2: float = 0.999,
@@ -171,8 +157,11 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
                        forward: Forward | None = None, columns: Iterable[int] | None = None,
                        on_epoch: OnEpoch | None = None, beta: float = 0.9,
                        decay: Decay | None = None) -> dict[str, Any]:
-    """Mini-batch gradient descent or Adam (run_epochs), with the learning curve: a checkpoint
-    before the first update and after every epoch. The caller's parameters are not modified.
+    """Mini-batch gradient descent or Adam (run_epochs), with the learning curve as Keras and the
+    course's model() draw it: per epoch, the training cost and accuracy as running means over
+    its batches' own forward passes (no extra pass; a batch counts by its size), and the test
+    set scored. Epoch 0 scores the start on the whole training set: the cost the curve falls
+    from, the divergence rule's base (fit.diverged). The caller's parameters are not modified.
 
     Parameters
     ----------
@@ -182,21 +171,22 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     optimizer : "minibatch", "momentum" or "adam"; beta, decay: as run_epochs
     mini_batch_size : a size above m is taken as m (one batch per epoch)
     l2 : each batch's cost gains l2/(2 m_batch) sum ||W||^2; the recorded cost l2/(2m) sum ||W||^2
+        (for a running mean, the mean over the batches of that term under their parameters)
     X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
-        Scored at each checkpoint, for reporting only.
+        Scored at each point, for reporting only.
     on_progress : called with the number of batches done since its last call, every 2 % or so
-    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) for the
-        checkpoints (columns.model_scores is one); without it they take propagate's ZL, paying
-        for a backward pass they do not use
+    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) to score
+        (columns.model_scores is one); without it, propagate's ZL (and an unused backward pass)
     columns : optional indices of the columns of X and Y to train on (a fold's training images),
         gathered batch by batch, so that no copy of X is made; m is their number
-    on_epoch : optional function (epoch, parameters) called after each checkpoint
+    on_epoch : optional function (epoch, parameters) called after each point
 
     Returns
     -------
     dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used) and, per
-    checkpoint at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
-    whole training set, "train_accuracies" (c,) and, with X_test, "test_accuracies" (c,) in percent
+    point at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
+    training set (epoch 0: the whole set; then running means), "train_accuracies" (c,) and,
+    with X_test, "test_accuracies" (c,) in percent
     """
     check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
@@ -217,26 +207,42 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
                                for part in np.array_split(columns, range(size, len(columns),
                                                                          size))], axis=1)
 
-    def checkpoint(epoch: int, parameters: Parameters) -> None:
-        ZL = scores(parameters, X, Y, idx)  # (1, m)
-        Y_train = Y[:, idx]  # (1, m)
-        W_squared = sum(float(np.sum(p * p)) for key, p in parameters.items() if key[0] == "W")
+    def penalty(parameters: Parameters) -> float:  # l2/(2m) sum ||W||^2
+        return l2 / (2 * m) * sum(float(np.sum(p * p)) for k, p in parameters.items()
+                                  if k[0] == "W") if l2 else 0.0
+
+    def sums(ZL: Floats, Y: Floats) -> tuple[float, float]:  # summed log-loss, wrong answers
+        return float(np.sum(log_loss(ZL, Y))), float(np.sum(np.abs(predict_from_scores(ZL) - Y)))
+
+    def point(epoch: int, parameters: Parameters, loss: float, wrong: float, cost_l2: float
+              ) -> None:
+        """One point of the curve from the training set's sums over m; the test set scored."""
         record["epochs"].append(epoch)
-        record["costs"].append(float(np.mean(log_loss(ZL, Y_train))) + l2 / (2 * m) * W_squared)
-        record["train_accuracies"].append(accuracy(predict_from_scores(ZL), Y_train))
+        record["costs"].append(loss / m + cost_l2)
+        record["train_accuracies"].append(100 - wrong / m * 100)  # the course's accuracy()
         if X_test is not None and Y_test is not None:
             ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
             record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
         if on_epoch:
             on_epoch(epoch, parameters)
 
+    running = [0.0, 0.0, 0.0]  # this epoch's sums so far: log-loss, wrong answers, m_b x penalty
+    def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
+        loss, wrong = sums(ZL, Y[:, batch])
+        running[:] = [running[0] + loss, running[1] + wrong,
+                      running[2] + len(batch) * penalty(parameters)]
+
+    def epoch_done(epoch: int, parameters: Parameters) -> None:
+        point(epoch, parameters, running[0], running[1], running[2] / m)
+        running[:] = [0.0, 0.0, 0.0]
+
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
-        checkpoint(0, parameters)
+        point(0, parameters, *sums(scores(parameters, X, Y, idx), Y[:, idx]), penalty(parameters))
     parameters = run_epochs(parameters, propagate, X, Y, idx, optimizer=optimizer,
                             learning_rate=learning_rate, mini_batch_size=mini_batch_size,
                             num_epochs=num_epochs, beta1=beta1, beta2=beta2, epsilon=epsilon,
-                            seed=seed, l2=l2, on_epoch=checkpoint, on_progress=on_progress,
-                            beta=beta, decay=decay)
+                            seed=seed, l2=l2, on_epoch=epoch_done, on_progress=on_progress,
+                            beta=beta, decay=decay, on_batch=seen)
     run = {key: np.array(values) for key, values in record.items()}
     if not record["test_accuracies"]:  # no X_test, Y_test
         del run["test_accuracies"]

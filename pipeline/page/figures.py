@@ -53,9 +53,9 @@ def plot_costs(ax: Axes, iterations: Iterable[float], costs: ArrayLike, label: s
 
 
 def plot_accuracies(ax: Axes, iterations: Iterable[float], train: ArrayLike, test: ArrayLike,
-                    unit: str = "iteration") -> None:
+                    unit: str = "iteration", train_label: str = "train") -> None:
     x = x_axis(ax, iterations, unit)
-    ax.plot(x, train, marker=".", label="train")
+    ax.plot(x, train, marker=".", label=train_label)
     ax.plot(x, test, marker=".", label="test")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 101)

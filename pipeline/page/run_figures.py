@@ -24,14 +24,23 @@ FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled
            "weights.png")
 
 
+# A mini-batch run's training points, after epoch 0 (the start, scored on the whole set): the
+# running means over each epoch's batches, as Keras and the course's model() report them
+RUNNING_MEAN = "train (running mean over the epoch's batches)"
+
+
 def learning_curve_png(params: Params) -> bytes:
     fig, (cost_ax, acc_ax) = new_figure(1200, 450, ncols=2)
     unit = Optimizer(str(params["optimizer"])).unit
-    plot_costs(cost_ax, params["iterations"], params["costs"], unit=unit)
+    train = "train" if unit == "iteration" else RUNNING_MEAN
+    plot_costs(cost_ax, params["iterations"], params["costs"], unit=unit,
+               label=None if unit == "iteration" else train)
+    if unit != "iteration":
+        cost_ax.legend(loc="upper right")
     cost_ax.set_title(f"Learning rate = {float(params['learning_rate'])}"
                       + ("" if unit == "iteration" else f" ({params['optimizer']})"))
     plot_accuracies(acc_ax, params["iterations"], params["train_accuracies"],
-                    params["test_accuracies"], unit=unit)
+                    params["test_accuracies"], unit=unit, train_label=train)
     acc_ax.set_title("Train vs test accuracy (the gap is overfitting)")
     return png_bytes(fig)
 
