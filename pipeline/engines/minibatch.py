@@ -4,8 +4,8 @@ over X's columns wherever they live (pipeline.columns).
 One loop, `run_epochs`, serves both callers: the fit (`optimize_minibatch`: one model, and its
 learning curve, a point per epoch) and cross-validation (several rates of one neuron stacked as
 the rows of W1, every batch gathered once for all of them: engines.batches). A model reaches
-it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL being the last
-pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
+it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL) (engines.batches), ZL
+being the last pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
 """
 
 from collections.abc import Callable, Iterable
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, PixelColumns, take
-from pipeline.engines.batches import gathered
+from pipeline.columns import Columns, Floats, Parameters, PixelColumns, scale_of, take
+from pipeline.engines.batches import Propagate, gathered
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
     initialize_velocity,
@@ -39,8 +39,6 @@ MINIBATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")  # what run_epochs runs
 
 Rate = float | Floats  # a learning rate, or a column (k, 1) of them for k stacked neurons
 Decay = Callable[[Rate, int], Rate]  # (learning_rate0, epoch_num) -> learning_rate
-# (parameters, X, Y, l2) -> (cost, grads, ZL) on the columns given: nn.layers.propagate's kind
-Propagate = Callable[[Parameters, Floats, Floats, float], tuple[float, Parameters, Floats]]
 OnEpoch = Callable[[int, Parameters], None]  # (epoch, parameters)
 # (parameters, batch, ZL): the parameters a batch's forward pass used, its column numbers, its ZL
 OnBatch = Callable[[Parameters, NDArray[np.intp], Floats], None]
@@ -114,6 +112,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     learning_rate0 = learning_rate
     tick = ticker(minibatch_steps(m, mini_batch_size, num_epochs), on_progress)
     t, done = 0, 0
+    scaled = {"scale": scale_of(X)} if isinstance(X, PixelColumns) else {}  # gathered's columns
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
     elif optimizer == "momentum":
@@ -124,7 +123,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
             batches = (columns[idx] for idx in mini_batch_indices(m, mini_batch_size, seed))
             for batch, X_batch in gathered(X, batches):
                 # forward and backward on this batch's columns, gathered as they come
-                _, grads, ZL = propagate(parameters, X_batch, Y[:, batch], l2)
+                _, grads, ZL = propagate(parameters, X_batch, Y[:, batch], l2, **scaled)
                 if on_batch:
                     on_batch(parameters, batch, ZL)
                 # update

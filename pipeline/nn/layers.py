@@ -49,8 +49,8 @@ def dropout_masks(shapes: Iterable[tuple[int, ...]], keep_prob: float,
 
 
 def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
-              dropout: tuple[float, np.random.RandomState] | None = None
-              ) -> tuple[float, dict[str, Array], Array]:
+              dropout: tuple[float, np.random.RandomState] | None = None, *,
+              scale: float = 1.0) -> tuple[float, dict[str, Array], Array]:
     """Cost, gradients and zL for one forward and backward pass over the columns of X.
 
     cost : mean cross-entropy + l2/(2m) sum_l ||W_l||^2 (the b are not penalized)
@@ -59,6 +59,10 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
 
     With dropout = (keep_prob, rng), each hidden layer's output is multiplied by a fresh mask
     D / keep_prob (dropout_masks), and its gradient by the same mask.
+
+    scale : the columns are X / scale (pixels: X their integers 0..255, scale 255); the first
+        layer's two products take the division on their outputs, (W1 @ X) / scale and
+        (dZ1 @ X.T) / (scale m), so that X is never divided (columns.times does the same)
     """
     m, L = X.shape[1], len(parameters) // 2
     masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
@@ -67,7 +71,10 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
     As: list[Array] = [X]
     Zs: list[Array] = []
     for layer in range(1, L + 1):
-        Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
+        product = parameters[f"W{layer}"] @ As[-1]  # (n_l, m)
+        if layer == 1 and scale != 1:
+            product /= scale
+        Zs.append(product + parameters[f"b{layer}"])  # (n_l, m)
         if layer < L:
             A = np.maximum(0, Zs[-1])  # (n_l, m)
             As.append(A * masks[layer - 1] if masks else A)
@@ -79,7 +86,8 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
     dZ = sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
     for layer in range(L, 0, -1):
         W = parameters[f"W{layer}"]
-        grads[f"dW{layer}"] = dZ @ As[layer - 1].T / m + (l2 / m * W if l2 else 0.0)
+        grads[f"dW{layer}"] = dZ @ As[layer - 1].T / (m * scale if layer == 1 else m) + (
+            l2 / m * W if l2 else 0.0)
         grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True) / m
         if layer > 1:
             dA = W.T @ dZ  # (n_{l-1}, m)

@@ -96,14 +96,53 @@ def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
                "l2": 0.5}
     whole = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, X, Y, **options)
     monkeypatch.setattr(columns, "BLOCK_BYTES", 7 * 8 * 12)
-    blocks = optimize_minibatch(two_layer_parameters(12), two_layer_propagate, pixels, Y,
-                                **options,
+    seen = []
+
+    def scaled(p, X_int, Y, l2, *, scale=1.0):  # pixels' batches come as integers, and scale
+        seen.append(scale)
+        return two_layer_propagate(p, X_int / scale, Y, l2)
+
+    blocks = optimize_minibatch(two_layer_parameters(12), scaled, pixels, Y, **options,
                                 forward=lambda p, X, idx: two_layer_propagate(
                                     p, take(X, idx), np.zeros((1, len(idx))), 0)[2])
     np.testing.assert_allclose(blocks["costs"], whole["costs"], rtol=1e-12)
     for key, value in whole["parameters"].items():
         np.testing.assert_allclose(blocks["parameters"][key], value, rtol=1e-12, atol=1e-15)
     assert "test_accuracies" not in whole
+    assert seen == [255.0] * 12  # 3 epochs of 4 batches
+
+
+@pytest.mark.parametrize("hidden, l2, keep_prob", [([], 0.0, 1.0), ([], 0.7, 1.0),
+                                                  ([5, 3], 0.4, 1.0), ([4], 0.0, 0.8)])
+def test_pixel_batches_at_the_bus_stay_within_1e_12_of_the_float64_path(hidden, l2, keep_prob):
+    """Integers in a reused buffer, the 1/255 on the first layer's products (layers.propagate's
+    scale), against the course's float64 columns x / 255: the same iterates to 1e-12, the last
+    batch (7 of 39) included, over 4 epochs of Adam."""
+    from functools import partial
+
+    from pipeline.columns import PixelColumns, model_scores
+    from pipeline.nn.layers import propagate
+    from pipeline.nn.network import initialize_parameters_deep
+
+    pixels, X, Y = pixel_data(m=39, px=3)
+    mirrored = PixelColumns(pixels.rows, pixels.image_shape, mirrored=True)
+    X2 = np.hstack([X, X.T.reshape(39, 3, 3, 3)[:, :, ::-1, :].reshape(39, -1).T])
+    start = initialize_parameters_deep([27, *hidden, 1], seed=3)
+    runs = []
+    for data, labels in ((X, Y), (pixels, Y), (X2, np.hstack([Y, Y])),
+                         (mirrored, np.hstack([Y, Y]))):
+        step = propagate if keep_prob == 1 else partial(
+            propagate, dropout=(keep_prob, np.random.RandomState(5)))
+        runs.append(optimize_minibatch(start, step, data, labels, optimizer="adam",
+                                       learning_rate=0.02, mini_batch_size=8, num_epochs=4,
+                                       l2=l2, seed=2, forward=model_scores))
+    for floats, ints in (runs[:2], runs[2:]):
+        for key, value in floats["parameters"].items():
+            scale = np.abs(value).max()
+            assert np.abs(ints["parameters"][key] - value).max() <= 1e-12 * scale, key
+        np.testing.assert_allclose(ints["costs"], floats["costs"], rtol=1e-12)
+        assert ints["train_accuracies"].tolist() == floats["train_accuracies"].tolist()
+    assert not np.allclose(runs[0]["parameters"]["W1"], start["W1"])  # it trained
 
 
 @pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
