@@ -402,14 +402,20 @@ def large_rows(bench, args):
     extrapolated from runs of 1 and LARGE_GD_STEPS steps, which take their turns with the rest."""
     features, n, k = synthetic_features(args.cache_dir, LARGE), args.slow_repeats, LARGE_GD_STEPS
     with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp) / "runs"  # emptied before each process: a kept run would be restored
+
         def fit(*flags):
             return stage("train", "--features", features, "--out", Path(tmp) / "params.npz",
-                         "--quiet", *flags)
+                         "--quiet", "--runs-dir", runs, *flags)
+
+        def afresh(process):
+            return lambda: (shutil.rmtree(runs, ignore_errors=True), process())
 
         gd_1, gd_k = fit("--num-iterations", 1), fit("--num-iterations", k)
         adam = fit("--optimizer", "adam")
-        cv = stage("cv", "--features", features, "--out-dir", Path(tmp) / "cv", "--quiet")
-        t_1, t_k, t_adam, t_cv = side_by_side(gd_1, gd_k, adam, cv, repeats=n)
+        cv = stage("cv", "--features", features, "--out-dir", Path(tmp) / "cv", "--quiet",
+                   "--runs-dir", runs)
+        t_1, t_k, t_adam, t_cv = side_by_side(*map(afresh, (gd_1, gd_k, adam, cv)), repeats=n)
     step, steps = (t_k - t_1) / (k - 1), config.NUM_ITERATIONS
     t_gd = t_1 + (steps - 1) * step
     gd = {"gd_1_step_s": t_1, f"gd_{k}_steps_s": t_k, "gd_step_s": step,
