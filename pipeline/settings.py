@@ -79,7 +79,7 @@ class Settings:
     def record(self) -> dict[str, Any]:
         """The settings as plain values (lists for tuples) under record_keys(), in order."""
         return {key: list(value) if isinstance(value, tuple) else value
-                for key, _, value, _ in self._flat()}
+                for key, value in zip(RECORD_KEYS, self._values(), strict=True)}
 
     def shown(self) -> list[tuple[str, Any]]:
         """(label, value) of the settings that matter for this run, for a table."""
@@ -87,7 +87,8 @@ class Settings:
         applies = {None: True, "minibatch": o.minibatch, "network": self.model != "logistic",
                    "momentum": o.name == "momentum", "adam": o.name == "adam",
                    "decay": o.minibatch and o.decay != "none", "scheduled": o.decay == "scheduled"}
-        return [(f.metadata["label"], value) for _, f, value, _ in self._flat()
+        return [(f.metadata["label"], value)
+                for f, value in zip(SETTING_FIELDS, self._values(), strict=True)
                 if applies[f.metadata["when"]]]
 
     @classmethod
@@ -99,16 +100,10 @@ class Settings:
 
         return cls(**values(cls), optimizer=Optimizer(**values(Optimizer)))
 
-    def _flat(self) -> list[tuple[str, Field[Any], Any, Any]]:
-        """(record key, field, value, type) of every setting, the optimizer's inlined."""
-        out = []
-        for f in fields(self):
-            if f.type is Optimizer:
-                out += [(record_key(g), g, getattr(self.optimizer, g.name), g.type)
-                        for g in fields(Optimizer)]
-            else:
-                out.append((record_key(f), f, getattr(self, f.name), f.type))
-        return out
+    def _values(self) -> list[Any]:
+        """Every setting's value, in SETTING_FIELDS' order."""
+        return [getattr(self.optimizer if f in OPTIMIZER_FIELDS else self, f.name)
+                for f in SETTING_FIELDS]
 
 
 def record_key(f: Field[Any]) -> str:
@@ -137,16 +132,22 @@ def convert(kind: object, value: object) -> object:
     return kind(array.item())
 
 
+# Every setting's field, the Optimizer's inlined where Settings holds it: the one list that
+# records, their checks and tables walk.
+OPTIMIZER_FIELDS = fields(Optimizer)
+SETTING_FIELDS = tuple(g for f in fields(Settings)
+                       for g in (OPTIMIZER_FIELDS if f.type is Optimizer else (f,)))
+
+
 def record_types() -> dict[str, Any]:
     """Every record key and its type, in the order record() writes them."""
-    return {key: kind for key, _, _, kind in Settings("logistic", (1, 1), 1.0, 1)._flat()}
+    return {record_key(f): f.type for f in SETTING_FIELDS}
 
 
 def record_labels(kind: str = "label") -> dict[str, str]:
     """Every record key and its label ("learning_rate": "learning rate", ...), or its short
     label for a terminal ("lr")."""
-    return {key: f.metadata[kind]
-            for key, f, _, _ in Settings("logistic", (1, 1), 1.0, 1)._flat()}
+    return {record_key(f): str(f.metadata[kind]) for f in SETTING_FIELDS}
 
 
 RECORD_KEYS = tuple(record_types())  # the keys params.npz and metrics.json hold settings under
