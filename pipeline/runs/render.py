@@ -20,10 +20,10 @@ def short(run_id: str) -> str:
     return run_id[:6]
 
 
-def when(record: Record) -> str:
-    """'12-03 14:02': the month, day and minute a run started, in UTC."""
+def started_at(record: Record) -> str:
+    """'2026-12-03 14:02': when a run started, in UTC, to the minute."""
     started: str = record["started"]
-    return started[5:16].replace("T", " ")
+    return started[:16].replace("T", " ")
 
 
 def data_name(record: Record) -> str:
@@ -59,7 +59,7 @@ def runs_table(records: Sequence[Record], current: str | None, every: bool = Fal
     labels = record_labels("short")
     header = ("", "id", "UTC", "data", "model", *(labels[k] for k in keys), "train %",
               "test % (95% CI)", "cost", "secs")
-    rows = [("*" if r["id"] == current else "", short(r["id"]), when(r), data_name(r),
+    rows = [("*" if r["id"] == current else "", short(r["id"]), started_at(r)[5:], data_name(r),
              f"{r['model']} {r['optimizer']}", *(value_text(r[k]) for k in keys),
              f"{r['train_accuracy']:.1f}", test_text(r), f"{r['final_cost']:.4f}",
              f"{r['duration_s']:.1f}") for r in records]

@@ -21,7 +21,7 @@ from pipeline.page.assemble import refresh
 from pipeline.page.compare_figure import learning_rates_png
 from pipeline.page.sections import made_for, paragraphs, table, write_section
 from pipeline.runs.ledger import keep_run
-from pipeline.runs.record import identity, run_record
+from pipeline.runs.record import code_fingerprint, data_of, run_id, run_record
 from pipeline.scoring import cost
 from pipeline.stages.options import add_training_options, fit_progress, settings_of
 from pipeline.tables import markdown_table, text_table
@@ -123,10 +123,12 @@ def main(argv: list[str] | None = None) -> None:
         write_bytes(tmp / "learning_rates.png", figure)
         write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
                       "comparison", "make compare", made_for(features, args.model))
+    fingerprint, data = code_fingerprint(), data_of(features)  # the same for every rate
     for lr, params in zip(rates, all_params, strict=True):  # each rate a run of the ledger
         as_run = replace(run["settings"], learning_rate=lr)
+        rid = run_id(replace(settings, learning_rate=lr), args.engine, data, fingerprint)
         keep_run(args.runs_dir, run_record(
-            identity(replace(settings, learning_rate=lr), args.engine, features), as_run,
+            (rid, fingerprint), as_run,
             run["engine"], params, features, command="compare", started=started,
             finished=started + shared, data_path=args.features),
             args.out_dir / params_name(lr))

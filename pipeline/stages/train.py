@@ -13,15 +13,10 @@ from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
-from pipeline.runs.ledger import Record, intact_run, restore, save_run
+from pipeline.runs.ledger import intact_run, restore, save_run
 from pipeline.runs.record import identity, run_record
+from pipeline.runs.render import started_at
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
-
-
-def when(record: Record) -> str:
-    """'2026-12-03 14:02': when a run started, in UTC, to the minute."""
-    started: str = record["started"]
-    return started[:16].replace("T", " ")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     kept, damage = intact_run(args.runs_dir, rid)
     if kept:
         restore(args.runs_dir, kept, args.out)
-        print(f"restored run {rid[:6]} (trained {when(kept)}, {kept['duration_s']:.1f} s); "
+        print(f"restored run {rid[:6]} (trained {started_at(kept)}, {kept['duration_s']:.1f} s); "
               f"wrote {args.out}", file=sys.stderr)
         return
     if damage:
