@@ -83,13 +83,23 @@ class Settings:
 
     def shown(self) -> list[tuple[str, Any]]:
         """(label, value) of the settings that matter for this run, for a table."""
-        o = self.optimizer
-        applies = {None: True, "minibatch": o.minibatch, "network": self.model != "logistic",
-                   "momentum": o.name == "momentum", "adam": o.name == "adam",
-                   "decay": o.minibatch and o.decay != "none", "scheduled": o.decay == "scheduled"}
         return [(f.metadata["label"], value)
                 for f, value in zip(SETTING_FIELDS, self._values(), strict=True)
-                if applies[f.metadata["when"]]]
+                if self._applies(f)]
+
+    def that_matter(self) -> dict[str, Any]:
+        """record() without the settings this run never reads (a decay rate without decay,
+        Adam's betas for momentum, ...): what decides its weights, for a run's id."""
+        return {key: value for (key, value), f in zip(self.record().items(), SETTING_FIELDS,
+                                                      strict=True) if self._applies(f)}
+
+    def _applies(self, f: Field[Any]) -> bool:
+        """Whether the setting of field f matters for this run (its metadata's "when")."""
+        o = self.optimizer
+        return {None: True, "minibatch": o.minibatch, "network": self.model != "logistic",
+                "momentum": o.name == "momentum", "adam": o.name == "adam",
+                "decay": o.minibatch and o.decay != "none",
+                "scheduled": o.decay == "scheduled"}[f.metadata["when"]]
 
     @classmethod
     def from_record(cls, record: Mapping[str, object]) -> "Settings":

@@ -67,7 +67,7 @@ def data_of(features: Mapping[str, object]) -> dict[str, Any]:
 
 def run_id(settings: Settings, engine: str, data: Mapping[str, object], fingerprint: str) -> str:
     """RUN_ID_LENGTH hex digits naming what decides the weights (see the module's doc)."""
-    text = json.dumps({"settings": settings.record(), "engine": engine, "data": data,
+    text = json.dumps({"settings": settings.that_matter(), "engine": engine, "data": data,
                        "code": fingerprint}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:config.RUN_ID_LENGTH]
 

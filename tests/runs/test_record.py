@@ -32,7 +32,7 @@ def test_the_id_is_the_same_in_another_process_and_changes_with_what_decides_the
                            env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "123"})
     assert child.stdout.strip() == here and len(here) == 12
     others = {run_id(replace(COURSE, learning_rate=0.01), "auto", DATA, "f"),
-              run_id(replace(COURSE, seed=2), "auto", DATA, "f"),
+              run_id(replace(COURSE, l2=0.1), "auto", DATA, "f"),
               run_id(COURSE, "primal", DATA, "f"),
               run_id(COURSE, "auto", {**DATA, "train_sha256": "c" * 64}, "f"),
               run_id(COURSE, "auto", DATA, "g"), run_id(COURSE, "auto", DATA, "f")}
@@ -71,3 +71,23 @@ def test_the_record_holds_the_settings_data_code_times_and_outcome(features, tra
     assert record["train_sha256"] == data_of(features)["train_sha256"]
     assert record["git_commit"] is None or len(record["git_commit"]) == 40
     assert outcome(params, features)["test_accuracy"] == 70.0
+
+
+def test_a_setting_the_run_never_reads_leaves_its_id_alone():
+    """The neuron has no network seed to draw from, gd no Adam, no decay no decay rate: a run
+    with another value of those is the same run (and is restored); a network's seed is not."""
+    from pipeline.settings import Optimizer
+
+    same = run_id(COURSE, "auto", DATA, "f")
+    assert run_id(replace(COURSE, seed=2), "auto", DATA, "f") == same
+    assert run_id(replace(COURSE, optimizer=Optimizer(beta1=0.5, decay_rate=3.0)), "auto", DATA,
+                  "f") == same
+    net = Settings("l-layer", (12288, 20, 7, 5, 1), 0.0075, 2500)
+    assert run_id(replace(net, seed=2), "auto", DATA, "f") != run_id(net, "auto", DATA, "f")
+    adam = replace(COURSE, optimizer=Optimizer("adam", 64, 10))
+    assert run_id(replace(adam, optimizer=Optimizer("adam", 64, 10, beta1=0.5)), "auto", DATA,
+                  "f") != run_id(adam, "auto", DATA, "f")
+    decayed = replace(adam, optimizer=Optimizer("adam", 64, 10, decay="inverse"))
+    assert run_id(replace(decayed, optimizer=Optimizer("adam", 64, 10, decay="inverse",
+                                                       decay_rate=2.0)), "auto", DATA, "f") \
+        != run_id(decayed, "auto", DATA, "f")
