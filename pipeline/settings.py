@@ -7,7 +7,7 @@ new field here, with its default in config.py.
 """
 
 from collections.abc import Mapping
-from dataclasses import Field, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, get_origin
 
 import numpy as np
@@ -147,6 +147,12 @@ def convert(kind: object, value: object) -> object:
 OPTIMIZER_FIELDS = fields(Optimizer)
 SETTING_FIELDS = tuple(g for f in fields(Settings)
                        for g in (OPTIMIZER_FIELDS if f.type is Optimizer else (f,)))
+
+
+def record_defaults() -> dict[str, Any]:
+    """The record's value of every setting that has a default: what a run recorded before that
+    setting existed ran with (momentum's beta, no decay, the course's start, no dropout...)."""
+    return {record_key(f): f.default for f in SETTING_FIELDS if f.default is not MISSING}
 
 
 def record_types() -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pipeline.artifacts.files import (
     write_npz,
 )
 from pipeline.errors import UserError, short_reason
-from pipeline.settings import RECORD_KEYS, Settings
+from pipeline.settings import RECORD_KEYS, Settings, record_defaults
 
 Record = dict[str, Any]  # a run's run.json: its settings, data, code, times and outcome
 RUN_JSON, PARAMS_NPZ = "run.json", "params.npz"
@@ -52,6 +52,8 @@ def check_record(record: object) -> Record:
             raise ValueError(f"{key} is missing or not a {getattr(kind, '__name__', 'number')}")
     if not re.fullmatch(f"[0-9a-f]{{{config.RUN_ID_LENGTH}}}", record["id"]):
         raise ValueError(f"its id is not {config.RUN_ID_LENGTH} hex digits")
+    # a run kept before a setting existed ran as its default does: read it so
+    record = {**record_defaults(), **record}
     missing = [key for key in RECORD_KEYS if key not in record]
     if missing:
         raise ValueError(f"settings {', '.join(missing)} missing")
@@ -139,8 +141,11 @@ def keep_run(runs_dir: StrPath, record: Mapping[str, Any],
 
 def restore(runs_dir: StrPath, record: Mapping[str, Any], out: StrPath) -> None:
     """Copy the run's params.npz over out, atomically: byte for byte what its training wrote."""
-    with atomic_path(out) as tmp:
-        shutil.copyfile(Path(runs_dir) / record["id"] / PARAMS_NPZ, tmp)
+    # opened by hand: a full disk is then an error of out's (atomic_path names it), not of
+    # the file read, as shutil.copyfile would say
+    with open(Path(runs_dir) / record["id"] / PARAMS_NPZ, "rb") as source, \
+            atomic_path(out) as tmp, open(tmp, "wb") as target:
+        shutil.copyfileobj(source, target)
 
 
 def current_id(records: Iterable[Mapping[str, Any]], params_file: StrPath) -> str | None:

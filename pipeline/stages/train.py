@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.files import write_npz
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
@@ -49,11 +48,12 @@ def main(argv: list[str] | None = None) -> None:
               f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
               "them all per epoch", file=sys.stderr)
     params = run_params(run, 0, features)
-    write_npz(args.out, **params)
     record = run_record((rid, fingerprint), run["settings"], run["engine"], params, features,
                         command="train", started=started, finished=datetime.now(UTC),
                         data_path=args.features)
-    save_run(args.runs_dir, record, args.out)
+    # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
+    # the previous model as it was, and a restore gives the very bytes trained here
+    restore(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
     costs = params["costs"]
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
           f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}"

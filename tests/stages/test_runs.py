@@ -85,3 +85,30 @@ def test_a_damaged_record_is_one_line_and_the_others_are_listed(features_file, t
     unknown = runs(tmp_path, "ffff")
     assert unknown.returncode == 1
     assert unknown.stderr.splitlines()[-1].startswith("error: run 'ffff' names no run of 1")
+
+
+def test_a_ledger_that_cannot_be_written_is_one_line_and_the_model_stays(features_file,
+                                                                         tmp_path):
+    assert train(features_file, tmp_path, "--num-iterations", "100").returncode == 0
+    before = (tmp_path / "params.npz").read_bytes()
+    (tmp_path / "blocked").write_text("a file where the ledger's folder would be")
+    result = run_cli("train", "--features", features_file, "--out", tmp_path / "params.npz",
+                     "--runs-dir", tmp_path / "blocked", "--quiet", "--num-iterations", "150")
+    assert result.returncode == 1 and result.stderr.startswith("error: ")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert (tmp_path / "params.npz").read_bytes() == before
+
+
+def test_a_run_kept_before_a_setting_existed_is_listed_with_its_default(features_file,
+                                                                       tmp_path):
+    assert train(features_file, tmp_path, "--num-iterations", "100").returncode == 0
+    run_json = next((tmp_path / "runs").iterdir()) / "run.json"
+    record = json.loads(run_json.read_text())
+    for key in ("keep_prob", "init", "decay", "beta"):  # settings this record predates
+        del record[key]
+    run_json.write_text(json.dumps(record))
+    listed = runs(tmp_path, "--json")
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    [shown] = json.loads(listed.stdout)
+    assert (shown["keep_prob"], shown["init"], shown["decay"], shown["beta"]) == (
+        1.0, "course", "none", 0.9)
