@@ -115,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     records = [summary_record(p, features) for p in all_params]
     classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)
+    # each rate kept as a run first: a ledger that cannot be written leaves reports/compare
+    fingerprint, data = code_fingerprint(), data_of(features)  # the same for every rate
+    for lr, params in zip(rates, all_params, strict=True):
+        rid = run_id(replace(settings, learning_rate=lr), args.engine, data, fingerprint)
+        keep_run(args.runs_dir, run_record(
+            (rid, fingerprint), replace(run["settings"], learning_rate=lr), run["engine"],
+            params, features, command="compare", started=started, finished=started + shared,
+            data_path=args.features), params)
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
             write_npz(tmp / params_name(lr), **params)
@@ -123,15 +131,6 @@ def main(argv: list[str] | None = None) -> None:
         write_bytes(tmp / "learning_rates.png", figure)
         write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
                       "comparison", "make compare", made_for(features, args.model))
-    fingerprint, data = code_fingerprint(), data_of(features)  # the same for every rate
-    for lr, params in zip(rates, all_params, strict=True):  # each rate a run of the ledger
-        as_run = replace(run["settings"], learning_rate=lr)
-        rid = run_id(replace(settings, learning_rate=lr), args.engine, data, fingerprint)
-        keep_run(args.runs_dir, run_record(
-            (rid, fingerprint), as_run,
-            run["engine"], params, features, command="compare", started=started,
-            finished=started + shared, data_path=args.features),
-            args.out_dir / params_name(lr))
     print(text_table(COLUMNS, table_rows(records)))
     print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)
