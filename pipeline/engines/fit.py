@@ -121,22 +121,25 @@ def total_steps(features: Features, settings: Settings, k: int = 1) -> int:
 DIVERGED_GROWTH = 1e6
 
 
-def diverged(weights: Weights, costs: Floats) -> bool:
+def diverged(weights: Weights, costs: Floats, start: float | None = None) -> bool:
     """Whether a run diverged: weights or last cost not finite, or the last cost above
-    DIVERGED_GROWTH times the first (or than DIVERGED_GROWTH, for a first cost below 1).
+    DIVERGED_GROWTH times the start's (or than DIVERGED_GROWTH, for a start below 1).
 
-    weights : dict of arrays; costs : ndarray of shape (c,), the first before any update
+    weights : dict of arrays; costs : ndarray of shape (c,)
+    start : the cost before any update; default costs[0] (gd's first point is the start)
     """
     if not (all(np.isfinite(a).all() for a in weights.values()) and np.isfinite(costs[-1])):
         return True
-    return bool(costs[-1] > DIVERGED_GROWTH * max(costs[0], 1.0))
+    return bool(costs[-1] > DIVERGED_GROWTH * max(costs[0] if start is None else start, 1.0))
 
 
 def refuse_diverged(learning_rates: Sequence[float], weights: Sequence[Weights],
-                    costs: Sequence[Floats]) -> None:
+                    costs: Sequence[Floats], starts: Sequence[float | None] | None = None
+                    ) -> None:
     """One line for the first rate whose run diverged."""
-    for lr, w, cost in zip(learning_rates, weights, costs, strict=True):
-        if diverged(w, cost):
+    for lr, w, cost, start in zip(learning_rates, weights, costs,
+                                  starts or [None] * len(costs), strict=True):
+        if diverged(w, cost, start):
             raise UserError(f"learning rate {lr!r} diverged (its cost or weights blew up); "
                             "try a smaller one")
 
@@ -156,7 +159,8 @@ def train_minibatch(features: Features, settings: Settings, learning_rates: list
                                        X_test=features["X_test"], Y_test=features["Y_test"],
                                        on_progress=on_progress, forward=model_scores))
     weights = [r["parameters"] for r in runs]
-    refuse_diverged(learning_rates, weights, [r["costs"] for r in runs])
+    refuse_diverged(learning_rates, weights, [r["costs"] for r in runs],
+                    [r["start_cost"] for r in runs])
     if settings.model == "logistic":
         weights = [{"w": w["W1"].T, "b": float(w["b1"][0, 0])} for w in weights]
     as_run = replace(settings, num_iterations=steps,

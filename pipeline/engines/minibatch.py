@@ -157,10 +157,10 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
                        on_epoch: OnEpoch | None = None, beta: float = 0.9,
                        decay: Decay | None = None) -> dict[str, Any]:
     """Mini-batch gradient descent or Adam (run_epochs), with the learning curve as Keras and the
-    course's model() draw it: per epoch, the training cost and accuracy as running means over
-    its batches' own forward passes (no extra pass; a batch counts by its size), and the test
-    set scored. Epoch 0 scores the start on the whole training set: the cost the curve falls
-    from, the divergence rule's base (fit.diverged). The caller's parameters are not modified.
+    course's model() draw it: after each epoch, the training cost and accuracy as running means
+    over its batches' own forward passes (no extra pass; a batch counts by its size), and the
+    test set scored. The whole training set is never scored here: the caller scores it once, at
+    the end (run.json and metrics.json do). The caller's parameters are not modified.
 
     Parameters
     ----------
@@ -174,18 +174,19 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     X_test : ndarray of shape (n_x, m_test);  Y_test : ndarray of shape (1, m_test)
         Scored at each point, for reporting only.
     on_progress : called with the number of batches done since its last call, every 2 % or so
-    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) to score
-        (columns.model_scores is one); without it, propagate's ZL (and an unused backward pass)
+    forward : optional function (parameters, X, columns) -> ZL (1, len(columns)) to score the
+        test set (columns.model_scores is one); without it, propagate's ZL
     columns : optional indices of the columns of X and Y to train on (a fold's training images),
         gathered batch by batch, so that no copy of X is made; m is their number
     on_epoch : optional function (epoch, parameters) called after each point
 
     Returns
     -------
-    dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used) and, per
-    point at epochs 0 (before any update) to num_epochs: "epochs" (c,), "costs" (c,) on the
-    training set (epoch 0: the whole set; then running means), "train_accuracies" (c,) and,
-    with X_test, "test_accuracies" (c,) in percent
+    dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used),
+    "start_cost" (the first batch's cost under the start: what the curve falls from, the
+    divergence rule's base, fit.diverged) and, per point at epochs 1 to num_epochs: "epochs"
+    (c,), "costs" (c,) and "train_accuracies" (c,), the running means, and, with X_test,
+    "test_accuracies" (c,) in percent
     """
     check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
@@ -213,30 +214,28 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     def sums(ZL: Floats, Y: Floats) -> tuple[float, float]:  # summed log-loss, wrong answers
         return float(np.sum(log_loss(ZL, Y))), float(np.sum(np.abs(predict_from_scores(ZL) - Y)))
 
-    def point(epoch: int, parameters: Parameters, loss: float, wrong: float, cost_l2: float
-              ) -> None:
-        """One point of the curve from the training set's sums over m; the test set scored."""
-        record["epochs"].append(epoch)
-        record["costs"].append(loss / m + cost_l2)
-        record["train_accuracies"].append(100 - wrong / m * 100)  # the course's accuracy()
-        if X_test is not None and Y_test is not None:
-            ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
-            record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
-        if on_epoch:
-            on_epoch(epoch, parameters)
-
     running = [0.0, 0.0, 0.0]  # this epoch's sums so far: log-loss, wrong answers, m_b x penalty
+    start_cost: list[float] = []  # the first batch's, under the start
     def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
         loss, wrong = sums(ZL, Y[:, batch])
+        if not start_cost:
+            start_cost.append(loss / len(batch) + penalty(parameters))
         running[:] = [running[0] + loss, running[1] + wrong,
                       running[2] + len(batch) * penalty(parameters)]
 
     def epoch_done(epoch: int, parameters: Parameters) -> None:
-        point(epoch, parameters, running[0], running[1], running[2] / m)
+        """The epoch's point of the curve from its running sums over m; the test set scored."""
+        loss, wrong, penalties = running
+        record["epochs"].append(epoch)
+        record["costs"].append(loss / m + penalties / m)
+        record["train_accuracies"].append(100 - wrong / m * 100)  # the course's accuracy()
+        if X_test is not None and Y_test is not None:
+            ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
+            record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
         running[:] = [0.0, 0.0, 0.0]
+        if on_epoch:
+            on_epoch(epoch, parameters)
 
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging rate: non-finite, no raise
-        point(0, parameters, *sums(scores(parameters, X, Y, idx), Y[:, idx]), penalty(parameters))
     parameters = run_epochs(parameters, propagate, X, Y, idx, optimizer=optimizer,
                             learning_rate=learning_rate, mini_batch_size=mini_batch_size,
                             num_epochs=num_epochs, beta1=beta1, beta2=beta2, epsilon=epsilon,
@@ -246,4 +245,4 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     if not record["test_accuracies"]:  # no X_test, Y_test
         del run["test_accuracies"]
     return {"parameters": parameters, "steps": minibatch_steps(m, mini_batch_size, num_epochs),
-            "mini_batch_size": mini_batch_size, **run}
+            "mini_batch_size": mini_batch_size, "start_cost": start_cost[0], **run}

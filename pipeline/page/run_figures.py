@@ -24,8 +24,8 @@ FIGURES = ("learning_curve.png", "evaluation.png", "mislabeled.png", "mislabeled
            "weights.png")
 
 
-# A mini-batch run's training points, after epoch 0 (the start, scored on the whole set): the
-# running means over each epoch's batches, as Keras and the course's model() report them
+# A mini-batch run's training points, one an epoch from epoch 1: the running means over the
+# epoch's batches, as Keras and the course's model() report them
 RUNNING_MEAN = "train (running mean over the epoch's batches)"
 
 

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     costs = params["costs"]
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
           f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}"
-          + (" (the last epoch's running mean)" if settings.optimizer.minibatch else "")
+          + (" (running means over the first and last epochs' batches)"
+             if settings.optimizer.minibatch else "")
           + f"; run {rid[:6]}; "
           f"wrote {args.out}", file=sys.stderr)

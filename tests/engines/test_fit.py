@@ -23,6 +23,14 @@ def test_diverged_is_any_non_finite_value_or_a_cost_grown_a_millionfold(weights,
     assert diverged(weights, np.array(costs)) is expected
 
 
+def test_a_minibatch_curve_is_held_to_its_start_not_to_its_first_running_mean():
+    """A mini-batch run's first point is a running mean over its first epoch, which a diverging
+    rate has already blown up; the base is the first batch's cost under the start."""
+    weights, costs = {"W1": np.ones((1, 3))}, np.array([1e300, 1e301])
+    assert not diverged(weights, costs)
+    assert diverged(weights, costs, start=0.69)
+
+
 # ---- the second course's start ---------------------------------------------------------------
 
 

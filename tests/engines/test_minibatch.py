@@ -37,7 +37,7 @@ def assert_is_full_batch_gd(X, Y, lr, epochs, l2):
                              optimizer="minibatch", learning_rate=lr,
                              mini_batch_size=X.shape[1] + 5, num_epochs=epochs, l2=l2)
     assert run["steps"] == epochs and run["mini_batch_size"] == X.shape[1]
-    assert run["epochs"].tolist() == list(range(epochs + 1))
+    assert run["epochs"].tolist() == list(range(1, epochs + 1))
     costs, accuracies = [], []
     for k in range(epochs + 1):  # the cost after k steps = model.optimize's cost before step k
         w, b = np.zeros((X.shape[0], 1)), 0.0
@@ -49,10 +49,11 @@ def assert_is_full_batch_gd(X, Y, lr, epochs, l2):
     scale = max(np.abs(w).max(), 1e-300)
     assert np.abs(run["parameters"]["W1"].T - w).max() <= 1e-10 * scale
     assert run["parameters"]["b1"][0, 0] == pytest.approx(b, rel=1e-10, abs=1e-13)
-    # epoch 0 scores the start; epoch e's one batch is all of X under the parameters after e - 1
-    # steps, so its running mean is the whole set's cost then
-    np.testing.assert_allclose(run["costs"], [costs[0], *costs[:-1]], rtol=1e-10)
-    assert run["train_accuracies"].tolist() == [accuracies[0], *accuracies[:-1]]
+    # epoch e's one batch is all of X under the parameters after e - 1 steps, so its running
+    # mean is the whole set's cost then; the start's is the first batch's, all of X at step 0
+    np.testing.assert_allclose(run["costs"], costs[:-1], rtol=1e-10)
+    assert run["train_accuracies"].tolist() == accuracies[:-1]
+    assert run["start_cost"] == pytest.approx(costs[0], rel=1e-12)
 
 
 @pytest.mark.parametrize("l2", [0.0, 0.7])
@@ -77,13 +78,15 @@ def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
                              mini_batch_size=16, num_epochs=30, X_test=X_test, Y_test=Y_test)
     assert run["steps"] == 30 * 4
     assert run["costs"].shape == run["train_accuracies"].shape == run["test_accuracies"].shape
-    assert run["costs"].shape == (31,)
-    assert run["costs"][-1] < 0.5 * run["costs"][0]
+    assert run["costs"].shape == (30,)
+    assert run["costs"][-1] < 0.5 * run["start_cost"] and run["costs"][-1] < run["costs"][0]
     assert run["train_accuracies"][-1] == 100.0 and run["test_accuracies"][-1] >= 95.0
-    # the initial checkpoint is the initial parameters' cost on the whole set
-    assert run["costs"][0] == pytest.approx(propagate(parameters, X, Y, 0.0)[0], rel=1e-14)
-    if which == "logistic":  # zeros: A = 0.5 everywhere, which predicts 0 (A > 0.5 strictly)
-        assert run["train_accuracies"][0] == pytest.approx(100 * (1 - Y.mean()))
+    # the start's cost is the first batch's under the initial parameters
+    first = mini_batch_indices(X.shape[1], 16, 1)[0]
+    assert run["start_cost"] == pytest.approx(
+        propagate(parameters, X[:, first], Y[:, first], 0.0)[0], rel=1e-14)
+    if which == "logistic":  # zeros: the start's cost is log 2 on any batch
+        assert run["start_cost"] == pytest.approx(np.log(2), rel=1e-14)
 
 
 def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
@@ -183,8 +186,8 @@ def test_an_epochs_point_is_the_running_mean_over_its_batches_weighted_by_their_
     run = optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer="adam",
                              learning_rate=lr, mini_batch_size=size, num_epochs=epochs,
                              seed=seed, l2=l2, X_test=X_test, Y_test=Y_test)
-    assert run["epochs"].tolist() == list(range(epochs + 1))
-    assert len(run["costs"]) == len(run["train_accuracies"]) == len(run["test_accuracies"]) == 4
+    assert run["epochs"].tolist() == list(range(1, epochs + 1))
+    assert len(run["costs"]) == len(run["train_accuracies"]) == len(run["test_accuracies"]) == 3
     v, s = initialize_adam(parameters)
     t, costs, accuracies, tests = 0, [], [], []
     for _ in range(epochs):
@@ -205,9 +208,9 @@ def test_an_epochs_point_is_the_running_mean_over_its_batches_weighted_by_their_
         accuracies.append(100 * right / 45)
         ZL_test = two_layer_propagate(parameters, X_test, Y_test, 0.0)[2]
         tests.append(100 * np.mean((ZL_test > 0) == Y_test))
-    np.testing.assert_allclose(run["costs"][1:], costs, rtol=1e-12)
-    np.testing.assert_allclose(run["train_accuracies"][1:], accuracies, rtol=1e-12)
-    np.testing.assert_allclose(run["test_accuracies"][1:], tests, rtol=1e-12)
+    np.testing.assert_allclose(run["costs"], costs, rtol=1e-12)
+    np.testing.assert_allclose(run["train_accuracies"], accuracies, rtol=1e-12)
+    np.testing.assert_allclose(run["test_accuracies"], tests, rtol=1e-12)
     assert not np.allclose(costs, np.mean(costs))  # the points move from epoch to epoch
 
 
