@@ -222,24 +222,3 @@ def flipped(X: Columns, image_shape: Iterable[int]) -> Columns:
         return PixelColumns(X.rows, image_shape, mirrored=True)
     images = X.T.reshape(X.shape[1], *image_shape)[:, :, ::-1, :]
     return np.hstack([X, images.reshape(X.shape[1], -1).T])
-
-
-KEY_VALUES = 64  # values of a column, evenly spaced, in its key
-
-
-def column_keys(X: Columns) -> list[tuple[int, bytes]]:
-    """A cheap key for each column, in order: KEY_VALUES of its values evenly spread over the
-    image (pixels: of its uint8 row, and their exact sum), from one pass by blocks. Equal
-    columns have equal keys; columns with equal keys are to be compared in full (hashing every
-    row took 1 s at 25,000 images). Floats are not summed: the order of a sum moves its bits."""
-    def keys(rows: NDArray[np.uint8] | Floats) -> list[tuple[int, bytes]]:  # one column a row
-        sample = np.ascontiguousarray(rows[:, ::max(1, rows.shape[1] // KEY_VALUES)])
-        sums = rows.sum(axis=1, dtype=np.int64).tolist() if rows.dtype == np.uint8 else \
-            [0] * len(rows)
-        return [(total, values.tobytes()) for total, values in zip(sums, sample, strict=True)]
-
-    if not isinstance(X, PixelColumns):
-        return keys(X.T)
-    size = X.block_columns()
-    return [key for start in range(0, X.shape[1], size)
-            for key in keys(np.asarray(X.pixels(slice(start, start + size))))]

@@ -10,9 +10,9 @@ import numpy as np
 from pipeline.artifacts.params import params_settings
 from pipeline.columns import Floats
 from pipeline.errors import UserError
-from pipeline.evaluation.stats import classification_stats, identical_columns
+from pipeline.evaluation.duplicates import identical_columns, scores_and_keys
+from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import accuracy, predict_from_scores
-from pipeline.scoring import scores
 
 
 def confusion(Y_prediction: Floats, Y: Floats) -> dict[str, int]:
@@ -26,9 +26,11 @@ def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str,
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images."""
     out: dict[str, Any] = params_settings(params).record()
+    Z_of, keys = {}, {}  # each split's scores (1, m) and its columns' keys, from one pass
     for split in ("train", "test"):
         X, Y = features[f"X_{split}"], features[f"Y_{split}"]  # (n_x, m), (1, m)
-        Z = scores(params, X)  # (1, m)
+        Z_of[split], keys[split] = scores_and_keys(params, X)
+        Z = Z_of[split]
         Y_prediction = predict_from_scores(Z)  # (1, m)
         out[f"{split}_accuracy"] = accuracy(Y_prediction, Y)
         out[f"{split}_stats"] = classification_stats(Z, Y)
@@ -36,10 +38,10 @@ def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str,
         out[f"confusion_{split}"] = confusion(Y_prediction, Y)
     # A test image that is pixel for pixel a training image is a memorized answer, not a test.
     X_test, Y_test = features["X_test"], features["Y_test"]
-    duplicates = identical_columns(X_test, features["X_train"])
+    duplicates = identical_columns(X_test, features["X_train"], keys["test"], keys["train"])
     kept = np.setdiff1d(np.arange(X_test.shape[1]), [i for i, _ in duplicates])
     out["test_duplicates_of_train"] = duplicates
-    Z_kept = scores(params, X_test, kept)  # (1, kept)
+    Z_kept = Z_of["test"][:, kept]  # (1, kept)
     out["test_stats_without_duplicates"] = None if not len(kept) else {
         "accuracy": accuracy(predict_from_scores(Z_kept), Y_test[:, kept]),
         **classification_stats(Z_kept, Y_test[:, kept])}

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pipeline.columns import Columns, Floats, column_keys, take
+from pipeline.columns import Floats
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
@@ -154,25 +154,6 @@ def classification_stats(Z: Floats, Y: ArrayLike, threshold: float = THRESHOLD
         "roc_auc": roc_auc(Z, Y),
         "log_loss": float(np.mean(log_loss(Z, Y))),
     }
-
-
-def identical_columns(X_a: Columns, X_b: Columns) -> list[list[int]]:
-    """Pairs [i, j] where column i of X_a equals column j of X_b exactly (a duplicate image).
-
-    Columns are matched by a small key, 64 of their values evenly spaced plus, for pixel rows,
-    their exact sum (pipeline.columns.column_keys), not by their bytes (at m = 25,000 those
-    would be a second copy of X); every match is then compared in full.
-
-    Parameters
-    ----------
-    X_a, X_b : both arrays (n_x, m) or both PixelColumns
-    """
-    where_in_b: dict[tuple[int, bytes], list[int]] = {}
-    for j, key in enumerate(column_keys(X_b)):
-        where_in_b.setdefault(key, []).append(j)
-    return [[i, j] for i, key in enumerate(column_keys(X_a))
-            for j in where_in_b.get(key, [])
-            if np.array_equal(take(X_a, [i]), take(X_b, [j]))]
 
 
 def always_answering(label_name: str, rate: float) -> str:

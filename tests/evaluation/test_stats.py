@@ -14,7 +14,6 @@ from pipeline.evaluation.stats import (
     classification_stats,
     clopper_pearson,
     cohen_kappa,
-    identical_columns,
     not_significant_sentence,
     roc_auc,
     roc_curve,
@@ -140,28 +139,6 @@ def test_the_sentence_appears_only_when_the_accuracy_is_not_significant():
         is None
 
 
-def test_identical_columns_finds_every_pair():
-    rng = np.random.default_rng(0)
-    train = rng.random((5, 4))
-    test = np.column_stack([rng.random(5), train[:, 2], train[:, 0], train[:, 2]])
-    assert identical_columns(test, train) == [[1, 2], [2, 0], [3, 2]]
-
-
 def test_scores_and_labels_of_different_shapes_are_refused_even_under_python_O():
     with pytest.raises(ValueError, match=r"\(1, 3\) scores for \(1, 2\) labels"):
         classification_stats(np.zeros((1, 3)), np.zeros((1, 2)))
-
-
-def test_the_duplicates_found_are_those_a_brute_force_search_finds(features):
-    from pipeline.evaluation.stats import identical_columns
-
-    rng = np.random.default_rng(0)
-    X_train = features["X_train"][:, :60].copy()
-    X_test = np.hstack([features["X_test"][:, :20], X_train[:, [5, 5, 41]]])  # planted copies
-    X_train[:, 7] = X_train[:, 5]  # a training image twice
-    X_test[0, 3] = np.nextafter(X_test[0, 3], 2)  # one pixel one bit off is not a duplicate
-    found = identical_columns(X_test, X_train)
-    brute = [[i, j] for i in range(X_test.shape[1]) for j in range(X_train.shape[1])
-             if np.array_equal(X_test[:, i], X_train[:, j])]
-    assert found == brute and [20, 5] in found and [20, 7] in found and [22, 41] in found
-    assert identical_columns(rng.random((4, 3)), rng.random((4, 5))) == []
