@@ -138,10 +138,11 @@ class RowFile:
         self.check_unchanged()
         if not count:
             return out
-        view, fd = out.data.cast("B"), self.file.fileno()  # out.data: out's memoryview
+        view, fd, offset = out.data.cast("B"), self.file.fileno(), self.offset  # out's bytes
         for a, b, row in runs:  # one read a run: a mini-batch's 64 rows are 64 reads
-            part, position = view[a * n_x:b * n_x], self.offset + row * n_x
-            if self.read_at(fd, part, position) != len(part):
+            part, position = view[a * n_x:b * n_x], offset + row * n_x
+            # os.preadv, where there is one (Linux, macOS, BSD), needs no seek and no lock
+            if not HAS_PREADV or os.preadv(fd, [part], position) != len(part):
                 self.read_rest(fd, part, position, row + b - a)
         return out
 
@@ -155,7 +156,8 @@ class RowFile:
             return self.file.readinto(part) or 0  # None only for a non-blocking file
 
     def read_rest(self, fd: int, part: memoryview, position: int, end_row: int) -> None:
-        """After a short read: read on until part is full, or say where the file ended."""
+        """Read part from position (again, after a short read) until it is full, or say where
+        the file ended."""
         done = 0
         while done < len(part):
             got = self.read_at(fd, part[done:], position + done)
