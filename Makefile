@@ -343,7 +343,7 @@ classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat
 		exit 2; fi
 	$(PY) scripts/classify.py $(IMAGE)
 
-# BENCH_FLAGS=--no-large skips the rows on a generated 25,000-image dataset (about 10 minutes).
+# BENCH_FLAGS=--no-large skips the rows on generated 25,000- and 100,000-image datasets.
 BENCH_FLAGS ?=
 bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about 25 minutes): reports/bench.json
 	$(PY) scripts/bench.py $(BENCH_FLAGS)

@@ -4,8 +4,8 @@
 Each row times A (the reference) and B (the faster way) alternately, --repeats times each (fewer,
 --slow-repeats, for the rows that take minutes), and reports the medians and their ratio. Rows
 that share a reference time all their processes in one alternation. It writes reports/bench.json
-after every row. --no-large skips the 25,000-image rows, whose dataset and features are made once
-and kept in --cache-dir.
+after every row. --no-large skips the 25,000- and 100,000-image rows, whose datasets and features
+are made once and kept in --cache-dir.
 """
 
 import argparse
@@ -66,6 +66,7 @@ else:
 
 LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
 SMALL = {"train": 2000, "test": 200, "seed": 0}  # the threads rows' Adam dataset
+HUGE = {"train": 100000, "test": 5000, "seed": 0}  # the scale rows' (1.3 GB of pixels)
 ADAM = Optimizer("adam", config.MINI_BATCH_SIZE, config.NUM_EPOCHS, config.BETA1, config.BETA2)
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
 MEMORY_BUDGET = 0.8e9  # bytes a 25,000-image process may hold (issue 23: pixels stay uint8)
@@ -465,7 +466,7 @@ def pixel_rows(bench, args):
               repeats=args.slow_repeats + 2, float64_bytes=X.nbytes,
               pixel_bytes=pixels.shape[0] * m)
     bench.row(f"{m // 1000}k images: an epoch of adam", "float64 columns", "uint8 rows",
-              ">= 3x", adam_epoch(X), adam_epoch(pixels), repeats=args.slow_repeats + 2)
+              "B <= 0.3 s", adam_epoch(X), adam_epoch(pixels), repeats=args.slow_repeats + 2)
     bench.note(f"X as float64: {X.nbytes / 1e9:.2f} GB in memory; as pixels "
                f"{pixels.shape[0] * m / 1e9:.2f} GB on disk, read a block at a time")
 
@@ -510,6 +511,38 @@ def sklearn_rows(bench, args):
     # (no peak for the fit here: a child forked from this process holding X inherits its peak)
     bench.note(f"ours / scikit-learn: {t_adam / t_sgd:.2f}x the time; scikit-learn's X alone "
                f"holds {X.nbytes / 1e9:.2f} GB")
+
+
+def scale_rows(bench, args):
+    """The stages at 25,000 and at 100,000 generated images, each a whole process, alternated:
+    `train --optimizer adam` (issue 31: at most 15 s at 100,000) and `evaluate` on its model
+    (at most 0.5 s at 25,000), with each process's peak resident memory."""
+    sizes = {"25k": LARGE, "100k": HUGE}
+    features = {name: synthetic_features(args.cache_dir, size) for name, size in sizes.items()}
+    n = args.slow_repeats + 2
+    with tempfile.TemporaryDirectory() as tmp:
+        runs, tmp = Path(tmp) / "runs", Path(tmp)  # emptied before each fit: no restore
+
+        def fit(name):
+            process = stage("train", "--features", features[name], "--out",
+                            tmp / f"{name}.npz", "--quiet", "--optimizer", "adam",
+                            "--runs-dir", runs)
+            return process, lambda: (shutil.rmtree(runs, ignore_errors=True), process())
+
+        def evaluate(name):
+            return stage("evaluate", "--params", tmp / f"{name}.npz", "--features",
+                         features[name], "--out", tmp / f"{name}.json")
+
+        (big, big_fit), (small, small_fit) = fit("100k"), fit("25k")
+        t_big, t_small = side_by_side(big_fit, small_fit, repeats=n)
+        bench.add("adam 10 epochs: 100k vs 25k images", "100k images", "25k images",
+                  "A <= 15 s", t_big, t_small, n,
+                  peak_memory_bytes={"100k": big.peak, "25k": small.peak})
+        big_eval, small_eval = evaluate("100k"), evaluate("25k")
+        bench.row("evaluate: 100k vs 25k images", "100k images", "25k images", "B <= 0.5 s",
+                  big_eval, small_eval, repeats=n)
+    bench.note(f"peak memory: train {big.peak / 1e9:.2f} GB at 100k, {small.peak / 1e9:.2f} GB "
+               f"at 25k; evaluate {big_eval.peak / 1e9:.2f} GB at 100k")
 
 
 def ledger_of(folder, record, count):
@@ -580,10 +613,10 @@ def parse_args():
     parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
     parser.add_argument("--only", nargs="+", metavar="GROUP",
                         choices=("in-process", "process", "dataset", "lesson", "network",
-                                 "threads", "pixels", "large", "sklearn", "runs"),
+                                 "threads", "pixels", "large", "sklearn", "scale", "runs"),
                         help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
-                        help="skip the 25,000-image rows (about 15 minutes)")
+                        help="skip the 25,000- and 100,000-image rows (about 20 minutes)")
     parser.add_argument("--cache-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "catvnoncat-bench",
                         help="keeps the 25,000-image dataset and features between runs "
@@ -609,10 +642,11 @@ def main():
               "pixels": lambda: pixel_rows(bench, args),
               "large": lambda: large_rows(bench, args),
               "sklearn": lambda: sklearn_rows(bench, args),
+              "scale": lambda: scale_rows(bench, args),
               "runs": lambda: runs_rows(bench, args, f)}
     for name, rows in groups.items():
         if (name in args.only if args.only else
-                name not in ("large", "pixels", "sklearn") or args.large):
+                name not in ("large", "pixels", "sklearn", "scale") or args.large):
             rows()
     print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
 
