@@ -20,13 +20,13 @@ def test_cross_validate_matches_a_separate_fit_of_each_fold_on_the_real_data(fea
     assert result["val_accuracy"].shape == (3, 4, 2)  # folds x grid x candidates (100, 200)
     for f in range(3):
         train, val = fold_of != f, fold_of == f
-        for g, (aug, l2, lr) in enumerate(result["grid"]):
+        for g, point in enumerate(result["grid"]):
             Xf, Yf = X[:, train], Y[:, train]
-            if aug == "flip":
+            if point.augment == "flip":
                 Xf = flipped(Xf, features["image_shape"])
                 Yf = np.hstack([Yf, Yf])
-            run = gradient_descent(Xf, Yf, [lr], 200, X[:, val], Y[:, val], engine="primal",
-                                   l2=l2)
+            run = gradient_descent(Xf, Yf, [point.learning_rate], 200, X[:, val], Y[:, val],
+                                   engine="primal", l2=point.l2)
             Z = run["w"][:, 0] @ X[:, val] + run["b"][0]
             expected = 100 * np.mean((Z > 0) == (Y[0, val] == 1))
             assert result["val_accuracy"][f, g, 1] == pytest.approx(expected)

@@ -73,7 +73,8 @@ def test_a_diverging_rate_is_reported_not_a_crash(features_file, tmp_path):
                      "--num-iterations", "200", "--learning-rates", "0.005", "1e307")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["diverged"] == [{"augment": "none", "l2": 0.0, "learning_rate": 1e307}]
+    assert summary["diverged"] == [{"augment": "none", "l2": 0.0, "keep_prob": 1.0,
+                                    "learning_rate": 1e307}]
     assert summary["val_accuracy_mean"][1] == [None, None]
     assert summary["best"]["learning_rate"] == 0.005
     assert "diverged" in result.stdout
