@@ -43,3 +43,26 @@ def test_cross_validation_reports_every_iteration_not_a_rounded_share():
     cross_validate(features, folds=2, repeats=1, seed=0, learning_rates=[0.1],
                    num_iterations=1234, l2s=[0.0], augments=["none"], on_progress=heard.append)
     assert heard == [24] * 51 + [10]  # it stopped at 1225 when the remainder was dropped
+
+
+def test_a_network_searches_keep_prob_and_its_rows_without_dropout_stay_as_they_were():
+    rng = np.random.default_rng(2)
+    X = rng.random((8, 24))
+    Y = (X[:1] + 0.5 * rng.random((1, 24)) > 0.9).astype(float)
+    features = {"X_train": X, "Y_train": Y, "image_shape": np.array([2, 2, 2])}
+    options = dict(folds=3, repeats=1, seed=1, learning_rates=[0.05, 0.2], num_iterations=200,
+                   l2s=[0.0, 0.7], augments=["none"], model="l-layer", layer_dims=[8, 5, 3, 1])
+    both = cross_validate(features, keep_probs=[1.0, 0.8], **options)
+    alone = cross_validate(features, keep_probs=[1.0], **options)
+    assert both["val_accuracy"].shape == (3, 8, 2)  # folds x (l2, keep_prob, rate) x 2
+    assert [p.keep_prob for p in both["grid"]] == [1.0, 1.0, 0.8, 0.8] * 2
+    kept = [g for g, p in enumerate(both["grid"]) if p.keep_prob == 1.0]
+    assert [both["grid"][g]._replace(keep_prob=1.0) for g in kept] == alone["grid"]
+    for key in ("val_accuracy", "val_log_loss"):
+        np.testing.assert_allclose(both[key][:, kept], alone[key], rtol=0, atol=1e-12)
+    dropped = [g for g, p in enumerate(both["grid"]) if p.keep_prob == 0.8]
+    assert np.abs(both["val_log_loss"][:, dropped] - alone["val_log_loss"]).max() > 1e-6
+    again = cross_validate(features, keep_probs=[1.0, 0.8], **options)  # seeded: reproducible
+    np.testing.assert_array_equal(again["val_log_loss"], both["val_log_loss"])
+    he = cross_validate(features, keep_probs=[1.0], init="he", **options)
+    assert np.abs(he["val_log_loss"] - alone["val_log_loss"]).max() > 1e-6  # another start
