@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     check_options(features["Y_train"], search.folds, search.repeats, search.learning_rates,
-                  search.l2s, search.augments, search.keep_probs)
+                  search.l2s, search.augments, keep_probs=search.keep_probs)
     fits = search.folds * search.repeats * len(search.learning_rates) * len(search.l2s) * \
         len(search.keep_probs) * len(search.augments)
     if search.optimizer.name == "gd":
