@@ -180,7 +180,8 @@ COMPARE_ARGS := data/models/compare-args.txt
 $(eval $(call remember,$(COMPARE_ARGS),$(COMPARE_FLAGS)))
 COMPARE := reports/compare/summary.json
 
-# Cross-validation's options, remembered the same way (L2 and AUGMENT may be lists here).
+# Cross-validation's options, remembered the same way (L2, KEEP_PROB and AUGMENT may be lists
+# here: KEEP_PROB="1 0.8" reaches cv as --keep-prob 1 0.8, and train refuses two values).
 FOLDS ?=
 REPEATS ?=
 SEED ?=
@@ -202,6 +203,7 @@ help: ## list the targets
 	@echo '       [OPTIMIZER=minibatch|momentum|adam] [BATCH=N] [EPOCHS=N] [BETA=X] [BETA1=X]'
 	@echo '       [BETA2=X] [DECAY=none|inverse|scheduled] [DECAY_RATE=X] [DECAY_INTERVAL=N]'
 	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
+	@echo '               [KEEP_PROB="1 0.8"] (a network: MODEL=l-layer, INIT=he too)'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 

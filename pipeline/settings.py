@@ -178,8 +178,8 @@ def course_run(model: str) -> tuple[float, int]:
 
 @dataclass(frozen=True)
 class Search:
-    """Cross-validation's search: the grid of rates, l2s and augments, every candidate's model
-    and optimizer, and the folds it is scored on."""
+    """Cross-validation's search: the grid of rates, l2s, dropout keep_probs and augments, every
+    candidate's model, start and optimizer, and the folds it is scored on."""
 
     model: str
     layer_dims: tuple[int, ...]  # (n_x, hidden..., 1)
@@ -191,14 +191,17 @@ class Search:
     folds: int
     repeats: int
     seed: int
+    keep_probs: tuple[float, ...] = (config.KEEP_PROB,)  # a network's dropout; 1 is off
+    init: str = config.INIT  # a network's start, every candidate's and the final fit's
 
-    def candidate(self, learning_rate: float, l2: float, augment: str,
-                  steps: int) -> Settings:
+    def candidate(self, learning_rate: float, l2: float, augment: str, steps: int,
+                  keep_prob: float = config.KEEP_PROB) -> Settings:
         """The Settings of one candidate: gd for `steps` iterations, or a mini-batch optimizer
-        for `steps` epochs."""
+        for `steps` epochs; the search's start (init) and the candidate's keep_prob."""
         gd = not self.optimizer.minibatch
         optimizer = replace(self.optimizer, num_epochs=0 if gd else steps,
                             mini_batch_size=0 if gd else self.optimizer.mini_batch_size)
         return Settings(model=self.model, layer_dims=self.layer_dims,
                         learning_rate=learning_rate, num_iterations=steps, l2=l2,
-                        augment=augment, optimizer=optimizer)
+                        augment=augment, optimizer=optimizer, init=self.init,
+                        keep_prob=keep_prob)

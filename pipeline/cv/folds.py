@@ -30,7 +30,7 @@ def stratified_folds(Y: NDArray[np.float64], folds: int, repeats: int, seed: int
 
 def check_options(Y: NDArray[np.float64], folds: int, repeats: int,
                   learning_rates: Sequence[float], l2s: Sequence[float],
-                  augments: Sequence[str]) -> None:
+                  augments: Sequence[str], *, keep_probs: Sequence[float] = (1.0,)) -> None:
     """One UserError for any option that makes no sense for this training set."""
     smaller = int(min(np.sum(Y == 0), np.sum(Y == 1)))
     if folds < 2 or folds > smaller:
@@ -39,7 +39,7 @@ def check_options(Y: NDArray[np.float64], folds: int, repeats: int,
     if repeats < 1:
         raise UserError(f"--repeats {repeats}: need at least 1")
     for name, values in (("--learning-rates", learning_rates), ("--l2", l2s),
-                         ("--augment", augments)):
+                         ("--keep-prob", keep_probs), ("--augment", augments)):
         if not values:
             raise UserError(f"{name} is empty: give at least one value")
         twice = sorted({v for v in values if values.count(v) > 1})

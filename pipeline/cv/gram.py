@@ -1,5 +1,5 @@
-"""Cross-validation in the Gram space: every fold, rate, l2 and augment trained at once, one
-(rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
+"""Cross-validation in the Gram space: every fold, rate, l2, dropout keep_prob and augment trained
+at once, one (rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
 
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,14 +28,17 @@ from pipeline.threads import on_blas_threads
 def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, seed: int,
                    learning_rates: Sequence[float], num_iterations: int, l2s: Sequence[float],
                    augments: Sequence[str], on_progress: Callable[[int], object] | None = None,
-                   model: str = "logistic", layer_dims: Sequence[int] | None = None
+                   model: str = "logistic", layer_dims: Sequence[int] | None = None,
+                   keep_probs: Sequence[float] = (config.KEEP_PROB,), init: str = config.INIT
                    ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss of every candidate, every fold.
 
-    A network's folds all start from the course's seed-1 weights: its first layer in the same
-    Gram space (W1 = c W1_0 + A X.T, so Z1 = c W1_0 X + A K + b1), all rows in one product.
+    A network's folds all start from the seed-1 weights of its init (the course's, or He's):
+    its first layer in the same Gram space (W1 = c W1_0 + A X.T, so Z1 = c W1_0 X + A K + b1),
+    all rows in one product. Its keep_probs below 1 drop hidden units while training, every
+    row's masks cut from one draw a step, seeded as a train's (engines.fit.dropout_of).
 
-    Returns a dict: fold_of (repeats, m), grid (list of (augment, l2, learning_rate)),
+    Returns a dict: fold_of (repeats, m), grid (list of GridPoint),
     iterations (c,), and val_accuracy, val_log_loss of shape (repeats * folds, g, c), NaN where a
     row diverged.
     """
@@ -44,16 +47,18 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
                          f"{config.CHECKPOINT_EVERY}")
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
     m = X.shape[1]
-    grid = search_grid(augments, l2s, learning_rates)
+    grid = search_grid(augments, l2s, keep_probs, learning_rates)
     fold_of = stratified_folds(Y, folds, repeats, seed)
-    flags = [aug == "flip" for aug, _, _ in grid]
+    flags = [point.augment == "flip" for point in grid]
     train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
     columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
     K = gram(columns, columns)  # (M, M)
     Y_all = np.tile(Y, columns.shape[1] // m)  # (1, M)
     rows = train_mask.shape[0]
-    lr = np.tile([g[2] for g in grid], rows // len(grid)).reshape(-1, 1)  # (R, 1)
-    l2 = np.tile([g[1] for g in grid], rows // len(grid)).reshape(-1, 1)  # (R, 1)
+    def per_row(name: str) -> Floats:  # (R, 1): rows are (repeat, fold, grid point)
+        return np.tile([getattr(point, name) for point in grid], rows // len(grid)).reshape(-1, 1)
+
+    lr, l2, keep_prob = per_row("learning_rate"), per_row("l2"), per_row("keep_prob")
     val = val_mask[:, :m]  # (R, m)
     val_count = val.sum(axis=1)  # (R,)
     iterations = list(range(config.CHECKPOINT_EVERY, num_iterations + 1,
@@ -73,17 +78,20 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
 
     with np.errstate(over="ignore", invalid="ignore"):
         if model == "logistic":
+            if (keep_prob < 1).any():
+                raise ValueError("the logistic neuron has no hidden layer to drop units of")
             masked_gram_steps(K, Y_all, lr=lr, l2=l2, train_mask=train_mask,
                               num_iterations=num_iterations, at=iterations,
                               checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
         else:
             if layer_dims is None:
                 raise ValueError(f"a {model} network needs its layer_dims")
-            start = initial_parameters(model, layer_dims)
+            start = initial_parameters(model, layer_dims, init)
             masked_network_steps(K, times(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
                                  train_mask=train_mask, num_iterations=num_iterations,
                                  at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
-                                 tick=tick)
+                                 tick=tick, keep_prob=keep_prob,
+                                 rng=np.random.RandomState(config.NETWORK_SEED + 1))
     # (R,): a row that diverged scores inf or NaN
     ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
     shape = (repeats * folds, len(grid), len(iterations))

@@ -4,17 +4,22 @@ space (X.T X alone is 5 GB at m = 25,000, and a gd step streams all of X).
 Each fold x setting trains by the course's own mini-batch loop on its fold's training columns
 alone, gathered batch by batch, so X is never copied; after every epoch its validation columns
 are scored. The candidates are the model after 1, 2, ... epochs. One neuron trains all the rates
-of a fold together, one batch gathered for all (stacked: one row of W1 a rate).
+of a fold together, one batch gathered for all (stacked: one row of W1 a rate). A network's
+keep_prob below 1 drops its hidden units in training, its masks drawn as a train's are
+(engines.fit.dropout_of: a RandomState of the network's seed + 1, fresh for each fit).
 """
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline import config
 from pipeline.columns import Columns, Floats, Parameters, model_scores, take
+from pipeline.cv.summary import GridPoint
 from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
@@ -44,7 +49,8 @@ def estimate_seconds(X: Columns, Y: Floats, start: Parameters, rows: Mapping[str
 
 
 def trains_rates_together(start: Parameters) -> bool:
-    """Whether cv trains all the rates of an l2 at once: for one neuron, whose rows stack."""
+    """Whether cv trains all the rates of an l2 at once: for one neuron, whose rows stack (and
+    which drops nothing: its keep_prob is 1)."""
     return set(start) == {"W1", "b1"} and np.shape(start["W1"])[0] == 1
 
 
@@ -56,13 +62,13 @@ def stacked(start: Parameters, count: int) -> Parameters:
 
 
 def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np.int64],
-                             folds: int, grid: Sequence[tuple[str, float, float]],
+                             folds: int, grid: Sequence[GridPoint],
                              start: Parameters, optimizer: Optimizer,
                              on_progress: Callable[[int], object] | None = None
                              ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss after each epoch, for every fold and setting.
 
-    grid : list of (augment, l2, learning_rate); only augment "none" trains here
+    grid : list of GridPoint; only augment "none" trains here
     One neuron trains every rate of an l2 together, stacked, in one run of the mini-batch loop
     (run_epochs); a network trains each setting in its own run. Row r of a stacked run follows
     a separate run at rates[r] (up to rounding: a (k, n_x) product in place of k rows).
@@ -74,9 +80,9 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
     shape = (repeats * folds, len(grid), epochs)
     accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
     together = trains_rates_together(start)
-    groups = ([[g for g, (_, l2, _) in enumerate(grid) if l2 == value]
-               for value in dict.fromkeys(l2 for _, l2, _ in grid)] if together
-              else [[g] for g in range(len(grid))])
+    groups = ([[g for g, point in enumerate(grid) if (point.l2, point.keep_prob) == value]
+               for value in dict.fromkeys((point.l2, point.keep_prob) for point in grid)]
+              if together else [[g] for g in range(len(grid))])
     for r in range(repeats):
         for f in range(folds):
             train_cols = np.flatnonzero(fold_of[r] != f)
@@ -90,7 +96,8 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
                         predict_from_scores(Z) == y, axis=1)
                     loss[row, group, epoch - 1] = np.mean(log_loss(Z, y), axis=1)
 
-                l2, rates = grid[group[0]][1], [grid[g][2] for g in group]
+                l2, rates = grid[group[0]].l2, [grid[g].learning_rate for g in group]
+                keep_prob = grid[group[0]].keep_prob  # the group's one
                 k = len(rates)  # fits in this run: each batch counts k times on the bar
                 parameters, lr = (start, rates[0]) if not together else (
                     stacked(start, k), np.array(rates, float).reshape(k, 1))
@@ -98,7 +105,9 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
                     if on_progress:
                         on_progress(n * k)
 
-                run_epochs(parameters, propagate, X, Y, train_cols, learning_rate=lr, l2=l2,
+                step = propagate if keep_prob >= 1 else partial(
+                    propagate, dropout=(keep_prob, np.random.RandomState(config.NETWORK_SEED + 1)))
+                run_epochs(parameters, step, X, Y, train_cols, learning_rate=lr, l2=l2,
                            **{**loop_options(optimizer), "num_epochs": epochs},
                            on_epoch=score, on_progress=counted if on_progress else None)
     with np.errstate(invalid="ignore"):

@@ -7,18 +7,22 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cv.summary import search_grid
+from pipeline.cv.summary import GridPoint, search_grid
 from pipeline.evaluation.stats import always_answering, interval
 from pipeline.page.sections import paragraphs, table, verdict_box
 from pipeline.tables import markdown_table, text_table
 
 
-def setting_name(aug: str, l2: float, lr: float, searched: Sequence[str]) -> str:
-    parts = [f"lr {lr!r}"]
+def setting_name(point: GridPoint, searched: Sequence[str]) -> str:
+    """'lr 0.0075', with the options searched over more than one value: 'lr 0.0075, l2 0.7,
+    keep_prob 0.8, flip'."""
+    parts = [f"lr {point.learning_rate!r}"]
     if "l2" in searched:
-        parts.append(f"l2 {l2!r}")
+        parts.append(f"l2 {point.l2!r}")
+    if "keep_prob" in searched:
+        parts.append(f"keep_prob {point.keep_prob!r}")
     if "augment" in searched:
-        parts.append(aug)
+        parts.append(point.augment)
     return ", ".join(parts)
 
 
@@ -29,9 +33,10 @@ def table_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         summary["iterations"]))
     sd_flat = np.array(summary["val_accuracy_sd"], dtype=float).reshape(mean_flat.shape)
     loss_flat = np.array(summary["val_log_loss_mean"], dtype=float).reshape(mean_flat.shape)
-    grid = search_grid(summary["augment"], summary["l2"], summary["learning_rates"])
-    for g, (aug, l2, lr) in enumerate(grid):
-        name = setting_name(aug, l2, lr, summary["axes"])
+    grid = search_grid(summary["augment"], summary["l2"], summary["keep_prob"],
+                       summary["learning_rates"])
+    for g, point in enumerate(grid):
+        name = setting_name(point, summary["axes"])
         if not np.isfinite(mean_flat[g]).all():
             rows.append((name, "diverged", "", ""))
             continue
@@ -54,7 +59,8 @@ def closing_lines(summary: Mapping[str, Any]) -> list[str]:
     best = summary["best"]
     if best:
         low, high = best["test_accuracy_ci95"]
-        chosen = setting_name(best["augment"], best["l2"], best["learning_rate"], summary["axes"])
+        chosen = setting_name(GridPoint(best["augment"], best["l2"], best["keep_prob"],
+                                        best["learning_rate"]), summary["axes"])
         guess = always_answering(summary["test_majority_class"],
                                  best["test_no_information_rate"])
         lines.append(f"Chosen: {chosen}, {best['num_iterations']} {unit_of(summary)}s. "

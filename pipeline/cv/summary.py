@@ -3,24 +3,42 @@ summary.json holds them. NumPy only; the folds and fits are in folds.py, gram.py
 minibatch.py, the text and the page's section in render.py."""
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline import config
 from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.sections import made_for
 from pipeline.settings import Search, Settings, course_run
 
-SEARCHED = ("learning_rate", "num_iterations", "l2", "augment")  # what varies by candidate
-GridPoint = tuple[str, float, float]  # (augment, l2, learning_rate)
+SEARCHED = ("learning_rate", "num_iterations", "l2", "augment", "keep_prob")  # by candidate
 Floats = NDArray[np.float64]
 
 
-def search_grid(augments: Sequence[str], l2s: Sequence[float],
+class GridPoint(NamedTuple):
+    """One setting of the search; its candidates are the checkpoints of its fit."""
+
+    augment: str
+    l2: float
+    keep_prob: float
+    learning_rate: float
+
+
+def search_grid(augments: Sequence[str], l2s: Sequence[float], keep_probs: Sequence[float],
                 learning_rates: Sequence[float]) -> list[GridPoint]:
-    """Every (augment, l2, learning rate), the rate varying fastest: the order of all arrays."""
-    return [(aug, l2, lr) for aug in augments for l2 in l2s for lr in learning_rates]
+    """Every (augment, l2, keep_prob, learning rate), the rate varying fastest: the order of
+    all arrays."""
+    return [GridPoint(aug, l2, keep, lr) for aug in augments for l2 in l2s
+            for keep in keep_probs for lr in learning_rates]
+
+
+def grid_axes(augments: Sequence[str], l2s: Sequence[float],
+              keep_probs: Sequence[float]) -> list[tuple[str, int]]:
+    """(name, size) of each option searched over more than one value, in the grid's order."""
+    return [(name, len(values)) for name, values in
+            (("augment", augments), ("l2", l2s), ("keep_prob", keep_probs)) if len(values) > 1]
 
 
 def fold_statistics(result: Mapping[str, Any]) -> tuple[Floats, Floats, Floats]:
@@ -33,15 +51,19 @@ def fold_statistics(result: Mapping[str, Any]) -> tuple[Floats, Floats, Floats]:
 
 
 def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence[int],
-                   l2s: Sequence[float], augments: Sequence[str]) -> tuple[int, int] | None:
+                   augments: Sequence[str]) -> tuple[int, int] | None:
     """(grid index, checkpoint index) of the highest mean validation accuracy.
 
-    Ties (within 1e-9) go to fewer iterations, then the smaller rate, the smaller l2, and no
-    augmentation: the simpler model.
+    Ties (within 1e-9) go to fewer iterations, then the smaller rate, the smaller l2, the
+    larger keep_prob (less dropout), and no augmentation: the simpler model.
     """
+    def simplicity(cg: tuple[int, int]) -> tuple[float, ...]:
+        point = grid[cg[1]]
+        return (iterations[cg[0]], point.learning_rate, point.l2, -point.keep_prob,
+                augments.index(point.augment))
+
     order = sorted(((c, g) for g in range(len(grid)) for c in range(len(iterations))),
-                   key=lambda cg: (iterations[cg[0]], grid[cg[1]][2], grid[cg[1]][1],
-                                   augments.index(grid[cg[1]][0])))
+                   key=simplicity)
     best, best_value = None, -np.inf
     for c, g in order:
         if np.isfinite(mean[g, c]) and mean[g, c] > best_value + 1e-9:
@@ -49,11 +71,12 @@ def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence
     return best
 
 
-def grid_list(values: Floats, augments: Sequence[str], l2s: Sequence[float],
+def grid_list(values: Floats, axes: Sequence[tuple[str, int]],
               learning_rates: Sequence[float]) -> list[Any]:
     """(g, c) per grid point -> nested lists with one leading axis per option searched over more
-    than one value, then learning_rate and iteration; NaN becomes None (JSON null)."""
-    searched = [len(options) for options in (augments, l2s) if len(options) > 1]
+    than one value (axes: grid_axes), then learning_rate and iteration; NaN becomes None (JSON
+    null)."""
+    searched = [size for _, size in axes]
     array = values.reshape(searched + [len(learning_rates), values.shape[-1]])
     nested: list[Any] = np.where(np.isfinite(array), array, np.array(None)).tolist()  # objects
     return nested
@@ -70,21 +93,23 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
     majority_label, nir = majority(int(Y.sum()), Y.shape[1])
     classes = [str(c) for c in features["classes"]]
     augments, l2s, rates = list(search.augments), list(search.l2s), list(search.learning_rates)
-    axes = [name for name, values in (("augment", augments), ("l2", l2s)) if len(values) > 1]
-    arrays = {key: grid_list(values, augments, l2s, rates)
+    keep_probs = list(search.keep_probs)
+    axes = grid_axes(augments, l2s, keep_probs)
+    arrays = {key: grid_list(values, axes, rates)
               for key, values in (("val_accuracy_mean", mean), ("val_accuracy_sd", sd),
                                   ("val_log_loss_mean", loss_mean))}
-    diverged = [{"augment": aug, "l2": l2, "learning_rate": lr}
-                for g, (aug, l2, lr) in enumerate(grid) if not np.isfinite(mean[g]).all()]
-    best = best_candidate(mean, grid, iterations, l2s, augments)
+    diverged = [point._asdict() for g, point in enumerate(grid) if not np.isfinite(mean[g]).all()]
+    best = best_candidate(mean, grid, iterations, augments)
     optimizer = search.optimizer
-    common = search.candidate(rates[0], l2s[0], augments[0], iterations[-1]).record()
+    common = search.candidate(rates[0], l2s[0], augments[0], iterations[-1],
+                              keep_probs[0]).record()
     summary = {
         **{k: v for k, v in common.items() if k not in SEARCHED},
         "unit": optimizer.unit,
         "folds": search.folds, "repeats": search.repeats, "seed": search.seed,
-        "learning_rates": rates, "l2": l2s, "augment": augments,
-        "axes": axes + ["learning_rate", "iteration"], "iterations": iterations,
+        "learning_rates": rates, "l2": l2s, "keep_prob": keep_probs, "augment": augments,
+        "axes": [name for name, _ in axes] + ["learning_rate", "iteration"],
+        "iterations": iterations,
         **arrays,
         "fold_of": result["fold_of"].tolist(),
         "m_train": int(Y.shape[1]), "classes": classes,
@@ -93,10 +118,10 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
         "diverged": diverged, "made_for": made_for(features, search.model),
     }
     course_rate, course_n = course_run(search.model)
-    course = next((g for g, (aug, l2, lr) in enumerate(grid)
-                   if (aug, l2, lr) == ("none", 0.0, course_rate)), None)
-    if course is not None and optimizer.name == "gd" and course_n in iterations \
-            and np.isfinite(mean[course]).all():
+    course = next((g for g, point in enumerate(grid)
+                   if point == GridPoint("none", 0.0, 1.0, course_rate)), None)
+    if course is not None and optimizer.name == "gd" and search.init == config.INIT \
+            and course_n in iterations and np.isfinite(mean[course]).all():
         c = iterations.index(course_n)
         summary["course_choice"] = {"learning_rate": course_rate, "num_iterations": course_n,
                                     "val_accuracy_mean": float(mean[course, c]),
@@ -106,8 +131,9 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
         summary["verdict"] = "Every setting diverged: try smaller learning rates."
         return summary
     g, c = best
-    aug, l2, lr = grid[g]
-    chosen = search.candidate(lr, l2, aug, iterations[c])
+    point = grid[g]
+    chosen = search.candidate(point.learning_rate, point.l2, point.augment, iterations[c],
+                              point.keep_prob)
     stats = final_fit(features, chosen)
     summary["best"] = {
         **{k: v for k, v in chosen.record().items() if k in SEARCHED},

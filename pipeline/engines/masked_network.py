@@ -1,11 +1,14 @@
 """The week-4 networks for cross-validation: R networks on masked columns, in one product a step.
 
 Every row starts from the same parameters; row r trains on the columns where train_mask[r] is 1,
-with its own m_r, learning rate and L2 strength. The first layer lives in the Gram space (see
-pipeline.engines.network): W1 = c W1_0 + A X.T, with A zero outside the row's columns, since dZL is
-masked and every gradient is a combination of the masked columns. So a row's iterates are those
-of a separate textbook fit on its columns, while the scores cover all M columns, the held-out
-ones included. Pure NumPy, no I/O.
+with its own m_r, learning rate, L2 strength and dropout keep_prob. The first layer lives in the
+Gram space (see pipeline.engines.network): W1 = c W1_0 + A X.T, with A zero outside the row's
+columns, since dZL is masked and every gradient is a combination of the masked columns. So a
+row's iterates are those of a separate textbook fit on its columns, while the scores cover all M
+columns, the held-out ones included. Dropout keeps this form (dZ1 is still masked): each step
+draws one uniform array per hidden layer over all M columns, and row r keeps the units below its
+keep_prob, so its masks are those of a separate fit fed that draw on its columns. Pure NumPy, no
+I/O.
 """
 
 from collections.abc import Callable, Iterable
@@ -27,7 +30,8 @@ from pipeline.shapes import check_shape
 def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters, *,
                          lr: Floats, l2: Floats, train_mask: Floats, num_iterations: int,
                          at: Iterable[int], checkpoint: Callable[[int, Floats], None],
-                         tick: Tick | None = None) -> Net:
+                         tick: Tick | None = None, keep_prob: Floats | None = None,
+                         rng: np.random.RandomState | None = None) -> Net:
     """R networks in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
     Parameters
@@ -42,6 +46,8 @@ def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters
         ZL (R, M), every row's last pre-activation on all M columns, before step i
         (i = num_iterations: after the last step)
     tick : called with i after step i, if given
+    keep_prob : optional ndarray of shape (R, 1), each row's inverted dropout on the hidden
+        layers (1: none, bit for bit); rng draws the masks, and is needed when any is below 1
 
     Returns
     -------
@@ -55,12 +61,18 @@ def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters
     lr = np.asarray(lr, dtype=float).reshape(R, 1, 1)
     decay = 1 - lr * np.asarray(l2, dtype=float).reshape(R, 1, 1) / m  # (R, 1, 1)
     weight = train_mask[:, None, :] / m  # (R, 1, M): dZL = mask / m_r * (AL - Y)
+    keep = None if keep_prob is None else np.asarray(keep_prob, dtype=float).reshape(R, 1, 1)
+    dropout = None
+    if keep is not None and (keep < 1).any():
+        if rng is None:
+            raise ValueError("keep_prob below 1 needs an rng to draw the dropout masks")
+        dropout = (keep, rng)
     net = stack_network(parameters, R)
     Z1_of, step_first = gram_first_layer(net, K, P)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging row goes non-finite
         descend(net, Z1_of, step_first, Y, lr=lr, decay=decay, weight=weight,
                 num_iterations=num_iterations, at=at,
-                checkpoint=lambda i, ZL: checkpoint(i, ZL[:, 0]), tick=tick)
+                checkpoint=lambda i, ZL: checkpoint(i, ZL[:, 0]), tick=tick, dropout=dropout)
     return {"A": net["A"], "c": net["c"][:, 0, 0], "W": net["W"], "b": net["b"],
             "W1_0": np.asarray(parameters["W1"], dtype=float)}
 

@@ -40,7 +40,7 @@ class Net(TypedDict, total=False):
 
 Z1Of = Callable[[], Floats]  # Z1 (k, n_h, m) of the present first layer
 StepFirst = Callable[[Floats, Floats, Floats], None]  # step_first(dZ1, lr, decay)
-Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng)
+Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng); descend's: also (k, 1, 1)
 
 
 def stack_network(parameters: Parameters, k: int) -> Net:
@@ -96,7 +96,7 @@ def backward_rest(dZL: Floats, Zs: Sequence[Floats], As: Sequence[Floats], W: Se
 def descend(net: Net, Z1_of: Z1Of, step_first: StepFirst, Y: Floats, *, lr: Floats,
             decay: Floats, weight: Floats | float, num_iterations: int, at: Iterable[int],
             checkpoint: Callable[[int, Floats], None], tick: Tick | None = None,
-            dropout: Dropout | None = None) -> None:
+            dropout: tuple[float | Floats, np.random.RandomState] | None = None) -> None:
     """The step loop both engines share; they differ only in the first layer.
 
     Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
@@ -104,8 +104,8 @@ def descend(net: Net, Z1_of: Z1Of, step_first: StepFirst, Y: Floats, *, lr: Floa
     a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations, before
     step i (i = num_iterations: after the last step), with the whole network's ZL. With
     dropout = (keep_prob, rng), each step draws fresh masks for the hidden layers, the same for
-    all k networks, as k separate fits from one seed would draw them.
-    """
+    all k networks, as k separate fits from one seed would draw them (a keep_prob (k, 1, 1):
+    network j keeps the units of that one draw below keep_prob[j], dropout_masks)."""
     at = set(at)
     for i in range(num_iterations + 1):
         if i == num_iterations and i not in at:

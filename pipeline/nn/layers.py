@@ -41,10 +41,15 @@ def L_model_scores(X: object, parameters: Parameters,
     return Z  # (1, m): LINEAR, before the sigmoid
 
 
-def dropout_masks(shapes: Iterable[tuple[int, ...]], keep_prob: float,
+def dropout_masks(shapes: Iterable[tuple[int, ...]], keep_prob: float | Array,
                   rng: np.random.RandomState) -> list[Array]:
     """Inverted dropout's masks, D / keep_prob, one per hidden layer of the given shapes, drawn
-    layer by layer as the course does (rng.rand(n_l, m) < keep_prob)."""
+    layer by layer as the course does (rng.rand(n_l, m) < keep_prob).
+
+    keep_prob : a float, or an array (k, 1, 1), one per network of a stack: each layer's one
+        draw U (n_l, m) serves them all, network j keeping U < keep_prob[j] and its mask
+        (k, n_l, m) scaled by 1 / keep_prob[j]; where keep_prob[j] is 1, its mask is exactly 1.
+    """
     return [(rng.rand(*shape) < keep_prob) / keep_prob for shape in shapes]
 
 

@@ -1,11 +1,13 @@
 """Stage `cv`: repeated stratified K-fold cross-validation on the training set only.
 
-Every fold x repeat x learning rate x l2 x augment trains at once in the Gram space of the training
-set (engines.logistic.masked_gram_steps): fold f's neuron keeps its dual vector zero outside its own
-training images, so one (rows, M) x (M, M) product per step serves them all, and the validation
-scores come out of the same product. The candidates are the neuron after 100, 200, ... steps; the
-best mean validation accuracy picks the settings, and only then is the test set looked at, once,
-by one fit with those settings on the whole training set.
+Every fold x repeat x learning rate x dropout keep_prob x l2 x augment trains at once in the Gram
+space of the training set (engines.logistic.masked_gram_steps, engines.masked_network): fold f's
+model keeps its dual vector zero outside its own training images, so one (rows, M) x (M, M)
+product per step serves them all, and the validation scores come out of the same product. The
+candidates are the model after 100, 200, ... steps (with minibatch, momentum or adam: after each
+epoch, cv.minibatch); the best mean validation accuracy picks the settings, and only then is the
+test set looked at, once, by one fit with those settings (and the search's init) on the whole
+training set.
 """
 
 import sys
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
                         f"{config.CV_LARGE_M} training images)")
     parser.add_argument("--seed", type=non_negative_int, default=config.CV_SEED,
                         help="seeds the folds (default %(default)s)")
-    add_model_options(parser)
+    add_model_options(parser, search=True)
     parser.add_argument("--learning-rates", type=positive_float, nargs="*", metavar="X",
                         help="the rates to search (default: "
                         f"{' '.join(map(str, config.CV_LEARNING_RATES))} for logistic, "
@@ -101,16 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     check_options(features["Y_train"], search.folds, search.repeats, search.learning_rates,
-                  search.l2s, search.augments)
+                  search.l2s, search.augments, keep_probs=search.keep_probs)
     fits = search.folds * search.repeats * len(search.learning_rates) * len(search.l2s) * \
-        len(search.augments)
+        len(search.keep_probs) * len(search.augments)
     if search.optimizer.name == "gd":
         with progress_bar(search.num_iterations, f"cv {fits} fits", args.quiet) as bar:
             result = cross_validate(features, folds=search.folds, repeats=search.repeats,
                                     seed=search.seed, learning_rates=search.learning_rates,
                                     num_iterations=search.num_iterations, l2s=search.l2s,
                                     augments=search.augments, on_progress=bar.update,
-                                    model=search.model, layer_dims=search.layer_dims)
+                                    model=search.model, layer_dims=search.layer_dims,
+                                    keep_probs=search.keep_probs, init=search.init)
     else:
         result = minibatch_run(features, search, fits, args.quiet)
     def kept_final_fit(features: Features, settings: Settings) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def minibatch_run(features: Features, search: Search, fits: int, quiet: bool) ->
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
     optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]
-    start = initial_parameters(search.model, search.layer_dims)
+    start = initial_parameters(search.model, search.layer_dims, search.init)
     rates = len(search.learning_rates)
     probe, passes = (stacked(start, rates), fits // rates) if trains_rates_together(start) \
         else (start, fits)  # one neuron: one pass over the batches for all its rates
@@ -151,7 +154,7 @@ def minibatch_run(features: Features, search: Search, fits: int, quiet: bool) ->
     print(f"cv: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, estimated "
           f"{seconds / 60:.1f} minutes", file=sys.stderr)
     fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)
-    grid = search_grid(search.augments, search.l2s, search.learning_rates)
+    grid = search_grid(search.augments, search.l2s, search.keep_probs, search.learning_rates)
     m_row = X.shape[1] - X.shape[1] // search.folds
     batches = fits * minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
     with progress_bar(batches, f"cv {fits} fits", quiet, unit="batch") as bar:

@@ -32,8 +32,9 @@ def fit_progress(features: Features, settings: Settings, desc: str, quiet: bool,
     return progress_bar(total_steps(features, settings, k), desc, quiet, unit=unit)
 
 
-def add_model_options(parser: ArgumentParser) -> None:
-    """--model and --layers: the architecture, for train, compare and cv."""
+def add_model_options(parser: ArgumentParser, search: bool = False) -> None:
+    """--model and --layers: the architecture, with its start and dropout, for train, compare
+    and cv (search: --keep-prob takes the several values cv searches, as --l2 does)."""
     parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
                         help="one neuron, or a week-4 network (default %(default)s)")
     parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
@@ -41,6 +42,11 @@ def add_model_options(parser: ArgumentParser) -> None:
     parser.add_argument("--init", choices=config.INITS, default=config.INIT,
                         help="a network's start: the week-4 course's draw, or He's "
                              "(default %(default)s)")
+    if search:
+        parser.add_argument("--keep-prob", type=up_to_one, nargs="*", default=[config.KEEP_PROB],
+                            metavar="P", help="dropout keep_probs to search on a network's "
+                            "hidden layers; 1 is off (default %(default)s)")
+        return
     parser.add_argument("--keep-prob", type=up_to_one, default=config.KEEP_PROB, metavar="P",
                         help="inverted dropout on a network's hidden layers while training; "
                              "1 is off (default %(default)s)")
@@ -139,15 +145,17 @@ def settings_of(args: Namespace, n_x: int, learning_rate: float, num_iterations:
 def optimizer_of(args: Namespace, name: str) -> Optimizer:
     """The Optimizer from the options, refusing those that do not apply: the course's gd keeps
     its fixed rate, only momentum has a beta, and the neuron has no hidden layer to drop or to
-    start otherwise than at zeros."""
+    start otherwise than at zeros. args.keep_prob: one value, or cv's list."""
     gd = name == "gd"
+    keep_probs = args.keep_prob if isinstance(args.keep_prob, list) else [args.keep_prob]
     if gd and args.decay != "none":
         raise UserError(f"--decay {args.decay} lowers the rate once an epoch: choose "
                         "--optimizer minibatch, momentum or adam (gd keeps the course's rate)")
     if args.beta is not None and name != "momentum":
         raise UserError(f"--beta is momentum's; {name} "
                         + ("has --beta1 and --beta2" if name == "adam" else "has none"))
-    if args.model == "logistic" and (args.keep_prob < 1 or args.init != config.INIT):
+    if args.model == "logistic" and (min(keep_probs, default=1) < 1
+                                     or args.init != config.INIT):
         raise UserError("--keep-prob and --init are a network's: the neuron has no hidden "
                         "layer and starts at zeros, as the lesson does (--model two-layer or "
                         "l-layer)")
@@ -194,9 +202,6 @@ def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str
             config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
             else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
             else config.CV_MINIBATCH_LEARNING_RATES)
-    if args.keep_prob < 1 or args.init != config.INIT:
-        raise UserError("cross-validation searches the course's start without dropout so far: "
-                        "compare --keep-prob and --init with make train or make compare")
     if optimizer != "gd" and args.augment != ["none"]:
         raise UserError("--augment flip is searched with --optimizer gd only")
     gram_bytes = (2 if "flip" in args.augment else 1) ** 2 * m * m * 8
@@ -209,5 +214,6 @@ def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str
                     optimizer=replace(optimizer_of(args, optimizer),
                                       mini_batch_size=args.mini_batch_size,
                                       num_epochs=args.num_epochs),
-                    folds=args.folds, repeats=repeats, seed=args.seed)
+                    folds=args.folds, repeats=repeats, seed=args.seed,
+                    keep_probs=tuple(args.keep_prob), init=args.init)
     return search, notes

@@ -20,13 +20,13 @@ def test_cross_validate_matches_a_separate_fit_of_each_fold_on_the_real_data(fea
     assert result["val_accuracy"].shape == (3, 4, 2)  # folds x grid x candidates (100, 200)
     for f in range(3):
         train, val = fold_of != f, fold_of == f
-        for g, (aug, l2, lr) in enumerate(result["grid"]):
+        for g, point in enumerate(result["grid"]):
             Xf, Yf = X[:, train], Y[:, train]
-            if aug == "flip":
+            if point.augment == "flip":
                 Xf = flipped(Xf, features["image_shape"])
                 Yf = np.hstack([Yf, Yf])
-            run = gradient_descent(Xf, Yf, [lr], 200, X[:, val], Y[:, val], engine="primal",
-                                   l2=l2)
+            run = gradient_descent(Xf, Yf, [point.learning_rate], 200, X[:, val], Y[:, val],
+                                   engine="primal", l2=point.l2)
             Z = run["w"][:, 0] @ X[:, val] + run["b"][0]
             expected = 100 * np.mean((Z > 0) == (Y[0, val] == 1))
             assert result["val_accuracy"][f, g, 1] == pytest.approx(expected)
@@ -43,3 +43,26 @@ def test_cross_validation_reports_every_iteration_not_a_rounded_share():
     cross_validate(features, folds=2, repeats=1, seed=0, learning_rates=[0.1],
                    num_iterations=1234, l2s=[0.0], augments=["none"], on_progress=heard.append)
     assert heard == [24] * 51 + [10]  # it stopped at 1225 when the remainder was dropped
+
+
+def test_a_network_searches_keep_prob_and_its_rows_without_dropout_stay_as_they_were():
+    rng = np.random.default_rng(2)
+    X = rng.random((8, 24))
+    Y = (X[:1] + 0.5 * rng.random((1, 24)) > 0.9).astype(float)
+    features = {"X_train": X, "Y_train": Y, "image_shape": np.array([2, 2, 2])}
+    options = dict(folds=3, repeats=1, seed=1, learning_rates=[0.05, 0.2], num_iterations=200,
+                   l2s=[0.0, 0.7], augments=["none"], model="l-layer", layer_dims=[8, 5, 3, 1])
+    both = cross_validate(features, keep_probs=[1.0, 0.8], **options)
+    alone = cross_validate(features, keep_probs=[1.0], **options)
+    assert both["val_accuracy"].shape == (3, 8, 2)  # folds x (l2, keep_prob, rate) x 2
+    assert [p.keep_prob for p in both["grid"]] == [1.0, 1.0, 0.8, 0.8] * 2
+    kept = [g for g, p in enumerate(both["grid"]) if p.keep_prob == 1.0]
+    assert [both["grid"][g]._replace(keep_prob=1.0) for g in kept] == alone["grid"]
+    for key in ("val_accuracy", "val_log_loss"):
+        np.testing.assert_allclose(both[key][:, kept], alone[key], rtol=0, atol=1e-12)
+    dropped = [g for g, p in enumerate(both["grid"]) if p.keep_prob == 0.8]
+    assert np.abs(both["val_log_loss"][:, dropped] - alone["val_log_loss"]).max() > 1e-6
+    again = cross_validate(features, keep_probs=[1.0, 0.8], **options)  # seeded: reproducible
+    np.testing.assert_array_equal(again["val_log_loss"], both["val_log_loss"])
+    he = cross_validate(features, keep_probs=[1.0], init="he", **options)
+    assert np.abs(he["val_log_loss"] - alone["val_log_loss"]).max() > 1e-6  # another start

@@ -3,17 +3,17 @@
 import numpy as np
 import pytest
 
-from pipeline.cv.summary import best_candidate, fold_statistics
+from pipeline.cv.summary import GridPoint, best_candidate, fold_statistics
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
 
 
 def test_ties_go_to_fewer_iterations_then_the_smaller_rate():
-    grid = [("none", 0.0, 0.01), ("none", 0.0, 0.001)]
+    grid = [GridPoint("none", 0.0, 1.0, 0.01), GridPoint("none", 0.0, 1.0, 0.001)]
     mean = np.array([[60.0, 70.0, 70.0], [65.0, 70.0, 69.0]])
-    assert best_candidate(mean, grid, [100, 200, 300], [0.0], ["none"]) == (1, 1)
+    assert best_candidate(mean, grid, [100, 200, 300], ["none"]) == (1, 1)
     mean[0, 0] = np.nan  # a diverged candidate is never chosen
-    assert best_candidate(mean, grid, [100, 200, 300], [0.0], ["none"]) == (1, 1)
+    assert best_candidate(mean, grid, [100, 200, 300], ["none"]) == (1, 1)
 
 
 def test_a_tie_that_only_the_summation_order_breaks_is_still_a_tie():
@@ -26,6 +26,6 @@ def test_a_tie_that_only_the_summation_order_breaks_is_still_a_tie():
     result = {"val_accuracy": val_accuracy, "val_log_loss": np.zeros_like(val_accuracy)}
     mean = fold_statistics(result)[0]
     assert mean[0, 0] != mean[0, 1] and mean[0, 0] == pytest.approx(100 * 20 / 35, abs=1e-12)
-    grid = [("none", 0.0, 0.005)]
-    assert best_candidate(mean, grid, [100, 200], [0.0], ["none"]) == (0, 0)
-    assert best_candidate(mean[:, ::-1], grid, [100, 200], [0.0], ["none"]) == (0, 0)
+    grid = [GridPoint("none", 0.0, 1.0, 0.005)]
+    assert best_candidate(mean, grid, [100, 200], ["none"]) == (0, 0)
+    assert best_candidate(mean[:, ::-1], grid, [100, 200], ["none"]) == (0, 0)

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from pipeline.nn.layers import L_model_scores, propagate
+from pipeline.nn.layers import L_model_scores, dropout_masks, propagate
 from pipeline.nn.network import (
     L_model_backward,
     L_model_forward,
@@ -46,3 +46,20 @@ def test_negative_pre_activations_pass_no_gradient():
     assert (parameters["W1"][0] @ X < 0).all()
     assert grads["dW1"][0].tolist() == [0.0, 0.0, 0.0] and grads["db1"][0, 0] == 0.0
     assert (grads["dW1"][1] != 0).all()  # the other unit still learns
+
+
+def test_dropout_masks_for_a_stack_cut_every_row_from_one_draw():
+    keep = np.array([1.0, 0.8, 0.5]).reshape(3, 1, 1)
+    masks = dropout_masks([(4, 9), (2, 9)], keep, np.random.RandomState(3))
+    draws = np.random.RandomState(3)
+    for mask in masks:
+        U = draws.rand(*mask.shape[1:])  # one draw per layer, in order
+        assert mask.shape == (3, *U.shape)
+        assert (mask[0] == 1.0).all()  # keep_prob 1: exactly 1, a multiply that changes nothing
+        for j in (1, 2):
+            np.testing.assert_array_equal(mask[j], (U < keep[j, 0, 0]) / keep[j, 0, 0])
+        assert 0 < (mask[2] == 0).sum() and (mask[2] == 0).sum() > (mask[1] == 0).sum()
+    # a float keep_prob draws the same numbers as before: (n_l, m) masks
+    one = dropout_masks([(4, 9), (2, 9)], 0.8, np.random.RandomState(3))
+    for mask, stacked in zip(one, masks, strict=True):
+        np.testing.assert_array_equal(mask, stacked[1])

@@ -1,5 +1,6 @@
 """The cv stage through its command line: its summary, table and figure, a searched grid, a
-diverging rate, and bad options that are one line and touch nothing."""
+network's dropout searched from He's start, a diverging rate, and bad options that are one line
+and touch nothing."""
 
 import json
 
@@ -67,13 +68,35 @@ def test_a_searched_grid_adds_leading_axes(features_file, tmp_path):
     assert set(summary["best"]) >= {"l2", "augment"}
 
 
+def test_a_network_searches_keep_prob_from_hes_start(features_file, tmp_path):
+    out, runs = tmp_path / "cv", tmp_path / "runs"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--runs-dir", runs,
+                     "--model", "l-layer", "--keep-prob", "1", "0.8", "--init", "he",
+                     "--repeats", "1", "--folds", "2", "--num-iterations", "100",
+                     "--learning-rates", "0.0075", "--quiet")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["axes"] == ["keep_prob", "learning_rate", "iteration"]
+    assert summary["keep_prob"] == [1.0, 0.8] and summary["init"] == "he"
+    assert np.array(summary["val_accuracy_mean"]).shape == (2, 1, 1)
+    best = summary["best"]
+    assert best["keep_prob"] in (1.0, 0.8)
+    assert best["val_accuracy_mean"] == np.nanmax(summary["val_accuracy_mean"])
+    assert "lr 0.0075, keep_prob 0.8 |" in (out / "summary.md").read_text()
+    assert f"keep_prob {best['keep_prob']!r}" in result.stdout.split("Chosen:")[1]
+    # the final fit, kept in the ledger, ran with the chosen keep_prob from He's start
+    run, = [json.loads(p.read_text()) for p in runs.glob("*/run.json")]
+    assert (run["command"], run["init"], run["keep_prob"]) == ("cv", "he", best["keep_prob"])
+
+
 def test_a_diverging_rate_is_reported_not_a_crash(features_file, tmp_path):
     out = tmp_path / "cv"
     result = run_cli("cv", "--features", features_file, "--out-dir", out, "--repeats", "1",
                      "--num-iterations", "200", "--learning-rates", "0.005", "1e307")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["diverged"] == [{"augment": "none", "l2": 0.0, "learning_rate": 1e307}]
+    assert summary["diverged"] == [{"augment": "none", "l2": 0.0, "keep_prob": 1.0,
+                                    "learning_rate": 1e307}]
     assert summary["val_accuracy_mean"][1] == [None, None]
     assert summary["best"]["learning_rate"] == 0.005
     assert "diverged" in result.stdout
@@ -91,6 +114,11 @@ BAD_OPTIONS = [
     (["--learning-rates", "0.01", "0.01"], "0.01 is given twice"),
     (["--num-iterations", "50"], "need at least 100"),
     (["--seed", "-1"], "'-1' must be 0 or more"),
+    (["--model", "l-layer", "--keep-prob", "0"], "'0' must be above 0 and at most 1"),
+    (["--model", "l-layer", "--keep-prob", "1.5"], "'1.5' must be above 0 and at most 1"),
+    (["--model", "l-layer", "--keep-prob", "0.8", "0.8"], "--keep-prob: 0.8 is given twice"),
+    (["--keep-prob", "1", "0.8"], "--keep-prob and --init are a network's"),
+    (["--init", "he"], "--keep-prob and --init are a network's"),
 ]
 
 
