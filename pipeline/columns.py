@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from pipeline.nn.layers import L_model_scores
 from pipeline.shapes import dims
-from pipeline.threads import stream_workers
+from pipeline.threads import blas_threads, stream_workers
 
 PIXEL_SCALE = 255.0  # x / 255: the course's standardization
 BLOCK_BYTES = 8 << 20  # float64 per block: large enough for BLAS, small beside the data
@@ -132,7 +132,8 @@ def raw_blocks(X: Columns, idx: Indices | None = None) -> Iterator[tuple[slice, 
 def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) -> list[T]:
     """work(blocks) for PARTS ranges of the columns idx (default all), in order, blocks being
     raw_blocks' over that range: on as many threads as cores, up to PARTS (converting to
-    float64 and the BLAS release the GIL), each under the caller's np.errstate (per thread)."""
+    float64 and the BLAS release the GIL), each under the caller's np.errstate (per thread) and
+    on one BLAS thread of its own (threads.BLAS_THREADS["stream"]: the parts fill the cores)."""
     caller = np.geterr()
 
     def run(positions: NDArray[np.intp]) -> T:
@@ -141,7 +142,7 @@ def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) 
                         raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]))
 
     count = X.shape[1] if idx is None else len(idx)
-    with ThreadPoolExecutor(stream_workers(PARTS)) as pool:
+    with blas_threads("stream"), ThreadPoolExecutor(stream_workers(PARTS)) as pool:
         return list(pool.map(run, np.array_split(np.arange(count), PARTS)))
 
 

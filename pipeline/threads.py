@@ -25,6 +25,7 @@ BLAS_THREADS: dict[str, int | None] = {
     "network": 1,  # the week-4 networks' steps, Gram or primal
     "minibatch": 1,  # mini-batch gradient descent and Adam
     "cv": 1,  # cross-validation's fold rows, in one product
+    "stream": 1,  # each part of a pass over the pixels (columns.in_parts: a part a core)
 }
 
 

@@ -6,6 +6,7 @@ everywhere in the pipeline; a value that is undefined for the data (precision wi
 prediction, AUC with one class) is None, which JSON writes as null.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,15 +17,23 @@ from pipeline.columns import Floats
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
 
 
+@functools.lru_cache(maxsize=8)
+def log_choose(n: int) -> Floats:
+    """log C(n, i) for i = 0..n, (n + 1,), read-only: kept for the bisections' many p's."""
+    i = np.arange(1, n + 1)
+    # a running sum of log((n - j + 1) / j), exact enough for any n we meet
+    logs: Floats = np.concatenate(([0.0], np.cumsum(np.log(n - i + 1) - np.log(i))))
+    logs.flags.writeable = False
+    return logs
+
+
 def log_binomial_pmf(n: int, p: float) -> Floats:
     """log P(X = i) for i = 0..n, X ~ Binomial(n, p): ndarray of shape (n + 1,)."""
     i = np.arange(n + 1)
-    # log C(n, i) as a running sum of log((n - j + 1) / j), exact enough for any n we meet
-    log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - i[1:] + 1) - np.log(i[1:]))))
     if p in (0, 1):  # all the mass on i = 0 or i = n (log 0 would give 0 * -inf = nan)
         log_pmf: Floats = np.where(i == n * p, 0.0, -np.inf)
     else:
-        log_pmf = log_choose + i * np.log(p) + (n - i) * np.log1p(-p)
+        log_pmf = log_choose(n) + i * np.log(p) + (n - i) * np.log1p(-p)
     return log_pmf
 
 

@@ -7,8 +7,10 @@ import pytest
 import pipeline.columns as columns
 from pipeline.columns import PixelColumns, flipped
 from pipeline.evaluation.duplicates import (
+    KEY_VALUES,
     column_keys,
     identical_columns,
+    same_keys,
     scores_and_keys,
 )
 from pipeline.nn.network import initialize_parameters_deep
@@ -70,7 +72,8 @@ def test_mirrored_pixels_have_keys_of_their_own(small_blocks):
     rows = np.random.default_rng(0).integers(0, 256, size=(6, 27), dtype=np.uint8)
     pixels = PixelColumns(rows, (3, 3, 3))
     keys = column_keys(flipped(pixels, (3, 3, 3)))
-    assert keys[:6] == column_keys(pixels) and len(set(keys)) == 12
+    np.testing.assert_array_equal(keys[:6], column_keys(pixels))
+    assert len(np.unique(keys, axis=0)) == 12
 
 
 @pytest.mark.parametrize("model", ["logistic", "l-layer"])
@@ -88,4 +91,12 @@ def test_the_pass_gives_scorings_scores_bit_for_bit_and_the_keys_of_column_keys(
         Z, keys = scores_and_keys(params, X)
         assert Z.shape == (1, 23)
         np.testing.assert_array_equal(Z, scores(params, X))
-        assert keys == column_keys(X) and len(keys) == 23
+        assert keys.shape == (23, 1 + KEY_VALUES)
+        np.testing.assert_array_equal(keys, column_keys(X))
+
+
+def test_same_keys_pairs_every_equal_row_in_order():
+    a = np.array([[1, 2], [3, 4], [1, 2], [9, 9]], dtype=np.float32)
+    b = np.array([[1, 2], [5, 5], [1, 2], [3, 4]], dtype=np.float32)
+    assert same_keys(a, b) == [(0, 0), (0, 2), (1, 3), (2, 0), (2, 2)]
+    assert same_keys(a[:0], b) == [] and same_keys(a, b[:0]) == []
