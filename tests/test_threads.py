@@ -66,3 +66,48 @@ def test_a_path_without_a_limit_leaves_the_blas_as_it_is(monkeypatch):
         assert blas_threads_now() == {2}
     with pytest.raises(KeyError):
         blas_threads("no such path")
+
+
+def test_each_part_of_a_pixel_pass_runs_on_the_stream_threads():
+    from pipeline.columns import PixelColumns, in_parts
+
+    rows = np.random.default_rng(0).integers(0, 256, (10, 12), dtype=np.uint8)
+    seen = in_parts(lambda blocks: (list(blocks), blas_threads_now())[1],
+                    PixelColumns(rows, (2, 2, 3)), None)
+    assert seen == [{BLAS_THREADS["stream"]}] * 2
+    assert blas_threads_now() == {2}  # given back
+
+
+def test_a_wide_product_runs_on_every_core_inside_a_one_thread_path(monkeypatch):
+    """cv's networks: their Gram product a step is wide enough for every core, while the rest
+    of the step stays on the path's one thread."""
+    from pipeline import threads
+
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    with blas_threads("cv"):
+        with threads.product_threads(threads.WIDE_PRODUCT_FLOPS):
+            assert blas_threads_now() == {2}
+        assert blas_threads_now() == {BLAS_THREADS["cv"]}
+        with threads.product_threads(threads.WIDE_PRODUCT_FLOPS / 2):  # a narrow one
+            assert blas_threads_now() == {BLAS_THREADS["cv"]}
+
+
+def test_cvs_network_gram_product_is_wide_and_the_course_networks_is_not():
+    from pipeline.engines.first_layer import gram_first_layer
+    from pipeline.engines.network import stack_network
+    from pipeline.threads import WIDE_PRODUCT_FLOPS
+
+    seen = []
+
+    def flops_of(k, n_h, M):
+        net = stack_network({"W1": np.zeros((n_h, 3)), "b1": np.zeros((n_h, 1)),
+                             "W2": np.zeros((1, n_h)), "b2": np.zeros((1, 1))}, k)
+        Z1_of, _ = gram_first_layer(net, np.eye(M), np.zeros((n_h, M)))
+        Z1_of()
+        seen.append(blas_threads_now())
+        return 2 * k * n_h * M * M
+
+    with blas_threads("cv"):
+        assert flops_of(200, 20, 209) >= WIDE_PRODUCT_FLOPS  # make cv MODEL=l-layer
+        assert flops_of(1, 20, 209) < WIDE_PRODUCT_FLOPS  # make train MODEL=l-layer
+    assert all(s == {BLAS_THREADS["cv"]} for s in seen)  # given back after each product

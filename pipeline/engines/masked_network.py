@@ -16,14 +16,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from pipeline.columns import Floats, Parameters
+from pipeline.engines.first_layer import Net, gram_first_layer
 from pipeline.engines.logistic import Tick
-from pipeline.engines.network import (
-    Net,
-    descend,
-    gram_first_layer,
-    stack_network,
-    unstack_network,
-)
+from pipeline.engines.network import descend, stack_network, unstack_network
 from pipeline.shapes import check_shape
 
 
