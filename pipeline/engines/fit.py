@@ -80,7 +80,8 @@ def train(features: Features, settings: Settings, *, learning_rates: Sequence[fl
     Returns a dict: weights (k dicts, {"w", "b"} or {"W1", "b1", ...}), engine, settings (as
     run: for mini-batches the steps taken and the batch used), learning_rates (k,), and the
     curves iterations (c,) (epochs for mini-batches), costs, train_accuracies,
-    test_accuracies (k, c).
+    test_accuracies (k, c); for mini-batches also start_costs (k,), each run's before its first
+    update (optimize_minibatch's start_cost).
     """
     rates = [settings.learning_rate] if learning_rates is None else list(learning_rates)
     if settings.optimizer.minibatch:
@@ -167,6 +168,7 @@ def train_minibatch(features: Features, settings: Settings, learning_rates: list
                      optimizer=replace(optimizer, mini_batch_size=batch))
     return {"weights": weights, "engine": optimizer.name, "settings": as_run,
             "learning_rates": learning_rates, "iterations": runs[0]["epochs"],
+            "start_costs": [r["start_cost"] for r in runs],
             **{key: np.array([r[key] for r in runs])
                for key in ("costs", "train_accuracies", "test_accuracies")}}
 

@@ -183,8 +183,9 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     Returns
     -------
     dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used),
-    "start_cost" (the first batch's cost under the start: what the curve falls from, the
-    divergence rule's base, fit.diverged) and, per point at epochs 1 to num_epochs: "epochs"
+    "start_cost" (under the start, on the curve's scale: the first batch's mean log-loss plus
+    l2/(2m) sum ||W||^2; what the curve falls from, fit.diverged's base) and, per point at
+    epochs 1 to num_epochs: "epochs"
     (c,), "costs" (c,) and "train_accuracies" (c,), the running means, and, with X_test,
     "test_accuracies" (c,) in percent
     """
@@ -215,7 +216,7 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
         return float(np.sum(log_loss(ZL, Y))), float(np.sum(np.abs(predict_from_scores(ZL) - Y)))
 
     running = [0.0, 0.0, 0.0]  # this epoch's sums so far: log-loss, wrong answers, m_b x penalty
-    start_cost: list[float] = []  # the first batch's, under the start
+    start_cost: list[float] = []  # the first batch's, under the start, as a point counts it
     def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
         loss, wrong = sums(ZL, Y[:, batch])
         if not start_cost:

@@ -84,8 +84,10 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
             A = np.maximum(0, Zs[-1])  # (n_l, m)
             As.append(A * masks[layer - 1] if masks else A)
     ZL = Zs[-1]  # (1, m)
-    W_squared = sum(float(np.sum(parameters[f"W{layer}"] ** 2)) for layer in range(1, L + 1))
-    cost = float(np.mean(log_loss(ZL, Y))) + (l2 / (2 * m) * W_squared if l2 else 0.0)
+    cost = float(np.mean(log_loss(ZL, Y)))
+    if l2:  # the squares only when they count: W1 alone is n_x of them a batch
+        cost += l2 / (2 * m) * sum(float(np.sum(parameters[f"W{layer}"] ** 2))
+                                   for layer in range(1, L + 1))
     # backward
     grads: dict[str, Array] = {}
     dZ = sigmoid(ZL) - Y  # (1, m): dJ/dZL times m

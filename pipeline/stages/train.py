@@ -55,9 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     # the previous model as it was, and a restore gives the very bytes trained here
     restore(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
     costs = params["costs"]
+    change = (f"{run['start_costs'][0]:.6f} (the first batch's, at the start) -> "
+              f"{costs[-1]:.6f} (the last epoch's running mean)" if "start_costs" in run
+              else f"{costs[0]:.6f} -> {costs[-1]:.6f}")
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
-          f"({run['engine']}): cost {costs[0]:.6f} -> {costs[-1]:.6f}"
-          + (" (running means over the first and last epochs' batches)"
-             if settings.optimizer.minibatch else "")
-          + f"; run {rid[:6]}; "
-          f"wrote {args.out}", file=sys.stderr)
+          f"({run['engine']}): cost {change}; run {rid[:6]}; wrote {args.out}", file=sys.stderr)

@@ -31,6 +31,19 @@ def test_a_minibatch_curve_is_held_to_its_start_not_to_its_first_running_mean():
     assert diverged(weights, costs, start=0.69)
 
 
+def test_a_minibatch_network_whose_cost_grew_but_stayed_finite_is_refused(features):
+    """lr 1000 blows the two-layer network's cost up to a finite 1e8 and more within its first
+    epoch, so its first running mean is no base: the start's cost is."""
+    from pipeline.engines.fit import train
+    from pipeline.errors import UserError
+    from pipeline.settings import Optimizer, Settings
+
+    settings = Settings("two-layer", (12288, 7, 1), 1000.0, 0,
+                        optimizer=Optimizer("minibatch", 64, 1))
+    with pytest.raises(UserError, match="learning rate 1000.0 diverged"):
+        train(features, settings)
+
+
 # ---- the second course's start ---------------------------------------------------------------
 
 

@@ -89,6 +89,21 @@ def test_cost_decreases_on_a_separable_problem(optimizer, lr, which):
         assert run["start_cost"] == pytest.approx(np.log(2), rel=1e-14)
 
 
+def test_the_start_cost_is_on_the_curves_scale_with_l2():
+    """The first batch's mean log-loss plus l2/(2m) sum ||W||^2 over the whole m, as each point
+    counts its penalty, not the batch's own l2/(2 m_batch)."""
+    X, Y = separable()
+    parameters, l2 = two_layer_parameters(3), 5.0
+    run = optimize_minibatch(parameters, two_layer_propagate, X, Y, optimizer="adam",
+                             learning_rate=0.01, mini_batch_size=16, num_epochs=1, l2=l2)
+    first = mini_batch_indices(X.shape[1], 16, 1)[0]
+    loss = two_layer_propagate(parameters, X[:, first], Y[:, first], 0.0)[0]
+    squares = sum(np.sum(parameters[k] ** 2) for k in ("W1", "W2"))
+    assert run["start_cost"] == pytest.approx(loss + l2 / (2 * X.shape[1]) * squares, rel=1e-12)
+    assert run["start_cost"] != pytest.approx(
+        two_layer_propagate(parameters, X[:, first], Y[:, first], l2)[0], rel=1e-6)
+
+
 def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
     """uint8 rows gathered per batch and scored 7 columns at a time give the float64 array's run;
     `forward` replaces propagate's ZL."""
