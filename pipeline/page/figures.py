@@ -44,11 +44,16 @@ def x_axis(ax: Axes, iterations: Iterable[float], unit: str) -> list[float]:
     return [i / 100 for i in iterations]
 
 
+# A mini-batch run's cost points: the course's model() prints the same, cost_total / m
+RUNNING_COST = "cost J (running mean over each epoch's batches)"
+
+
 def plot_costs(ax: Axes, iterations: Iterable[float], costs: ArrayLike, label: str | None = None,
                unit: str = "iteration") -> None:
-    """The course's learning curve: cost against iterations in hundreds (or epochs)."""
+    """The course's learning curve: cost against iterations in hundreds (or, for mini-batches,
+    its running means against epochs)."""
     ax.plot(x_axis(ax, iterations, unit), costs, marker=".", label=label)
-    ax.set_ylabel("cost J")
+    ax.set_ylabel(RUNNING_COST if unit == "epoch" else "cost J")
     ax.grid(alpha=0.3)
 
 

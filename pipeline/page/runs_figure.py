@@ -4,7 +4,7 @@ own unit (iterations for gd, epochs for mini-batches)."""
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeline.page.figures import literal, new_figure, png_bytes
+from pipeline.page.figures import RUNNING_COST, literal, new_figure, png_bytes
 
 
 def run_label(record: Mapping[str, Any]) -> str:
@@ -22,7 +22,8 @@ def curves_png(records: Sequence[Mapping[str, Any]], title: str) -> bytes:
         line, = cost_ax.plot(record["iterations"], record["costs"], marker=".", label=label)
         acc_ax.plot(record["iterations"], record["test_accuracies"], marker=".",
                     color=line.get_color(), label=label)
-    cost_ax.set_ylabel("cost J")
+    minibatch = any(r["optimizer"] != "gd" for r in records[:MAX_CURVES])
+    cost_ax.set_ylabel(f"{RUNNING_COST} for mini-batches" if minibatch else "cost J")
     cost_ax.set_title(literal(title))
     acc_ax.set_ylabel("test accuracy (%)")
     acc_ax.set_ylim(0, 101)
