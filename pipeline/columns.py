@@ -165,13 +165,17 @@ def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
     return sum(sums[1:], sums[0])
 
 
-def times(W: Floats, X: Columns, idx: Indices | None = None) -> Floats:
-    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts)."""
+def times(W: Floats, X: Columns, idx: Indices | None = None,
+          each: Callable[[Positions, Floats], None] | None = None) -> Floats:
+    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts); each, if
+    given, is shown every (positions, block) of raw_blocks as it passes (from any thread)."""
     out = np.empty((W.shape[0], X.shape[1] if idx is None else len(idx)))
 
     def fill(blocks: Blocks) -> None:
         for where, block in blocks:
             out[:, where] = W @ block
+            if each:
+                each(where, block)
 
     if isinstance(X, PixelColumns):
         in_parts(fill, X, idx)

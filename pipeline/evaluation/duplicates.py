@@ -8,22 +8,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import (
-    Blocks,
-    Columns,
-    Floats,
-    PixelColumns,
-    in_parts,
-    scale_of,
-    take,
-    times,
-)
+from pipeline.columns import Columns, Floats, PixelColumns, Positions, take, times
 from pipeline.nn.layers import L_model_scores
 from pipeline.scoring import network_parameters
 
 KEY_VALUES = 64  # values of a column, evenly spaced, in its key
-# a key a row: (m, 1 + KEY_VALUES) float32, the column's exact sum (pixels; 0 otherwise) and
-# KEY_VALUES of its values. float32 holds pixels 0..255 and their sums (below 2^24) exactly.
+# a key a row: (m, 1 + KEY_VALUES) float32, the column's sum (pixels; 0 otherwise) and
+# KEY_VALUES of its values. float32 holds pixels 0..255 exactly, and their sums up to
+# n_x = 65,793 (64 x 64 x 3 sums to at most 3.1e6, below 2^24); larger sums round, alike for
+# equal columns, and every candidate is compared in full, so matching stays exact.
 Keys = NDArray[np.float32]
 
 
@@ -44,19 +37,13 @@ def block_keys(block: Floats, integers: bool) -> Keys:
 
 def times_and_keys(W: Floats, X: Columns) -> tuple[Floats, Keys]:
     """columns.times(W, X), (r, m), and the keys of X's m columns, from one pass."""
-    if not isinstance(X, PixelColumns):
-        return times(W, X), block_keys(X, integers=False)
-    out = np.empty((W.shape[0], X.shape[1]))
     keys = np.empty((X.shape[1], 1 + KEY_VALUES), dtype=np.float32)
+    integers = isinstance(X, PixelColumns)  # raw_blocks' pixels: their integers as floats
 
-    def fill(blocks: Blocks) -> None:
-        for where, block in blocks:  # block: pixels' integers as floats (columns.raw_blocks)
-            out[:, where] = W @ block
-            keys[where] = block_keys(block, integers=True)
+    def note(where: Positions, block: Floats) -> None:
+        keys[where] = block_keys(block, integers)
 
-    in_parts(fill, X, None)
-    out /= scale_of(X)
-    return out, keys
+    return times(W, X, each=note), keys
 
 
 def scores_and_keys(params: Mapping[str, Any], X: Columns) -> tuple[Floats, Keys]:
