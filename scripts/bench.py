@@ -98,6 +98,12 @@ def stage(*args):
     return Process("-m", "pipeline", *args)
 
 
+def afresh(process, runs):
+    """process, run after emptying the ledger folder `runs` that it keeps its runs in: a train
+    that found its run kept would restore it instead of training (what a row times)."""
+    return lambda: (shutil.rmtree(runs, ignore_errors=True), process())
+
+
 def seconds(fn):
     start = time.perf_counter()
     fn()
@@ -254,16 +260,17 @@ def process_rows(bench, args):
         tmp = Path(tmp)
         (tmp / "plain.py").write_text(PLAIN_SCRIPT)
         plain = Process(tmp / "plain.py", config.TRAIN_FILE)
-        params, reports = tmp / "params.npz", tmp / "reports"
+        params, reports, runs = tmp / "params.npz", tmp / "reports", tmp / "runs"
         bench.row("train as a whole process", "plain h5py + textbook script",
                   "python -m pipeline train", "B <= 0.25x A, i.e. >= 4x", plain,
-                  stage("train", "--quiet", "--features", args.features, "--out", params))
+                  afresh(stage("train", "--quiet", "--features", args.features, "--out", params,
+                               "--runs-dir", runs), runs))
         report = make_page(reports, params, args.features)
         # The default make cv: 5 folds x 10 repeats x 5 rates x 3000 iterations = 250 fits.
         bench.row("default cv (250 fits) vs ONE fit", "plain h5py + textbook script",
                   "python -m pipeline cv", "B <= 3x A, i.e. >= 0.33x", plain,
-                  stage("cv", "--quiet", "--features", args.features, "--out-dir", reports / "cv"),
-                  with_report=True)
+                  stage("cv", "--quiet", "--features", args.features, "--out-dir", reports / "cv",
+                        "--runs-dir", runs), with_report=True)
         bench.note("(cv beside a report: it reassembles index.html after its own section)")
         bench.row("assemble the page, 3 sections", "python -m pipeline report",
                   "python -m pipeline assemble", "B <= 0.5 s", report,
@@ -313,13 +320,16 @@ def network_rows(bench, args):
         tmp = Path(tmp)
         (tmp / "notebook.py").write_text(NETWORK_SCRIPT)
 
+        runs = tmp / "runs"
+
         def pair(model):
             return (Process(tmp / "notebook.py", config.TRAIN_FILE, model),
-                    stage("train", "--model", model, "--features", args.features,
-                          "--out", tmp / f"{model}.npz", "--quiet"))
+                    afresh(stage("train", "--model", model, "--features", args.features,
+                                 "--out", tmp / f"{model}.npz", "--quiet", "--runs-dir", runs),
+                           runs))
 
-        cv = stage("cv", "--model", "l-layer", "--features", args.features,
-                   "--out-dir", tmp / "cv", "--quiet")
+        cv = afresh(stage("cv", "--model", "l-layer", "--features", args.features,
+                          "--out-dir", tmp / "cv", "--quiet", "--runs-dir", runs), runs)
         print(f"  (the notebook's loop takes minutes a fit: {n} run(s) of each below)", flush=True)
         t_notebook, t_train, t_cv = side_by_side(*pair("l-layer"), cv, repeats=n)
         bench.add("l-layer net 2500 it, process", "notebook L_layer_model script",
@@ -403,20 +413,18 @@ def large_rows(bench, args):
     extrapolated from runs of 1 and LARGE_GD_STEPS steps, which take their turns with the rest."""
     features, n, k = synthetic_features(args.cache_dir, LARGE), args.slow_repeats, LARGE_GD_STEPS
     with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp) / "runs"  # emptied before each process: a kept run would be restored
+        runs = Path(tmp) / "runs"
 
         def fit(*flags):
             return stage("train", "--features", features, "--out", Path(tmp) / "params.npz",
                          "--quiet", "--runs-dir", runs, *flags)
 
-        def afresh(process):
-            return lambda: (shutil.rmtree(runs, ignore_errors=True), process())
-
         gd_1, gd_k = fit("--num-iterations", 1), fit("--num-iterations", k)
         adam = fit("--optimizer", "adam")
         cv = stage("cv", "--features", features, "--out-dir", Path(tmp) / "cv", "--quiet",
                    "--runs-dir", runs)
-        t_1, t_k, t_adam, t_cv = side_by_side(*map(afresh, (gd_1, gd_k, adam, cv)), repeats=n)
+        t_1, t_k, t_adam, t_cv = side_by_side(*(afresh(p, runs) for p in (gd_1, gd_k, adam, cv)),
+                                              repeats=n)
     step, steps = (t_k - t_1) / (k - 1), config.NUM_ITERATIONS
     t_gd = t_1 + (steps - 1) * step
     gd = {"gd_1_step_s": t_1, f"gd_{k}_steps_s": t_k, "gd_step_s": step,
@@ -495,15 +503,10 @@ def sklearn_rows(bench, args):
 
     n = args.slow_repeats + 2
     with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp) / "runs"  # emptied before each fit: a kept run would be restored
+        runs = Path(tmp) / "runs"
         adam = stage("train", "--features", path, "--out", Path(tmp) / "params.npz", "--quiet",
                      "--optimizer", "adam", "--runs-dir", runs)
-
-        def fit():
-            shutil.rmtree(runs, ignore_errors=True)
-            adam()
-
-        t_sgd, t_adam = side_by_side(sgd, fit, repeats=n)
+        t_sgd, t_adam = side_by_side(sgd, afresh(adam, runs), repeats=n)
     bench.add(f"{LARGE['train'] // 1000}k images: scikit-learn vs adam",
               "SGDClassifier(log_loss, 10 epochs), X float64 in memory",
               "python -m pipeline train --optimizer adam", "B <= 0.6x A, i.e. >= 1.67x", t_sgd,
@@ -521,13 +524,13 @@ def scale_rows(bench, args):
     features = {name: synthetic_features(args.cache_dir, size) for name, size in sizes.items()}
     n = args.slow_repeats + 2
     with tempfile.TemporaryDirectory() as tmp:
-        runs, tmp = Path(tmp) / "runs", Path(tmp)  # emptied before each fit: no restore
+        runs, tmp = Path(tmp) / "runs", Path(tmp)
 
         def fit(name):
             process = stage("train", "--features", features[name], "--out",
                             tmp / f"{name}.npz", "--quiet", "--optimizer", "adam",
                             "--runs-dir", runs)
-            return process, lambda: (shutil.rmtree(runs, ignore_errors=True), process())
+            return process, afresh(process, runs)
 
         def evaluate(name):
             return stage("evaluate", "--params", tmp / f"{name}.npz", "--features",
