@@ -347,7 +347,7 @@ classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat
 
 # BENCH_FLAGS=--no-large skips the rows on generated 25,000- and 100,000-image datasets.
 BENCH_FLAGS ?=
-bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about 25 minutes): reports/bench.json
+bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about 30 minutes): reports/bench.json
 	$(PY) scripts/bench.py $(BENCH_FLAGS)
 
 # The page's tests run in a real browser: Debian's chromium, installed here when it is missing and

@@ -622,8 +622,9 @@ def parse_args():
                         help="skip the 25,000- and 100,000-image rows (about 20 minutes)")
     parser.add_argument("--cache-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "catvnoncat-bench",
-                        help="keeps the 25,000-image dataset and features between runs "
-                             "(default %(default)s; delete it to remake them)")
+                        help="keeps the 25,000- and 100,000-image datasets and features "
+                             "(3 GB) between runs (default %(default)s; delete it to remake "
+                             "them)")
     return parser.parse_args()
 
 
