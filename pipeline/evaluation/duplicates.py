@@ -13,31 +13,32 @@ from pipeline.nn.layers import L_model_scores
 from pipeline.scoring import network_parameters
 
 KEY_VALUES = 64  # values of a column, evenly spaced, in its key
-# a key a row: (m, 1 + KEY_VALUES) float32, the column's sum (pixels; 0 otherwise) and
-# KEY_VALUES of its values. float32 holds pixels 0..255 exactly, and their sums up to
-# n_x = 65,793 (64 x 64 x 3 sums to at most 3.1e6, below 2^24); larger sums round, alike for
-# equal columns, and every candidate is compared in full, so matching stays exact.
-Keys = NDArray[np.float32]
+Keys = NDArray[np.uint64]  # (m,): a column's key, a hash of its sum and KEY_VALUES values
+# odd multipliers, one a value hashed (the sum first): bits x multiplier, summed modulo 2^64
+MULTIPLIERS = np.random.default_rng(20261205).integers(
+    1, 2**63, size=1 + KEY_VALUES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
 def block_keys(block: Floats, integers: bool) -> Keys:
-    """The key of each column of block (n_x, b), (b, 1 + KEY_VALUES): KEY_VALUES of its values
-    evenly spread over the image and, when they are integers (pixels 0..255 as floats), their
-    sum. Any order sums integers below 2^53 exactly, so equal columns have equal keys wherever
-    they sit; other floats are not summed, the order of a sum moving their bits."""
-    keys = np.empty((block.shape[1], 1 + KEY_VALUES), dtype=np.float32)
+    """The key of each column of block (n_x, b), (b,): a hash of the bits of KEY_VALUES of its
+    values evenly spread over the image and, when they are integers (pixels 0..255 as floats),
+    of their sum. Any order sums integers below 2^53 exactly, so equal columns have equal keys
+    wherever they sit; other floats are not summed, the order of a sum moving their bits.
+    Unequal columns may share a key: every match is compared in full."""
     step = max(1, block.shape[0] // KEY_VALUES)
+    values = np.empty((block.shape[1], 1 + KEY_VALUES))  # (b, 1 + KEY_VALUES)
     sample = block[::step][:KEY_VALUES].T  # (b, <= KEY_VALUES)
-    keys[:, 1 + sample.shape[1]:] = 0
-    keys[:, 1:1 + sample.shape[1]] = sample
+    values[:, 1:1 + sample.shape[1]] = sample
+    values[:, 1 + sample.shape[1]:] = 0
     # ones @ block: the sums by the BLAS, a third faster than block.sum(axis=0) here
-    keys[:, 0] = np.ones(block.shape[0]) @ block if integers else 0
+    values[:, 0] = np.ones(block.shape[0]) @ block if integers else 0
+    keys: Keys = (values.view(np.uint64) * MULTIPLIERS).sum(axis=1, dtype=np.uint64)
     return keys
 
 
 def times_and_keys(W: Floats, X: Columns) -> tuple[Floats, Keys]:
     """columns.times(W, X), (r, m), and the keys of X's m columns, from one pass."""
-    keys = np.empty((X.shape[1], 1 + KEY_VALUES), dtype=np.float32)
+    keys = np.empty(X.shape[1], dtype=np.uint64)
     integers = isinstance(X, PixelColumns)  # raw_blocks' pixels: their integers as floats
 
     def note(where: Positions, block: Floats) -> None:
@@ -65,14 +66,10 @@ def column_keys(X: Columns) -> Keys:
 
 
 def same_keys(keys_a: Keys, keys_b: Keys) -> list[tuple[int, int]]:
-    """Every (i, j) whose rows keys_a[i] and keys_b[j] are equal byte for byte, by i then j."""
-    rows = np.ascontiguousarray(np.vstack([keys_a, keys_b]))
-    _, group = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
-                         return_inverse=True)  # one number a distinct key
-    group_a, group_b = group[:len(keys_a)], group[len(keys_a):]
-    order = np.argsort(group_b, kind="stable")  # b's rows by key, each key's in order
-    low = np.searchsorted(group_b[order], group_a, "left")
-    high = np.searchsorted(group_b[order], group_a, "right")
+    """Every (i, j) with keys_a[i] == keys_b[j], by i then j."""
+    order = np.argsort(keys_b, kind="stable")  # b's columns by key, each key's in order
+    low = np.searchsorted(keys_b[order], keys_a, "left")
+    high = np.searchsorted(keys_b[order], keys_a, "right")
     return [(int(i), int(j)) for i in np.flatnonzero(high > low) for j in order[low[i]:high[i]]]
 
 

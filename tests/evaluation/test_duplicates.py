@@ -7,7 +7,6 @@ import pytest
 import pipeline.columns as columns
 from pipeline.columns import PixelColumns, flipped
 from pipeline.evaluation.duplicates import (
-    KEY_VALUES,
     column_keys,
     identical_columns,
     same_keys,
@@ -73,7 +72,7 @@ def test_mirrored_pixels_have_keys_of_their_own(small_blocks):
     pixels = PixelColumns(rows, (3, 3, 3))
     keys = column_keys(flipped(pixels, (3, 3, 3)))
     np.testing.assert_array_equal(keys[:6], column_keys(pixels))
-    assert len(np.unique(keys, axis=0)) == 12
+    assert len(np.unique(keys)) == 12
 
 
 @pytest.mark.parametrize("model", ["logistic", "l-layer"])
@@ -91,12 +90,22 @@ def test_the_pass_gives_scorings_scores_bit_for_bit_and_the_keys_of_column_keys(
         Z, keys = scores_and_keys(params, X)
         assert Z.shape == (1, 23)
         np.testing.assert_array_equal(Z, scores(params, X))
-        assert keys.shape == (23, 1 + KEY_VALUES)
+        assert keys.shape == (23,) and keys.dtype == np.uint64 and len(set(keys)) == 23
         np.testing.assert_array_equal(keys, column_keys(X))
 
 
-def test_same_keys_pairs_every_equal_row_in_order():
-    a = np.array([[1, 2], [3, 4], [1, 2], [9, 9]], dtype=np.float32)
-    b = np.array([[1, 2], [5, 5], [1, 2], [3, 4]], dtype=np.float32)
+def test_same_keys_pairs_every_equal_key_in_order():
+    a = np.array([12, 34, 12, 99], dtype=np.uint64)
+    b = np.array([12, 55, 12, 34], dtype=np.uint64)
     assert same_keys(a, b) == [(0, 0), (0, 2), (1, 3), (2, 0), (2, 2)]
     assert same_keys(a[:0], b) == [] and same_keys(a, b[:0]) == []
+
+
+def test_a_key_hashes_the_sum_and_the_sample_so_a_change_in_either_shows(small_blocks):
+    rng = np.random.default_rng(4)
+    rows = rng.integers(1, 255, size=(3, 27 * 4), dtype=np.uint8)  # n_x 108: a sample of 64
+    rows[1], rows[2] = rows[0], rows[0]
+    rows[1, 1] += 1  # in the sample (values 0..63 here, a step of 108 // 64 = 1)
+    rows[2, 100] -= 1  # beyond it: only the sum sees this one
+    keys = column_keys(PixelColumns(rows, (6, 6, 3)))
+    assert len(set(keys)) == 3
