@@ -45,7 +45,7 @@ def x_axis(ax: Axes, iterations: Iterable[float], unit: str) -> list[float]:
 
 
 # A mini-batch run's cost points: the course's model() prints the same, cost_total / m
-RUNNING_COST = "cost J (running mean over each epoch's batches)"
+RUNNING_COST = "cost J (each epoch's running mean)"
 
 
 def plot_costs(ax: Axes, iterations: Iterable[float], costs: ArrayLike, label: str | None = None,
