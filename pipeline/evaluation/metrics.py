@@ -25,6 +25,13 @@ def confusion(Y_prediction: Floats, Y: Floats) -> dict[str, int]:
 def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str, Any]:
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images."""
+    return metrics_and_scores(params, features)[0]
+
+
+def metrics_and_scores(params: Mapping[str, Any], features: Mapping[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, Floats]]:
+    """metrics(), and the scores it came from: {"train": Z (1, m), "test": Z (1, m_test)}, one
+    pass over each split (the report draws from them too)."""
     out: dict[str, Any] = params_settings(params).record()
     Z_of, keys = {}, {}  # each split's scores (1, m) and its columns' keys, from one pass
     for split in ("train", "test"):
@@ -48,7 +55,7 @@ def metrics(params: Mapping[str, Any], features: Mapping[str, Any]) -> dict[str,
     out["costs"] = params["costs"].tolist()
     out["checkpoints"] = {k: params[k].tolist()
                           for k in ("iterations", "train_accuracies", "test_accuracies")}
-    return out
+    return out, Z_of
 
 
 def check_same_data(params: Mapping[str, Any], features: Mapping[str, Any],

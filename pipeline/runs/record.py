@@ -21,11 +21,12 @@ from pipeline import config
 from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import StrPath
 from pipeline.artifacts.params import Params
+from pipeline.engines.fit import training_set
 from pipeline.evaluation.stats import clopper_pearson
 from pipeline.imports import ROOT, closure
-from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
+from pipeline.nn.logistic import accuracy, predict_from_scores
 from pipeline.runs.ledger import Record
-from pipeline.scoring import network_parameters, scores
+from pipeline.scoring import cost_of_scores, scores
 from pipeline.settings import Settings
 
 # The modules whose source decides a fit's weights: the fit, the record it writes, the features
@@ -78,32 +79,31 @@ def identity(settings: Settings, engine: str, features: Features) -> tuple[str, 
     return run_id(settings, engine, data_of(features), fingerprint), fingerprint
 
 
-def outcome(params: Params, features: Features, l2: float = 0.0) -> dict[str, Any]:
-    """What the run scores: train and test accuracy (as metrics.json computes them), the test
-    interval, the cost J after the last step (on the training images, l2 included), and the
+def outcome(params: Params, features: Features) -> dict[str, Any]:
+    """What the run scores, from one pass over each split: train and test accuracy (as
+    metrics.json computes them, on the images), the test interval, the cost J after the last
+    step (on the training set as trained, mirrors too with augment flip, l2 included), and the
     learning curve."""
-    out: dict[str, Any] = {}
-    for split in ("train", "test"):
-        Y = features[f"Y_{split}"]  # (1, m)
-        Z = scores(params, features[f"X_{split}"])  # (1, m)
-        predicted = predict_from_scores(Z)  # (1, m)
-        out[f"{split}_accuracy"] = accuracy(predicted, Y)
-        if split == "train":
-            weights = network_parameters(params)
-            penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k[0] == "W")
-            out["final_cost"] = float(np.mean(log_loss(Z, Y))) + l2 / (2 * Y.shape[1]) * penalty
-    right, n = int(np.sum(predicted == Y)), Y.shape[1]
-    out["test_accuracy_ci95"] = [100 * p for p in clopper_pearson(right, n)]
-    out.update({key: np.asarray(params[key]).tolist() for key in CURVES})
-    return out
+    X, Y = training_set(features, str(params["augment"]))  # (n_x, m or 2m), (1, m or 2m)
+    Z_train = scores(params, X)
+    m = features["Y_train"].shape[1]
+    Y_test = features["Y_test"]
+    test_predicted = predict_from_scores(scores(params, features["X_test"]))  # (1, m_test)
+    right = int(np.sum(test_predicted == Y_test))
+    return {"train_accuracy": accuracy(predict_from_scores(Z_train[:, :m]), Y[:, :m]),
+            "final_cost": cost_of_scores(params, Z_train, Y, float(params["l2"])),
+            "test_accuracy": accuracy(test_predicted, Y_test),
+            "test_accuracy_ci95": [100 * p for p in clopper_pearson(right, Y_test.shape[1])],
+            **{key: np.asarray(params[key]).tolist() for key in CURVES}}
 
 
 def run_record(identity: tuple[str, str], settings: Settings, engine: str, params: Params,
                features: Features, *, command: str, started: datetime, finished: datetime,
-               data_path: StrPath) -> Record:
+               data_path: StrPath, scored: Mapping[str, Any] | None = None) -> Record:
     """run.json's content but for params_sha256, which the ledger adds as it writes params.
 
-    identity: (run id, code fingerprint); started, finished: datetime in UTC."""
+    identity: (run id, code fingerprint); started, finished: datetime in UTC; scored: the
+    run's outcome() if the caller has it already."""
     rid, fingerprint = identity
     return {
         "id": rid, "command": command, "status": "finished",
@@ -114,5 +114,5 @@ def run_record(identity: tuple[str, str], settings: Settings, engine: str, param
         **data_of(features), "data_path": str(data_path),
         "code_fingerprint": fingerprint, **git_state(),
         "python": platform.python_version(), "numpy": np.__version__,
-        **outcome(params, features, settings.l2),
+        **(outcome(params, features) if scored is None else scored),
     }

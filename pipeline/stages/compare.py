@@ -13,16 +13,14 @@ from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.artifacts.params import Params, params_settings
 from pipeline.cli import Parser, UserError, positive_float
-from pipeline.engines.fit import train, training_set
+from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
-from pipeline.evaluation.metrics import metrics
-from pipeline.evaluation.stats import always_answering
+from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.assemble import refresh
 from pipeline.page.compare_figure import learning_rates_png
 from pipeline.page.sections import made_for, paragraphs, table, write_section
 from pipeline.runs.ledger import keep_run
-from pipeline.runs.record import code_fingerprint, data_of, run_id, run_record
-from pipeline.scoring import cost
+from pipeline.runs.record import code_fingerprint, data_of, outcome, run_id, run_record
 from pipeline.stages.options import add_training_options, fit_progress, settings_of
 from pipeline.tables import markdown_table, text_table
 
@@ -33,18 +31,16 @@ def params_name(learning_rate: float) -> str:
     return f"params_lr{learning_rate!r}.npz"
 
 
-def summary_record(params: Params, features: Features) -> dict[str, Any]:
-    """One row of summary.json, for the model in `params` (a params.npz dict)."""
-    m = metrics(params, features)
-    X, Y = training_set(features, str(params["augment"]))
-    final_cost = cost(params, X, Y, float(params["l2"]))
+def summary_record(params: Params, features: Features, scored: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+    """One row of summary.json, for the model in `params` (a params.npz dict) and what it
+    scores (runs.record.outcome: the numbers its run.json keeps)."""
+    label, rate = majority(int(features["Y_test"].sum()), features["Y_test"].shape[1])
     return {**params_settings(params).record(),
-            "train_accuracy": m["train_accuracy"], "test_accuracy": m["test_accuracy"],
-            "test_accuracy_ci95": m["test_stats"]["accuracy_ci95"],
-            "test_no_information_rate": m["test_stats"]["no_information_rate"],
-            "test_majority_label": m["test_stats"]["majority_label"],
-            "final_cost": final_cost, "costs": m["costs"],
-            "params": params_name(m["learning_rate"])}
+            **{key: scored[key] for key in ("train_accuracy", "test_accuracy",
+                                            "test_accuracy_ci95", "final_cost", "costs")},
+            "test_no_information_rate": rate, "test_majority_label": label,
+            "params": params_name(float(params["learning_rate"]))}
 
 
 COLUMNS = ("learning rate", "final cost", "train accuracy", "test accuracy", "test 95% CI")
@@ -112,17 +108,18 @@ def main(argv: list[str] | None = None) -> None:
                     on_progress=bar.update)
     all_params = [run_params(run, j, features) for j in range(len(rates))]
     shared = (datetime.now(UTC) - started) / len(rates)  # the rates trained together
-    records = [summary_record(p, features) for p in all_params]
+    scored = [outcome(p, features) for p in all_params]  # one pass a split and rate
+    records = [summary_record(p, features, o) for p, o in zip(all_params, scored, strict=True)]
     classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)
     # each rate kept as a run first: a ledger that cannot be written leaves reports/compare
     fingerprint, data = code_fingerprint(), data_of(features)  # the same for every rate
-    for lr, params in zip(rates, all_params, strict=True):
+    for lr, params, result in zip(rates, all_params, scored, strict=True):
         rid = run_id(replace(settings, learning_rate=lr), args.engine, data, fingerprint)
         keep_run(args.runs_dir, run_record(
             (rid, fingerprint), replace(run["settings"], learning_rate=lr), run["engine"],
             params, features, command="compare", started=started, finished=started + shared,
-            data_path=args.features), params)
+            data_path=args.features, scored=result), params)
     with atomic_dir(args.out_dir) as tmp:
         for lr, params in zip(rates, all_params, strict=True):
             write_npz(tmp / params_name(lr), **params)

@@ -20,10 +20,9 @@ from pipeline.artifacts.features import Features
 from pipeline.artifacts.files import StrPath, read_json, staged_files, write_bytes, write_text
 from pipeline.artifacts.params import Params, load_params
 from pipeline.cli import Parser, UserError
-from pipeline.columns import pixels_of
+from pipeline.columns import Floats, pixels_of
 from pipeline.errors import remake_hint
-from pipeline.evaluation.metrics import check_same_data
-from pipeline.evaluation.metrics import metrics as evaluation_metrics
+from pipeline.evaluation.metrics import check_same_data, metrics_and_scores
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.page.assemble import assemble_into
 from pipeline.page.figures import literal
@@ -36,18 +35,19 @@ from pipeline.page.run_figures import (
 )
 from pipeline.page.run_section import Metrics, gallery_title, run_fragment
 from pipeline.page.sections import Case, made_for, write_section
-from pipeline.scoring import network_parameters, scores
+from pipeline.scoring import network_parameters
 
 MistakeRow = tuple[str, int, int, int, float]  # (split, index, true, predicted, p_cat)
 
 
-def mislabeled_cases(params: Params, features: Features, indices: ArrayLike, split: str,
+def mislabeled_cases(Z: Floats, features: Features, indices: ArrayLike, split: str,
                      shown: int = config.GALLERY_SIZE) -> tuple[list[Case], list[MistakeRow]]:
     """(index, image, true, predicted, p_cat) for the `shown` most confident mistakes of a split
-    (p farthest from the threshold first), and the CSV rows of all of them."""
+    whose scores are Z (1, m) (p farthest from the threshold first), and the CSV rows of all of
+    them."""
     X, Y = features[f"X_{split}"], features[f"Y_{split}"]
     indices = np.asarray(indices, dtype=int)
-    p_cat = sigmoid(scores(params, X, indices))[0] if len(indices) else np.zeros(0)
+    p_cat = sigmoid(Z[:, indices])[0]  # (len,)
     rows = [(split, int(i), int(Y[0, i]), int(p > THRESHOLD), float(p))
             for i, p in zip(indices, p_cat, strict=True)]
     order = np.argsort(-np.abs(p_cat - THRESHOLD), kind="stable")[:shown]
@@ -76,32 +76,38 @@ def same_numbers(a: object, b: object, rel: float = 1e-9) -> bool:
     return type(a) is type(b) and a == b
 
 
-def load_inputs(params_path: StrPath, metrics_path: StrPath,
-                features_path: StrPath) -> tuple[Params, dict[str, Any], Features]:
-    """params, metrics and features, checked against each other.
+Inputs = tuple[Params, dict[str, Any], Features, dict[str, Floats]]
 
-    metrics.json is recomputed from params and features (it takes milliseconds) and must match:
-    a damaged or stale file is refused in one line, and no value read from it reaches a figure.
+
+def load_inputs(params_path: StrPath, metrics_path: StrPath, features_path: StrPath) -> Inputs:
+    """params, metrics and features, checked against each other, and each split's scores.
+
+    metrics.json is recomputed from params and features (one pass over each split, whose scores
+    the figures use too) and must match: a damaged or stale file is refused in one line, and no
+    value read from it reaches a figure.
     """
     params, features = load_params(params_path), load_features(features_path)
     check_same_data(params, features, params_path)
     stored = read_json(metrics_path, "make train")
-    metrics = json.loads(json.dumps(evaluation_metrics(params, features)))
+    computed, Z_of = metrics_and_scores(params, features)
+    metrics = json.loads(json.dumps(computed))
     if not same_numbers(stored, metrics):
         raise UserError(f"{metrics_path} does not match {params_path} (damaged, or from another "
                         f"run); {remake_hint('make train')}")
-    return params, metrics, features
+    return params, metrics, features, Z_of
 
 
-def write_report(params: Params, metrics: Metrics, features: Features, out_dir: StrPath) -> Path:
-    """Draw everything into a temp folder, then move the set into out_dir at once."""
+def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dict[str, Floats],
+                 out_dir: StrPath) -> Path:
+    """Draw everything into a temp folder, then move the set into out_dir at once. Z_of: each
+    split's scores (load_inputs)."""
     classes = [str(c) for c in features["classes"]]
     drawn = [literal(c) for c in classes]  # the names as the figures must be given them
-    test_cases, test_rows = mislabeled_cases(params, features, metrics["mislabeled_test"], "test")
-    train_cases, train_rows = mislabeled_cases(params, features, metrics["mislabeled_train"],
-                                               "train")
-    by_split = {split: (scores(params, features[f"X_{split}"]), features[f"Y_{split}"])
-                for split in ("train", "test")}
+    test_cases, test_rows = mislabeled_cases(Z_of["test"], features, metrics["mislabeled_test"],
+                                             "test")
+    train_cases, train_rows = mislabeled_cases(Z_of["train"], features,
+                                               metrics["mislabeled_train"], "train")
+    by_split = {split: (Z_of[split], features[f"Y_{split}"]) for split in ("train", "test")}
     pngs = dict(zip(FIGURES, (  # drawn in FIGURES' order
         learning_curve_png(params),
         evaluation_png(by_split, drawn),
