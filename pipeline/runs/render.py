@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pipeline import config
 from pipeline.page.sections import table
 from pipeline.runs.ledger import Record
-from pipeline.settings import RECORD_KEYS, record_labels
+from pipeline.settings import RECORD_KEYS, Settings, record_labels
 from pipeline.tables import markdown_table, text_table
 
 ALWAYS_SHOWN = ("model", "optimizer")  # columns of their own, whether they differ or not
@@ -39,13 +39,28 @@ def value_text(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def read_by(record: Record) -> set[str]:
+    """The settings' record keys this run reads (Settings.that_matter): no decay rate without
+    decay, no Adam's betas for gd."""
+    return set(Settings.from_record(record).that_matter())
+
+
 def differing(records: Sequence[Record], every: bool = False) -> list[str]:
-    """The settings' record keys to show: those whose values differ among the records (all of
-    them with every), model and optimizer apart."""
+    """The settings' record keys to show: those whose values differ among the records that read
+    them (all of them with every), model and optimizer apart."""
     keys = [k for k in RECORD_KEYS if k not in ALWAYS_SHOWN]
     if every:
         return keys
-    return [k for k in keys if len({value_text(r[k]) for r in records}) > 1]
+    reads = [read_by(r) for r in records]
+    return [k for k in keys
+            if len({value_text(r[k]) for r, read in zip(records, reads, strict=True)
+                    if k in read}) > 1]
+
+
+def cells(record: Record, keys: Sequence[str]) -> tuple[str, ...]:
+    """The record's values under keys, "-" for a setting this run never reads."""
+    read = read_by(record)
+    return tuple(value_text(record[k]) if k in read else "-" for k in keys)
 
 
 def test_text(record: Record) -> str:
@@ -60,7 +75,7 @@ def runs_table(records: Sequence[Record], current: str | None, every: bool = Fal
     header = ("", "id", "UTC", "data", "model", *(labels[k] for k in keys), "train %",
               "test % (95% CI)", "cost", "secs")
     rows = [("*" if r["id"] == current else "", short(r["id"]), started_at(r)[5:], data_name(r),
-             f"{r['model']} {r['optimizer']}", *(value_text(r[k]) for k in keys),
+             f"{r['model']} {r['optimizer']}", *cells(r, keys),
              f"{r['train_accuracy']:.1f}", test_text(r), f"{r['final_cost']:.4f}",
              f"{r['duration_s']:.1f}") for r in records]
     return header, rows
@@ -73,7 +88,8 @@ def side_by_side(records: Sequence[Record]) -> Table:
     keys = [*[k for k in ALWAYS_SHOWN if len({r[k] for r in records}) > 1],
             *differing(records)]
     header = ("", *(short(r["id"]) for r in records), "difference")
-    rows = [(labels[k], *(value_text(r[k]) for r in records), "") for k in keys]
+    columns = [cells(r, keys) for r in records]
+    rows = [(labels[k], *(column[i] for column in columns), "") for i, k in enumerate(keys)]
     for key, label, unit in METRICS:
         values = [r[key] for r in records]
         rows.append((label, *(f"{v:.4g} {unit}".strip() for v in values),

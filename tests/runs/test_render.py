@@ -4,7 +4,7 @@ section the same size whatever the ledger's."""
 from helpers import record_of
 
 from pipeline.runs.render import differing, runs_table, section_fragment, side_by_side
-from pipeline.settings import Optimizer, Settings
+from pipeline.settings import Optimizer, Settings, record_labels
 
 
 def test_only_the_settings_that_differ_get_a_column_unless_all_are_asked_for():
@@ -40,3 +40,23 @@ def test_the_pages_section_lists_twenty_runs_whatever_the_ledgers_size():
     assert "000000000024, the highest test accuracy" not in html  # short ids on the page
     assert "000000, the highest test accuracy (74.0 %)" in html
     assert section_fragment([], None).startswith("<p>No runs yet")
+
+
+def test_a_setting_a_run_never_reads_neither_makes_a_column_nor_fills_one():
+    """A decay rate without decay, Adam's beta1 for gd: no column of their own, and "-" in a
+    column that other runs need."""
+    adam = Settings("logistic", (12288, 1), 0.0007, 40, optimizer=Optimizer("adam", 64, 10))
+    decayed = Settings("logistic", (12288, 1), 0.0007, 40,
+                       optimizer=Optimizer("adam", 64, 10, decay="inverse", decay_rate=0.5))
+    gd = {**record_of("aaaaaaaaaaaa"), "beta1": 0.5, "decay_rate": 3.0}  # read by no gd run
+    plain = {**record_of("bbbbbbbbbbbb"), **adam.record(), "decay_rate": 7.0}  # no decay
+    slowed = {**record_of("cccccccccccc"), **decayed.record()}
+    assert "beta1" not in differing([gd, record_of("dddddddddddd")])
+    assert differing([gd, record_of("dddddddddddd")]) == []
+    keys = differing([plain, slowed])
+    assert keys == ["decay"]  # the decay rate differs only where nothing decays
+    keys = differing([gd, plain, slowed])
+    assert "decay_rate" not in keys and "beta1" not in keys
+    header, rows = runs_table([gd, plain, slowed], current=None)
+    column = header.index(record_labels("short")["decay"])
+    assert [row[column] for row in rows] == ["-", "none", "inverse"]
