@@ -27,13 +27,9 @@ def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) ->
     return model_scores(network_parameters(params), X, idx)
 
 
-def cost(params: Mapping[str, Any], X: Columns, Y: Floats, l2: float = 0.0) -> float:
-    """The mean cross-entropy, plus l2/(2m) times the sum of every W's squares."""
-    return cost_of_scores(params, scores(params, X), Y, l2)
-
-
 def cost_of_scores(params: Mapping[str, Any], Z: Floats, Y: Floats, l2: float = 0.0) -> float:
-    """cost() from the model's scores Z (1, m) of the columns whose labels are Y (1, m)."""
+    """The mean cross-entropy of the model's scores Z (1, m) of the columns whose labels are
+    Y (1, m), plus l2/(2m) times the sum of every W's squares."""
     weights = network_parameters(params)
     penalty = sum(float(np.sum(weights[k] ** 2)) for k in weights if k.startswith("W"))
     m: int = Y.shape[1]

@@ -45,21 +45,22 @@ def read_by(record: Record) -> set[str]:
     return set(Settings.from_record(record).that_matter())
 
 
-def differing(records: Sequence[Record], every: bool = False) -> list[str]:
+def differing(records: Sequence[Record], every: bool = False,
+              reads: Sequence[set[str]] | None = None) -> list[str]:
     """The settings' record keys to show: those whose values differ among the records that read
-    them (all of them with every), model and optimizer apart."""
+    them (all of them with every), model and optimizer apart. reads: each record's read_by, if
+    the caller has them."""
     keys = [k for k in RECORD_KEYS if k not in ALWAYS_SHOWN]
     if every:
         return keys
-    reads = [read_by(r) for r in records]
+    reads = reads or [read_by(r) for r in records]
     return [k for k in keys
             if len({value_text(r[k]) for r, read in zip(records, reads, strict=True)
                     if k in read}) > 1]
 
 
-def cells(record: Record, keys: Sequence[str]) -> tuple[str, ...]:
-    """The record's values under keys, "-" for a setting this run never reads."""
-    read = read_by(record)
+def cells(record: Record, keys: Sequence[str], read: set[str]) -> tuple[str, ...]:
+    """The record's values under keys, "-" for a setting this run never reads (read_by)."""
     return tuple(value_text(record[k]) if k in read else "-" for k in keys)
 
 
@@ -70,14 +71,15 @@ def test_text(record: Record) -> str:
 
 def runs_table(records: Sequence[Record], current: str | None, every: bool = False) -> Table:
     """(header, rows): newest first, one row a run; '*' marks the current one."""
-    keys = differing(records, every)
+    reads = [read_by(r) for r in records]
+    keys = differing(records, every, reads)
     labels = record_labels("short")
     header = ("", "id", "UTC", "data", "model", *(labels[k] for k in keys), "train %",
               "test % (95% CI)", "cost", "secs")
     rows = [("*" if r["id"] == current else "", short(r["id"]), started_at(r)[5:], data_name(r),
-             f"{r['model']} {r['optimizer']}", *cells(r, keys),
+             f"{r['model']} {r['optimizer']}", *cells(r, keys, read),
              f"{r['train_accuracy']:.1f}", test_text(r), f"{r['final_cost']:.4f}",
-             f"{r['duration_s']:.1f}") for r in records]
+             f"{r['duration_s']:.1f}") for r, read in zip(records, reads, strict=True)]
     return header, rows
 
 
@@ -85,10 +87,11 @@ def side_by_side(records: Sequence[Record]) -> Table:
     """(header, rows): the settings that differ, then each metric, one column a run, and the
     last run's difference from the first."""
     labels = record_labels()
+    reads = [read_by(r) for r in records]
     keys = [*[k for k in ALWAYS_SHOWN if len({r[k] for r in records}) > 1],
-            *differing(records)]
+            *differing(records, reads=reads)]
     header = ("", *(short(r["id"]) for r in records), "difference")
-    columns = [cells(r, keys) for r in records]
+    columns = [cells(r, keys, read) for r, read in zip(records, reads, strict=True)]
     rows = [(labels[k], *(column[i] for column in columns), "") for i, k in enumerate(keys)]
     for key, label, unit in METRICS:
         values = [r[key] for r in records]

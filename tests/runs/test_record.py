@@ -54,7 +54,7 @@ def test_the_fingerprint_follows_the_fit_modules_source(tmp_path):
 
 def test_the_record_holds_the_settings_data_code_times_and_outcome(features, trained):
     from pipeline.artifacts.params import load_params
-    from pipeline.scoring import cost
+    from pipeline.nn.logistic import propagate
 
     params = load_params(trained[0])
     started = datetime(2026, 12, 3, 14, 2, tzinfo=UTC)
@@ -65,7 +65,8 @@ def test_the_record_holds_the_settings_data_code_times_and_outcome(features, tra
     assert {k: record[k] for k in COURSE.record()} == COURSE.record()
     assert record["train_accuracy"] == 99.04306220095694 and record["test_accuracy"] == 70.0
     assert record["test_accuracy_ci95"] == pytest.approx([55.4, 82.1], abs=0.05)
-    final = cost(params, features["X_train"], features["Y_train"])  # after step 2000
+    # the course's cost after step 2000, from its own propagate
+    final = propagate(params["w"], float(params["b"]), features["X_train"], features["Y_train"])[1]
     assert record["final_cost"] == pytest.approx(final, rel=1e-12) and final < 0.140872
     assert record["iterations"][-1] == 1900 and len(record["costs"]) == 20
     assert record["train_sha256"] == data_of(features)["train_sha256"]
