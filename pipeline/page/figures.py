@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike, NDArray
 
 DPI = 100
@@ -39,6 +40,7 @@ def x_axis(ax: Axes, iterations: Iterable[float], unit: str) -> list[float]:
     """The course's x axis, iterations in hundreds; or the epochs of a mini-batch run."""
     if unit == "epoch":
         ax.set_xlabel("epochs")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.2 on a short run
         return list(iterations)
     ax.set_xlabel("iterations (per hundreds)")
     return [i / 100 for i in iterations]
