@@ -12,7 +12,7 @@ from pipeline import config
 from pipeline.columns import Floats, flipped, gram, times
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
-from pipeline.engines.fit import initial_parameters, train
+from pipeline.engines.fit import dropout_rng, initial_parameters, train
 from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
 from pipeline.engines.run_params import run_params
@@ -36,7 +36,7 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
     A network's folds all start from the seed-1 weights of its init (the course's, or He's):
     its first layer in the same Gram space (W1 = c W1_0 + A X.T, so Z1 = c W1_0 X + A K + b1),
     all rows in one product. Its keep_probs below 1 drop hidden units while training, every
-    row's masks cut from one draw a step, seeded as a train's (engines.fit.dropout_of).
+    row's masks cut from one draw a step, seeded as a train's (engines.fit.dropout_rng).
 
     Returns a dict: fold_of (repeats, m), grid (list of GridPoint),
     iterations (c,), and val_accuracy, val_log_loss of shape (repeats * folds, g, c), NaN where a
@@ -91,7 +91,7 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
                                  train_mask=train_mask, num_iterations=num_iterations,
                                  at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
                                  tick=tick, keep_prob=keep_prob,
-                                 rng=np.random.RandomState(config.NETWORK_SEED + 1))
+                                 rng=dropout_rng())
     # (R,): a row that diverged scores inf or NaN
     ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
     shape = (repeats * folds, len(grid), len(iterations))

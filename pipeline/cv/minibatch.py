@@ -6,7 +6,7 @@ alone, gathered batch by batch, so X is never copied; after every epoch its vali
 are scored. The candidates are the model after 1, 2, ... epochs. One neuron trains all the rates
 of a fold together, one batch gathered for all (stacked: one row of W1 a rate). A network's
 keep_prob below 1 drops its hidden units in training, its masks drawn as a train's are
-(engines.fit.dropout_of: a RandomState of the network's seed + 1, fresh for each fit).
+(engines.fit.dropout_rng, fresh for each fit).
 """
 
 import time
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline import config
 from pipeline.columns import Columns, Floats, Parameters, model_scores, take
 from pipeline.cv.summary import GridPoint
+from pipeline.engines.fit import dropout_rng
 from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
@@ -106,7 +106,7 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
                         on_progress(n * k)
 
                 step = propagate if keep_prob >= 1 else partial(
-                    propagate, dropout=(keep_prob, np.random.RandomState(config.NETWORK_SEED + 1)))
+                    propagate, dropout=(keep_prob, dropout_rng()))
                 run_epochs(parameters, step, X, Y, train_cols, learning_rate=lr, l2=l2,
                            **{**loop_options(optimizer), "num_epochs": epochs},
                            on_epoch=score, on_progress=counted if on_progress else None)

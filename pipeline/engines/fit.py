@@ -59,13 +59,19 @@ def start_of(settings: Settings) -> Parameters:
     return initial_parameters(settings.model, settings.layer_dims, settings.init, settings.seed)
 
 
+def dropout_rng(seed: int = config.NETWORK_SEED) -> np.random.RandomState:
+    """The dropout masks' generator for a network started from seed: their own RandomState
+    (seed + 1), so the masks never repeat the start's draws."""
+    return np.random.RandomState(seed + 1)
+
+
 def dropout_of(settings: Settings) -> Dropout | None:
     """(keep_prob, rng) for the engines, or None when nothing is dropped. The masks come from
-    their own RandomState(seed + 1), drawn afresh each step (the assignment reseeds at each
-    call, so its every step drops the same units)."""
+    dropout_rng, drawn afresh each step (the assignment reseeds at each call, so its every step
+    drops the same units)."""
     if settings.keep_prob >= 1:
         return None
-    return settings.keep_prob, np.random.RandomState(settings.seed + 1)
+    return settings.keep_prob, dropout_rng(settings.seed)
 
 
 def train(features: Features, settings: Settings, *, learning_rates: Sequence[float] | None = None,
