@@ -87,6 +87,17 @@ class Settings:
                 for f, value in zip(SETTING_FIELDS, self._values(), strict=True)
                 if self._applies(f)]
 
+    def second_course_text(self) -> str:
+        """', He's start, dropout keep_prob 0.86, beta 0.9, scheduled decay at rate 1.0': what the
+        second course's tools add to this run, in words ('' for none), for train's line and the
+        page."""
+        o = self.optimizer
+        return "".join([", He's start" if self.init == "he" else "",
+                        f", dropout keep_prob {self.keep_prob}" if self.keep_prob < 1 else "",
+                        f", beta {o.beta}" if o.name == "momentum" else "",
+                        f", {o.decay} decay at rate {o.decay_rate}"
+                        if o.minibatch and o.decay != "none" else ""])
+
     def that_matter(self) -> dict[str, Any]:
         """record() without the settings this run never reads (a decay rate without decay,
         Adam's betas for momentum, ...): what decides its weights, for a run's id."""

@@ -66,3 +66,15 @@ def test_every_setting_has_one_home_that_every_record_derives_from(trained, tmp_
     adam = Settings("l-layer", (4, 3, 1), 0.1, 2, optimizer=Optimizer("adam", 64, 1))
     assert {"epochs", "epsilon", "shuffle seed", "initialization seed"} <= {
         label for label, _ in adam.shown()}
+
+
+def test_the_second_courses_tools_are_named_once_for_the_train_line_and_the_page():
+    dims = (12288, 20, 7, 5, 1)
+    plain = Settings("l-layer", dims, 0.0075, 2500)
+    tools = Settings("l-layer", dims, 0.0007, 40, init="he", keep_prob=0.86,
+                     optimizer=Optimizer("momentum", 64, 10, decay="scheduled", decay_rate=0.5))
+    assert plain.second_course_text() == ""
+    assert tools.second_course_text() == (", He's start, dropout keep_prob 0.86, beta 0.9, "
+                                          "scheduled decay at rate 0.5")
+    assert Settings("logistic", (12288, 1), 0.0007, 40, optimizer=Optimizer(
+        "adam", 64, 10, decay="inverse")).second_course_text() == ", inverse decay at rate 1.0"

@@ -137,7 +137,8 @@ def run_fragment(params: Params, metrics: Metrics, features: Features, test_case
     confusion_rows = [(f"true {classes[1]}", c["true_cat"], c["missed_cat"]),
                       (f"true {classes[0]}", c["false_cat"], c["true_non_cat"])]
     extras = "".join([f", L2 lambda {l2}" if l2 else "",
-                      ", with mirrored images" if augment == "flip" else ""])
+                      ", with mirrored images" if augment == "flip" else "",
+                      params_settings(params).second_course_text()])
     steps = f"{n} iterations" if optimizer == "gd" else (
         f"{int(params['num_epochs'])} epochs of {optimizer} on batches of "
         f"{int(params['mini_batch_size'])} ({n} steps)")

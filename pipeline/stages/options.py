@@ -172,11 +172,8 @@ def describe(settings: Settings) -> str:
     o = settings.optimizer
     extras = "".join([f", l2 {settings.l2}" if settings.l2 else "",
                       ", mirrored images too" if settings.augment == "flip" else "",
-                      ", He's start" if settings.init == "he" else "",
-                      f", dropout keep_prob {settings.keep_prob}" if settings.keep_prob < 1 else "",
                       f", {o.name} on batches of {o.mini_batch_size}" if o.minibatch else "",
-                      f" (beta {o.beta})" if o.name == "momentum" else "",
-                      f", {o.decay} decay at rate {o.decay_rate}" if o.decay != "none" else ""])
+                      settings.second_course_text()])
     return f"{model}lr {settings.learning_rate}{extras}"
 
 
