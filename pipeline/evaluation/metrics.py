@@ -7,11 +7,17 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.artifacts.features import is_course_data
 from pipeline.artifacts.params import params_settings
 from pipeline.columns import Floats
 from pipeline.errors import UserError
 from pipeline.evaluation.duplicates import identical_columns, scores_and_keys
-from pipeline.evaluation.stats import classification_stats
+from pipeline.evaluation.stats import (
+    accuracy_summary,
+    classification_stats,
+    not_significant_sentence,
+    percent,
+)
 from pipeline.nn.logistic import accuracy, predict_from_scores
 
 
@@ -64,3 +70,15 @@ def check_same_data(params: Mapping[str, Any], features: Mapping[str, Any],
         if not np.array_equal(params[key], features[key]):
             raise UserError(f"{params_path} was trained on other data than the features "
                             f"({key} differs); run `make train` to retrain")
+
+
+def summary_lines(result: Mapping[str, Any], features: Mapping[str, Any]) -> list[str]:
+    """What evaluate (and train, as it writes metrics.json) prints of a run's metrics: each
+    split's accuracy with its interval and the majority guess beside it, then a plain sentence
+    when the test set cannot tell the model from that guess."""
+    classes = [str(c) for c in features["classes"]]
+    exact = is_course_data(features)  # the course's numbers digit for digit
+    lines = [f"{split} accuracy: {percent(result[split + '_accuracy'], exact)} "
+             + accuracy_summary(result[f"{split}_stats"], classes) for split in ("train", "test")]
+    sentence = not_significant_sentence(result["test_stats"], classes, "test")
+    return [*lines, sentence] if sentence else lines

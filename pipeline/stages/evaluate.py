@@ -4,16 +4,10 @@ from pathlib import Path
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.features import is_course_data
 from pipeline.artifacts.files import write_json
 from pipeline.artifacts.params import load_params
 from pipeline.cli import Parser
-from pipeline.evaluation.metrics import check_same_data, metrics
-from pipeline.evaluation.stats import (
-    accuracy_summary,
-    not_significant_sentence,
-    percent,
-)
+from pipeline.evaluation.metrics import check_same_data, metrics, summary_lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,11 +20,4 @@ def main(argv: list[str] | None = None) -> None:
     check_same_data(params, features, args.params)
     result = metrics(params, features)
     write_json(args.out, result)
-    classes = [str(c) for c in features["classes"]]
-    exact = is_course_data(features)
-    for split in ("train", "test"):
-        print(f"{split} accuracy: {percent(result[split + '_accuracy'], exact)} "
-              + accuracy_summary(result[f"{split}_stats"], classes))
-    sentence = not_significant_sentence(result["test_stats"], classes, "test")
-    if sentence:
-        print(sentence)
+    print("\n".join(summary_lines(result, features)))

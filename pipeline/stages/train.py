@@ -1,19 +1,27 @@
 """Stage `train`: gradient descent on the features (one neuron from zeros, or a week-4 network
 from the course's seed-1 start); writes the weights, costs and the run's config, and keeps the
-run in the ledger (data/runs), from where the same run is restored instead of trained again."""
+run in the ledger (data/runs), from where the same run is restored instead of trained again.
+With --metrics it also writes what `evaluate` would (make train does): the final pass that
+scores the run for its record then serves both, so each split is read once."""
 
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.features import Features
+from pipeline.artifacts.files import write_json
+from pipeline.artifacts.params import load_params
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.engines.run_params import run_params
+from pipeline.evaluation.metrics import metrics, metrics_and_scores, summary_lines
 from pipeline.runs.ledger import intact_run, restore, save_run
-from pipeline.runs.record import identity, run_record
+from pipeline.runs.record import identity, outcome, run_record
 from pipeline.runs.render import started_at
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
 
@@ -24,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="alpha (default: the course's for the model)")
     add_training_options(parser)
     parser.add_argument("--out", type=Path, default=config.PARAMS_FILE)
+    parser.add_argument("--metrics", type=Path, metavar="PATH",
+                        help="also write the run's metrics there, as evaluate does")
     args = parser.parse_args(argv)
     features = load_features(args.features)
     settings = settings_of(args, features["X_train"].shape[0], config.LEARNING_RATE,
@@ -37,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
         restore(args.runs_dir, kept, args.out)
         print(f"restored run {rid[:6]} (trained {started_at(kept)}, {kept['duration_s']:.1f} s); "
               f"wrote {args.out}", file=sys.stderr)
+        if args.metrics:
+            write_metrics(args.metrics, metrics(load_params(args.out), features), features)
         return
     if damage:
         print(f"{damage}: training it again", file=sys.stderr)
@@ -48,9 +60,11 @@ def main(argv: list[str] | None = None) -> None:
               f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
               "them all per epoch", file=sys.stderr)
     params = run_params(run, 0, features)
+    # metrics.json's pass over each split gives the record its scores too
+    result, scores = metrics_and_scores(params, features) if args.metrics else (None, None)
     record = run_record((rid, fingerprint), run["settings"], run["engine"], params, features,
                         command="train", started=started, finished=datetime.now(UTC),
-                        data_path=args.features)
+                        data_path=args.features, scored=outcome(params, features, scores))
     # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
     # the previous model as it was, and a restore gives the very bytes trained here
     restore(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
@@ -60,3 +74,11 @@ def main(argv: list[str] | None = None) -> None:
               else f"{costs[0]:.6f} -> {costs[-1]:.6f}")
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
           f"({run['engine']}): cost {change}; run {rid[:6]}; wrote {args.out}", file=sys.stderr)
+    if result is not None:
+        write_metrics(args.metrics, result, features)
+
+
+def write_metrics(path: Path, result: Mapping[str, Any], features: Features) -> None:
+    """metrics.json written (atomically) and its lines printed, as the evaluate stage does."""
+    write_json(path, result)
+    print("\n".join(summary_lines(result, features)))

@@ -31,7 +31,7 @@ def test_train_then_nothing_then_retrain_on_a_new_rate(project):
     assert recipes(project, "train") == []
     planned = recipes(project, "train", "LR=0.01", "ITERATIONS=1500")
     assert [line.split("-m pipeline ")[1] for line in planned] == [
-        "train --learning-rate 0.01 --num-iterations 1500", "evaluate"]
+        "train --learning-rate 0.01 --num-iterations 1500 --metrics reports/metrics.json"]
     second = make(project, "train", "LR=0.01", "ITERATIONS=1500")
     assert "train accuracy: 99.52153110047847 %" in second.stdout
     assert make(project, "-q", "train", "LR=0.01", "ITERATIONS=1500").returncode == 0
@@ -191,8 +191,9 @@ def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files
 
 
 # The artifact that names each stage's run in Make, and what `make -n` shows for it.
+METRICS = "reports/metrics.json"  # train's too: one run writes the model and its metrics
 STAGE_TARGETS = {"features": "data/processed/features.npz", "train": "data/models/params.npz",
-                 "evaluate": "reports/metrics.json", "report": "reports/index.html",
+                 "report": "reports/index.html",
                  "compare": "reports/compare/summary.json", "cv": "reports/cv/summary.json"}
 
 
@@ -227,7 +228,7 @@ def up_to_date(tmp_path, raw_files):
     stage prerequisites keep their time, newer than the edits the tests feign: those change no
     import, and a cache older than them would be computed again at every plan."""
     copy = copy_project(tmp_path / "project")
-    artifacts = [*(f"data/raw/{p.name}" for p in raw_files), *STAGE_TARGETS.values(),
+    artifacts = [*(f"data/raw/{p.name}" for p in raw_files), *STAGE_TARGETS.values(), METRICS,
                  "reports/.assembled", "reports/compare/section.html", "reports/cv/section.html",
                  *(f"reports/{name}" for name in ("learning_curve.png", "evaluation.png",
                    "mislabeled.png", "mislabeled_train.png", "weights.png", "mislabeled.csv",
@@ -259,8 +260,8 @@ def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follow
             "pipeline/artifacts/features.py", "pipeline/artifacts/files.py"} <= runs["train"]
     assert {"pipeline/cv/minibatch.py", "pipeline/cv/folds.py",
             "pipeline/engines/masked_network.py", "pipeline/nn/optimizers.py"} <= runs["cv"]
-    upstream = {"features": [], "train": ["features"], "evaluate": ["train", "features"],
-                "report": ["evaluate", "train", "features"], "compare": ["features"],
+    upstream = {"features": [], "train": ["features"],
+                "report": ["train", "features"], "compare": ["features"],
                 "cv": ["features"]}
     edited = time.time() - 100  # after the artifacts were made
     for path in sorted((up_to_date / "pipeline").rglob("*.py")):
@@ -275,13 +276,14 @@ def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follow
 
 def test_a_new_module_is_followed_from_the_import_that_brings_it_in(up_to_date):
     (up_to_date / "pipeline" / "extra.py").write_text("VALUE = 1\n")
-    stage = up_to_date / "pipeline" / "stages" / "evaluate.py"
+    stage = up_to_date / "pipeline" / "evaluation" / "metrics.py"
     stage.write_text(stage.read_text() + "\n\ndef uses_extra():\n"
                      "    from pipeline.extra import VALUE\n    return VALUE\n")
     assert "pipeline/extra.py" in stage_modules("evaluate", up_to_date)
     users = {s for s in STAGE_TARGETS
-             if "pipeline/stages/evaluate.py" in stage_modules(s, up_to_date)}
-    assert planned_stages(up_to_date) == users | {"report"}  # and what follows evaluate
+             if "pipeline/evaluation/metrics.py" in stage_modules(s, up_to_date)}
+    assert "train" in users  # it writes metrics.json
+    assert planned_stages(up_to_date) == users | {"report"}  # and what follows train
     (up_to_date / "pipeline" / "extra.py").unlink()  # gone again: recomputed, no missing rule
     stage.write_text(stage.read_text().split("\n\ndef uses_extra")[0])
     assert make(up_to_date, "-n", "reports/metrics.json").returncode == 0

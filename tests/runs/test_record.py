@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from helpers import ROOT
 
@@ -72,6 +73,29 @@ def test_the_record_holds_the_settings_data_code_times_and_outcome(features, tra
     assert record["train_sha256"] == data_of(features)["train_sha256"]
     assert record["git_commit"] is None or len(record["git_commit"]) == 40
     assert outcome(params, features)["test_accuracy"] == 70.0
+
+
+def test_the_outcome_from_evaluations_scores_is_the_one_it_scores_itself(features, trained):
+    """train --metrics hands the record metrics.json's scores: the same outcome, and with
+    augment flip the cost still on every image and its mirror (the course's propagate)."""
+    from pipeline.artifacts.params import load_params
+    from pipeline.columns import flipped
+    from pipeline.evaluation.metrics import metrics_and_scores
+    from pipeline.nn.logistic import propagate
+
+    params = dict(load_params(trained[0]))
+    X, Y = features["X_train"], features["Y_train"]
+    for augment, X_as_trained in (("none", X), ("flip", flipped(X, features["image_shape"]))):
+        params["augment"] = np.array(augment)
+        own = outcome(params, features)
+        given = outcome(params, features, metrics_and_scores(params, features)[1])
+        cost = propagate(params["w"], float(params["b"]), X_as_trained,
+                         np.hstack([Y] * (X_as_trained.shape[1] // X.shape[1])))[1]
+        for result in (own, given):
+            assert result["final_cost"] == pytest.approx(cost, rel=1e-12), augment
+            assert {k: v for k, v in result.items() if k != "final_cost"} == {
+                k: v for k, v in own.items() if k != "final_cost"}
+            assert result["train_accuracy"] == 99.04306220095694
 
 
 def test_a_setting_the_run_never_reads_leaves_its_id_alone():

@@ -25,6 +25,21 @@ def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(tra
         '66.0 %; p = 0.33).']
 
 
+def test_train_with_metrics_writes_and_prints_what_evaluate_does_trained_or_restored(
+        trained, features_file, tmp_path):
+    """make train's one run: --metrics gives evaluate's metrics.json and lines, whether the
+    run is trained or restored from the ledger."""
+    for attempt in ("trained", "restored"):
+        params, metrics = tmp_path / attempt / "params.npz", tmp_path / attempt / "metrics.json"
+        result = run_cli("train", "--features", features_file, "--out", params, "--metrics",
+                         metrics, "--runs-dir", tmp_path / "runs")
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith("restored run ") == (attempt == "restored")
+        assert result.stdout == trained[2]
+        assert json.loads(metrics.read_text()) == json.loads(trained[1].read_text())
+        assert params.read_bytes() == trained[0].read_bytes()
+
+
 def test_params_hold_weights_curves_and_config_without_pickles(trained):
     with np.load(trained[0], allow_pickle=False) as p:
         assert set(COMMON_SPEC) | {"w", "b"} <= set(p.files)
