@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pipeline.artifacts.crc import file_crc32
 from pipeline.artifacts.files import StrPath, read_npy_header
 from pipeline.errors import UserError, short_reason
 
@@ -47,7 +48,8 @@ def write_array_member(archive: zipfile.ZipFile, name: str, array: ArrayLike) ->
 def open_rows_member(path: StrPath, archive: zipfile.ZipFile, name: str,
                      remake: str) -> "RowFile":
     """A RowFile on the member name.npy of an open archive at path, after checking that it is
-    stored, 2-d uint8, as long as its header says, and that its CRC matches (read in chunks)."""
+    stored, 2-d uint8, as long as its header says, and that its CRC matches (read through, in
+    parts on threads: artifacts.crc)."""
     info = archive.getinfo(f"{name}.npy")
     if info.compress_type != zipfile.ZIP_STORED:
         raise UserError(f"{path}: {name} is compressed, not what `make features` writes; {remake}")
@@ -60,8 +62,10 @@ def open_rows_member(path: StrPath, archive: zipfile.ZipFile, name: str,
     if header_size + shape[0] * shape[1] != info.file_size:
         raise UserError(f"{path}: {name} declares {shape[0]} rows of {shape[1]} pixels but holds "
                         f"{info.file_size - header_size} bytes (truncated?); {remake}")
-    check_crc(archive, info)
-    return RowFile(path, data_offset(path, info) + header_size, shape, remake)
+    start = data_offset(path, info)
+    if file_crc32(path, start, info.compress_size) != info.CRC:  # a flipped pixel is caught here
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")  # zipfile's words
+    return RowFile(path, start + header_size, shape, remake)
 
 
 def read_rows_members(path: StrPath, names: Iterable[str], remake: str) -> dict[str, "RowFile"]:
@@ -73,14 +77,6 @@ def read_rows_members(path: StrPath, names: Iterable[str], remake: str) -> dict[
         raise
     except Exception as err:  # zipfile and numpy meet damage with many exception types
         raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
-
-
-def check_crc(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Read the member through in chunks: at its end zipfile raises BadZipFile if the CRC-32 of
-    what it read differs from the one stored (a flipped pixel is caught here)."""
-    with archive.open(info) as member:
-        while member.read(1 << 22):
-            pass
 
 
 def data_offset(path: StrPath, info: zipfile.ZipInfo) -> int:

@@ -212,28 +212,33 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
         return l2 / (2 * m) * sum(float(np.sum(p * p)) for k, p in parameters.items()
                                   if k[0] == "W") if l2 else 0.0
 
-    def sums(ZL: Floats, Y: Floats) -> tuple[float, float]:  # summed log-loss, wrong answers
-        return float(np.sum(log_loss(ZL, Y))), float(np.sum(np.abs(predict_from_scores(ZL) - Y)))
-
-    running = [0.0, 0.0, 0.0]  # this epoch's sums so far: log-loss, wrong answers, m_b x penalty
+    # This epoch's forward passes so far: each batch's ZL and column numbers, in the order the
+    # batches came, and the sum of m_b x penalty; the sums over them wait for the epoch's end
+    # (one vectorized pass over m, not two small ones a batch).
+    Z_seen, columns_seen = np.empty((1, m)), np.empty(m, dtype=np.intp)  # (1, m), (m,)
+    running = [0, 0.0]  # columns seen so far this epoch, sum of m_b x penalty
     start_cost: list[float] = []  # the first batch's, under the start, as a point counts it
     def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
-        loss, wrong = sums(ZL, Y[:, batch])
         if not start_cost:
+            loss = float(np.sum(log_loss(ZL, Y[:, batch])))
             start_cost.append(loss / len(batch) + penalty(parameters))
-        running[:] = [running[0] + loss, running[1] + wrong,
-                      running[2] + len(batch) * penalty(parameters)]
+        done = running[0]
+        Z_seen[:, done:done + len(batch)] = ZL
+        columns_seen[done:done + len(batch)] = batch
+        running[:] = [done + len(batch), running[1] + len(batch) * penalty(parameters)]
 
     def epoch_done(epoch: int, parameters: Parameters) -> None:
-        """The epoch's point of the curve from its running sums over m; the test set scored."""
-        loss, wrong, penalties = running
+        """The epoch's point of the curve from its batches' passes over m; the test set scored."""
+        Y_seen = Y[:, columns_seen]  # (1, m)
+        loss = float(np.sum(log_loss(Z_seen, Y_seen)))
+        wrong = float(np.sum(np.abs(predict_from_scores(Z_seen) - Y_seen)))
         record["epochs"].append(epoch)
-        record["costs"].append(loss / m + penalties / m)
+        record["costs"].append(loss / m + running[1] / m)
         record["train_accuracies"].append(100 - wrong / m * 100)  # the course's accuracy()
         if X_test is not None and Y_test is not None:
             ZL_test = scores(parameters, X_test, Y_test, np.arange(X_test.shape[1]))
             record["test_accuracies"].append(accuracy(predict_from_scores(ZL_test), Y_test))
-        running[:] = [0.0, 0.0, 0.0]
+        running[:] = [0, 0.0]
         if on_epoch:
             on_epoch(epoch, parameters)
 

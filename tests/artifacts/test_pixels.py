@@ -11,7 +11,7 @@ import pytest
 from helpers import ROOT
 
 from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.pixels import RowFile, read_rows_members, write_rows_member
+from pipeline.artifacts.pixels import RowFile, data_offset, read_rows_members, write_rows_member
 from pipeline.columns import take
 from pipeline.errors import UserError
 
@@ -112,3 +112,18 @@ def test_a_truncated_file_under_a_run_is_one_error_not_a_crash(features_file, tm
     rows.identity = rows.identity[:2] + (os.stat(copy).st_size, os.stat(copy).st_mtime_ns)
     with pytest.raises(UserError, match="ended before row .*make features"):
         rows[5:20]
+
+
+@pytest.mark.parametrize("where", [0, 4 * 1024 * 1024 + 3, -1])  # first, the 2nd part's, last
+def test_one_flipped_pixel_is_caught_by_the_crc_wherever_it_sits(tmp_path, where):
+    rows = np.random.default_rng(0).integers(0, 256, (700, 12288), dtype=np.uint8)  # 8.6 MB
+    path = written(tmp_path / "f.npz", rows.shape, [rows])
+    assert read_rows_members(path, ("train_pixels",), "remake it")["train_pixels"][[3]].shape
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("train_pixels.npy")
+    start = data_offset(path, info) + 128  # after the .npy header
+    data = bytearray(path.read_bytes())
+    data[start + where % rows.size] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(UserError, match="damaged .*Bad CRC-32.*; remake it"):
+        read_rows_members(path, ("train_pixels",), "remake it")
