@@ -27,13 +27,13 @@ def log_choose(n: int) -> Floats:
     return logs
 
 
-def log_binomial_pmf(n: int, p: float) -> Floats:
-    """log P(X = i) for i = 0..n, X ~ Binomial(n, p): ndarray of shape (n + 1,)."""
-    i = np.arange(n + 1)
+def log_binomial_pmf(n: int, p: float, k: int = 0) -> Floats:
+    """log P(X = i) for i = k..n, X ~ Binomial(n, p): ndarray of shape (n + 1 - k,)."""
+    i = np.arange(k, n + 1)
     if p in (0, 1):  # all the mass on i = 0 or i = n (log 0 would give 0 * -inf = nan)
         log_pmf: Floats = np.where(i == n * p, 0.0, -np.inf)
     else:
-        log_pmf = log_choose(n) + i * np.log(p) + (n - i) * np.log1p(-p)
+        log_pmf = log_choose(n)[k:] + i * np.log(p) + (n - i) * np.log1p(-p)
     return log_pmf
 
 
@@ -43,7 +43,7 @@ def binomial_upper_tail(k: int, n: int, p: float) -> float:
         return 1.0
     if k > n:
         return 0.0
-    return float(min(1.0, np.exp(log_binomial_pmf(n, p)[k:]).sum()))
+    return float(min(1.0, np.exp(log_binomial_pmf(n, p, k)).sum()))
 
 
 def bisect_increasing(f: Callable[[float], float], target: float) -> float:
@@ -85,8 +85,7 @@ def average_ranks(values: ArrayLike) -> Floats:
     sorted_values = values[order]
     starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
     ends = np.r_[starts[1:], len(values)]
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + 1 + end) / 2
+    ranks[order] = np.repeat((starts + 1 + ends) / 2, ends - starts)  # each tie's mean rank
     return ranks
 
 

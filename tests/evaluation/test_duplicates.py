@@ -1,6 +1,8 @@
 """evaluation/duplicates.py: test images that are training images, found by keys read in the
 same pass as the scores; the pass gives scoring's scores bit for bit."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from pipeline.evaluation.duplicates import (
     identical_columns,
     same_keys,
     scores_and_keys,
+    word_sums,
 )
 from pipeline.nn.network import initialize_parameters_deep
 from pipeline.scoring import scores
@@ -109,3 +112,12 @@ def test_a_key_hashes_the_sum_and_the_sample_so_a_change_in_either_shows(small_b
     rows[2, 100] -= 1  # beyond it: only the sum sees this one
     keys = column_keys(PixelColumns(rows, (6, 6, 3)))
     assert len(set(keys)) == 3
+
+
+@pytest.mark.parametrize("n_x", [27, 64, 7])  # words and a tail, words only, a tail only
+def test_word_sums_are_the_rows_bytes_as_64_bit_words_summed_modulo_2_to_the_64(n_x):
+    rows = np.random.default_rng(n_x).integers(0, 256, size=(5, n_x), dtype=np.uint8)
+    rows[0] = 255  # every word at its largest: the sum wraps
+    expected = [sum(int.from_bytes(row[k:k + 8].tobytes(), sys.byteorder)
+                    for k in range(0, n_x // 8 * 8, 8)) % 2**64 for row in rows]
+    assert word_sums(rows).tolist() == expected
