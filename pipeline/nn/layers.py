@@ -84,7 +84,7 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
             A = np.maximum(0, Zs[-1])  # (n_l, m)
             As.append(A * masks[layer - 1] if masks else A)
     ZL = Zs[-1]  # (1, m)
-    cost = float(np.mean(log_loss(ZL, Y)))
+    cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
     if l2:  # the squares only when they count: W1 alone is n_x of them a batch
         cost += l2 / (2 * m) * sum(float(np.sum(parameters[f"W{layer}"] ** 2))
                                    for layer in range(1, L + 1))
@@ -93,9 +93,9 @@ def propagate(parameters: Parameters, X: Array, Y: Labels, l2: float = 0.0,
     dZ = sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
     for layer in range(L, 0, -1):
         W = parameters[f"W{layer}"]
-        grads[f"dW{layer}"] = dZ @ As[layer - 1].T / (m * scale if layer == 1 else m) + (
-            l2 / m * W if l2 else 0.0)
-        grads[f"db{layer}"] = np.sum(dZ, axis=1, keepdims=True) / m
+        dW = dZ @ As[layer - 1].T / (m * scale if layer == 1 else m)  # (n_l, n_{l-1})
+        grads[f"dW{layer}"] = dW + l2 / m * W if l2 else dW
+        grads[f"db{layer}"] = dZ.sum(axis=1, keepdims=True) / m
         if layer > 1:
             dA = W.T @ dZ  # (n_{l-1}, m)
             if masks:
