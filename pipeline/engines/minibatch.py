@@ -185,9 +185,8 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     dict with "parameters", "steps" (the number of updates), "mini_batch_size" (as used),
     "start_cost" (under the start, on the curve's scale: the first batch's mean log-loss plus
     l2/(2m) sum ||W||^2; what the curve falls from, fit.diverged's base) and, per point at
-    epochs 1 to num_epochs: "epochs"
-    (c,), "costs" (c,) and "train_accuracies" (c,), the running means, and, with X_test,
-    "test_accuracies" (c,) in percent
+    epochs 1 to num_epochs: "epochs" (c,), "costs" (c,) and "train_accuracies" (c,), the
+    running means, and, with X_test, "test_accuracies" (c,) in percent
     """
     check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
@@ -212,20 +211,17 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
         return l2 / (2 * m) * sum(float(np.sum(p * p)) for k, p in parameters.items()
                                   if k[0] == "W") if l2 else 0.0
 
-    # This epoch's forward passes so far: each batch's ZL and column numbers, in the order the
-    # batches came, and the sum of m_b x penalty; the sums over them wait for the epoch's end
-    # (one vectorized pass over m, not two small ones a batch).
+    # This epoch's batches so far: their ZL and columns in the order they came, and the sum of
+    # m_b x penalty; summed at the epoch's end (one pass over m, not two small ones a batch)
     Z_seen, columns_seen = np.empty((1, m)), np.empty(m, dtype=np.intp)  # (1, m), (m,)
     running = [0, 0.0]  # columns seen so far this epoch, sum of m_b x penalty
     start_cost: list[float] = []  # the first batch's, under the start, as a point counts it
     def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
+        done, size = running[0], len(batch)
         if not start_cost:
-            loss = float(np.sum(log_loss(ZL, Y[:, batch])))
-            start_cost.append(loss / len(batch) + penalty(parameters))
-        done = running[0]
-        Z_seen[:, done:done + len(batch)] = ZL
-        columns_seen[done:done + len(batch)] = batch
-        running[:] = [done + len(batch), running[1] + len(batch) * penalty(parameters)]
+            start_cost.append(float(np.sum(log_loss(ZL, Y[:, batch]))) / size + penalty(parameters))
+        Z_seen[:, done:done + size], columns_seen[done:done + size] = ZL, batch
+        running[:] = [done + size, running[1] + size * penalty(parameters)]
 
     def epoch_done(epoch: int, parameters: Parameters) -> None:
         """The epoch's point of the curve from its batches' passes over m; the test set scored."""
