@@ -32,16 +32,24 @@ MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
                "l-layer": "an L-layer network"}
 
 
-MODEL_DESCRIPTIONS = {  # {} is the layer sizes, "12288 -> 1"
-    "logistic": "Logistic regression ({}) trained from zeros",
-    "two-layer": "The course's two-layer network ({}: LINEAR->RELU->LINEAR->SIGMOID) trained "
-                 "from its seed-1 start",
-    "l-layer": "The course's L-layer network ({}: LINEAR->RELU layers, then LINEAR->SIGMOID) "
-               "trained from its seed-1 start",
+MODEL_DESCRIPTIONS = {  # {layers}: the layer sizes, "12288 -> 1"; {start}: START_NAMES'
+    "logistic": "Logistic regression ({layers}) trained from zeros",
+    "two-layer": "The course's two-layer network ({layers}: LINEAR->RELU->LINEAR->SIGMOID) "
+                 "trained from {start}",
+    "l-layer": "The course's L-layer network ({layers}: LINEAR->RELU layers, then "
+               "LINEAR->SIGMOID) trained from {start}",
 }
+START_NAMES = {"course": "its seed-1 start", "he": "He's seed-1 start"}  # by the run's init
 
 
 Metrics = Mapping[str, Any]  # metrics.json, as evaluation.metrics computes it
+
+
+def model_description(params: Params) -> str:
+    """The page's lead: which model, its layers and where it started."""
+    return MODEL_DESCRIPTIONS[str(params["model"])].format(
+        layers=" -> ".join(str(int(d)) for d in params["layer_dims"]),
+        start=START_NAMES[params_settings(params).init])
 
 
 def model_json(params: Params, classes: Sequence[str]) -> str:
@@ -150,8 +158,7 @@ def run_fragment(params: Params, metrics: Metrics, features: Features, test_case
     return fill(page_file("run.html"), {
         "heading": html.escape(f"{classes[1][:1].upper()}{classes[1][1:]} vs {classes[0]}: "
                                + MODEL_NAMES[str(params["model"])]),
-        "model_description": html.escape(MODEL_DESCRIPTIONS[str(params["model"])].format(
-            " -> ".join(str(int(d)) for d in params["layer_dims"]))),
+        "model_description": html.escape(model_description(params)),
         "run_summary": html.escape(f"{steps} at learning rate {lr}{extras}"),
         "train_accuracy": percent(metrics["train_accuracy"], exact),
         "test_accuracy": percent(metrics["test_accuracy"], exact),
