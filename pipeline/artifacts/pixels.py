@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pipeline.artifacts.crc import file_crc32
 from pipeline.artifacts.files import StrPath, read_npy_header
+from pipeline.artifacts.leases import leased_rows
 from pipeline.errors import UserError, short_reason
 
 HAS_PREADV = hasattr(os, "preadv")
@@ -94,8 +95,9 @@ def data_offset(path: StrPath, info: zipfile.ZipInfo) -> int:
 
 class RowFile:
     """uint8 rows (m, n_x) at an offset of a file, read on demand: rows[a:b] and rows[index_array]
-    give arrays, each run of consecutive rows one read. A file that ends early or changes while
-    this is open gives a UserError naming it (never a crash: nothing is memory-mapped)."""
+    give arrays, from a memory map while a lease holds writers back (artifacts.leases), else
+    each run of consecutive rows one read. A file that ends early or changes while this is open
+    gives a UserError naming it (never a crash: the map is given up before any write)."""
 
     dtype = np.dtype(np.uint8)
 
@@ -104,6 +106,9 @@ class RowFile:
         self.file = open(path, "rb", buffering=0)  # noqa: SIM115 (open while the object lives)
         self.identity = identity(os.fstat(self.file.fileno()))
         self.seeking = threading.Lock()
+        # mapped only under a lease that holds any writer back (artifacts.leases), or not at all
+        self.leased = leased_rows(self.file.fileno(), offset, self.shape) \
+            if offset + self.shape[0] * self.shape[1] <= self.identity[2] else None
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -133,6 +138,16 @@ class RowFile:
         out = np.empty((count, n_x), dtype=np.uint8) if out is None else out[:count]
         self.check_unchanged()
         if not count:
+            return out
+        if self.leased is not None and (mapped := self.leased.readable()) is not None:
+            try:  # one copy from the page cache, no system call a row
+                if isinstance(idx, slice):
+                    np.copyto(out, mapped[start:start + count])
+                else:
+                    np.take(mapped, rows, axis=0, out=out)
+            finally:
+                del mapped
+                self.leased.settle()
             return out
         view, fd, offset = out.data.cast("B"), self.file.fileno(), self.offset  # out's bytes
         for a, b, row in runs:  # one read a run: a mini-batch's 64 rows are 64 reads

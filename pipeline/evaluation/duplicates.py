@@ -24,6 +24,8 @@ def word_sums(pixels: Pixels) -> Keys:
     rows have equal sums in any order, from the uint8 rows (an eighth of the float64 block's
     bytes: a sixth of the time of ones @ block). The last n_x % 8 bytes are left out."""
     whole = pixels.shape[1] // 8 * 8
+    if pixels.strides[1] != 1:  # a row's bytes must be side by side to be read as words
+        pixels = np.ascontiguousarray(pixels)
     sums: Keys = pixels[:, :whole].view(np.uint64).sum(axis=1, dtype=np.uint64)
     return sums
 

@@ -121,3 +121,4 @@ def test_word_sums_are_the_rows_bytes_as_64_bit_words_summed_modulo_2_to_the_64(
     expected = [sum(int.from_bytes(row[k:k + 8].tobytes(), sys.byteorder)
                     for k in range(0, n_x // 8 * 8, 8)) % 2**64 for row in rows]
     assert word_sums(rows).tolist() == expected
+    assert word_sums(np.asfortranarray(rows)).tolist() == expected  # rows not side by side

@@ -1,0 +1,114 @@
+"""A file's rows memory-mapped for reading, and only while a lease says nobody may write it.
+
+A mini-batch's 64 rows read from a map are one copy; by system calls they are 64 calls, at
+25,000 images a quarter of an Adam epoch. But a mapped file cut short under its reader kills
+the reader (SIGBUS), where no error line can be printed. So a map is made only under a read
+lease (Linux's F_SETLEASE): the kernel then holds back any program that opens the file for
+writing or truncates it, and first tells this process (SIGIO). The handler here gives the lease
+back at once and drops the map, and reading goes on by system calls (artifacts.pixels.RowFile),
+which meet the change as one error line. Only the main thread reads a map: the handler runs in
+the main thread between two bytecodes, so no read of the map is under way when it drops it.
+Where a lease cannot be had (macOS, Windows, a writer already, a filesystem without leases,
+another thread, another SIGIO handler), there is no map, and reading is as before.
+"""
+
+import mmap
+import os
+import signal
+import threading
+import weakref
+from collections.abc import Iterable
+from types import FrameType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+try:  # Linux's leases; elsewhere there are none, and no map
+    import fcntl
+
+    LEASES = hasattr(fcntl, "F_SETLEASE") and hasattr(signal, "SIGIO")
+except ImportError:
+    LEASES = False
+
+HELD: "weakref.WeakSet[LeasedRows]" = weakref.WeakSet()  # the maps whose lease this process holds
+CHAINED: list[Any] = []  # a Python SIGIO handler found installed, called after ours
+
+
+class LeasedRows:
+    """uint8 rows (m, n_x) at offset in the file open as fd, mapped under a read lease taken
+    on a descriptor of its own (a dup: the lease is the open file's, as the map is)."""
+
+    def __init__(self, fd: int, offset: int, shape: tuple[int, int]) -> None:
+        self.fd = os.dup(fd)
+        self.rows: NDArray[np.uint8] | None = None
+        fcntl.fcntl(self.fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)  # OSError where none can be had
+        self.map = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ)
+        count = shape[0] * shape[1]
+        self.rows = np.frombuffer(self.map, np.uint8, count, offset).reshape(shape)
+
+    def readable(self) -> NDArray[np.uint8] | None:
+        """The mapped rows, for the main thread while the lease holds; else None. A reader
+        calls settle() once done with them."""
+        return self.rows if threading.current_thread() is threading.main_thread() else None
+
+    def give_up(self) -> None:
+        """Drop the map, and give the lease back once no read of it is under way."""
+        self.rows = None
+        self.settle()
+
+    def settle(self) -> None:
+        """Give the lease back if the map was given up and nothing holds a view of it: while a
+        read holds one (the handler ran between its two bytecodes), its own settle() does."""
+        if self.rows is not None or self.map.closed:
+            return
+        try:
+            self.map.close()
+        except BufferError:  # a read's view of it: the writer waits until that read is done
+            return
+        try:
+            fcntl.fcntl(self.fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        except OSError:  # already gone (the kernel breaks a lease kept 45 s)
+            pass
+
+    def __del__(self) -> None:
+        if getattr(self, "fd", None) is not None:
+            os.close(self.fd)  # the map's own descriptor goes with the map
+
+
+def on_lease_break(signum: int, frame: FrameType | None) -> None:
+    """SIGIO: give up every map whose lease is being broken (F_GETLEASE then names the lease it
+    is being cut to, not the read lease held), then call the handler found before this one."""
+    for leased in list(HELD):
+        if leased.rows is not None and fcntl.fcntl(leased.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK:
+            leased.give_up()
+    for handler in CHAINED:
+        handler(signum, frame)
+
+
+def handling_breaks() -> bool:
+    """Whether on_lease_break handles SIGIO (installing it if it can: in the main thread, in
+    place of the default or after a Python handler, which it then calls)."""
+    current = signal.getsignal(signal.SIGIO)
+    if current is on_lease_break:
+        return True
+    if current is None or threading.current_thread() is not threading.main_thread():
+        return False  # a handler set outside Python, or a thread that may not set one
+    if callable(current):
+        CHAINED.append(current)
+    signal.signal(signal.SIGIO, on_lease_break)
+    return True
+
+
+def leased_rows(fd: int, offset: int, shape: Iterable[int]) -> LeasedRows | None:
+    """The rows of the file open as fd (read-only) mapped under a lease, or None where no
+    lease can be had (then the caller reads by system calls)."""
+    if not LEASES or not handling_breaks():
+        return None
+    m, n_x = shape
+    try:
+        leased = LeasedRows(fd, offset, (m, n_x))
+    except (OSError, ValueError):  # no lease (a writer, a filesystem without them) or no map
+        return None
+    HELD.add(leased)
+    return leased
