@@ -18,6 +18,7 @@ import signal
 import threading
 import weakref
 from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -33,6 +34,7 @@ except ImportError:
 
 HELD: "weakref.WeakSet[LeasedRows]" = weakref.WeakSet()  # the maps whose lease this process holds
 CHAINED: list[Any] = []  # a Python SIGIO handler found installed, called after ours
+CGROUPS = Path("/sys/fs/cgroup")
 
 
 class LeasedRows:
@@ -100,12 +102,54 @@ def handling_breaks() -> bool:
     return True
 
 
+def cgroup_files() -> list[tuple[Path, Path]]:
+    """(limit, usage) files of this process's memory cgroups, v2 or v1, and their ancestors'."""
+    found = []
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if not controllers:
+            root, names = CGROUPS, ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            root, names = CGROUPS / "memory", ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        folder = root / path.lstrip("/")
+        while folder != root.parent and root in (folder, *folder.parents):
+            found.append((folder / names[0], folder / names[1]))
+            folder = folder.parent
+    return found
+
+
+def memory_headroom() -> int | None:
+    """Bytes this process may still fill, the page cache included: MemAvailable, or less where
+    a memory cgroup limits it; None where /proc/meminfo cannot be read."""
+    try:
+        meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text()
+                       .splitlines())
+        headroom = int(meminfo["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+    try:
+        files = cgroup_files()
+    except (OSError, ValueError):  # no cgroups: the machine's memory is the limit
+        files = []
+    for limit, usage in files:
+        try:
+            headroom = min(headroom, int(limit.read_text()) - int(usage.read_text()))
+        except (OSError, ValueError):  # not there, or "max": no limit at that level
+            pass
+    return headroom
+
+
 def leased_rows(fd: int, offset: int, shape: Iterable[int]) -> LeasedRows | None:
     """The rows of the file open as fd (read-only) mapped under a lease, or None where no
-    lease can be had (then the caller reads by system calls)."""
-    if not LEASES or not handling_breaks():
-        return None
+    lease can be had, or where the rows would fill more than half the memory left: there a map
+    pages its rows in and out 4 KB at a time, slower than reading them (then the caller reads
+    by system calls)."""
     m, n_x = shape
+    headroom = memory_headroom() if LEASES else None
+    if headroom is None or 2 * m * n_x > headroom or not handling_breaks():
+        return None
     try:
         leased = LeasedRows(fd, offset, (m, n_x))
     except (OSError, ValueError):  # no lease (a writer, a filesystem without them) or no map

@@ -10,6 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from pipeline.artifacts import leases
 from pipeline.artifacts.leases import LEASES
 from pipeline.artifacts.pixels import read_rows_members, write_rows_member
 from pipeline.errors import UserError
@@ -24,11 +25,15 @@ WRITE_IN_PLACE = ("import sys\nwith open(sys.argv[1], 'r+b') as f:\n"
                   "    f.seek(-100, 2)\n    f.write(bytes(100))\n")
 
 
-@pytest.fixture
-def row_file(tmp_path):
-    path = tmp_path / "f.npz"
+def written(path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         write_rows_member(archive, "train_pixels", ROWS.shape, [ROWS])
+    return path
+
+
+@pytest.fixture
+def row_file(tmp_path):
+    path = written(tmp_path / "f.npz")
     rows = read_rows_members(path, ("train_pixels",), "remake it")["train_pixels"]
     if rows.leased is None:
         pytest.skip(f"no lease on a file in {tmp_path} (its filesystem has none)")
@@ -93,3 +98,19 @@ def test_a_sigio_handler_found_installed_is_still_called(row_file):
     result = subprocess.run([sys.executable, "-c", CHAINED, str(path), WRITE_IN_PLACE],
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["True", "True", "True"], result.stderr
+
+
+def test_rows_that_would_fill_half_the_memory_left_are_read_by_system_calls(
+        tmp_path, monkeypatch, row_file):
+    path, _ = row_file  # a lease can be had here
+    for headroom, mapped in ((2 * ROWS.size - 1, False), (2 * ROWS.size, True), (None, False)):
+        monkeypatch.setattr(leases, "memory_headroom", lambda headroom=headroom: headroom)
+        rows = read_rows_members(path, ("train_pixels",), "remake it")["train_pixels"]
+        assert (rows.leased is not None) == mapped, headroom
+        np.testing.assert_array_equal(rows[[5, 1]], ROWS[[5, 1]])
+
+
+def test_the_memory_left_is_at_most_what_the_machine_has_available():
+    headroom = leases.memory_headroom()
+    meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo").read().splitlines())
+    assert 0 < headroom <= int(meminfo["MemAvailable"].split()[0]) * 1024 * 1.1
