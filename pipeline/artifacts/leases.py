@@ -82,7 +82,13 @@ def on_lease_break(signum: int, frame: FrameType | None) -> None:
     """SIGIO: give up every map whose lease is being broken (F_GETLEASE then names the lease it
     is being cut to, not the read lease held), then call the handler found before this one."""
     for leased in list(HELD):
-        if leased.rows is not None and fcntl.fcntl(leased.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK:
+        if leased.rows is None:
+            continue
+        try:
+            breaking = fcntl.fcntl(leased.fd, fcntl.F_GETLEASE) != fcntl.F_RDLCK
+        except OSError:  # the lease cannot be read: give the map up all the same
+            breaking = True
+        if breaking:
             leased.give_up()
     for handler in CHAINED:
         handler(signum, frame)
