@@ -5,6 +5,7 @@ line, never a crash."""
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 
 import numpy as np
@@ -110,7 +111,52 @@ def test_rows_that_would_fill_half_the_memory_left_are_read_by_system_calls(
         np.testing.assert_array_equal(rows[[5, 1]], ROWS[[5, 1]])
 
 
-def test_the_memory_left_is_at_most_what_the_machine_has_available():
-    headroom = leases.memory_headroom()
+def test_the_memory_left_is_at_most_the_machines_memory():
     meminfo = dict(line.split(":", 1) for line in open("/proc/meminfo").read().splitlines())
-    assert 0 < headroom <= int(meminfo["MemAvailable"].split()[0]) * 1024 * 1.1
+    assert 0 < leases.memory_headroom() <= int(meminfo["MemTotal"].split()[0]) * 1024
+
+
+def test_a_break_that_comes_while_the_map_is_made_is_not_lost(tmp_path, monkeypatch, row_file):
+    path, _ = row_file  # a lease can be had here
+    real_mmap, writers = leases.mmap.mmap, []
+
+    def mmap_then_a_writer(*args, **kwargs):  # the lease is held, the map not yet kept
+        made = real_mmap(*args, **kwargs)
+        writers.append(subprocess.Popen([sys.executable, "-c", WRITE_IN_PLACE, str(path)]))
+        time.sleep(0.5)  # its SIGIO comes meanwhile, and finds no map to give up
+        return made
+
+    monkeypatch.setattr(leases.mmap, "mmap", mmap_then_a_writer)
+    rows = read_rows_members(path, ("train_pixels",), "remake it")["train_pixels"]
+    assert writers[0].wait(timeout=30) == 0  # not held 45 s: the lease was given back
+    assert rows.leased is None
+
+
+def test_a_map_that_cannot_be_made_leaves_no_lease(tmp_path, monkeypatch, row_file):
+    path, _ = row_file
+
+    def no_memory(*args, **kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(leases.mmap, "mmap", no_memory)
+    rows = read_rows_members(path, ("train_pixels",), "remake it")["train_pixels"]
+    assert rows.leased is None
+    subprocess.run([sys.executable, "-c", WRITE_IN_PLACE, str(path)], check=True, timeout=30)
+
+
+AT_EXIT = """
+import atexit, fcntl, sys
+atexit.register(lambda: print(fcntl.fcntl(rows.leased.fd, fcntl.F_GETLEASE) == fcntl.F_UNLCK))
+from pipeline.artifacts.pixels import read_rows_members  # its exit handler runs before ours
+rows = read_rows_members(sys.argv[1], ("train_pixels",), "remake it")["train_pixels"]
+print(rows.leased is not None)
+"""
+
+
+def test_every_lease_is_given_back_before_python_exits(row_file):
+    """Python sets SIGIO back to its default (end the process) as it finalizes: a writer then
+    would kill a run that has done its work, so no lease may outlive the exit handlers."""
+    path, _ = row_file
+    result = subprocess.run([sys.executable, "-c", AT_EXIT, str(path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.split() == ["True", "True"], result.stderr
