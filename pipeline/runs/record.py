@@ -81,25 +81,25 @@ def identity(settings: Settings, engine: str, features: Features) -> tuple[str, 
 
 
 def outcome(params: Params, features: Features,
-            scored: Mapping[str, Floats] | None = None) -> dict[str, Any]:
+            Z_of: Mapping[str, Floats] | None = None) -> dict[str, Any]:
     """What the run scores, from one pass over each split: train and test accuracy (as
     metrics.json computes them, on the images), the test interval, the cost J after the last
     step (on the training set as trained, mirrors too with augment flip, l2 included), and the
     learning curve.
 
-    scored : the scores {"train": Z (1, m), "test": Z (1, m_test)} if the caller has them
+    Z_of : the scores {"train": Z (1, m), "test": Z (1, m_test)} if the caller has them
         (evaluation.metrics.metrics_and_scores): then only a flip's mirrors are scored here"""
     X, Y = training_set(features, str(params["augment"]))  # (n_x, m or 2m), (1, m or 2m)
     m = features["Y_train"].shape[1]
-    if scored is None:
-        scored = {"train": scores(params, features["X_train"]),  # X's first m columns
-                  "test": scores(params, features["X_test"])}
-    Z_train = scored["train"] if X.shape[1] == m else np.hstack(  # (1, m or 2m)
-        [scored["train"], scores(params, X, np.arange(m, X.shape[1]))])
+    if Z_of is None:
+        Z_of = {"train": scores(params, features["X_train"]),  # X's first m columns
+                "test": scores(params, features["X_test"])}
+    Z_train = Z_of["train"] if X.shape[1] == m else np.hstack(  # (1, m or 2m)
+        [Z_of["train"], scores(params, X, np.arange(m, X.shape[1]))])
     Y_test = features["Y_test"]
-    test_predicted = predict_from_scores(scored["test"])  # (1, m_test)
+    test_predicted = predict_from_scores(Z_of["test"])  # (1, m_test)
     right = int(np.sum(test_predicted == Y_test))
-    return {"train_accuracy": accuracy(predict_from_scores(scored["train"]), Y[:, :m]),
+    return {"train_accuracy": accuracy(predict_from_scores(Z_of["train"]), Y[:, :m]),
             "final_cost": cost_of_scores(params, Z_train, Y, float(params["l2"])),
             "test_accuracy": accuracy(test_predicted, Y_test),
             "test_accuracy_ci95": [100 * p for p in clopper_pearson(right, Y_test.shape[1])],

@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> None:
               "them all per epoch", file=sys.stderr)
     params = run_params(run, 0, features)
     # metrics.json's pass over each split gives the record its scores too
-    result, scores = metrics_and_scores(params, features) if args.metrics else (None, None)
+    result, Z_of = metrics_and_scores(params, features) if args.metrics else (None, None)
     record = run_record((rid, fingerprint), run["settings"], run["engine"], params, features,
                         command="train", started=started, finished=datetime.now(UTC),
-                        data_path=args.features, scored=outcome(params, features, scores))
+                        data_path=args.features, scored=outcome(params, features, Z_of))
     # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
     # the previous model as it was, and a restore gives the very bytes trained here
     restore(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
