@@ -5,6 +5,7 @@ import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,19 @@ START_NAMES = {"course": "its seed-1 start", "he": "He's seed-1 start"}  # by th
 
 
 Metrics = Mapping[str, Any]  # metrics.json, as evaluation.metrics computes it
+
+
+def run_summary(params: Params) -> str:
+    """'2500 iterations at learning rate 0.0075, dropout keep_prob 0.86': the lead's second
+    half, after model_description, which names the start (so it is not named again here)."""
+    n, optimizer, l2 = int(params["num_iterations"]), str(params["optimizer"]), float(params["l2"])
+    steps = f"{n} iterations" if optimizer == "gd" else (
+        f"{int(params['num_epochs'])} epochs of {optimizer} on batches of "
+        f"{int(params['mini_batch_size'])} ({n} steps)")
+    tools = replace(params_settings(params), init="course").second_course_text()
+    return "".join([f"{steps} at learning rate {float(params['learning_rate'])}",
+                    f", L2 lambda {l2}" if l2 else "",
+                    ", with mirrored images" if str(params["augment"]) == "flip" else "", tools])
 
 
 def model_description(params: Params) -> str:
@@ -128,8 +142,6 @@ def shown_note(shown: int, total: int) -> str:
 def run_fragment(params: Params, metrics: Metrics, features: Features, test_cases: Sequence[Case],
                  train_cases: Sequence[Case], classes: Sequence[str]) -> str:
     """The run's section of the page: the numbers, what they mean, the photo classifier."""
-    lr, n = float(params["learning_rate"]), int(params["num_iterations"])
-    l2, augment, optimizer = float(params["l2"]), str(params["augment"]), str(params["optimizer"])
     c = metrics["confusion_test"]
     run_rows = [(label, list(value) if isinstance(value, tuple) else value)
                 for label, value in params_settings(params).shown()]
@@ -144,12 +156,6 @@ def run_fragment(params: Params, metrics: Metrics, features: Features, test_case
                       len(metrics[f"mislabeled_{split}"])) for split in ("train", "test")]
     confusion_rows = [(f"true {classes[1]}", c["true_cat"], c["missed_cat"]),
                       (f"true {classes[0]}", c["false_cat"], c["true_non_cat"])]
-    extras = "".join([f", L2 lambda {l2}" if l2 else "",
-                      ", with mirrored images" if augment == "flip" else "",
-                      params_settings(params).second_course_text()])
-    steps = f"{n} iterations" if optimizer == "gd" else (
-        f"{int(params['num_epochs'])} epochs of {optimizer} on batches of "
-        f"{int(params['mini_batch_size'])} ({n} steps)")
     sentence = not_significant_sentence(metrics["test_stats"], classes, "test")
     if sentence:
         noun = "neuron" if str(params["model"]) == "logistic" else "network"
@@ -159,7 +165,7 @@ def run_fragment(params: Params, metrics: Metrics, features: Features, test_case
         "heading": html.escape(f"{classes[1][:1].upper()}{classes[1][1:]} vs {classes[0]}: "
                                + MODEL_NAMES[str(params["model"])]),
         "model_description": html.escape(model_description(params)),
-        "run_summary": html.escape(f"{steps} at learning rate {lr}{extras}"),
+        "run_summary": html.escape(run_summary(params)),
         "train_accuracy": percent(metrics["train_accuracy"], exact),
         "test_accuracy": percent(metrics["test_accuracy"], exact),
         "test_meaning": meaning(metrics["test_stats"], classes),
