@@ -5,7 +5,7 @@ PixelColumns, read from the file a block at a time and standardized as they are 
 
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.artifacts.features import (
-    Features,
     Shape,
     Split,
     check_pair,
@@ -27,6 +26,9 @@ from pipeline.artifacts.pixels import read_rows_members, write_array_member, wri
 from pipeline.columns import PixelColumns
 from pipeline.errors import UserError, remake_hint
 
+# The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays from
+# make_features, PixelColumns from features.npz), the rest arrays (Y_train, Y_test, ...)
+Features = Mapping[str, Any]
 CHUNK = 1024  # images read from the .h5 and written at a time by write_features
 
 
@@ -121,3 +123,9 @@ def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
                             f"{remake}")
         f[f"X_{split}"] = PixelColumns(pixels, shape)
     return f
+
+
+def is_course_data(data: Mapping[str, object]) -> bool:
+    """Whether features or params were made from the course's own two files (by sha256)."""
+    return [str(data["train_sha256"]), str(data["test_sha256"])] == [
+        config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name]]

@@ -4,7 +4,7 @@ keeps the pixels instead: see feature_file.py. What the two share is stated here
 course .h5 is opened and checked (open_split), what a train and test file must agree on
 (check_pair), and the arrays beside the pixels (feature_info)."""
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -19,9 +19,6 @@ from pipeline.errors import UserError, short_reason
 if TYPE_CHECKING:  # imported where a file is read: train and classify import this module
     import h5py
 
-# The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays here,
-# columns.PixelColumns from features.npz), the rest arrays (Y_train, Y_test, image_shape, ...)
-Features = Mapping[str, Any]
 Shape = tuple[int, ...]
 S = TypeVar("S", bound=np.generic)  # an array's scalar type, kept by flatten and unflatten
 
@@ -221,7 +218,7 @@ def unstandardize(X: NDArray[np.float64]) -> NDArray[np.uint8]:
 
 
 def make_features(train_file: StrPath, test_file: StrPath,
-                  allow_sparse: bool = False) -> Features:
+                  allow_sparse: bool = False) -> dict[str, Any]:
     """In memory, the arrays features.npz holds, from the two .h5 files: X as float64 columns."""
     def open_(path: StrPath, split: str) -> AbstractContextManager[Split]:
         return open_split(path, split, lambda shape: check_fits_in_memory(
@@ -235,8 +232,3 @@ def make_features(train_file: StrPath, test_file: StrPath,
             arrays[f"Y_{s.name}"] = s.labels.reshape(1, -1)  # (1, m)
         return {**arrays, **feature_info(train, test)}
 
-
-def is_course_data(data: Mapping[str, object]) -> bool:
-    """Whether features or params were made from the course's own two files (by sha256)."""
-    return [str(data["train_sha256"]), str(data["test_sha256"])] == [
-        config.SHA256[config.TRAIN_FILE.name], config.SHA256[config.TEST_FILE.name]]

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pipeline import config
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
 from pipeline.errors import UserError, remake_hint
 from pipeline.settings import Settings, record_types

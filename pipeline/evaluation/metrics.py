@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.artifacts.features import is_course_data
+from pipeline.artifacts.feature_file import is_course_data
 from pipeline.artifacts.params import params_settings
 from pipeline.columns import Floats
 from pipeline.errors import UserError

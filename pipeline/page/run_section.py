@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.artifacts.features import Features, is_course_data
+from pipeline.artifacts.feature_file import Features, is_course_data
 from pipeline.artifacts.params import Params, params_settings
 from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent

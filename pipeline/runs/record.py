@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline import config
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import StrPath
 from pipeline.artifacts.params import Params
 from pipeline.columns import Floats

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
 from pipeline.artifacts.params import Params, params_settings
 from pipeline.cli import Parser, UserError, positive_float

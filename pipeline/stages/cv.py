@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import (
     atomic_dir,
     write_bytes,

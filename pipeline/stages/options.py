@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import config
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import available_memory
 from pipeline.cli import (
     UserError,

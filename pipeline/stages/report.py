@@ -15,8 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import StrPath, read_json, staged_files, write_bytes, write_text
 from pipeline.artifacts.params import Params, load_params
 from pipeline.cli import Parser, UserError

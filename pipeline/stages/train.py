@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features
-from pipeline.artifacts.features import Features
+from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import write_json
 from pipeline.artifacts.params import load_params
 from pipeline.cli import Parser, positive_float
