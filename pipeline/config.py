@@ -1,15 +1,17 @@
 """Paths and hyperparameter defaults, one per line. Importing this module does nothing else.
 
-The paths live under one home: $CATVNONCAT_HOME where set, else the current folder, so that an
-installed package writes where it is run, never beside itself; make runs in the checkout. The
-home is fixed when this module is first imported (absolute): a later chdir does not move it.
+The paths live under one home: $CATVNONCAT_HOME where set; else the catvnoncat checkout the
+current folder is in (a notebook's kernel starts in notebooks/); else the current folder, so that
+an installed package writes where it is run, never beside itself. The home is fixed when this
+module is first imported (absolute): a later chdir does not move it.
 """
 
 import errno
 import os
+import tomllib
 from pathlib import Path
 
-HOME_ENV = "CATVNONCAT_HOME"  # a folder to hold data/ and reports/, instead of the current one
+HOME_ENV = "CATVNONCAT_HOME"  # a folder to hold data/ and reports/, whatever the current folder
 
 
 def current_folder() -> str:
@@ -20,7 +22,24 @@ def current_folder() -> str:
                                 f"one or set {HOME_ENV}") from None
 
 
-HOME_DIR = Path(os.environ.get(HOME_ENV) or current_folder()).expanduser().absolute()
+def checkout_or_here(here: Path) -> Path:
+    """The nearest catvnoncat checkout from here upwards, else here. A checkout holds pipeline/
+    and a pyproject.toml whose [project] name is catvnoncat."""
+    for folder in (here, *here.parents):
+        if not os.path.isdir(folder / "pipeline"):
+            continue
+        try:
+            with open(folder / "pyproject.toml", "rb") as file:
+                project = tomllib.load(file).get("project")
+        except (OSError, ValueError):  # no such file, unreadable, or not TOML
+            continue
+        if isinstance(project, dict) and project.get("name") == "catvnoncat":
+            return folder
+    return here
+
+
+HOME_DIR = (Path(os.environ[HOME_ENV]).expanduser().absolute() if os.environ.get(HOME_ENV)
+            else checkout_or_here(Path(current_folder())))
 
 # Data
 RAW_DIR = HOME_DIR / "data" / "raw"  # the fetched .h5 files

@@ -7,9 +7,12 @@ failing cell is one line naming the notebook and the cell."""
 import importlib.util
 import json
 import re
+import shutil
 
 import pytest
 from helpers import ROOT
+
+from pipeline import config
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -36,16 +39,39 @@ def test_notebooks_call_the_library_not_the_pipeline(path):
     assert "python -m pipeline" not in code and "!make" not in code and "subprocess" not in code
 
 
-def test_a_learner_who_changes_the_rate_sees_new_numbers(tmp_path):
+def checkout_copy(folder, raw_files):
+    """A checkout as a learner's clone holds it after `make data`: its pyproject.toml and
+    pipeline/, a notebooks/ folder and the .h5 files in data/raw."""
+    folder.mkdir()
+    shutil.copy2(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    shutil.copytree(ROOT / "pipeline", folder / "pipeline",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "notebooks").mkdir()
+    (folder / "data" / "raw").mkdir(parents=True)
+    for path in raw_files:
+        shutil.copy2(path, folder / "data" / "raw" / path.name)
+    return folder
+
+
+def test_a_learner_who_opens_the_lesson_in_its_folder_and_changes_the_rate_sees_new_numbers(
+        tmp_path, raw_files, monkeypatch):
+    """As Jupyter and VS Code run it: the kernel in notebooks/, no CATVNONCAT_HOME set. The home
+    is the checkout above, whichever pipeline the kernel imports (here the real one)."""
     pytest.importorskip("nbclient")
+    checkout = checkout_copy(tmp_path / "checkout", raw_files)
     lesson = json.loads((ROOT / "notebooks" / "01_one_neuron.ipynb").read_text())
     settings = [c for c in lesson["cells"] if "".join(c["source"]).startswith("learning_rate =")]
     assert len(settings) == 1
     settings[0]["source"] = ["learning_rate = 0.01\n", "num_iterations = 300\n"]
-    changed = tmp_path / "lesson.ipynb"
+    lesson["cells"].append({"cell_type": "code", "id": "home", "metadata": {}, "outputs": [],
+                            "execution_count": None, "source": ["print(config.RAW_DIR)\n"]})
+    changed = checkout / "notebooks" / "lesson.ipynb"
     changed.write_text(json.dumps(lesson))
-    assert run_notebooks.execute(changed, tmp_path) is None  # no AssertionError
+    monkeypatch.delenv(config.HOME_ENV)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    assert run_notebooks.execute(changed, tmp_path) is None  # no AssertionError, no missing data
     page = (tmp_path / "lesson.html").read_text()
+    assert str(checkout / "data" / "raw") in page  # the copy's data, not ROOT's
     printed = re.findall(r"train accuracy: ([0-9.]+) %", page)  # the output, not the code
     assert len(printed) == 1 and float(printed[0]) != 99.04306220095694
     assert "300 iterations at learning rate 0.01" in page  # the curve's line follows it
