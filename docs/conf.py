@@ -3,23 +3,38 @@ warnings as errors (sphinx-build -W), so a broken link or a missing page fails t
 
 import os
 import sys
+import tempfile
 from pathlib import Path
+
+import jupyter_cache.executors.utils
+import nbclient
+from traitlets.config import Config
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path[:0] = [str(ROOT), str(DOCS / "_ext")]  # this checkout's pipeline, and the extension
-# The run's home (data/ and reports/): CATVNONCAT_HOME where set, else this checkout. Sphinx reads
-# this file from docs/, so the current folder would not do; set before pipeline.config reads it.
-os.environ["CATVNONCAT_HOME"] = os.environ.get("CATVNONCAT_HOME") or str(ROOT)
-
-from pipeline import config  # noqa: E402
+# The run's home (data/ and reports/) is fixed here: CATVNONCAT_HOME where set, else this
+# checkout, as Sphinx reads this file from docs/. The notebooks' kernels find the same home.
+from pipeline import config  # noqa: E402, F401
 
 # The notebooks run as scripts/run_notebooks.py runs them: a kernel on this venv's Python,
 # importing this checkout's pipeline, reading the data of this run's home (data/raw).
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-assert config.HOME_ENV == "CATVNONCAT_HOME"
+
+
+def execute_over_ipc(notebook, cwd=None, **options):
+    """nbclient.execute with the kernel on Unix sockets in a private folder, as
+    scripts/run_notebooks.py runs it: no TCP, so ipykernel has no unencrypted TCP to warn about."""
+    with tempfile.TemporaryDirectory() as sockets:
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+        return nbclient.execute(notebook, cwd=cwd, config=ipc, **options)
+
+
+# myst-nb runs each notebook through jupyter-cache's single_nb_execution, which calls this name
+# and takes no kernel options of its own.
+jupyter_cache.executors.utils.executenb = execute_over_ipc
 
 project = "catvnoncat"
 author = "the catvnoncat authors"

@@ -8,6 +8,8 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from helpers import ROOT
@@ -93,3 +95,25 @@ def test_a_failing_cell_is_one_line_naming_the_notebook_and_the_cell(tmp_path, c
     assert (tmp_path / "broken.html").exists()  # the executed page shows where it stopped
     # capfd, not capsys: the kernel is a child process, writing to this process's descriptor 2
     assert "without encryption" not in capfd.readouterr().err
+
+
+SITE_KERNEL = """
+import runpy, sys
+import nbformat
+runpy.run_path(sys.argv[1])
+from jupyter_cache.executors.utils import single_nb_execution
+notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+single_nb_execution(notebook, cwd=".", timeout=60, allow_errors=False)
+print(notebook.cells[0].outputs[0]["text"], end="")
+"""
+
+
+def test_the_sites_notebooks_run_without_the_tcp_warning(tmp_path):
+    """docs/conf.py sends myst-nb's kernels over IPC, as run_notebooks.py does."""
+    pytest.importorskip("myst_nb")
+    result = subprocess.run([sys.executable, "-c", SITE_KERNEL, ROOT / "docs" / "conf.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "42\n"
+    assert "without encryption" not in result.stderr, result.stderr
