@@ -6,8 +6,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import jupyter_cache.executors.utils
-import nbclient
+from jupyter_cache.executors import utils as notebook_cache  # not "jupyter_cache": a setting
+from nbclient import execute
 from traitlets.config import Config
 
 DOCS = Path(__file__).resolve().parent
@@ -25,16 +25,16 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 
 def execute_over_ipc(notebook, cwd=None, **options):
-    """nbclient.execute with the kernel on Unix sockets in a private folder, as
+    """nbclient's execute with the kernel on Unix sockets in a private folder, as
     scripts/run_notebooks.py runs it: no TCP, so ipykernel has no unencrypted TCP to warn about."""
     with tempfile.TemporaryDirectory() as sockets:
         ipc = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
-        return nbclient.execute(notebook, cwd=cwd, config=ipc, **options)
+        return execute(notebook, cwd=cwd, config=ipc, **options)
 
 
 # myst-nb runs each notebook through jupyter-cache's single_nb_execution, which calls this name
 # and takes no kernel options of its own.
-jupyter_cache.executors.utils.executenb = execute_over_ipc
+notebook_cache.executenb = execute_over_ipc
 
 project = "catvnoncat"
 author = "the catvnoncat authors"
