@@ -22,13 +22,24 @@ def test_settings_survive_params_npz_and_metrics_json(trained):
     assert Settings.from_record(metrics) == settings
 
 
-def test_settings_are_frozen_and_compare_by_value():
+def test_settings_compare_by_value_and_only_those_a_run_reads_decide_it():
     adam = Settings("l-layer", (12288, 20, 7, 5, 1), 0.0007, 40,
                     optimizer=Optimizer("adam", 64, 10))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        adam.learning_rate = 0.1
+    gd = Settings("logistic", (5, 1), 0.1, 1)
     assert adam == Settings.from_record({k: np.array(v) for k, v in adam.record().items()})
-    assert adam.optimizer.minibatch and not Settings("logistic", (5, 1), 0.1, 1).optimizer.minibatch
+    assert adam.optimizer.minibatch and not gd.optimizer.minibatch
+
+    def changed(settings, **optimizer):
+        return dataclasses.replace(settings, optimizer=dataclasses.replace(settings.optimizer,
+                                                                           **optimizer))
+
+    # momentum's beta and a decay rate without decay are not adam's; beta1 is
+    assert changed(adam, beta=0.5, decay_rate=3.0).that_matter() == adam.that_matter()
+    assert changed(adam, beta1=0.8).that_matter() != adam.that_matter()
+    # a neuron starts at zeros: no initialization seed, no mini-batch settings
+    assert dataclasses.replace(gd, seed=7).that_matter() == gd.that_matter()
+    assert changed(gd, mini_batch_size=32, seed=5).that_matter() == gd.that_matter()
+    assert dataclasses.replace(gd, learning_rate=0.2).that_matter() != gd.that_matter()
 
 
 @pytest.mark.parametrize("flags, expected", [
