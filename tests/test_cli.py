@@ -13,13 +13,17 @@ pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make
 def test_a_signal_after_the_work_is_done_is_no_traceback():
     # Make's Ctrl-C can land while the interpreter shuts down, waiting for a thread (tqdm's
     # monitor): the outputs are whole by then, and the exit says nothing more.
+    # The thread signals once the main thread has stopped (is_alive turns False when the
+    # interpreter's shutdown starts, before it joins the threads left).
     script = (
         "import os, signal, sys, threading, time\n"
         "from pipeline.cli import run\n"
+        "def late():\n"
+        "    while threading.main_thread().is_alive():\n"
+        "        time.sleep(0.01)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "def main(argv):\n"
-        "    late = threading.Thread(target=lambda: (time.sleep(0.5),\n"
-        "                            os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.5)))\n"
-        "    late.start()  # not a daemon: the shutdown waits for it\n"
+        "    threading.Thread(target=late).start()  # not a daemon: the shutdown waits for it\n"
         "    print('done')\n"
         "sys.exit(run(main, process=True))\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
@@ -36,8 +40,8 @@ def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(
         "from pipeline.cli import run\n"
         "def main(argv):\n"
         "    try:\n"
-        f"        os.kill(os.getpid(), {int(signum)})\n"
-        "        import time; time.sleep(5)\n"
+        f"        os.kill(os.getpid(), {int(signum)})  # runs the handler before it returns\n"
+        "        raise AssertionError('os.kill returned: no KeyboardInterrupt')\n"
         "    except KeyboardInterrupt:\n"
         "        raise ImportError('could not import module \"datetime\"') from None\n"
         "sys.exit(run(main, process=True))\n")
