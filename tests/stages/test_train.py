@@ -1,10 +1,17 @@
 """The train and evaluate stages as a person runs them: the course's numbers, files, errors."""
 
+import fcntl
 import json
+import os
+import pty
+import re
+import select
+import shutil
 import signal
+import struct
 import subprocess
 import sys
-import time
+import termios
 
 import numpy as np
 import pytest
@@ -13,6 +20,15 @@ from helpers import LOG_2, ROOT, assert_one_line_error, run_cli
 from pipeline.artifacts.params import COMMON_SPEC
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
+
+@pytest.fixture
+def course_params(trained, tmp_path):
+    """A copy of the course run's params.npz, alone in its folder, for a test to overwrite (the
+    session's run is read by every test)."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    return shutil.copy2(trained[0], folder / "params.npz")
 
 
 def test_train_then_evaluate_print_the_courses_accuracies_and_what_they_mean(trained):
@@ -144,16 +160,17 @@ MISMATCHED_OPTIONS = [
 
 
 @pytest.mark.parametrize("args, message", MISMATCHED_OPTIONS)
-def test_options_that_do_not_fit_together_get_one_line(trained, features_file, args, message):
-    before = trained[0].read_bytes()
-    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+def test_options_that_do_not_fit_together_get_one_line(course_params, features_file, args,
+                                                       message):
+    before = course_params.read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", course_params, *args)
     assert_one_line_error(result, message)
-    assert trained[0].read_bytes() == before
+    assert course_params.read_bytes() == before
 
 
 @pytest.mark.parametrize("optimizer", ["minibatch", "adam"])
 def test_mini_batches_say_once_that_a_batch_above_m_is_m_and_a_wild_rate_is_one_line(
-        trained, features_file, tmp_path, optimizer):
+        course_params, features_file, tmp_path, optimizer):
     out = tmp_path / "params.npz"
     result = run_cli("train", "--features", features_file, "--out", out, "--optimizer",
                      optimizer, "--mini-batch-size", "1000", "--num-epochs", "2")
@@ -162,11 +179,11 @@ def test_mini_batches_say_once_that_a_batch_above_m_is_m_and_a_wild_rate_is_one_
     with np.load(out) as p:
         assert int(p["mini_batch_size"]) == 209 and int(p["num_iterations"]) == 2
         assert p["iterations"].tolist() == [1, 2] and str(p["optimizer"]) == optimizer
-    before = trained[0].read_bytes()
-    wild = run_cli("train", "--features", features_file, "--out", trained[0], "--optimizer",
+    before = course_params.read_bytes()
+    wild = run_cli("train", "--features", features_file, "--out", course_params, "--optimizer",
                    optimizer, "--learning-rate", "1e308", "--num-epochs", "1")
     assert_one_line_error(wild, "learning rate 1e+308 diverged", "try a smaller one")
-    assert trained[0].read_bytes() == before
+    assert course_params.read_bytes() == before
 
 
 @pytest.mark.parametrize("model, dims", [("two-layer", [12288, 7, 1]),
@@ -192,20 +209,20 @@ def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, m
 
 
 @pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)
-def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(trained, features_file, args,
-                                                                message):
-    before = trained[0].read_bytes()
-    result = run_cli("train", "--features", features_file, "--out", trained[0], *args)
+def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(course_params, features_file,
+                                                                args, message):
+    before = course_params.read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", course_params, *args)
     assert_one_line_error(result, message, code=2)
-    assert trained[0].read_bytes() == before
+    assert course_params.read_bytes() == before
 
 
-def test_a_diverging_rate_is_one_line_and_loses_nothing(trained, features_file):
-    before = trained[0].read_bytes()
-    result = run_cli("train", "--features", features_file, "--out", trained[0],
+def test_a_diverging_rate_is_one_line_and_loses_nothing(course_params, features_file):
+    before = course_params.read_bytes()
+    result = run_cli("train", "--features", features_file, "--out", course_params,
                      "--learning-rate", "1e308", "--num-iterations", "3")
     assert_one_line_error(result, "learning rate 1e+308 diverged", "try a smaller one")
-    assert trained[0].read_bytes() == before
+    assert course_params.read_bytes() == before
 
 
 @pytest.mark.parametrize("content", [None, b"", b"PK\x03\x04 not really a zip"])
@@ -224,26 +241,51 @@ def test_evaluate_without_params_says_to_train(tmp_path, features_file):
     assert_one_line_error(result, "none.npz not found", "make train")
 
 
-def test_ctrl_c_exits_130_and_keeps_the_previous_params(trained, features_file):
-    params = trained[0]
+def read_terminal(fd, until=None, timeout=120):
+    """What a child wrote to the terminal whose other end is fd: until the pattern (bytes) shows,
+    or else until the child closes it; at most timeout seconds of silence."""
+    text = b""
+    while until is None or not re.search(until, text):
+        if not select.select([fd], [], [], timeout)[0]:
+            raise TimeoutError(f"no output for {timeout} s after {text[-300:]!r}")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # Linux: EIO once every copy of the child's end is closed
+            chunk = b""
+        if not chunk:
+            break
+        text += chunk
+    return text
+
+
+def test_ctrl_c_exits_130_and_keeps_the_previous_params(course_params, features_file):
+    params = course_params
     before = params.read_bytes()
+    # stderr on a terminal, as from a shell, so that the bar shows: once it counts a step, the
+    # run is in its loop
+    ours, theirs = pty.openpty()
+    fcntl.ioctl(theirs, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     child = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "train", "--features", str(features_file),
-         "--out", str(params), "--engine", "primal", "--num-iterations", "1000000"],
-        cwd=ROOT, stderr=subprocess.PIPE, text=True,
+         "--out", str(params), "--engine", "primal", "--num-iterations", "20000"],
+        cwd=ROOT, stderr=theirs,
         # as from a terminal: a shell without job control starts background jobs (a test run
         # among them) with SIGINT ignored, and Python would then never raise KeyboardInterrupt
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    os.close(theirs)
     try:
-        time.sleep(3)  # imports, loading, and into the loop
+        stderr = read_terminal(ours, until=rb"\| *[1-9][0-9]*/20000 ")
         child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
+        stderr = (stderr + read_terminal(ours)).decode()
+        child.wait(timeout=60)
     finally:
-        child.kill()  # whatever happened above, no million-step run is left behind
+        child.kill()  # whatever happened above, no long run is left behind
+        os.close(ours)
     assert child.returncode == 130
-    assert stderr.strip().startswith("interrupted") and "Traceback" not in stderr
+    said = [line.strip() for line in re.split(r"[\r\n]", stderr) if line.strip()]
+    assert said[-1].startswith("interrupted") and "Traceback" not in stderr, stderr
     assert params.read_bytes() == before
-    assert sorted(p.name for p in params.parent.iterdir()) == ["metrics.json", "params.npz"]
+    assert [p.name for p in params.parent.iterdir()] == ["params.npz"]
 
 
 def test_an_unwritable_output_is_one_line(features_file, tmp_path):
