@@ -1,11 +1,12 @@
-"""What params.npz holds, for every model, and its checks on load.
+"""A saved model: what params.npz holds, for every model, its checks on load, and its scores.
 
-logistic keeps the lesson's w (n_x, 1) and b; a network keeps the course's W1, b1, ..., WL, bL.
-Both carry the run's settings (every field of Settings), curves, data fingerprints and test
-counts beside the weights.
+logistic keeps the lesson's w (n_x, 1) and b from the fit to the last score; a network keeps the
+course's W1, b1, ..., WL, bL. Both carry the run's settings (every field of Settings), curves,
+data fingerprints and test counts beside the weights.
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,9 @@ from numpy.typing import ArrayLike, NDArray
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
+from pipeline.columns import Columns, Floats, Indices, Parameters, model_scores, times
 from pipeline.errors import UserError, remake_hint
+from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.settings import Settings, record_types
 
 # params.npz as load_params returns it: arrays of several dtypes (float64 weights and curves,
@@ -104,3 +107,50 @@ def params_record(weights: Mapping[str, ArrayLike], curves: Mapping[str, ArrayLi
 def params_settings(params: Mapping[str, object]) -> Settings:
     """The Settings a params.npz (as load_params returns it) was trained with."""
     return Settings.from_record(params)
+
+
+def run_params(run: Mapping[str, Any], j: int, features: Features
+               ) -> tuple[Params, dict[str, Floats]]:
+    """params.npz's content for model j of a fit (engines.fit.train's run), and its scores
+    {"train": Z (1, m), "test": Z (1, m_test)}: one pass over each split, which the run's
+    test counts, its record and its metrics all read."""
+    settings = replace(run["settings"], learning_rate=run["learning_rates"][j])
+    weights = run["weights"][j]
+    model = {"model": settings.model, "layer_dims": np.array(settings.layer_dims), **weights}
+    Z_of = split_scores(model, features)
+    right = int(np.sum(predict_from_scores(Z_of["test"]) == features["Y_test"]))
+    test_counts = [right, features["Y_test"].size, int(features["Y_test"].sum())]
+    curves = {k: run[k] if k == "iterations" else run[k][j] for k in CURVES}
+    return params_record(weights, curves, settings, run["engine"], features, test_counts), Z_of
+
+
+def network_parameters(params: Mapping[str, Any]) -> Parameters:
+    """The weights in the course's layered layout {"W1": (n_1, n_x), "b1": (n_1, 1), ...}, for
+    what draws or differentiates every model alike; one neuron is the one-layer case, W1 = w.T."""
+    if str(params["model"]) == "logistic":
+        return {"W1": params["w"].T, "b1": np.reshape(float(params["b"]), (1, 1))}
+    layers = range(1, len(params["layer_dims"]))
+    return {f"{k}{layer}": params[f"{k}{layer}"] for layer in layers for k in "Wb"}
+
+
+def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) -> Floats:
+    """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m): w.T X + b
+    for one neuron, the forward pass for a network."""
+    if str(params["model"]) == "logistic":
+        return times(params["w"].T, X, idx) + float(params["b"])
+    return model_scores(network_parameters(params), X, idx)
+
+
+def split_scores(params: Mapping[str, Any], features: Features) -> dict[str, Floats]:
+    """{"train": Z (1, m), "test": Z (1, m_test)}: the model's scores on each split."""
+    return {split: scores(params, features[f"X_{split}"]) for split in ("train", "test")}
+
+
+def cost_of_scores(params: Mapping[str, Any], Z: Floats, Y: Floats, l2: float = 0.0) -> float:
+    """The mean cross-entropy of the model's scores Z (1, m) of the columns whose labels are
+    Y (1, m), plus l2/(2m) times the sum of every weight's square (biases not penalized)."""
+    weights = ("w",) if str(params["model"]) == "logistic" else \
+        [f"W{layer}" for layer in range(1, len(params["layer_dims"]))]
+    penalty = sum(float(np.sum(params[k] ** 2)) for k in weights)
+    m: int = Y.shape[1]
+    return float(np.mean(log_loss(Z, Y))) + l2 / (2 * m) * penalty

@@ -9,17 +9,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import config
+from pipeline.artifacts.params import run_params
 from pipeline.columns import Floats, flipped, gram, times
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import dropout_rng, initial_parameters, train
 from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
-from pipeline.engines.run_params import run_params
 from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
-from pipeline.scoring import scores
 from pipeline.settings import Settings
 from pipeline.threads import on_blas_threads
 
@@ -108,7 +107,7 @@ def final_fit(features: Mapping[str, Any], settings: Settings,
     statistics. keep(run, params, seconds), if given, is told the fit (to keep it as a run)."""
     started = time.perf_counter()
     run = train(features, settings)
-    params = run_params(run, 0, features)
+    params, Z_of = run_params(run, 0, features)
     if keep:
         keep(run, params, time.perf_counter() - started)
-    return classification_stats(scores(params, features["X_test"]), features["Y_test"])
+    return classification_stats(Z_of["test"], features["Y_test"])

@@ -1,36 +1,31 @@
 """The first layer of k stacked week-4 networks, two ways (pipeline.engines.network): in the
-Gram space, W1 = c W1_0 + A X.T, or as the textbook's W1 (k, n_h, n_x). Each gives Z1_of(), the
-present Z1, and step_first(dZ1, lr, decay), the update; engines.network.descend runs the rest.
-Pure NumPy, no I/O."""
+Gram space, W1 = c W1_0 + A X.T, or as the textbook's W1 (k, n_h, n_x). Each gives
+forward_first(), the present Z1, and step_first(dZ1, lr, decay), the update;
+engines.network.descend runs the rest. Pure NumPy, no I/O."""
 
 from collections.abc import Callable
-from typing import TypedDict
+from typing import Any
 
 import numpy as np
 
 from pipeline.columns import Columns, Floats, times, times_transposed
 from pipeline.threads import product_threads
 
-
-class Net(TypedDict, total=False):
-    """k networks stacked, as the batched engines hold them. Arrays are updated in place, so a
-    caller's closure over them sees every step."""
-    W: list[Floats]  # (k, n_l, n_{l-1}) for l = 2 .. L
-    b: list[Floats]  # (k, n_l, 1) for l = 1 .. L
-    W1: Floats  # the first layer apart: primal's (k, n_h, n_x),
-    A: Floats  # or gram's (k, n_h, M), c (k, 1, 1) and the last A K (k, n_h, M),
-    c: Floats  # W1 = c W1_0 + A X.T
-    AK: Floats
-    W1_0: Floats  # (n_h, n_x): the common start, in masked_network_steps' state
+# k networks stacked, as the batched engines hold them; arrays updated in place, so a caller's
+# closure over them sees every step. Keys: W, a list of (k, n_l, n_{l-1}) for l = 2 .. L; b, a
+# list of (k, n_l, 1) for l = 1 .. L; and the first layer apart: primal's W1 (k, n_h, n_x), or
+# gram's A (k, n_h, M), c (k, 1, 1) and the last A K (k, n_h, M), W1 = c W1_0 + A X.T, with
+# W1_0 (n_h, n_x) the common start in masked_network_steps' state.
+Net = dict[str, Any]
 
 
-Z1Of = Callable[[], Floats]  # Z1 (k, n_h, m) of the present first layer
+ForwardFirst = Callable[[], Floats]  # Z1 (k, n_h, m) of the present first layer
 StepFirst = Callable[[Floats, Floats, Floats], None]  # step_first(dZ1, lr, decay)
 
 
-def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[Z1Of, StepFirst]:
-    """Z1_of and step_first for the Gram space: net gains A (k, n_h, M) zeros and c (k, 1, 1)
-    ones, W1 = c W1_0 + A X.T; the last A K is kept as net["AK"] (for ||W1||^2)."""
+def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, StepFirst]:
+    """forward_first and step_first for the Gram space: net gains A (k, n_h, M) zeros and
+    c (k, 1, 1) ones, W1 = c W1_0 + A X.T; the last A K is kept as net["AK"] (for ||W1||^2)."""
     k, n_h, _ = net["b"][0].shape
     A = net["A"] = np.zeros((k, n_h, K.shape[0]))
     c = net["c"] = np.ones((k, 1, 1))
@@ -39,7 +34,7 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[Z1Of, StepFirst]:
 
     flops = 2 * A.size * K.shape[0]  # of A K, (k n_h, M) @ (M, M): cv's 200 networks, 350 M
 
-    def Z1_of() -> Floats:
+    def forward_first() -> Floats:
         with product_threads(flops):
             np.matmul(A.reshape(-1, K.shape[0]), K, out=AK.reshape(-1, K.shape[0]))
         np.multiply(c, P, out=Z1)  # c P + A K + b1, in place
@@ -53,19 +48,22 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[Z1Of, StepFirst]:
         A[...] -= dZ1
         c[...] *= decay
 
-    return Z1_of, step_first
+    return forward_first, step_first
 
 
-def primal_first_layer(net: Net, X: Columns, W1_0: Floats) -> tuple[Z1Of, StepFirst]:
-    """Z1_of and step_first for the textbook first layer: net gains W1 (k, n_h, n_x)."""
-    W1 = net["W1"] = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
+def primal_first_layer(net: Net, X: Columns, W1_0: Floats) -> tuple[ForwardFirst, StepFirst]:
+    """forward_first and step_first for the textbook first layer: net gains W1 (k, n_h, n_x)."""
+    W1: Floats = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
+    net["W1"] = W1
 
-    def Z1_of() -> Floats:
-        return times(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + net["b"][0]
+    b1: Floats = net["b"][0]  # (k, n_h, 1)
+
+    def forward_first() -> Floats:
+        return times(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + b1
 
     def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:
         dW1 = times_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
         W1[...] *= decay
         W1[...] -= lr * dW1
 
-    return Z1_of, step_first
+    return forward_first, step_first

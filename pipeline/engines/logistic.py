@@ -8,7 +8,6 @@
   with the Gram matrix K1 = X.T X + 1 (m, m), built once, and the update is a -= lr/m * dZ.
   A step costs O(m^2) instead of O(n_x m); at the end w = X a.T and b = sum(a).
   Several learning rates train together as the rows of one (k, m) matrix a.
-
 - With L2 (cost + l2/(2m) ||w||^2, b not penalized) the bias cannot ride in K1, since decaying a
   would decay b too: `masked_gram_steps` keeps b apart, Z = a K + b with K = X.T X, and
   a -= lr/m * (dZ + l2 * a). It also trains each row on its own subset of the columns (a 0/1
@@ -34,12 +33,11 @@ from pipeline.columns import (
     times_transposed,
 )
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
-from pipeline.progress import ticker
 from pipeline.shapes import check_sets
 from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
-Tick = Callable[[int], None]  # tick(i) after step i (progress.ticker)
+Tick = Callable[[int], None]  # tick(i) after step i
 # checkpoint(i, Z (k, m), Z_test (k, m_test), ||w||^2 (k,) or 0.0 without l2): one record
 Checkpoint = Callable[[int, Floats, Floats, Floats | float], None]
 
@@ -57,6 +55,12 @@ def row_accuracies(Z: Floats, Y: Floats) -> list[float]:
     return [accuracy(row[None, :], Y) for row in predict_from_scores(Z)]
 
 
+def sigmoid_via_tanh(S: Floats) -> Floats:
+    """The sigmoid through tanh, in place: S = z / 2 becomes tanh(z / 2) = 2 sigmoid(z) - 1, as
+    sigmoid(z) = (1 + tanh(z / 2)) / 2 (the steps fold the 1/2's into their constants)."""
+    return np.tanh(S, out=S)
+
+
 def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
                  num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
                  ) -> tuple[Floats, Floats]:
@@ -67,12 +71,12 @@ def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: floa
     n_x, m = X.shape
     W, b = np.zeros((n_x, lr.shape[0])), np.zeros((lr.shape[0], 1))  # (n_x, k), (k, 1)
     Z, dZ = np.empty((lr.shape[0], m)), np.empty((lr.shape[0], m))  # (k, m)
-    scale = scale_of(X)  # 1 for an array, which is one block: the textbook expressions
+    pixel_scale = scale_of(X)  # 255 for pixels; 1 for an array, one block: the textbook's
 
     def forward_backward(columns: Positions, block: Floats) -> Floats:
-        """Z and dZ on some columns; returns their share of dW * m * scale (n_x, k)."""
+        """Z and dZ on some columns; returns their share of dW * m * pixel_scale (n_x, k)."""
         # forward
-        Z[:, columns] = W.T @ block / scale + b  # (k, b)
+        Z[:, columns] = W.T @ block / pixel_scale + b  # (k, b)
         # backward
         dZ[:, columns] = sigmoid(Z[:, columns]) - Y[:, columns]  # (k, b)
         return block @ dZ[:, columns].T  # (n_x, k)
@@ -81,7 +85,7 @@ def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: floa
         dW = over_blocks(forward_backward, X)  # (n_x, k)
         if i % every == 0:
             checkpoint(i, Z, times(W.T, X_test) + b, np.sum(W * W, axis=0) if l2 else 0.0)
-        dW /= scale * m
+        dW /= pixel_scale * m
         if l2:
             dW += l2 / m * W
         db = np.sum(dZ, axis=1, keepdims=True) / m  # (k, 1)
@@ -108,7 +112,7 @@ def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
     K1_half += 1
     K1_half *= 0.5
     K1_half_test = 0.5 * (gram(X, X_test) + 1)  # (m, m_test)
-    scale = lr / (2 * m)  # (k, 1)
+    half_step = lr / (2 * m)  # (k, 1)
     shift = lr / m * (0.5 - Y)  # (k, m)
     a = np.zeros((lr.shape[0], m))  # (k, m)
     S = np.empty_like(a)  # (k, m), reused every step
@@ -119,9 +123,9 @@ def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
             np.dot(K1_half, a[j], out=S[j])
         if i % every == 0:
             checkpoint(i, 2 * S, 2 * (a @ K1_half_test), 0.0)
-        np.tanh(S, out=S)
+        sigmoid_via_tanh(S)
         # backward: S = lr/m * (A - Y)
-        S *= scale
+        S *= half_step
         S += shift
         # update
         a -= S
@@ -166,8 +170,8 @@ def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mas
     """
     at = set(at)
     step = lr / np.maximum(train_mask.sum(axis=1, keepdims=True), 1)  # (R, 1): lr / m_r
-    # As gram_steps: S = Z / 2, and lr/m * (A - Y) = scale * tanh(S) + shift.
-    scale = train_mask * (step / 2)  # (R, M)
+    # As gram_steps: S = Z / 2, and lr/m * (A - Y) = half_step * tanh(S) + shift.
+    half_step = train_mask * (step / 2)  # (R, M)
     shift = train_mask * step * (0.5 - Y)  # (R, M)
     decay = 1 - step * l2  # (R, 1): a -= lr/m * l2 * a
     a = np.zeros(train_mask.shape)  # (R, M)
@@ -180,9 +184,9 @@ def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mas
         np.dot(a, K, out=S)
         S *= 0.5  # exact: a K / 2 equals a (K / 2) bit for bit, without a second (M, M) matrix
         S += b / 2
-        np.tanh(S, out=S)
+        sigmoid_via_tanh(S)
         # backward: S = lr/m * mask * (A - Y)
-        S *= scale
+        S *= half_step
         S += shift
         # update
         if l2.any():
@@ -211,7 +215,7 @@ def gradient_descent(X: Columns, Y: Floats, learning_rates: Sequence[float], num
         Scored at each checkpoint, for reporting only: nothing is chosen by it.
     every : record cost and accuracies at iteration i when i % every == 0 (before that step)
     l2 : the cost gains l2/(2m) ||w||^2 (b is not penalized); 0 is the course's plain cost
-    on_progress : called with a number of steps done, every 2 % or so (a tqdm bar's update)
+    on_progress : called with 1 after each step (a tqdm bar's update)
 
     Returns
     -------
@@ -232,7 +236,9 @@ def gradient_descent(X: Columns, Y: Floats, learning_rates: Sequence[float], num
         train_acc.append(row_accuracies(Z, Y))
         test_acc.append(row_accuracies(Z_test, Y_test))
 
-    tick = ticker(num_iterations, on_progress)
+    def tick(i: int) -> None:  # after step i: a bar's update
+        if on_progress:
+            on_progress(1)
 
     steps = gram_steps if engine == "gram" else primal_steps
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so

@@ -63,9 +63,9 @@ def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters
             raise ValueError("keep_prob below 1 needs an rng to draw the dropout masks")
         dropout = (keep, rng)
     net = stack_network(parameters, R)
-    Z1_of, step_first = gram_first_layer(net, K, P)
+    forward_first, step_first = gram_first_layer(net, K, P)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging row goes non-finite
-        descend(net, Z1_of, step_first, Y, lr=lr, decay=decay, weight=weight,
+        descend(net, forward_first, step_first, Y, lr=lr, decay=decay, weight=weight,
                 num_iterations=num_iterations, at=at,
                 checkpoint=lambda i, ZL: checkpoint(i, ZL[:, 0]), tick=tick, dropout=dropout)
     return {"A": net["A"], "c": net["c"][:, 0, 0], "W": net["W"], "b": net["b"],

@@ -20,9 +20,9 @@ import numpy as np
 
 from pipeline.columns import Columns, Floats, Parameters, gram, times, times_transposed
 from pipeline.engines.first_layer import (
+    ForwardFirst,
     Net,
     StepFirst,
-    Z1Of,
     gram_first_layer,
     primal_first_layer,
 )
@@ -92,16 +92,16 @@ def backward_rest(dZL: Floats, Zs: Sequence[Floats], As: Sequence[Floats], W: Se
     return dZ, dW[::-1], db[::-1]
 
 
-def descend(net: Net, Z1_of: Z1Of, step_first: StepFirst, Y: Floats, *, lr: Floats,
+def descend(net: Net, forward_first: ForwardFirst, step_first: StepFirst, Y: Floats, *, lr: Floats,
             decay: Floats, weight: Floats | float, num_iterations: int, at: Iterable[int],
             checkpoint: Callable[[int, Floats], None], tick: Tick | None = None,
             dropout: tuple[float | Floats, np.random.RandomState] | None = None) -> None:
     """The step loop both engines share; they differ only in the first layer.
 
-    Z1_of() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer; lr and
-    decay (= 1 - lr l2 / m) are (k, 1, 1), weight (k or 1, 1, m) turns AL - Y into dZL (1/m, or
-    a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations, before
-    step i (i = num_iterations: after the last step), with the whole network's ZL. With
+    forward_first() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer;
+    lr and decay (= 1 - lr l2 / m) are (k, 1, 1), weight (k or 1, 1, m) turns AL - Y into dZL
+    (1/m, or a mask over m_r). checkpoint(i, ZL) is called for i in at, 0 <= i <= num_iterations,
+    before step i (i = num_iterations: after the last step), with the whole network's ZL. With
     dropout = (keep_prob, rng), each step draws fresh masks for the hidden layers, the same for
     all k networks, as k separate fits from one seed would draw them (a keep_prob (k, 1, 1):
     network j keeps the units of that one draw below keep_prob[j], dropout_masks)."""
@@ -109,7 +109,7 @@ def descend(net: Net, Z1_of: Z1Of, step_first: StepFirst, Y: Floats, *, lr: Floa
     for i in range(num_iterations + 1):
         if i == num_iterations and i not in at:
             break
-        Z1 = Z1_of()
+        Z1 = forward_first()
         Zs, As = forward_rest(Z1, net["W"], net["b"][1:])
         if i in at:
             checkpoint(i, Zs[-1])
@@ -165,10 +165,11 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
     if engine == "gram":
         P, K, P_test = times(W1_0, X), gram(X, X), times(W1_0, X_test)
         K_test = gram(X, X_test)
-        Z1_of, step_first = gram_first_layer(net, K, P)
-        A, c = net["A"], net["c"]
+        forward_first, step_first = gram_first_layer(net, K, P)
+        A: Floats = net["A"]
+        c: Floats = net["c"]
 
-        def Z1_test_of() -> Floats:
+        def forward_first_test() -> Floats:
             return c * P_test + (A.reshape(-1, m) @ K_test).reshape(*A.shape[:2], -1)
 
         def W1_squared() -> Floats:  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
@@ -177,10 +178,10 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
                                + np.sum(net["AK"] * A, axis=(1, 2)))  # (k,)
             return squares
     else:
-        Z1_of, step_first = primal_first_layer(net, X, W1_0)
+        forward_first, step_first = primal_first_layer(net, X, W1_0)
         W1 = net["W1"]
 
-        def Z1_test_of() -> Floats:
+        def forward_first_test() -> Floats:
             return times(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
 
         def W1_squared() -> Floats:
@@ -190,7 +191,7 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
     iterations, costs, train_acc, test_acc = [], [], [], []
 
     def checkpoint(i: int, ZL: Floats) -> None:
-        ZL_test = forward_rest(Z1_test_of() + net["b"][0], net["W"], net["b"][1:])[0][-1]
+        ZL_test = forward_rest(forward_first_test() + net["b"][0], net["W"], net["b"][1:])[0][-1]
         cost = np.mean(log_loss(ZL[:, 0], Y), axis=1)  # (k,)
         if l2:
             cost += l2 / (2 * m) * (W1_squared() + sum(np.sum(W * W, (1, 2)) for W in net["W"]))
@@ -202,7 +203,7 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
     tick = ticker(num_iterations, on_progress)
 
     with np.errstate(over="ignore", invalid="ignore"):  # an absurd rate overflows: train says so
-        descend(net, Z1_of, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,
+        descend(net, forward_first, step_first, Y, lr=lr, decay=1 - lr * l2 / m, weight=1 / m,
                 num_iterations=num_iterations, at=range(0, num_iterations, every),
                 checkpoint=checkpoint, tick=tick, dropout=dropout)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T

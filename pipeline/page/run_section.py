@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.artifacts.feature_file import Features, is_course_data
-from pipeline.artifacts.params import Params, params_settings
+from pipeline.artifacts.params import Params, network_parameters, params_settings
 from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent
 from pipeline.nn.logistic import THRESHOLD
@@ -27,7 +27,6 @@ from pipeline.page.sections import (
     thumbnail_uri,
     verdict_box,
 )
-from pipeline.scoring import network_parameters
 
 MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
                "l-layer": "an L-layer network"}

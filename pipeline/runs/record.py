@@ -2,8 +2,8 @@
 long, and how it did. Flat, under the keys params.npz and metrics.json already use.
 
 The id is a digest of what decides the weights: the settings, the engine asked for, the data's
-sha256s and the source of the modules the fit runs. The same setting on the same data and code
-is the same run, in any process on any day.
+sha256s and the source of the fit's code (FIT_SOURCES). The same setting on the same data and
+code is the same run, in any process on any day.
 """
 
 import hashlib
@@ -20,29 +20,36 @@ import numpy as np
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import StrPath
-from pipeline.artifacts.params import Params
+from pipeline.artifacts.params import CURVES, Params, cost_of_scores, scores
 from pipeline.columns import Floats
 from pipeline.engines.fit import training_set
 from pipeline.evaluation.stats import clopper_pearson
-from pipeline.imports import ROOT, closure
 from pipeline.nn.logistic import accuracy, predict_from_scores
 from pipeline.runs.ledger import Record
-from pipeline.scoring import cost_of_scores, scores
 from pipeline.settings import Settings
 
-# The modules whose source decides a fit's weights: the fit, the record it writes, the features
-# it reads. Any change in their closure is another code, so another run.
-FIT_MODULES = ("pipeline.engines.fit", "pipeline.engines.run_params",
-               "pipeline.artifacts.feature_file")
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the package
+# The source that decides a fit's weights, folders and files under ROOT: the math, the engines,
+# how X is read and how a fit becomes params.npz. Editing any of it is another code, so another
+# run (tests/runs/test_record.py holds that the fit imports nothing else that could).
+FIT_SOURCES = ("pipeline/nn", "pipeline/engines", "pipeline/columns.py", "pipeline/threads.py",
+               "pipeline/artifacts/feature_file.py", "pipeline/artifacts/params.py")
 DATA_KEYS = ("train_sha256", "test_sha256", "image_shape", "standardization")
-CURVES = ("iterations", "costs", "train_accuracies", "test_accuracies")
+
+
+def fit_files(root: Path = ROOT) -> list[Path]:
+    """FIT_SOURCES' .py files, in sorted order."""
+    found = [path for source in FIT_SOURCES for path in
+             ([root / source] if source.endswith(".py") else (root / source).rglob("*.py"))]
+    return sorted(found)
 
 
 def code_fingerprint(root: Path = ROOT) -> str:
-    """sha256 of the fit's modules, each file's path and bytes, in sorted order."""
+    """sha256 of the fit's source, each file's path and bytes, in sorted order."""
     digest = hashlib.sha256()
-    for relative in closure(FIT_MODULES, root):
-        digest.update(relative.encode() + b"\0" + (root / relative).read_bytes() + b"\0")
+    for path in fit_files(root):
+        relative = path.relative_to(root).as_posix()
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -88,7 +95,7 @@ def outcome(params: Params, features: Features,
     learning curve.
 
     Z_of : the scores {"train": Z (1, m), "test": Z (1, m_test)} if the caller has them
-        (evaluation.metrics.metrics_and_scores): then only a flip's mirrors are scored here"""
+        (artifacts.params.run_params): then only a flip's mirrors are scored here"""
     X, Y = training_set(features, str(params["augment"]))  # (n_x, m or 2m), (1, m or 2m)
     m = features["Y_train"].shape[1]
     if Z_of is None:

@@ -16,14 +16,13 @@ from PIL import Image
 
 from pipeline import config
 from pipeline.artifacts.files import write_bytes
-from pipeline.artifacts.params import Params, load_params
+from pipeline.artifacts.params import Params, load_params, network_parameters, scores
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
 from pipeline.errors import remake_hint
 from pipeline.evaluation.stats import always_answering, clopper_pearson, interval, majority
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.nn.network import input_gradient
-from pipeline.scoring import network_parameters, scores
 
 
 def explain_png(photo: Image.Image, pixels: NDArray[np.uint8],

@@ -10,10 +10,9 @@ from typing import Any
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
-from pipeline.artifacts.params import Params, params_settings
+from pipeline.artifacts.params import Params, params_settings, run_params
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.engines.fit import train
-from pipeline.engines.run_params import run_params
 from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.assemble import refresh
 from pipeline.page.compare_figure import learning_rates_png
@@ -105,9 +104,10 @@ def main(argv: list[str] | None = None) -> None:
                       len(rates)) as bar:
         run = train(features, settings, learning_rates=rates, engine=args.engine,
                     on_progress=bar.update)
-    all_params = [run_params(run, j, features) for j in range(len(rates))]
+    fitted = [run_params(run, j, features) for j in range(len(rates))]  # (params, scores)
+    all_params = [params for params, _ in fitted]
     shared = (datetime.now(UTC) - started) / len(rates)  # the rates trained together
-    scored = [outcome(p, features) for p in all_params]  # one pass a split and rate
+    scored = [outcome(params, features, Z_of) for params, Z_of in fitted]
     records = [summary_record(p, features, o) for p, o in zip(all_params, scored, strict=True)]
     classes = [str(c) for c in features["classes"]]
     figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)

@@ -17,11 +17,11 @@ from numpy.typing import ArrayLike
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import StrPath, read_json, staged_files, write_bytes, write_text
-from pipeline.artifacts.params import Params, load_params
+from pipeline.artifacts.params import Params, load_params, network_parameters, split_scores
 from pipeline.cli import Parser, UserError
 from pipeline.columns import Floats, pixels_of
 from pipeline.errors import remake_hint
-from pipeline.evaluation.metrics import check_same_data, metrics_and_scores
+from pipeline.evaluation.metrics import check_same_data, metrics
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.page.assemble import assemble_into
 from pipeline.page.figures import literal
@@ -34,7 +34,6 @@ from pipeline.page.run_figures import (
 )
 from pipeline.page.run_section import Metrics, gallery_title, run_fragment
 from pipeline.page.sections import Case, made_for, write_section
-from pipeline.scoring import network_parameters
 
 MistakeRow = tuple[str, int, int, int, float]  # (split, index, true, predicted, p_cat)
 
@@ -88,12 +87,12 @@ def load_inputs(params_path: StrPath, metrics_path: StrPath, features_path: StrP
     params, features = load_params(params_path), load_features(features_path)
     check_same_data(params, features, params_path)
     stored = read_json(metrics_path, "make train")
-    computed, Z_of = metrics_and_scores(params, features)
-    metrics = json.loads(json.dumps(computed))
-    if not same_numbers(stored, metrics):
+    Z_of = split_scores(params, features)  # each split's scores, (1, m)
+    computed = json.loads(json.dumps(metrics(params, features, Z_of)))  # as JSON holds it
+    if not same_numbers(stored, computed):
         raise UserError(f"{metrics_path} does not match {params_path} (damaged, or from another "
                         f"run); {remake_hint('make train')}")
-    return params, metrics, features, Z_of
+    return params, computed, features, Z_of
 
 
 def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dict[str, Floats],

@@ -1,8 +1,8 @@
 """Stage `train`: gradient descent on the features (one neuron from zeros, or a week-4 network
 from the course's seed-1 start); writes the weights, costs and the run's config, and keeps the
 run in the ledger (data/runs), from where the same run is restored instead of trained again.
-With --metrics it also writes what `evaluate` would (make train does): the final pass that
-scores the run for its record then serves both, so each split is read once."""
+With --metrics it also writes what `evaluate` would (make train does): each split is scored once
+after the fit, and those scores serve the params' test counts, the record and the metrics."""
 
 import sys
 from collections.abc import Mapping
@@ -14,11 +14,10 @@ from typing import Any
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.files import write_json
-from pipeline.artifacts.params import load_params
+from pipeline.artifacts.params import load_params, run_params
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
-from pipeline.engines.run_params import run_params
-from pipeline.evaluation.metrics import metrics, metrics_and_scores, summary_lines
+from pipeline.evaluation.metrics import metrics, summary_lines
 from pipeline.runs.ledger import intact_run, restore, save_run
 from pipeline.runs.record import identity, outcome, run_record
 from pipeline.runs.render import started_at
@@ -58,9 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"note: a batch of {settings.optimizer.mini_batch_size} is more than the "
               f"{run['settings'].optimizer.mini_batch_size} training images: one batch of "
               "them all per epoch", file=sys.stderr)
-    params = run_params(run, 0, features)
-    # metrics.json's pass over each split gives the record its scores too
-    result, Z_of = metrics_and_scores(params, features) if args.metrics else (None, None)
+    params, Z_of = run_params(run, 0, features)  # Z_of: each split's scores, (1, m)
     record = run_record((rid, fingerprint), run["settings"], run["engine"], params, features,
                         command="train", started=started, finished=datetime.now(UTC),
                         data_path=args.features, scored=outcome(params, features, Z_of))
@@ -73,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
               else f"{costs[0]:.6f} -> {costs[-1]:.6f}")
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
           f"({run['engine']}): cost {change}; run {rid[:6]}; wrote {args.out}", file=sys.stderr)
-    if result is not None:
-        write_metrics(args.metrics, result, features)
+    if args.metrics:
+        write_metrics(args.metrics, metrics(params, features, Z_of), features)
 
 
 def write_metrics(path: Path, result: Mapping[str, Any], features: Features) -> None:

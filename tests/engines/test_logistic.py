@@ -65,7 +65,7 @@ def test_checkpoints_and_progress_cover_every_step():
     X, Y = rng.normal(size=(3, 5)), rng.integers(0, 2, size=(1, 5))
     done = []
     run = gradient_descent(X, Y, [0.1, 0.2], 1234, X, Y, on_progress=done.append)
-    assert sum(done) == 1234 and len(done) <= 52
+    assert done == [1] * 1234  # a bar's update after each step (0.6 us, a step 20 us or more)
     assert run["iterations"].tolist() == list(range(0, 1234, 100))
     assert run["costs"].shape == run["test_accuracies"].shape == (2, 13)
 

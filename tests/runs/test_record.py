@@ -6,6 +6,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,6 +54,29 @@ def test_the_fingerprint_follows_the_fit_modules_source(tmp_path):
     assert code_fingerprint(tree) != before
 
 
+# What a fit imports that cannot move its weights: paths, messages, settings' names, shapes.
+NOT_THE_FIT = {"pipeline/__init__.py", "pipeline/config.py", "pipeline/errors.py",
+               "pipeline/settings.py", "pipeline/shapes.py", "pipeline/progress.py",
+               "pipeline/artifacts/__init__.py", "pipeline/artifacts/files.py"}
+
+
+def test_every_module_a_fit_imports_is_in_the_fingerprint_or_cannot_move_its_weights():
+    """A fit and its params.npz, as train runs them: each module they import is one of
+    FIT_SOURCES, or one that only names, checks or says things."""
+    from pipeline.runs.record import fit_files
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import sys, pipeline.engines.fit, pipeline.artifacts.params; "
+         "print('\\n'.join(m.__file__ for n, m in sys.modules.items() "
+         "if n.startswith('pipeline') and getattr(m, '__file__', None)))"],
+        cwd=ROOT, capture_output=True, text=True, check=True, env={"PYTHONPATH": str(ROOT)})
+    imported = {Path(line).resolve().relative_to(ROOT).as_posix()
+                for line in child.stdout.split()}
+    fingerprinted = {path.relative_to(ROOT).as_posix() for path in fit_files()}
+    assert "pipeline/engines/logistic.py" in imported
+    assert imported - NOT_THE_FIT <= fingerprinted, imported - NOT_THE_FIT - fingerprinted
+
+
 def test_the_record_holds_the_settings_data_code_times_and_outcome(features, trained):
     from pipeline.artifacts.params import load_params
     from pipeline.nn.logistic import propagate
@@ -78,9 +102,8 @@ def test_the_record_holds_the_settings_data_code_times_and_outcome(features, tra
 def test_the_outcome_from_evaluations_scores_is_the_one_it_scores_itself(features, trained):
     """train --metrics hands the record metrics.json's scores: the same outcome, and with
     augment flip the cost still on every image and its mirror (the course's propagate)."""
-    from pipeline.artifacts.params import load_params
+    from pipeline.artifacts.params import load_params, split_scores
     from pipeline.columns import flipped
-    from pipeline.evaluation.metrics import metrics_and_scores
     from pipeline.nn.logistic import propagate
 
     params = dict(load_params(trained[0]))
@@ -88,7 +111,7 @@ def test_the_outcome_from_evaluations_scores_is_the_one_it_scores_itself(feature
     for augment, X_as_trained in (("none", X), ("flip", flipped(X, features["image_shape"]))):
         params["augment"] = np.array(augment)
         own = outcome(params, features)
-        given = outcome(params, features, metrics_and_scores(params, features)[1])
+        given = outcome(params, features, split_scores(params, features))
         cost = propagate(params["w"], float(params["b"]), X_as_trained,
                          np.hstack([Y] * (X_as_trained.shape[1] // X.shape[1])))[1]
         for result in (own, given):

@@ -15,7 +15,7 @@ from pipeline.artifacts.features import load_split
 from pipeline.artifacts.params import load_params
 from pipeline.cli import run
 from pipeline.nn.logistic import predict_proba, sigmoid
-from pipeline.scoring import scores
+from pipeline.artifacts.params import scores
 from pipeline.stages import classify
 
 

@@ -1,29 +1,22 @@
-"""evaluation/duplicates.py: test images that are training images, found by keys read in the
-same pass as the scores; the pass gives scoring's scores bit for bit."""
+"""evaluation/metrics.py: what metrics.json holds; among it, the test images that are training
+images, found by a key per column and then compared in full."""
 
 import sys
 
 import numpy as np
 import pytest
 
-import pipeline.columns as columns
+import pipeline.evaluation.metrics as metrics_module
+from pipeline.artifacts.params import split_scores
 from pipeline.columns import PixelColumns, flipped
-from pipeline.evaluation.duplicates import (
-    column_keys,
-    identical_columns,
-    same_keys,
-    scores_and_keys,
-    word_sums,
-)
-from pipeline.nn.network import initialize_parameters_deep
-from pipeline.scoring import scores
+from pipeline.evaluation.metrics import column_keys, identical_columns, metrics
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
 
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(columns, "BLOCK_BYTES", 5 * 8 * 27)  # 5 columns of 27 pixels a block
+    monkeypatch.setattr(metrics_module, "KEY_BLOCK", 5)  # 5 columns a block
 
 
 def brute_force(rows_a, rows_b):
@@ -78,47 +71,37 @@ def test_mirrored_pixels_have_keys_of_their_own(small_blocks):
     assert len(np.unique(keys)) == 12
 
 
-@pytest.mark.parametrize("model", ["logistic", "l-layer"])
-def test_the_pass_gives_scorings_scores_bit_for_bit_and_the_keys_of_column_keys(
-        small_blocks, model):
-    rng = np.random.default_rng(1)
-    rows = rng.integers(0, 256, size=(23, 27), dtype=np.uint8)
-    pixels = PixelColumns(rows, (3, 3, 3))
-    if model == "logistic":
-        params = {"model": "logistic", "w": rng.normal(size=(27, 1)), "b": 0.25}
-    else:
-        params = {"model": "l-layer", "layer_dims": np.array([27, 4, 3, 1]),
-                  **initialize_parameters_deep([27, 4, 3, 1], seed=2)}
-    for X in (pixels, rows.T / 255):
-        Z, keys = scores_and_keys(params, X)
-        assert Z.shape == (1, 23)
-        np.testing.assert_array_equal(Z, scores(params, X))
-        assert keys.shape == (23,) and keys.dtype == np.uint64 and len(set(keys)) == 23
-        np.testing.assert_array_equal(keys, column_keys(X))
-
-
-def test_same_keys_pairs_every_equal_key_in_order():
-    a = np.array([12, 34, 12, 99], dtype=np.uint64)
-    b = np.array([12, 55, 12, 34], dtype=np.uint64)
-    assert same_keys(a, b) == [(0, 0), (0, 2), (1, 3), (2, 0), (2, 2)]
-    assert same_keys(a[:0], b) == [] and same_keys(a, b[:0]) == []
-
-
-def test_a_key_hashes_the_sum_and_the_sample_so_a_change_in_either_shows(small_blocks):
+def test_a_change_of_one_pixel_changes_the_key(small_blocks):
     rng = np.random.default_rng(4)
-    rows = rng.integers(1, 255, size=(3, 27 * 4), dtype=np.uint8)  # n_x 108: a sample of 64
+    rows = rng.integers(1, 255, size=(3, 27 * 4), dtype=np.uint8)  # n_x 108
     rows[1], rows[2] = rows[0], rows[0]
-    rows[1, 1] += 1  # in the sample (values 0..63 here, a step of 108 // 64 = 1)
-    rows[2, 100] -= 1  # beyond it: only the sum sees this one
+    rows[1, 1] += 1  # in a whole word
+    rows[2, 100] -= 1  # in the last whole word
     keys = column_keys(PixelColumns(rows, (6, 6, 3)))
     assert len(set(keys)) == 3
 
 
 @pytest.mark.parametrize("n_x", [27, 64, 7])  # words and a tail, words only, a tail only
-def test_word_sums_are_the_rows_bytes_as_64_bit_words_summed_modulo_2_to_the_64(n_x):
-    rows = np.random.default_rng(n_x).integers(0, 256, size=(5, n_x), dtype=np.uint8)
+def test_a_key_is_the_rows_bytes_as_64_bit_words_and_the_tail_summed_modulo_2_to_the_64(
+        n_x, small_blocks):
+    rows = np.random.default_rng(n_x).integers(0, 256, size=(12, n_x), dtype=np.uint8)
     rows[0] = 255  # every word at its largest: the sum wraps
-    expected = [sum(int.from_bytes(row[k:k + 8].tobytes(), sys.byteorder)
-                    for k in range(0, n_x // 8 * 8, 8)) % 2**64 for row in rows]
-    assert word_sums(rows).tolist() == expected
-    assert word_sums(np.asfortranarray(rows)).tolist() == expected  # rows not side by side
+    whole = n_x // 8 * 8
+    expected = [(sum(int.from_bytes(row[k:k + 8].tobytes(), sys.byteorder)
+                     for k in range(0, whole, 8)) + int(row[whole:].sum())) % 2**64
+                for row in rows]
+    assert column_keys(PixelColumns(rows, (1, n_x, 1))).tolist() == expected
+    assert column_keys(rows.T / 255).tolist() == expected  # float columns: their pixels
+
+
+def test_metrics_from_given_scores_are_those_it_reads_itself(features, trained):
+    """train hands metrics the scores its run_params read: the same metrics.json."""
+    from pipeline.artifacts.params import load_params
+
+    params = load_params(trained[0])
+    own = metrics(params, features)
+    given = metrics(params, features, split_scores(params, features))
+    assert own == given
+    assert own["train_accuracy"] == 99.04306220095694 and own["test_accuracy"] == 70.0
+    assert own["test_duplicates_of_train"] == identical_columns(features["X_test"],
+                                                                 features["X_train"])
