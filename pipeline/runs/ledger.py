@@ -139,7 +139,7 @@ def keep_run(runs_dir: StrPath, record: Mapping[str, Any],
     return True
 
 
-def restore(runs_dir: StrPath, record: Mapping[str, Any], out: StrPath) -> None:
+def copy_params(runs_dir: StrPath, record: Mapping[str, Any], out: StrPath) -> None:
     """Copy the run's params.npz over out, atomically: byte for byte what its training wrote."""
     # opened by hand: a full disk is then an error of out's (atomic_path names it), not of
     # the file read, as shutil.copyfile would say

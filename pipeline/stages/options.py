@@ -19,7 +19,7 @@ from pipeline.cli import (
 )
 from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
-from pipeline.settings import Optimizer, Search, Settings
+from pipeline.settings import Optimizer, Search, Settings, course_run
 
 if TYPE_CHECKING:  # tqdm is imported where a bar is made (cli.progress_bar)
     from tqdm import tqdm
@@ -128,14 +128,15 @@ def settings_of(args: Namespace, n_x: int, learning_rate: float, num_iterations:
     network, gd = args.model != "logistic", args.optimizer == "gd"
     if not gd and args.num_iterations is not None:
         raise UserError(f"--num-iterations is for gd; {args.optimizer} counts --num-epochs")
+    course_rate, course_iterations = course_run(args.model)  # a network's own
     if not gd:
         learning_rate = config.MINIBATCH_LEARNING_RATE
     elif network:
-        learning_rate = config.NETWORK_LEARNING_RATE
+        learning_rate = course_rate
     if args.num_iterations is not None:
         num_iterations = args.num_iterations
     elif network:
-        num_iterations = config.NETWORK_NUM_ITERATIONS
+        num_iterations = course_iterations
     return Settings(model=args.model, layer_dims=tuple(layer_dims_of(args, n_x)),
                     learning_rate=learning_rate, num_iterations=num_iterations, l2=args.l2,
                     augment=args.augment, optimizer=optimizer_of(args, args.optimizer),

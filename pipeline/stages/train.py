@@ -18,7 +18,7 @@ from pipeline.artifacts.params import load_params, run_params
 from pipeline.cli import Parser, positive_float
 from pipeline.engines.fit import train
 from pipeline.evaluation.metrics import metrics, summary_lines
-from pipeline.runs.ledger import intact_run, restore, save_run
+from pipeline.runs.ledger import copy_params, intact_run, save_run
 from pipeline.runs.record import identity, outcome, run_record
 from pipeline.runs.render import started_at
 from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     rid, fingerprint = identity(settings, args.engine, features)
     kept, damage = intact_run(args.runs_dir, rid)
     if kept:
-        restore(args.runs_dir, kept, args.out)
+        copy_params(args.runs_dir, kept, args.out)
         print(f"restored run {rid[:6]} (trained {started_at(kept)}, {kept['duration_s']:.1f} s); "
               f"wrote {args.out}", file=sys.stderr)
         if args.metrics:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
                         data_path=args.features, scored=outcome(params, features, Z_of))
     # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
     # the previous model as it was, and a restore gives the very bytes trained here
-    restore(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
+    copy_params(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
     costs = params["costs"]
     change = (f"{run['start_costs'][0]:.6f} (the first batch's, at the start) -> "
               f"{costs[-1]:.6f} (the last epoch's running mean)" if "start_costs" in run

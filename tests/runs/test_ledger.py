@@ -11,11 +11,11 @@ from pipeline.errors import UserError
 from pipeline.runs import ledger
 from pipeline.runs.ledger import (
     check_record,
+    copy_params,
     current_id,
     intact_run,
     prune,
     read_record,
-    restore,
     save_run,
     scan,
     select,
@@ -34,7 +34,7 @@ def test_a_saved_run_reads_back_whole_and_restores_byte_for_byte(tmp_path):
     assert read_record(runs / "0123456789ab") == record
     assert intact_run(runs, "0123456789ab") == (record, None)
     assert intact_run(runs, "ffffffffffff") == (None, None)
-    restore(runs, record, tmp_path / "out.npz")
+    copy_params(runs, record, tmp_path / "out.npz")
     assert (tmp_path / "out.npz").read_bytes() == b"0123456789ab" * 100
     assert current_id([record], tmp_path / "out.npz") == "0123456789ab"
     assert current_id([record], tmp_path / "nothing.npz") is None
