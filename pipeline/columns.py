@@ -1,5 +1,5 @@
 """X, the (n_x, m) columns, wherever it lives: the float64 array the course builds, or the pixels
-themselves, uint8 rows (m, n_x) in memory or read from features.npz a block at a time.
+themselves, uint8 rows (m, n_x) in memory or mapped from features.npz (np.memmap).
 
 Pixels become floats only a block at a time, so a stage holds a few MB of float64 whatever m is,
 never a float64 copy of X. The course's flatten makes this free: images.reshape(m, -1) is X in
@@ -12,7 +12,7 @@ one piece, pixels by blocks of rows.
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,22 +36,15 @@ Blocks = Iterator[tuple[Positions, Floats, Pixels | None]]
 T = TypeVar("T")
 
 
-class Rows(Protocol):  # uint8 rows (m0, n_x) read on demand: artifacts.pixels.RowFile
-    @property
-    def shape(self) -> tuple[int, ...]: ...
-    def __getitem__(self, idx: Index) -> Pixels: ...
-    def take(self, idx: Index, out: Pixels | None = None) -> Pixels: ...
-
-
 class PixelColumns:
     """The columns X (n_x, m) of uint8 pixel rows, standardized block by block.
 
-    rows : (m0, n_x) uint8 rows: an array, or a RowFile (artifacts.pixels) read on demand
+    rows : (m0, n_x) uint8 rows: an array in memory, or mapped from a file (np.memmap)
     image_shape : (px, px, 3), for the mirrored half
     mirrored : if True, X has 2 m0 columns: the m0 images, then each one flipped left-right
     """
 
-    def __init__(self, rows: Pixels | Rows, image_shape: Iterable[int], *,
+    def __init__(self, rows: Pixels, image_shape: Iterable[int], *,
                  mirrored: bool = False) -> None:
         self.rows, self.mirrored = rows, mirrored
         self.image_shape = tuple(int(s) for s in image_shape)
@@ -60,15 +53,13 @@ class PixelColumns:
             raise ValueError(f"rows of shape {dims(rows.shape)} are not images of shape "
                              f"{self.image_shape}: expected {int(np.prod(self.image_shape))} "
                              "values a row")
-        self.shape = (n_x, m0 * (2 if mirrored else 1))
+        self.shape: tuple[int, int] = (n_x, m0 * (2 if mirrored else 1))
 
     def pixels(self, idx: Index, out: Pixels | None = None) -> Pixels:
-        """uint8 rows (len, n_x) of the columns idx (a slice or an index array); rows read from
-        a file or gathered by an index array go into out if given (a reused buffer of at least
-        len rows: a fresh one costs a page fault every 4 KB)."""
+        """uint8 rows (len, n_x) of the columns idx (a slice or an index array): a slice of
+        rows is a view, rows gathered by an index array go into out if given (a reused buffer of
+        at least len rows: a fresh one costs a page fault every 4 KB)."""
         if not self.mirrored:
-            if not isinstance(self.rows, np.ndarray):
-                return self.rows.take(idx, out)
             if out is None or isinstance(idx, slice):
                 return self.rows[idx]
             return np.take(self.rows, np.asarray(idx), axis=0, out=out[:len(idx)])

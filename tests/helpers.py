@@ -53,7 +53,7 @@ def write_pixel_features(path, features, **changes):
     make_features returns), with some arrays changed: uint8 rows (m, n_x) for X, the rest as is."""
     import zipfile
 
-    from pipeline.artifacts.pixels import write_array_member, write_rows_member
+    from pipeline.artifacts.split_writer import write_array_member, write_rows_member
 
     arrays = {**features, **changes}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:

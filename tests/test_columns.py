@@ -1,5 +1,5 @@
-"""Pixels as columns: uint8 rows read block by block give the float64 array's columns, products,
-mirrors and fits, with or without os.preadv."""
+"""Pixels as columns: uint8 rows, in memory or mapped from features.npz, read block by block give
+the float64 array's columns, products, mirrors and fits."""
 
 
 import numpy as np
@@ -110,18 +110,15 @@ def test_networks_on_pixels_follow_the_float64_iterates(small_blocks, engine):
     np.testing.assert_allclose(runs[1]["costs"], runs[0]["costs"], rtol=1e-12)
 
 
-@pytest.mark.parametrize("preadv", [True, False])
-def test_two_threads_read_the_file_alike_with_or_without_preadv(features, features_file,
-                                                               small_blocks, monkeypatch,
-                                                               preadv):
-    """Without os.preadv (Windows) the threads of a pass share one seek-and-read, under a lock."""
-    import pipeline.artifacts.pixels as pixels
-
-    monkeypatch.setattr(pixels, "HAS_PREADV", preadv)
+def test_pixels_mapped_from_the_file_give_the_arrays_columns_and_products(
+        features, features_file, small_blocks):
+    """A pass over mapped pixels reads them on two threads (in_parts), a mini-batch gathers."""
     X = load_features(features_file)["X_train"]
     W = np.random.default_rng(2).normal(size=(2, 12288))
     np.testing.assert_allclose(times(W, X), W @ features["X_train"], rtol=1e-12, atol=1e-11)
     np.testing.assert_array_equal(take(X, [208, 3, 4, 5]), features["X_train"][:, [208, 3, 4, 5]])
+    gathered = X.pixels(np.array([7, 2]), np.empty((4, 12288), dtype=np.uint8))
+    np.testing.assert_array_equal(gathered, pixels_of(features["X_train"], [7, 2]))
 
 
 def test_flipped_adds_each_image_mirrored_left_right_after_all_of_them(features):

@@ -1,96 +1,33 @@
-"""features.npz, the features stage's file: the images as what they cost, uint8 pixel rows
-(m, n_x) (row j is column j of X before / 255), streamed from the .h5 a chunk at a time, with the
-labels, image shape, class names and the .h5 files' sha256. Loaded, its X_train and X_test are
-PixelColumns, read from the file a block at a time and standardized as they are used."""
+"""features.npz, the features stage's file, loaded: the images as what they cost, uint8 pixel
+rows (m, n_x) (row j is column j of X before / 255), with the labels, image shape, class names
+and the .h5 files' sha256. Its X_train and X_test are PixelColumns over the pixel members mapped
+read-only from the file (np.memmap), standardized block by block as they are used.
 
-import shutil
+The archive is an ordinary .npz (np.load opens it) whose pixel members are stored, not
+compressed, so each is a plain .npy inside the file at an offset NumPy can map. A map holds the
+file it opened: a features file replaced under a running stage (os.replace, as every writer here
+does) leaves the stage reading the old one to the end. A file truncated in place under a map
+ends the process with SIGBUS; nothing here writes a file that way.
+"""
+
+import os
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
-from pathlib import Path
+import zlib
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.artifacts.features import (
-    Shape,
-    Split,
-    check_pair,
-    feature_info,
-    open_split,
-)
-from pipeline.artifacts.files import Spec, StrPath, atomic_path, check_arrays, read_npz
-from pipeline.artifacts.pixels import read_rows_members, write_array_member, write_rows_member
-from pipeline.columns import PixelColumns
-from pipeline.errors import UserError, remake_hint
+from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npy_header, read_npz
+from pipeline.columns import PixelColumns, Pixels
+from pipeline.errors import UserError, remake_hint, short_reason
 
 # The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays from
 # make_features, PixelColumns from features.npz), the rest arrays (Y_train, Y_test, ...)
 Features = Mapping[str, Any]
-CHUNK = 1024  # images read from the .h5 and written at a time by write_features
-
-
-def write_features(train_file: StrPath, test_file: StrPath, out: StrPath,
-                   on_progress: Callable[[int], object] | None = None,
-                   allow_sparse: bool = False) -> tuple[Shape, Shape]:
-    """features.npz from the two .h5 files, streamed CHUNK images at a time, written atomically:
-    the one writer of the format, whose members load_features reads.
-
-    on_progress : called with a number of images written, m_train + m_test in all
-    allow_sparse : read files storing under a thousandth of the pixels they declare
-    Returns the shapes of X_train and X_test, (n_x, m) each."""
-    def pixel_rows(split: Split) -> Iterator[NDArray[np.uint8]]:
-        """The images as (b, n_x) rows, CHUNK at a time."""
-        for k in range(0, split.shape[0], CHUNK):
-            chunk = split.images(k, k + CHUNK)
-            yield chunk.reshape(len(chunk), -1)
-            if on_progress:
-                on_progress(len(chunk))
-
-    with open_checked(train_file, "train", out, allow_sparse) as train, \
-            open_checked(test_file, "test", out, allow_sparse) as test:
-        check_pair(train, test)
-        n_x = int(np.prod(train.shape[1:]))
-        with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
-            for split in (train, test):
-                write_rows_member(archive, f"{split.name}_pixels", (split.shape[0], n_x),
-                                  pixel_rows(split))
-                write_array_member(archive, f"Y_{split.name}", split.labels.reshape(1, -1))
-            for name, array in feature_info(train, test).items():
-                write_array_member(archive, name, array)
-    return (n_x, train.shape[0]), (n_x, test.shape[0])
-
-
-def images_in(train_file: StrPath, test_file: StrPath, out: StrPath,
-              allow_sparse: bool = False) -> int:
-    """How many images write_features(train_file, test_file, out) will write, once both files
-    are checked, and their declared sizes against out's disk (before any pixel is read)."""
-    with open_checked(train_file, "train", out, allow_sparse) as train, \
-            open_checked(test_file, "test", out, allow_sparse) as test:
-        check_pair(train, test)
-        return train.shape[0] + test.shape[0]
-
-
-def open_checked(path: StrPath, split: str, out: StrPath,
-                 allow_sparse: bool) -> AbstractContextManager[Split]:
-    """open_split, its declared pixels checked against out's free disk."""
-    return open_split(path, split, lambda shape: check_fits_on_disk(
-        path, f"{split}_set_x", shape, out), allow_sparse)
-
-
-def check_fits_on_disk(path: StrPath, key: str, shape: Shape, out: StrPath) -> None:
-    """Refuse, before writing, images whose pixels would not fit on out's disk."""
-    needed = int(np.prod(shape, dtype=np.int64)) * 1 + 9 * shape[0]  # pixels, labels
-    folder = Path(out).resolve().parent
-    while not folder.exists():  # atomic_path makes it
-        folder = folder.parent
-    free = shutil.disk_usage(folder).free
-    if needed > free:
-        raise UserError(f"{path}: {key} declares shape {tuple(shape)}, whose pixels need "
-                        f"{needed / 1e9:.1f} GB; {Path(out).parent} has {free / 1e9:.1f} GB free")
-
+LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
+CRC_CHUNK = 16 << 20  # bytes of the map checked a call: the pages in a chunk are read ahead
 
 FEATURE_SPEC: Spec = {  # dtype kinds and shapes of the small arrays (None: any length)
     "Y_train": ("iu", (1, None)), "Y_test": ("iu", (1, None)),
@@ -100,8 +37,8 @@ FEATURE_SPEC: Spec = {  # dtype kinds and shapes of the small arrays (None: any 
 
 
 def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
-    """features.npz as a dict: X_train, X_test as PixelColumns (n_x, m) read from the file block
-    by block; Y_train, Y_test (1, m); image_shape, classes, standardization and the sha256s.
+    """features.npz as a dict: X_train, X_test as PixelColumns (n_x, m) over the mapped pixels;
+    Y_train, Y_test (1, m); image_shape, classes, standardization and the sha256s.
     Every array's dtype, shape and range is checked, and the pixels' CRC."""
     remake = remake_hint("make features")
     f: dict[str, Any] = read_npz(path, tuple(FEATURE_SPEC), "make features")
@@ -112,10 +49,9 @@ def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
         raise UserError(f"{path}: image shape {shown} and standardization "
                         f"{str(f['standardization'])!r} are not what `make features` writes; "
                         f"{remake}")
-    rows = read_rows_members(path, ("train_pixels", "test_pixels"), remake)
     n_x = int(np.prod(shape, dtype=np.int64))
     for split in ("train", "test"):
-        pixels, Y = rows[f"{split}_pixels"], f[f"Y_{split}"]
+        pixels, Y = map_pixels(path, f"{split}_pixels", remake), f[f"Y_{split}"]
         if pixels.shape[1] != n_x or Y.shape != (1, pixels.shape[0]) \
                 or not np.isin(Y, (0, 1)).all():
             raise UserError(f"{path}: {split}_pixels {pixels.shape} / Y_{split} {Y.shape} are "
@@ -123,6 +59,60 @@ def load_features(path: StrPath = config.FEATURES_FILE) -> Features:
                             f"{remake}")
         f[f"X_{split}"] = PixelColumns(pixels, shape)
     return f
+
+
+def map_pixels(path: StrPath, name: str, remake: str) -> Pixels:
+    """The member name.npy of the .npz at path as read-only uint8 rows (m, n_x) mapped from the
+    file, after checking that it is stored, 2-d uint8, as long as its header says and inside the
+    file, and that its CRC matches; or one UserError naming the file."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(f"{name}.npy")
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise UserError(f"{path}: {name} is compressed, not what `make features` "
+                                f"writes; {remake}")
+            with archive.open(info) as member:
+                shape, fortran_order, dtype = read_npy_header(member, name)
+                header_size = member.tell()
+        if dtype != np.uint8 or len(shape) != 2 or fortran_order or min(shape) < 1:
+            raise UserError(f"{path}: {name} is {dtype} of shape {shape}, not uint8 pixel "
+                            f"rows; {remake}")
+        start = data_offset(path, info)
+        held = os.path.getsize(path) - start  # bytes from the member's start to the file's end
+        if header_size + shape[0] * shape[1] != info.file_size or info.file_size > held:
+            raise UserError(f"{path}: {name} declares {shape[0]} rows of {shape[1]} pixels but "
+                            f"holds {min(info.file_size, held) - header_size} bytes "
+                            f"(truncated?); {remake}")
+        mapped = np.memmap(path, np.uint8, "r", start, (info.file_size,))  # header, then rows
+    except UserError:
+        raise
+    except Exception as err:  # zipfile, numpy and mmap meet damage with many exception types
+        raise UserError(f"{path} is damaged ({short_reason(err)}); {remake}") from None
+    if crc32_of(mapped) != info.CRC:  # a flipped pixel is caught here
+        raise UserError(f"{path} is damaged (Bad CRC-32 for file {info.filename!r}); {remake}")
+    rows: Pixels = mapped[header_size:].reshape(shape)  # (m, n_x), still mapped
+    return rows
+
+
+def data_offset(path: StrPath, info: zipfile.ZipInfo) -> int:
+    """Where a stored member's bytes start in the file: after its local header, name and extra
+    field (whose lengths the local header gives, and which may differ from the central one)."""
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(LOCAL_HEADER)
+    if len(local) != LOCAL_HEADER or local[:4] != b"PK\x03\x04":
+        raise ValueError(f"no local header for {info.filename}")
+    name_length = int.from_bytes(local[26:28], "little")
+    extra_length = int.from_bytes(local[28:30], "little")
+    return info.header_offset + LOCAL_HEADER + name_length + extra_length
+
+
+def crc32_of(data: Pixels) -> int:
+    """zlib.crc32 of a 1-d uint8 array, as zip stores it: one pass, a chunk at a time."""
+    crc = 0
+    for start in range(0, len(data), CRC_CHUNK):
+        crc = zlib.crc32(data[start:start + CRC_CHUNK].data, crc)
+    return crc
 
 
 def is_course_data(data: Mapping[str, object]) -> bool:

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from pipeline import config
-from pipeline.artifacts.feature_file import images_in, write_features
+from pipeline.artifacts.split_writer import images_in, write_features
 from pipeline.cli import Parser, progress_bar
 
 

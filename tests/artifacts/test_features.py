@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from helpers import write_h5
 
-from pipeline.artifacts.feature_file import write_features
 from pipeline.artifacts.features import flatten, load_split, make_features
+from pipeline.artifacts.split_writer import write_features
 from pipeline.cli import UserError
 
 
