@@ -87,5 +87,6 @@ def main(argv: list[str] | None = None) -> None:
         print(text_report(records, current, every=args.all))
         for run_id in interrupted:
             print(f"{short(run_id)}  interrupted: never finished, no metrics", file=sys.stderr)
+    sys.stdout.flush()  # the answer is out; the page's files and figures come after it
     if write_reports(args.out_dir, records, current, chosen):
         refresh(args.out_dir.parent)
