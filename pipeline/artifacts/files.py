@@ -20,6 +20,11 @@ from pipeline.errors import UserError, remake_hint, short_reason
 StrPath = str | os.PathLike[str]  # a file's path, as a str or a Path
 # {key: (dtype kind letters, shape)}, a shape's None entries any length: what check_arrays checks
 Spec = Mapping[str, tuple[str, tuple[int | None, ...]]]
+CGROUP_OF_PROCESS = Path("/proc/self/cgroup")  # this process's cgroups, one line a hierarchy
+CGROUPS = {  # where memory cgroups are mounted; a cgroup's limit, usage, and inactive page cache
+    "v2": (Path("/sys/fs/cgroup"), "memory.max", "memory.current", "inactive_file"),
+    "v1": (Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes", "memory.usage_in_bytes",
+           "total_inactive_file")}
 
 
 def current_umask() -> int:
@@ -30,11 +35,8 @@ def current_umask() -> int:
 
 @contextmanager
 def atomic_path(path: StrPath) -> Iterator[Path]:
-    """Yield a temp path beside `path`; on success rename it over `path`, on any failure remove it.
-
-    The rename is atomic, so a reader (or an interrupted run) only ever sees the old file or the
-    new one, never half of one.
-    """
+    """Yield a temp path beside `path`; on success rename it over `path` (atomic: a reader, or an
+    interrupted run, sees the old file or the new one, never half of one); on failure remove it."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,10 +59,8 @@ def atomic_path(path: StrPath) -> Iterator[Path]:
 
 @contextmanager
 def atomic_dir(path: StrPath) -> Iterator[Path]:
-    """Yield a fresh temp folder beside `path`; on success it replaces `path` as a whole.
-
-    An earlier folder stays whole until the new one is complete; a failure removes the temp folder.
-    """
+    """Yield a fresh temp folder beside `path`; on success it replaces `path` as a whole (an
+    earlier folder stays whole until the new one is complete); a failure removes the temp folder."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +88,7 @@ def atomic_dir(path: StrPath) -> Iterator[Path]:
 def staged_files(folder: StrPath) -> Iterator[Path]:
     """Yield a fresh temp folder inside `folder`; on success move every file in it into `folder`
     together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
-    old set or the new one, never a mix. A failure removes the temp folder and changes nothing.
-    """
+    old set or the new one, never a mix. A failure removes the temp folder and changes nothing."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -131,11 +130,9 @@ def write_npz(path: StrPath, **arrays: ArrayLike) -> None:
 
 def read_npz(path: StrPath, keys: Sequence[str], make_hint: str) -> dict[str, NDArray[Any]]:
     """The arrays `keys` from an .npz, or a UserError naming the file and the command to rerun.
-
     Read with zipfile and NumPy's header functions rather than np.load, so that each array's
-    declared size is checked against the bytes the archive holds and the memory left before
-    anything is allocated, and object arrays (pickles) are refused.
-    """
+    declared size is checked against the bytes held and the memory left before anything is
+    allocated, and object arrays (pickles) are refused."""
     path = Path(path)
     remake = remake_hint(make_hint)
     if not path.is_file():
@@ -180,16 +177,9 @@ def read_npy_member(archive: zipfile.ZipFile, name: str) -> NDArray[Any]:
         if count * dtype.itemsize > info.file_size:
             raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
                              f"but holds fewer")
-        # Read straight into the array: one copy in memory, not two. The zip's CRC is checked
-        # when the member is read to its end.
         array = np.empty(count, dtype=dtype)  # (count,), reshaped below
-        view, filled = array.data.cast("B"), 0  # array.data: the array's memoryview
-        while filled < len(view):
-            got = member.readinto(view[filled:])
-            if not got:
-                break
-            filled += got
-        extra = member.read(1)
+        filled = member.readinto(array.data.cast("B"))  # zipfile reads until full or the end
+        extra = member.read(1)  # read to its end, the member's CRC is checked
     if filled != count * dtype.itemsize or extra:
         raise ValueError(f"{name} declares shape {shape} ({count * dtype.itemsize} bytes) "
                          f"but holds {filled + len(extra)}")
@@ -221,14 +211,34 @@ def read_json(path: StrPath, make_hint: str) -> object:
 
 
 def available_memory() -> int:
-    """Bytes of memory a new allocation can still have (MemAvailable), without swapping."""
+    """Bytes a new allocation can still have without swapping: MemAvailable, or less where a
+    memory cgroup limits this process (cgroup_room)."""
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as meminfo:
+            free = next(int(line.split()[1]) * 1024 for line in meminfo
+                        if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(0, min([free, *cgroup_room()]))
+
+
+def cgroup_room() -> Iterator[int]:
+    """Bytes left under each memory limit of this process's cgroup and its ancestors (v2 or v1):
+    the limit less the usage, whose inactive page cache counts as free as MemAvailable counts it."""
+    lines = CGROUP_OF_PROCESS.read_text().splitlines() if CGROUP_OF_PROCESS.exists() else []
+    for line in lines:  # none where there are no cgroups (not Linux)
+        _, controllers, path = line.split(":", 2)
+        if controllers and "memory" not in controllers.split(","):
+            continue
+        root, limit, usage, inactive = CGROUPS["v1" if controllers else "v2"]  # v2: 0::/path
+        parts = Path(path.lstrip("/")).parts
+        for folder in (root.joinpath(*parts[:depth]) for depth in range(len(parts) + 1)):
+            try:
+                stat = (folder / "memory.stat").read_text().split()  # [key, value, key, ...]
+                left = int((folder / limit).read_text()) - int((folder / usage).read_text())
+                yield left + int(stat[stat.index(inactive) + 1])
+            except (OSError, ValueError, IndexError):  # not there, or "max": no limit there
+                continue
 
 
 def sha256_of(path: StrPath) -> str:

@@ -1,0 +1,55 @@
+"""files.available_memory, the one reading of free memory: MemAvailable, or less where a memory
+cgroup limits the process, at its own level or an ancestor's, v2 or v1."""
+
+import pytest
+
+from pipeline.artifacts import files
+
+
+def mem_available():
+    with open("/proc/meminfo") as meminfo:
+        return next(int(line.split()[1]) * 1024 for line in meminfo
+                    if line.startswith("MemAvailable:"))
+
+
+def cgroup(folder, limit, usage, inactive, names):
+    """A fake cgroup folder: its limit and usage files and a memory.stat."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / names[0]).write_text(f"{limit}\n")
+    (folder / names[1]).write_text(f"{usage}\n")
+    (folder / "memory.stat").write_text(f"anon 5\n{names[2]} {inactive}\nfile 9\n")
+
+
+@pytest.fixture
+def fake_cgroups(tmp_path, monkeypatch):
+    """/proc/self/cgroup and the cgroup mounts under tmp_path: (process file, v2 root, v1 root)."""
+    v2, v1 = tmp_path / "v2", tmp_path / "v1"
+    monkeypatch.setattr(files, "CGROUP_OF_PROCESS", tmp_path / "cgroup")
+    monkeypatch.setattr(files, "CGROUPS", {"v2": (v2, *files.CGROUPS["v2"][1:]),
+                                           "v1": (v1, *files.CGROUPS["v1"][1:])})
+    return tmp_path / "cgroup", v2, v1
+
+
+def test_a_v2_limit_on_an_ancestor_counts_its_inactive_page_cache_as_free(fake_cgroups):
+    process, v2, _ = fake_cgroups
+    process.write_text("0::/job/step\n")
+    names = files.CGROUPS["v2"][1:]
+    cgroup(v2 / "job", 1_000_000, 700_000, 200_000, names)
+    cgroup(v2 / "job" / "step", "max", 650_000, 150_000, names)  # no limit at this level
+    assert files.available_memory() == 500_000
+    assert list(files.cgroup_room()) == [500_000]
+
+
+def test_a_v1_limit_is_read_from_the_memory_hierarchy_only(fake_cgroups):
+    process, _, v1 = fake_cgroups
+    process.write_text("5:cpu,cpuacct:/elsewhere\n4:memory:/job\n0::/\n")
+    names = files.CGROUPS["v1"][1:]
+    cgroup(v1 / "job", 3_000_000, 2_000_000, 500_000, names)
+    cgroup(v1, 2**63 - 4096, 2_000_000, 500_000, names)  # the root: unlimited
+    assert files.available_memory() == 1_500_000
+
+
+def test_without_cgroups_the_memory_available_is_the_machines(fake_cgroups):
+    assert not fake_cgroups[0].exists()
+    total = mem_available()
+    assert 0.5 * total < files.available_memory() < 1.5 * total  # both moments' MemAvailable
