@@ -3,6 +3,12 @@
 logistic keeps the lesson's w (n_x, 1) and b from the fit to the last score; a network keeps the
 course's W1, b1, ..., WL, bL. Both carry the run's settings (every field of Settings), curves,
 data fingerprints and test counts beside the weights.
+
+Three names, three layouts, everywhere in the package:
+- params: params.npz's dict, the weights and all the rest above;
+- weights: a fit's weights alone, {"w", "b"} for the neuron, {"W1", "b1", ...} for a network;
+- parameters: the course's layered layout {"W1", "b1", ...} its network functions take
+  (network_parameters gives it for any model: the neuron is one layer, W1 = w.T).
 """
 
 from collections.abc import Mapping, Sequence
