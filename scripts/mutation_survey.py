@@ -103,6 +103,26 @@ MUTANTS = (
            ("tests/stages/test_classify.py::"
             "test_exif_rotation_gives_exactly_the_upright_probability",),
            "a photo's EXIF orientation ignored"),
+    Mutant("run-id", "pipeline/runs/record.py",
+           '"code": fingerprint}, sort_keys=True)', "}, sort_keys=True)",
+           ("tests/runs/test_record.py",),
+           "a run's id without its code: an edit of the fit would restore the old run"),
+    Mutant("restore-check", "pipeline/runs/ledger.py",
+           'if sha256_of(folder / PARAMS_NPZ) != record["params_sha256"]:', "if False:",
+           ("tests/runs/test_ledger.py",),
+           "a kept run's params.npz restored without checking its sha256"),
+    Mutant("momentum", "pipeline/nn/momentum.py",
+           "new_v[d] = beta * v[d] + (1 - beta) * grads[d]", "new_v[d] = beta * v[d] + grads[d]",
+           ("tests/nn/test_momentum.py",),
+           "momentum's average without its (1 - beta)"),
+    Mutant("decay", "pipeline/nn/momentum.py",
+           "math.floor(epoch_num / time_interval)", "(epoch_num / time_interval)",
+           ("tests/nn/test_momentum.py",),
+           "scheduled decay lowered smoothly, not in steps of time_interval epochs"),
+    Mutant("dropout-mask", "pipeline/nn/dropout.py",
+           "A = A * D / keep_prob", "A = A * D",
+           ("tests/nn/test_dropout.py",),
+           "dropout not inverted: the kept units not scaled by 1 / keep_prob"),
 )
 
 
