@@ -1,18 +1,20 @@
 """The suite's fixtures. Its helpers and the session's home are in helpers.py, imported first:
 the home must be set before pipeline is imported."""
 
+import fcntl
 import os
+import pickle
 import shutil
 
 import pytest
 from helpers import HOME, MIRROR, ROOT, run_cli
 from hypothesis import settings
 from network_problems import TWO_LAYER
+from threadpoolctl import threadpool_limits
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features
+from pipeline.artifacts.feature_file import load_features, write_features
 from pipeline.artifacts.features import make_features
-from pipeline.artifacts.split_writer import write_features
 from pipeline.cli import UserError
 from pipeline.engines.network import train_networks
 from pipeline.nn.network import initialize_parameters, two_layer_model
@@ -27,6 +29,15 @@ def pytest_sessionfinish(session, exitstatus):
 # no example database); locally they vary.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """The tests' own products run on one BLAS thread: the suite's workers take a core each,
+    and a second thread waiting for a busy core spins (pipeline/threads.py). The textbook's
+    two-layer loop took 8x longer on two threads beside other work."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -56,12 +67,30 @@ def features(raw_files):
     return make_features(*raw_files)
 
 
+def made_once(tmp_path_factory, name, make):
+    """The folder `name` that make(folder) filled, once for the whole run: the suite's workers
+    (pytest-xdist) share their session folders' parent, and the first to ask makes it under a
+    lock while the others wait, then read it. What is made there is only read afterwards."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def features_file(raw_files, tmp_path_factory):
     """features.npz as the features stage writes it: uint8 pixel rows."""
-    path = tmp_path_factory.mktemp("features") / "features.npz"
-    write_features(*raw_files, path)
-    return path
+    folder = made_once(tmp_path_factory, "features",
+                       lambda folder: write_features(*raw_files, folder / "features.npz"))
+    return folder / "features.npz"
 
 
 @pytest.fixture(scope="session")
@@ -72,18 +101,24 @@ def pixel_features(features_file):
 
 @pytest.fixture(scope="session")
 def trained(features_file, tmp_path_factory):
-    """params.npz and metrics.json of the course's run, made by the two stages' command lines.
+    """params.npz and metrics.json of the course's run, made once by the two stages' command
+    lines, for every test to read (a test that writes copies them first).
 
     Returns (params path, metrics path, what evaluate printed).
     """
-    folder = tmp_path_factory.mktemp("run")
-    params, metrics = folder / "params.npz", folder / "metrics.json"
-    train = run_cli("train", "--features", features_file, "--out", params)
-    assert train.returncode == 0, train.stderr
-    evaluate = run_cli("evaluate", "--features", features_file, "--params", params,
-                       "--out", metrics)
-    assert evaluate.returncode == 0, evaluate.stderr
-    return params, metrics, evaluate.stdout
+    def train_and_evaluate(folder):
+        params, metrics = folder / "params.npz", folder / "metrics.json"
+        train = run_cli("train", "--features", features_file, "--out", params,
+                        "--runs-dir", folder / "runs")
+        assert train.returncode == 0, train.stderr
+        evaluate = run_cli("evaluate", "--features", features_file, "--params", params,
+                           "--out", metrics)
+        assert evaluate.returncode == 0, evaluate.stderr
+        (folder / "evaluate.txt").write_text(evaluate.stdout)
+
+    folder = made_once(tmp_path_factory, "trained", train_and_evaluate)
+    return (folder / "params.npz", folder / "metrics.json",
+            (folder / "evaluate.txt").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +137,16 @@ def project(raw_files, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def two_layer_runs(features):
-    """The textbook two-layer fit and the gram engine's, 2500 steps each: run once, as the
-    textbook's steps are the slowest part of this file."""
-    X, Y = features["X_train"], features["Y_train"]
-    textbook = two_layer_model(X, Y, TWO_LAYER, num_iterations=2500)
-    gram = train_networks(X, Y, initialize_parameters(*TWO_LAYER), [0.0075], 2500,
-                          X_test=features["X_test"], Y_test=features["Y_test"], engine="gram")
-    return textbook, gram
+def two_layer_runs(features, tmp_path_factory):
+    """The textbook two-layer fit and the gram engine's, 2500 steps each: run once for the
+    whole suite, as the textbook's steps are its slowest single part."""
+    def fit(folder):
+        X, Y = features["X_train"], features["Y_train"]
+        textbook = two_layer_model(X, Y, TWO_LAYER, num_iterations=2500)
+        gram = train_networks(X, Y, initialize_parameters(*TWO_LAYER), [0.0075], 2500,
+                              X_test=features["X_test"], Y_test=features["Y_test"],
+                              engine="gram")
+        (folder / "runs.pickle").write_bytes(pickle.dumps((textbook, gram)))
+
+    folder = made_once(tmp_path_factory, "two-layer", fit)
+    return pickle.loads((folder / "runs.pickle").read_bytes())
