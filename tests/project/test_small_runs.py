@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from helpers import LOG_2, ROOT, run_cli
 from PIL import Image
-from threadpoolctl import threadpool_limits
 
 from pipeline import config
 from pipeline.artifacts.features import make_features
@@ -23,14 +22,6 @@ MODELS = ["logistic", "two-layer", "l-layer"]
 RUNS = {"gd": ["--num-iterations", "200"], "adam": ["--optimizer", "adam", "--num-epochs", "2"]}
 HIDDEN = {"logistic": [], "two-layer": [7], "l-layer": [20, 7, 5]}  # the course's networks
 GD_SEED, ADAM_BATCH, ADAM_SEED = 1, 64, 10  # the notebooks' seed, batch size and shuffle seed
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_blas_thread():
-    """The oracles' products are small: on a busy machine a second BLAS thread spins and makes
-    them ten times slower (see pipeline/threads.py)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(scope="module")
