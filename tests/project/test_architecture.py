@@ -21,7 +21,7 @@ LAYERS = (
     ("stages", "__main__"),
     ("cv", "page", "runs"),  # runs: the ledger of runs, its record and its tables
     ("engines", "evaluation"),
-    ("artifacts", "scoring"),  # scoring: a saved model's z, through columns
+    ("artifacts",),  # files, and a saved model's params and z (through columns)
     ("columns",),  # X as columns; its model_scores runs nn's forward pass a block at a time
     ("nn",),  # the course's math
     ("cli", "settings", "errors", "progress", "threads", "shapes", "config", "tables", "imports"),
@@ -247,3 +247,29 @@ def test_stages_that_do_not_draw_import_no_drawing_library():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# The course's run as `make train` runs it, profiled: each function called, in the files of the
+# package that a learner follows from the stage to the printed accuracy (the bar of issue 36).
+WALK = """
+import cProfile, pstats, runpy, sys
+sys.argv = ["pipeline", "train", "--features", sys.argv[1], "--out", sys.argv[2] + "/p.npz",
+            "--runs-dir", sys.argv[2] + "/runs", "--metrics", sys.argv[2] + "/metrics.json"]
+profile = cProfile.Profile()
+try:
+    profile.runcall(runpy.run_module, "pipeline", run_name="__main__", alter_sys=True)
+except SystemExit as end:  # the command line's exit: 0 is a finished run
+    assert not end.code, end.code
+print("\\n".join(sorted({f for f, _, name in pstats.Stats(profile).stats
+                         if name != "<module>"})))
+"""
+
+
+def test_the_courses_train_run_calls_functions_in_at_most_20_files(features_file, tmp_path):
+    child = subprocess.run([sys.executable, "-c", WALK, str(features_file), str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True, check=True)
+    package = str(PACKAGE)
+    files = [Path(f).relative_to(ROOT).as_posix() for f in child.stdout.split()
+             if f.startswith(package)]
+    assert "pipeline/engines/logistic.py" in files and "pipeline/nn/logistic.py" in files
+    assert len(files) <= 20, files
