@@ -1,14 +1,13 @@
 """A mini-batch's columns of X, gathered when it comes (pipeline.columns): from pixels each column
 is one contiguous uint8 row, so a batch is a gather of rows and X is never copied.
 
-Pixels come at the memory bus: a batch's rows are read into a reused uint8 buffer and converted
-to float64 in a reused buffer, as their integers 0..255 (exact, and half the cost of dividing
-each by 255). The model takes the 1/255 on its first layer's products (nn.layers.propagate's
-scale), as the full-batch step does (columns.times).
+Pixels stay uint8 here: a batch's rows are read into one reused buffer (64 images are 786 KB)
+and handed on as their integers 0..255. The model converts them to float64 a block at a time
+inside its first layer's products and takes the 1/255 on their outputs (nn.layers.propagate's
+pixel_scale), as the full-batch step does (columns.times).
 """
 
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,28 +15,21 @@ from numpy.typing import NDArray
 from pipeline.columns import Columns, Floats, Parameters, PixelColumns, take
 
 Batch = NDArray[np.intp]  # column numbers
+Pixels = NDArray[np.uint8]
+# (parameters, X, Y, l2, *, pixel_scale) -> (cost, grads, ZL) on the columns X / pixel_scale:
+# nn.layers.propagate's kind. The loop passes pixel_scale (255) only for pixels' integers.
+Propagate = Callable[..., tuple[float, Parameters, Floats]]
 
 
-class Propagate(Protocol):
-    """(parameters, X, Y, l2) -> (cost, grads, ZL) on the columns X / scale: nn.layers.propagate's
-    kind. The loop passes scale (255) only for pixels, whose batches come as integers."""
-    def __call__(self, parameters: Parameters, X: Floats, Y: Floats, l2: float, /, *,
-                 scale: float = ...) -> tuple[float, Parameters, Floats]: ...
-
-
-def gathered(X: Columns, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Floats]]:
+def gathered(X: Columns, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Floats | Pixels]]:
     """(batch, columns) for each index array in turn, the columns being X[:, batch] times
-    scale_of(X): for an array take(X, batch); for pixels their integers as float64 (n_x, len),
-    a view of a buffer that the next batch overwrites (use it before asking for the next)."""
+    scale_of(X): for an array take(X, batch); for pixels their uint8 integers (n_x, len), a view
+    of a buffer that the next batch overwrites (use it before asking for the next)."""
     if not isinstance(X, PixelColumns):
         yield from ((batch, take(X, batch)) for batch in batches)
         return
-    read: NDArray[np.uint8] | None = None
-    values: Floats | None = None
+    read: Pixels | None = None
     for batch in batches:
-        if values is None or len(values) < len(batch):  # (b, n_x): row-major, its .T a view
+        if read is None or len(read) < len(batch):  # (b, n_x): row-major, its .T a view
             read = np.empty((len(batch), X.shape[0]), dtype=np.uint8)
-            values = np.empty((len(batch), X.shape[0]))
-        out = values[:len(batch)]
-        np.copyto(out, X.pixels(batch, read))
-        yield batch, out.T
+        yield batch, X.pixels(batch, read).T

@@ -3,9 +3,9 @@ over X's columns wherever they live (pipeline.columns).
 
 One loop, `run_epochs`, serves both callers: the fit (`optimize_minibatch`: one model, and its
 learning curve, a point per epoch) and cross-validation (several rates of one neuron stacked as
-the rows of W1, every batch gathered once for all of them: engines.batches). A model reaches
-it as a function propagate(parameters, X, Y, l2) -> (cost, grads, ZL) (engines.batches), ZL
-being the last pre-activation (1, m); the updates are the course's (pipeline.nn.optimizers).
+the rows of W1, every batch gathered once for all of them: engines.batches). A model is a
+function propagate(parameters, X, Y, l2) -> (cost, grads, ZL), ZL the last pre-activation
+(1, m), such as nn.layers.propagate; the updates are the course's (pipeline.nn.optimizers).
 """
 
 from collections.abc import Callable, Iterable
@@ -112,7 +112,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     learning_rate0 = learning_rate
     tick = ticker(minibatch_steps(m, mini_batch_size, num_epochs), on_progress)
     t, done = 0, 0
-    scaled = {"scale": scale_of(X)} if isinstance(X, PixelColumns) else {}  # gathered's columns
+    as_pixels = {"pixel_scale": scale_of(X)} if isinstance(X, PixelColumns) else {}  # uint8
     if optimizer == "adam":
         v, s = initialize_adam(parameters)
     elif optimizer == "momentum":
@@ -122,8 +122,8 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
             seed = seed + 1  # a new shuffle every epoch, as the course's model()
             batches = (columns[idx] for idx in mini_batch_indices(m, mini_batch_size, seed))
             for batch, X_batch in gathered(X, batches):
-                # forward and backward on this batch's columns, gathered as they come
-                _, grads, ZL = propagate(parameters, X_batch, Y[:, batch], l2, **scaled)
+                # forward and backward on this batch's columns (pixels: their integers / 255)
+                _, grads, ZL = propagate(parameters, X_batch, Y[:, batch], l2, **as_pixels)
                 if on_batch:
                     on_batch(parameters, batch, ZL)
                 # update

@@ -116,9 +116,9 @@ def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
     monkeypatch.setattr(columns, "BLOCK_BYTES", 7 * 8 * 12)
     seen = []
 
-    def scaled(p, X_int, Y, l2, *, scale=1.0):  # pixels' batches come as integers, and scale
-        seen.append(scale)
-        return two_layer_propagate(p, X_int / scale, Y, l2)
+    def scaled(p, X_int, Y, l2, *, pixel_scale=1.0):  # pixels come as uint8 integers, and 255
+        seen.append((X_int.dtype, pixel_scale))
+        return two_layer_propagate(p, X_int / pixel_scale, Y, l2)
 
     blocks = optimize_minibatch(two_layer_parameters(12), scaled, pixels, Y, **options,
                                 forward=lambda p, X, idx: two_layer_propagate(
@@ -127,20 +127,25 @@ def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
     for key, value in whole["parameters"].items():
         np.testing.assert_allclose(blocks["parameters"][key], value, rtol=1e-12, atol=1e-15)
     assert "test_accuracies" not in whole
-    assert seen == [255.0] * 12  # 3 epochs of 4 batches
+    assert seen == [(np.uint8, 255.0)] * 12  # 3 epochs of 4 batches
 
 
 @pytest.mark.parametrize("hidden, l2, keep_prob", [([], 0.0, 1.0), ([], 0.7, 1.0),
                                                   ([5, 3], 0.4, 1.0), ([4], 0.0, 0.8)])
-def test_pixel_batches_at_the_bus_stay_within_1e_12_of_the_float64_path(hidden, l2, keep_prob):
-    """Integers in a reused buffer, the 1/255 on the first layer's products (layers.propagate's
-    scale), against the course's float64 columns x / 255: the same iterates to 1e-12, the last
-    batch (7 of 39) included, over 4 epochs of Adam."""
+def test_pixel_batches_at_the_bus_stay_within_1e_12_of_the_float64_path(hidden, l2, keep_prob,
+                                                                        monkeypatch):
+    """uint8 integers in a reused buffer, converted 5 pixels of an image at a time (27 = 5 x 5
+    + 2) with the 1/255 on the first layer's products (layers.propagate's pixel_scale), against
+    the course's float64 columns x / 255: the same iterates to 1e-12, the last batch (7 of 39)
+    included, over 4 epochs of Adam."""
     from functools import partial
 
     from pipeline.columns import PixelColumns, model_scores
+    from pipeline.nn import layers
     from pipeline.nn.layers import propagate
     from pipeline.nn.network import initialize_parameters_deep
+
+    monkeypatch.setattr(layers, "PIXEL_BLOCK", 5)
 
     pixels, X, Y = pixel_data(m=39, px=3)
     mirrored = PixelColumns(pixels.rows, pixels.image_shape, mirrored=True)
