@@ -1,14 +1,14 @@
 """The BLAS threads each path runs on, set per path with threadpoolctl (as scikit-learn does),
 so that nobody has to export OPENBLAS_NUM_THREADS by hand.
 
-Measured side by side by `make bench` (the "threads" rows) on 2 cores, alone and beside two
-CPU-bound processes: every path here is faster on one thread. Their products are small (a
-network's Gram step is 20 x 209 x 209, a batch 64 images, cv's fold rows a few hundred): a
-second thread costs more to wake and join than it saves, and when other work holds the cores it
-spins waiting for one, up to 10x slower. Even the 25,000-image full-batch step, which streams
-X from memory, gains nothing from a second thread (0.41 s a step on one and on two): memory,
-not arithmetic, sets its pace. One product is the exception, cv's week-4 networks' Gram
-product, 4,000 x 209 x 209 a step: it runs on every core (product_threads, below).
+Every path runs its products on one thread (BLAS_THREADS). Their products are small: a
+network's Gram step is 20 x 209 x 209, a mini-batch 64 images, cv's fold rows a few hundred.
+A second thread costs more to wake and join than it saves, and when other work holds the cores
+it spins waiting for one. A full-batch step over many images streams X from memory, whose speed,
+not arithmetic, sets its pace. A pass over pixels (columns.in_parts) reads its parts on
+threads of its own, one a core, each on one BLAS thread (stream_workers). One product runs on
+every core: a product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4 networks' Gram product
+(product_threads). `make bench` (its "threads" rows) times each path against the BLAS's default.
 """
 
 import functools
@@ -60,10 +60,9 @@ def blas_threads(path: str) -> AbstractContextManager[object]:
 
 
 # A product this large runs on every core, inside a path on one thread: make cv's week-4
-# networks, whose (k n_h, M) @ (M, M) Gram product a step is about 350 MFLOP (200 networks of
-# 20 units on 209 images). Measured on 2 cores: 7.6 ms a product on one thread, 3.8 on two; the
-# whole cv 24 % faster alone and 4 % slower beside two CPU-bound processes. Smaller products
-# lose with two threads when the cores are busy (up to 9x at 22 MFLOP), so they keep one.
+# networks' (k n_h, M) @ (M, M) Gram product, about 350 MFLOP a step (200 networks of 20 units
+# on 209 images), takes half the time on two cores as on one. Smaller products keep the path's
+# one thread: a second one gains little on them and, when the cores are busy, loses.
 WIDE_PRODUCT_FLOPS = 150e6
 
 

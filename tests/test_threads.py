@@ -92,22 +92,39 @@ def test_a_wide_product_runs_on_every_core_inside_a_one_thread_path(monkeypatch)
             assert blas_threads_now() == {BLAS_THREADS["cv"]}
 
 
-def test_cvs_network_gram_product_is_wide_and_the_course_networks_is_not():
-    from pipeline.engines.first_layer import gram_first_layer
+def test_cvs_network_gram_product_is_wide_and_the_course_networks_is_not(monkeypatch):
+    """The flops gram_first_layer counts for its product A K, (k n_h, M) @ (M, M), as it
+    passes them to product_threads, and the BLAS threads inside that product: every core for
+    cv's 200 networks, the path's one thread for the course's one network."""
+    from contextlib import contextmanager
+
+    from pipeline import threads
+    from pipeline.engines import first_layer
     from pipeline.engines.network import stack_network
-    from pipeline.threads import WIDE_PRODUCT_FLOPS
 
-    seen = []
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    inside = []
 
-    def flops_of(k, n_h, M):
+    @contextmanager
+    def watched(flops):
+        with threads.product_threads(flops):
+            inside.append((flops, blas_threads_now()))
+            yield
+
+    monkeypatch.setattr(first_layer, "product_threads", watched)
+
+    def product(k, n_h, M):
         net = stack_network({"W1": np.zeros((n_h, 3)), "b1": np.zeros((n_h, 1)),
                              "W2": np.zeros((1, n_h)), "b2": np.zeros((1, 1))}, k)
-        Z1_of, _ = gram_first_layer(net, np.eye(M), np.zeros((n_h, M)))
-        Z1_of()
-        seen.append(blas_threads_now())
-        return 2 * k * n_h * M * M
+        forward_first, _ = first_layer.gram_first_layer(net, np.eye(M), np.zeros((n_h, M)))
+        forward_first()
+        assert blas_threads_now() == {BLAS_THREADS["cv"]}  # given back after the product
+        return inside.pop()
 
     with blas_threads("cv"):
-        assert flops_of(200, 20, 209) >= WIDE_PRODUCT_FLOPS  # make cv MODEL=l-layer
-        assert flops_of(1, 20, 209) < WIDE_PRODUCT_FLOPS  # make train MODEL=l-layer
-    assert all(s == {BLAS_THREADS["cv"]} for s in seen)  # given back after each product
+        flops, seen = product(200, 20, 209)  # make cv MODEL=l-layer
+        assert flops == 2 * 200 * 20 * 209 * 209 >= threads.WIDE_PRODUCT_FLOPS
+        assert seen == {2}
+        flops, seen = product(1, 20, 209)  # make train MODEL=l-layer
+        assert flops == 2 * 20 * 209 * 209 < threads.WIDE_PRODUCT_FLOPS
+        assert seen == {BLAS_THREADS["cv"]}
