@@ -43,26 +43,30 @@ PLAIN_SCRIPT = """
 import sys
 import h5py
 import numpy as np
+from pipeline import config
 from pipeline.nn.logistic import optimize
 with h5py.File(sys.argv[1], "r") as h5:
     X = h5["train_set_x"][()].reshape(209, -1).T / 255
     Y = h5["train_set_y"][()].reshape(1, -1)
-optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, 2000, 0.005)
+optimize(np.zeros((X.shape[0], 1)), 0.0, X, Y, config.NUM_ITERATIONS, config.LEARNING_RATE)
 """
 
 # The week-4 notebook as a whole process: its data, its model function, its arguments.
 NETWORK_SCRIPT = """
 import sys
 import h5py
+from pipeline import config
 from pipeline.nn.network import L_layer_model, two_layer_model
 with h5py.File(sys.argv[1], "r") as h5:
     train_x_orig, train_y = h5["train_set_x"][()], h5["train_set_y"][()]
 X = train_x_orig.reshape(train_x_orig.shape[0], -1).T / 255
 Y = train_y.reshape(1, -1)
+dims = [X.shape[0], *config.HIDDEN_LAYERS[sys.argv[2]], 1]
+rate, iterations = config.NETWORK_LEARNING_RATE, config.NETWORK_NUM_ITERATIONS
 if sys.argv[2] == "l-layer":
-    L_layer_model(X, Y, [12288, 20, 7, 5, 1], 0.0075, 2500)
+    L_layer_model(X, Y, dims, rate, iterations)
 else:
-    two_layer_model(X, Y, (12288, 7, 1), 0.0075, 2500)
+    two_layer_model(X, Y, tuple(dims), rate, iterations)
 """
 
 LARGE = {"train": 25000, "test": 2000, "seed": 0}  # the big-data rows' synthetic dataset
@@ -70,6 +74,7 @@ SMALL = {"train": 2000, "test": 200, "seed": 0}  # the threads rows' Adam datase
 HUGE = {"train": 100000, "test": 5000, "seed": 0}  # the scale rows' (1.3 GB of pixels)
 ADAM = Optimizer("adam", config.MINI_BATCH_SIZE, config.NUM_EPOCHS, config.BETA1, config.BETA2)
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
+PIXEL_GD_STEPS = 3  # the pixels rows' gd, float64 X against uint8 pixels
 MEMORY_BUDGET = 0.8e9  # bytes a 25,000-image process may hold (issue 23: pixels stay uint8)
 
 
@@ -153,41 +158,6 @@ def python_dot(u, v):
     return total
 
 
-def tree_rss(root):
-    """Resident bytes of a process and all its descendants, from /proc."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo += children.get(pid, [])
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) * 1024 for line in status.splitlines()
-                       if line.startswith("VmRSS:")), 0)
-    return total
-
-
-def run_sampling_memory(command, env):
-    """Run a command; return its peak resident memory, the whole process tree, in bytes."""
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    peak = 0
-    while child.poll() is None:
-        peak = max(peak, tree_rss(child.pid))
-        time.sleep(0.02)
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed")
-    return peak
-
-
 def phone_photos(folder, count, features):
     """`count` 1600x1200 JPEGs (quality 90) made from the course's images, in two classes."""
     from PIL import Image
@@ -228,12 +198,13 @@ def machine():
 def in_process_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
     w0 = np.zeros((X.shape[0], 1))
-    textbook = optimize(w0, 0.0, X, Y, 2000, 0.005)[0]
-    course = Settings("logistic", (X.shape[0], 1), 0.005, 2000)
+    lr, steps = config.LEARNING_RATE, config.NUM_ITERATIONS
+    textbook = optimize(w0, 0.0, X, Y, steps, lr)[0]
+    course = Settings("logistic", (X.shape[0], 1), lr, steps)
     fast = train(f, course)
     gap = float(np.abs(fast["w"] - textbook["w"]).max())
-    bench.row("train in-process, lr 0.005, 2000 it", "textbook optimize", "train stage (gram)",
-              ">= 30x", lambda: optimize(w0, 0.0, X, Y, 2000, 0.005),
+    bench.row(f"train in-process, lr {lr}, {steps} it", "textbook optimize", "train stage (gram)",
+              ">= 30x", lambda: optimize(w0, 0.0, X, Y, steps, lr),
               lambda: train(f, course),
               max_abs_w_difference=gap)
     bench.note(f"max |w_gram - w_textbook| = {gap:.1e} (target <= 1e-9)")
@@ -278,25 +249,24 @@ def dataset_row(bench, args, f):
     with tempfile.TemporaryDirectory() as tmp:
         print(f"  (making {args.photos} 1600x1200 JPEGs for the dataset row...)", flush=True)
         paths = phone_photos(Path(tmp) / "photos", args.photos, f)
-        dataset = [sys.executable, "-m", "pipeline", "dataset", str(Path(tmp) / "photos"),
-                   "--out", str(Path(tmp) / "dataset"), "--force", "--quiet"]
-        peak = run_sampling_memory(dataset, ENV)
+        dataset = stage("dataset", Path(tmp) / "photos", "--out", Path(tmp) / "dataset",
+                        "--force", "--quiet")
+        peak = anonymous_peak(dataset, Path(tmp) / "peak.json")
         bench.row(f"{args.photos} photos -> dataset", "one process: open + decode",
                   "python -m pipeline dataset", "B <= 0.5x A, i.e. >= 2x",
-                  lambda: decode_all(paths),
-                  lambda: subprocess.run(dataset, env=ENV, check=True, capture_output=True),
-                  repeats=min(args.repeats, 3), peak_memory_bytes=peak)
-        bench.note(f"peak memory of the dataset stage, all processes: {peak / 1e6:.0f} MB "
-                   "(target < 300 MB)")
+                  lambda: decode_all(paths), dataset, repeats=min(args.repeats, 3),
+                  peak_anonymous_bytes=peak)
+        bench.note(f"peak anonymous memory of the dataset stage, all processes: "
+                   f"{peak / 1e6:.0f} MB (target < 300 MB)")
 
 
 def lesson_rows(bench, f):
     X, Y = f["X_train"], f["Y_train"]
     w0 = np.zeros((X.shape[0], 1))
-    rates = list(config.COMPARE_LEARNING_RATES)
-    bench.row("compare 3 rates, 1500 it", "3 textbook runs", "one batched gram run", ">= 50x",
-              lambda: [optimize(w0, 0.0, X, Y, 1500, lr) for lr in rates],
-              lambda: gradient_descent(X, Y, rates, 1500, f["X_test"], f["Y_test"]))
+    rates, steps = list(config.COMPARE_LEARNING_RATES), config.COMPARE_NUM_ITERATIONS
+    bench.row(f"compare 3 rates, {steps} it", "3 textbook runs", "one batched gram run", ">= 50x",
+              lambda: [optimize(w0, 0.0, X, Y, steps, lr) for lr in rates],
+              lambda: gradient_descent(X, Y, rates, steps, f["X_test"], f["Y_test"]))
 
     Xs, Ys, ws = X[:1000, :50], Y[:, :50], np.zeros((1000, 1)) + 0.001  # a slice: 1000 x 50
     bench.row("propagate, loops vs vectorized", "loop over m and n_x", "propagate (numpy)",
@@ -329,12 +299,14 @@ def network_rows(bench, args):
                           "--out-dir", tmp / "cv", "--quiet", "--runs-dir", runs), runs)
         print(f"  (the notebook's loop takes minutes a fit: {n} run(s) of each below)", flush=True)
         t_notebook, t_train, t_cv = side_by_side(*pair("l-layer"), cv, repeats=n)
-        bench.add("l-layer net 2500 it, process", "notebook L_layer_model script",
+        bench.add(f"l-layer net {config.NETWORK_NUM_ITERATIONS} it, process",
+                  "notebook L_layer_model script",
                   "python -m pipeline train", "B <= 0.2x A, i.e. >= 5x", t_notebook, t_train, n)
         bench.add("l-layer default cv vs ONE fit", "notebook L_layer_model script (same runs)",
                   "python -m pipeline cv --model l-layer", "B <= 2x A, i.e. >= 0.5x",
                   t_notebook, t_cv, n)
-        bench.row("two-layer net 2500 it, process", "notebook two_layer_model script",
+        bench.row(f"two-layer net {config.NETWORK_NUM_ITERATIONS} it, process",
+                  "notebook two_layer_model script",
                   "python -m pipeline train", "B <= 0.1x A, i.e. >= 10x", *pair("two-layer"),
                   repeats=n)
 
@@ -370,7 +342,8 @@ def thread_rows(bench, args, f):
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):
         dims = (12288, *config.HIDDEN_LAYERS[model], 1)
-        return lambda: train(f, Settings(model, dims, config.NETWORK_LEARNING_RATE, 2500))
+        return lambda: train(f, Settings(model, dims, config.NETWORK_LEARNING_RATE,
+                                         config.NETWORK_NUM_ITERATIONS))
 
     adam = Settings("logistic", (12288, 1), config.MINIBATCH_LEARNING_RATE, 0, optimizer=ADAM)
     fits = {
@@ -406,7 +379,7 @@ def synthetic_features(cache, size):
 
 
 def large_rows(bench, args):
-    """Adam against gd at 25,000 images, and cv's default there; gd's 2000 steps (minutes) are
+    """Adam against gd at 25,000 images, and cv's default there; gd's course run (minutes) is
     extrapolated from runs of 1 and LARGE_GD_STEPS steps, which take their turns with the rest."""
     features, n, k = synthetic_features(args.cache_dir, LARGE), args.slow_repeats, LARGE_GD_STEPS
     with tempfile.TemporaryDirectory() as tmp:
@@ -463,19 +436,22 @@ def pixel_rows(bench, args):
     X_test = take(f["X_test"], np.arange(f["Y_test"].shape[1]))
 
     def gd(data, test):
-        return lambda: gradient_descent(data, Y, [0.005], 3, test, f["Y_test"], engine="primal",
-                                        every=1000)
+        return lambda: gradient_descent(data, Y, [config.LEARNING_RATE], PIXEL_GD_STEPS, test,
+                                        f["Y_test"], engine="primal", every=1000)
 
     start = {"W1": np.zeros((1, X.shape[0])), "b1": np.zeros((1, 1))}
 
     def adam_epoch(data):
         return lambda: optimize_minibatch(start, layer_propagate, data, Y, optimizer="adam",
-                                          learning_rate=0.0007, num_epochs=1,
-                                          forward=model_scores)
-    bench.row(f"{m // 1000}k images: 3 gd steps", "float64 X in memory", "uint8 streamed",
-              "B <= A, memory 1/8", gd(X, X_test), gd(pixels, f["X_test"]),
+                                          learning_rate=config.MINIBATCH_LEARNING_RATE,
+                                          num_epochs=1, forward=model_scores)
+    bench.row(f"{m // 1000}k images: {PIXEL_GD_STEPS} gd steps", "float64 X in memory",
+              "uint8 streamed", "B <= A, memory 1/8", gd(X, X_test), gd(pixels, f["X_test"]),
               repeats=args.slow_repeats + 2, float64_bytes=X.nbytes,
               pixel_bytes=pixels.shape[0] * m)
+    step = {side: bench.rows[-1][f"{side}_s"] / PIXEL_GD_STEPS for side in ("reference", "faster")}
+    bench.note(f"a full-batch step: {step['reference']:.2f} s plain NumPy on the float64 X, "
+               f"{step['faster']:.2f} s ours on the pixels (each run's time / {PIXEL_GD_STEPS})")
     bench.row(f"{m // 1000}k images: an epoch of adam", "float64 columns", "uint8 rows",
               "B <= 0.3 s", adam_epoch(X), adam_epoch(pixels), repeats=args.slow_repeats + 2)
     bench.note(f"X as float64: {X.nbytes / 1e9:.2f} GB in memory; as pixels "
@@ -498,7 +474,7 @@ def sklearn_rows(bench, args):
     pixels, y = f["X_train"], f["Y_train"].ravel()
     X = np.empty((len(y), pixels.shape[0]))  # (m, n_x) float64, scikit-learn's layout
     for k in range(0, len(y), 1000):
-        X[k:k + 1000] = pixels.pixels(slice(k, min(k + 1000, len(y)))) / 255
+        X[k:k + 1000] = take(pixels, slice(k, min(k + 1000, len(y)))).T  # x / 255
 
     def sgd():
         with warnings.catch_warnings():  # 10 epochs on purpose: no convergence warning
@@ -579,17 +555,18 @@ def runs_rows(bench, args, f):
     """What the ledger costs: on a train (in-process), and `runs` over 1,000 records."""
     from datetime import UTC, datetime
 
-    from pipeline.engines.run_params import run_params
+    from pipeline.artifacts.params import run_params
     from pipeline.runs.ledger import save_run
     from pipeline.runs.record import identity, run_record
 
-    course = Settings("logistic", (f["X_train"].shape[0], 1), 0.005, 2000)
+    course = Settings("logistic", (f["X_train"].shape[0], 1), config.LEARNING_RATE,
+                      config.NUM_ITERATIONS)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         params_file = tmp / "params.npz"
 
         def fit():
-            params = run_params(train(f, course), 0, f)
+            params, _ = run_params(train(f, course), 0, f)  # (params, each split's scores)
             write_json(tmp / "fit.json", {"cost": float(params["costs"][-1])})
             return params
 
