@@ -18,10 +18,9 @@ from helpers import run_cli
 from PIL import Image
 
 from pipeline.artifacts.features import load_split
-from pipeline.artifacts.params import load_params
+from pipeline.artifacts.params import load_params, network_parameters, scores
 from pipeline.artifacts.photos import open_upright_rgb, photo_column
 from pipeline.nn.logistic import sigmoid
-from pipeline.artifacts.params import network_parameters, scores
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api",
