@@ -13,8 +13,9 @@ from network_problems import TWO_LAYER
 from threadpoolctl import threadpool_limits
 
 from pipeline import config
-from pipeline.artifacts.feature_file import load_features, write_features
+from pipeline.artifacts.feature_file import load_features
 from pipeline.artifacts.features import make_features
+from pipeline.artifacts.split_writer import write_features
 from pipeline.cli import UserError
 from pipeline.engines.network import train_networks
 from pipeline.nn.network import initialize_parameters, two_layer_model
