@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+# one process for a mutant's few tests (-n 0: under workers, -x ends pytest with exit 2, not 1)
+PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0"]
 TIMEOUT = 300  # seconds a mutant's tests may take (each takes a few; all pass unmutated in 30)
 
 
@@ -123,6 +124,11 @@ MUTANTS = (
            "A = A * D / keep_prob", "A = A * D",
            ("tests/nn/test_dropout.py",),
            "dropout not inverted: the kept units not scaled by 1 / keep_prob"),
+    Mutant("running-mean", "pipeline/engines/minibatch.py",
+           'record["costs"].append(loss / m + running[1] / m)',
+           'record["costs"].append(loss / (m - 1) + running[1] / m)',
+           ("tests/engines/test_minibatch.py",),
+           "an epoch's running-mean cost divided by m - 1, not the m images it saw"),
 )
 
 
