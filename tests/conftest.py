@@ -26,6 +26,25 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(HOME, ignore_errors=True)
 
 
+# The files whose tests read the two-layer fits (two_layer_runs, below): one unit of work for
+# pytest-xdist, so that one worker fits them while the other runs other files instead of waiting.
+TWO_LAYER_FILES = ("tests/nn/test_network.py", "tests/engines/test_network.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile (pyproject's addopts), with TWO_LAYER_FILES as one file."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Files(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return TWO_LAYER_FILES[0] if scope in TWO_LAYER_FILES else scope
+
+    return Files(config, log)
+
+
 # CI runs the same examples every time (a failure there is reproducible; derandomize also means
 # no example database); locally they vary.
 settings.register_profile("ci", derandomize=True, print_blob=True)
