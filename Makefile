@@ -1,5 +1,13 @@
 # catvnoncat: every target is an artifact with its real inputs, so `make` redoes only what changed.
 # `make help` (the default) lists the targets.
+#
+# Make decides when a stage runs; the ledger of runs (data/runs) decides whether a fit is trained
+# again. A stage runs when one of the files it writes is missing, or older than its inputs: the
+# data, the features, the file that remembers its flags, and the package's files (pipeline/) as a
+# whole, so any edit there reruns the stages. The train stage then looks its run up in the ledger,
+# by settings, data and the fit's own code: a run it already holds is restored (a copy, in a
+# second), and only a run it does not hold is fitted. So an edit of the page or of the report
+# redraws, but trains nothing again.
 
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -23,13 +31,13 @@ UV_VERSION := 0.13.9
 # What this run is. GOALS: the goals beyond help (none for a plain `make`, which prints help).
 # DRY_RUN: -n or -q (make's single-letter flags are the first word of MAKEFLAGS). Reading this
 # Makefile writes nothing: the remembered flags are written by recipes (see remember), and only
-# a run with GOALS, not DRY_RUN, takes the lock and refreshes the cached stage prerequisites.
+# a run with GOALS, not DRY_RUN, takes the lock.
 # Plain GNU Make 3.81 syntax throughout (macOS ships it): no grouped targets (&:), no $(file).
 GOALS := $(filter-out help,$(MAKECMDGOALS))
 SHORT_FLAGS := $(filter-out --% %=%,$(firstword -$(MAKEFLAGS)))
 DRY_RUN := $(findstring n,$(SHORT_FLAGS))$(findstring q,$(SHORT_FLAGS))
 
-# The Python for the scripts that read the tree (standard library only): the venv's once it
+# The Python for scripts/clock_skew.py (standard library only): the venv's once it
 # exists, as it starts faster than a version manager's shim; python3 before.
 SCRIPT_PY := $(if $(wildcard $(PY)),$(PY),$(PYTHON))
 
@@ -59,38 +67,14 @@ endif
 endif
 endif
 
-# The modules each stage runs, computed from the package's imports (scripts/stage_deps.py), as
-# TRAIN_MODULES and so on: editing any of them makes that stage's artifacts stale. Computing
-# them takes a moment, so they are kept in STAGE_DEPS with the list of modules they were
-# computed from, and computed again when a module is newer or the list changed. Read here, never
-# made by a rule: an included file that is remade restarts make, which is what looped for ever
-# on a module dated in the future. A dry run computes them without keeping them.
-STAGE_DEPS := data/.stage-deps.mk
-ifneq ($(GOALS),)
-PACKAGE_FILES := $(sort $(shell find pipeline -name '*.py' -not -path '*/__pycache__/*'))
--include $(STAGE_DEPS)
-ifeq ($(call same,$(STAGE_DEPS_FILES),$(PACKAGE_FILES)),)
-STAGE_DEPS_STALE := the list of modules changed
-else
-STAGE_DEPS_STALE := $(shell find $(PACKAGE_FILES) scripts/stage_deps.py -newer $(STAGE_DEPS))
-endif
-ifneq ($(STAGE_DEPS_STALE),)
-# "TRAIN_MODULES:pipeline/a.py TRAIN_MODULES:pipeline/b.py ...", one word a module and stage
-STAGE_DEP_WORDS := $(shell $(SCRIPT_PY) scripts/stage_deps.py \
-	| awk '$$2 == ":=" { for (i = 3; i <= NF; i++) print $$1 ":" $$i }')
-ifeq ($(STAGE_DEP_WORDS),)
-$(error scripts/stage_deps.py failed (above): fix the module it names, then run make again)
-endif
-STAGE_VARS := $(sort $(foreach word,$(STAGE_DEP_WORDS),$(firstword $(subst :, ,$(word)))))
-$(foreach var,$(STAGE_VARS),$(eval $(var) := \
-	$(patsubst $(var):%,%,$(filter $(var):%,$(STAGE_DEP_WORDS)))))
-ifeq ($(DRY_RUN),)
-$(shell printf '%s\n' '# made by the Makefile from scripts/stage_deps.py: do not edit' \
-	$(foreach var,$(STAGE_VARS),'$(var) := $($(var))') 'STAGE_DEPS_FILES := $(PACKAGE_FILES)' \
-	> $(STAGE_DEPS).tmp && mv $(STAGE_DEPS).tmp $(STAGE_DEPS))
-endif
-endif
-endif
+# The package's files, every one an input of every stage (Python's caches are not).
+PACKAGE := $(shell find pipeline -type f ! -path '*/__pycache__/*')
+
+# A stage that writes a set of files (report, compare, cv) writes with them a list of their
+# names, one a line, and that list is the stage's target: listed(LIST) reads the files it names,
+# and missing(FILES) is FORCE when one of them is gone, so deleting any file of a set remakes it.
+listed = $(addprefix $(dir $(1)),$(shell cat $(1) 2>/dev/null))
+missing = $(if $(filter-out $(wildcard $(1)),$(1)),FORCE)
 
 # remember(FILE,FLAGS): FILE holds the flags that its targets were made with. It is read here
 # and rewritten by its recipe only when the flags differ (or it is missing), so its time stamp
@@ -121,21 +105,17 @@ $(DATA)/%.h5:
 endif
 PARAMS := data/models/params.npz
 METRICS := reports/metrics.json
-# The report: the run's figures and section, and the page, written as one set by `report`.
-REPORT := reports/learning_curve.png reports/evaluation.png reports/mislabeled.png \
-	reports/mislabeled_train.png reports/weights.png reports/mislabeled.csv reports/section.html \
-	reports/section.json \
-	reports/index.html
-PAGE := $(filter-out %/__pycache__,$(wildcard pipeline/page/*))
-# Other stages' sections: inputs of the page, never remade by `make report` (no rule makes
-# section.html). Their list is remembered, so removing one (rm -r reports/cv) reassembles.
+# The report: the run's figures and section, and the page, written as one set, with its list.
+REPORT := reports/report-files.txt
+# Other stages' sections: inputs of the page, never remade by `make report`. Their list is
+# remembered, so removing one (rm -r reports/cv) reassembles the page.
 SECTIONS := $(wildcard reports/compare/section.html reports/cv/section.html \
 	reports/runs/section.html reports/notebooks/*.html)
 SECTIONS_LIST := reports/.sections
 PAGE_STAMP := reports/.assembled
 
-# Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a file
-# rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
+# Hyperparameters: empty means the defaults in pipeline/config.py. The flags are remembered in a
+# file rewritten only when they change, so `make train LR=0.01` retrains and a repeat does nothing.
 LR ?=
 ITERATIONS ?=
 L2 ?=
@@ -178,7 +158,7 @@ COMPARE_FLAGS := $(strip $(if $(LRS),--learning-rates $(LRS)) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 COMPARE_ARGS := data/models/compare-args.txt
 $(eval $(call remember,$(COMPARE_ARGS),$(COMPARE_FLAGS)))
-COMPARE := reports/compare/summary.json
+COMPARE := reports/compare/files.txt
 
 # Cross-validation's options, remembered the same way (L2, KEEP_PROB and AUGMENT may be lists
 # here: KEEP_PROB="1 0.8" reaches cv as --keep-prob 1 0.8, and train refuses two values).
@@ -190,7 +170,7 @@ CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 CV_ARGS := data/models/cv-args.txt
 $(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
-CV := reports/cv/summary.json
+CV := reports/cv/files.txt
 $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
 .PHONY: help setup lock notebooks docs lab data dataset features train evaluate report compare cv runs \
@@ -281,52 +261,46 @@ dataset: | $(VENV_STAMP) ## your photo folders -> data/datasets/NAME: make datas
 
 features: $(FEATURES) ## flatten into uint8 rows: X (n_x, m), standardized as it is read
 
-$(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) $(FEATURES_MODULES) | $(VENV_STAMP)
+$(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) $(PACKAGE) | $(VENV_STAMP)
 	$(PY) -m pipeline features $(FEATURES_FLAGS)
 
-train: $(METRICS) ## train the model (MODEL=two-layer|l-layer) and print train/test accuracy
+train: $(PARAMS) $(METRICS) ## train the model (MODEL=two-layer|l-layer), print train/test accuracy
 
 # One train run writes the model and its metrics (what `python -m pipeline evaluate` writes),
 # from the one pass over each split that scores the run for the ledger: as in the .h5 rule, a
-# pattern rule's targets are made together, % being the s of models/ and of reports/. The run
-# is restored from the ledger when it is kept, so an edit of evaluation code retrains nothing.
+# pattern rule's targets are made together, % being the s of models/ and of reports/.
 $(subst models/,model%/,$(PARAMS)) $(subst reports/,report%/,$(METRICS)): $(FEATURES) \
-		$(TRAIN_ARGS) $(TRAIN_MODULES) | $(VENV_STAMP)
+		$(TRAIN_ARGS) $(PACKAGE) | $(VENV_STAMP)
 	$(PY) -m pipeline train $(strip $(TRAIN_FLAGS) --metrics $(METRICS))
 
-evaluate: $(METRICS) ## accuracies and mislabeled images into reports/metrics.json (as train)
+evaluate: $(PARAMS) $(METRICS) ## accuracies and mislabeled images: reports/metrics.json (as train)
 
-report: $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
+report: $(REPORT) $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 
 # Make must not delete an artifact on Ctrl-C: every stage writes atomically (the report's files
 # as one set), so what is there is always whole, and deleting it would lose the previous run.
 .PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(REPORT) $(COMPARE) $(CV)
-$(subst reports/,report%/,$(REPORT)): $(PARAMS) $(METRICS) $(FEATURES) $(REPORT_MODULES) \
-		pipeline/page/run.html | $(VENV_STAMP)
+$(REPORT): $(PARAMS) $(METRICS) $(FEATURES) $(PACKAGE) $(call missing,$(call listed,$(REPORT))) \
+		| $(VENV_STAMP)
 	$(PY) -m pipeline report
-
-# Other stages' sections are theirs: this empty rule keeps the report's pattern rule below
-# (report%/section.html, stem "s") from claiming reports/cv/section.html (stem "s/cv") as its own.
-$(SECTIONS): ;
 
 # The page again from the sections that exist, when only they changed: it draws nothing. When
 # the report itself was just made, its page already holds them.
-$(PAGE_STAMP): $(REPORT) $(SECTIONS) $(SECTIONS_LIST) $(ASSEMBLE_MODULES) $(PAGE) \
-		| $(VENV_STAMP)
+$(PAGE_STAMP): $(REPORT) $(SECTIONS) $(SECTIONS_LIST) | $(VENV_STAMP)
 	$(if $(filter $(REPORT),$?),,$(PY) -m pipeline assemble)
 	@touch $@
 
 compare: $(COMPARE) ## one model per rate: make compare LRS="0.01 0.001" ITERATIONS=1500
 
-$(COMPARE): $(FEATURES) $(COMPARE_ARGS) $(COMPARE_MODULES) | $(VENV_STAMP)
+$(COMPARE): $(FEATURES) $(COMPARE_ARGS) $(PACKAGE) $(call missing,$(call listed,$(COMPARE))) \
+		| $(VENV_STAMP)
 	$(PY) -m pipeline compare $(COMPARE_FLAGS)
 
 cv: $(CV) ## cross-validation on train only: make cv FOLDS=5 REPEATS=10 L2="0 1"
 
-$(CV): $(FEATURES) $(CV_ARGS) $(CV_MODULES) | $(VENV_STAMP)
+$(CV): $(FEATURES) $(CV_ARGS) $(PACKAGE) $(call missing,$(call listed,$(CV))) | $(VENV_STAMP)
 	$(PY) -m pipeline cv $(CV_FLAGS)
 
-# Without IMAGE it says so at once, rather than training first.
 # The ledger of runs (data/runs): every finished train, each rate of compare and cv's final fit
 # is kept there, and `make train` restores a run it already holds instead of training it again.
 RUNS ?=
@@ -342,6 +316,7 @@ endif
 runs-prune: | $(VENV_STAMP) ## remove all runs but the KEEP newest and the current one
 	$(PY) -m pipeline runs --prune $(KEEP)
 
+# Without IMAGE it says so at once, rather than training first.
 classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
 	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
 		exit 2; fi
@@ -349,7 +324,7 @@ classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat
 
 # BENCH_FLAGS=--no-large skips the rows on generated 25,000- and 100,000-image datasets.
 BENCH_FLAGS ?=
-bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side (about 30 minutes): reports/bench.json
+bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side: reports/bench.json
 	$(PY) scripts/bench.py $(BENCH_FLAGS)
 
 # The page's tests run in a real browser: Debian's chromium, installed here when it is missing and

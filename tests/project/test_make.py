@@ -1,11 +1,11 @@
-"""Make is incremental: a repeat runs no recipe, a changed hyperparameter retrains. Reading the
-Makefile writes nothing, one make runs at a time in a tree, and it runs on GNU Make 3.81.
+"""Make is incremental: a repeat runs no recipe, a changed hyperparameter retrains, a deleted
+output is made again. Reading the Makefile writes nothing, one make runs at a time in a tree,
+and it runs on GNU Make 3.81.
 
 Each test works in a copy of the project (sharing .venv and the fetched data), so the developer's
 own data/ and reports/ are never touched.
 """
 
-import importlib.util
 import os
 import re
 import shutil
@@ -16,10 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, make, recipes, write_course_photos
 
-spec = importlib.util.spec_from_file_location("stage_deps", ROOT / "scripts" / "stage_deps.py")
-stage_deps = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(stage_deps)
-stage_modules = stage_deps.stage_modules
+from pipeline.page.run_figures import FIGURES
+from pipeline.stages.compare import params_name
 
 
 def test_train_then_nothing_then_retrain_on_a_new_rate(project):
@@ -58,6 +56,20 @@ def test_every_run_is_kept_listed_and_restored_instead_of_retrained(project):
     assert "say how many runs to keep: make runs-prune KEEP=20" in refused.stderr
 
 
+def test_a_deleted_model_and_an_edit_of_the_package_are_restored_from_the_ledger(project):
+    assert make(project, "train").returncode == 0
+    params = project / "data" / "models" / "params.npz"
+    params.unlink()  # what classify's hint then tells the user to remake with `make train`
+    again = make(project, "train")
+    assert again.returncode == 0, again.stderr
+    assert params.is_file() and "restored run " in again.stderr
+    assert "test accuracy: 70.0 %" in again.stdout
+    os.utime(project / "pipeline" / "config.py")  # an edit: every stage runs again...
+    edited = make(project, "train")
+    assert "-m pipeline features" in edited.stdout and "-m pipeline train" in edited.stdout
+    assert "restored run " in edited.stderr and "steps" not in edited.stderr  # ...no fit
+
+
 def test_a_failed_train_keeps_the_model_and_make_says_so(project):
     assert make(project, "train").returncode == 0
     params = project / "data" / "models" / "params.npz"
@@ -70,8 +82,9 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
     for target in ("data", "features", "train", "evaluate", "report", "compare", "cv", "classify",
-                   "test", "lint", "clean"):
+                   "bench", "test", "lint", "clean"):
         assert f"\n{target} " in out
+    assert not re.search(r"\d+ min", out)  # how long the bench takes is the docs' to say
 
 
 def test_report_after_train_does_not_retrain_and_a_repeat_does_nothing(project):
@@ -190,11 +203,12 @@ def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files
     assert "test accuracy: 70.0 % (95% CI" in course.stdout
 
 
-# The artifact that names each stage's run in Make, and what `make -n` shows for it.
-METRICS = "reports/metrics.json"  # train's too: one run writes the model and its metrics
+# The file that names each stage's run in Make: the stage's output, or the list of a set of them.
 STAGE_TARGETS = {"features": "data/processed/features.npz", "train": "data/models/params.npz",
-                 "report": "reports/index.html",
-                 "compare": "reports/compare/summary.json", "cv": "reports/cv/summary.json"}
+                 "report": "reports/report-files.txt",
+                 "compare": "reports/compare/files.txt", "cv": "reports/cv/files.txt"}
+METRICS = "reports/metrics.json"  # train's too: one run writes the model and its metrics
+STAGES = set(STAGE_TARGETS)
 
 
 def copy_project(folder, raw_files=()):
@@ -216,30 +230,25 @@ def copy_project(folder, raw_files=()):
 # The files that remember each stage's flags, and the list of other stages' sections.
 FLAG_FILES = ("data/processed/features-args.txt", "data/models/train-args.txt",
               "data/models/compare-args.txt", "data/models/cv-args.txt", "reports/.sections")
-STAGE_DEPS = "data/.stage-deps.mk"
 
 
 @pytest.fixture
 def up_to_date(tmp_path, raw_files):
     """A copy of the project whose every artifact is newer than its inputs (empty stand-ins:
-    `make -n` only reads their times), so that a plan names exactly what an edit made stale.
+    `make -n` only reads their times; the sets' lists name no file), so that a plan names
+    exactly what an edit made stale.
 
-    Times are set in the past, never the future (make would stop: a clock skew). The cached
-    stage prerequisites keep their time, newer than the edits the tests feign: those change no
-    import, and a cache older than them would be computed again at every plan."""
+    Times are set in the past, never the future (make would stop: a clock skew)."""
     copy = copy_project(tmp_path / "project")
     artifacts = [*(f"data/raw/{p.name}" for p in raw_files), *STAGE_TARGETS.values(), METRICS,
-                 "reports/.assembled", "reports/compare/section.html", "reports/cv/section.html",
-                 *(f"reports/{name}" for name in ("learning_curve.png", "evaluation.png",
-                   "mislabeled.png", "mislabeled_train.png", "weights.png", "mislabeled.csv",
-                   "section.html", "section.json"))]
+                 "reports/.assembled", "reports/compare/section.html", "reports/cv/section.html"]
     for name in artifacts:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         (copy / name).touch()
-    assert make(copy, *FLAG_FILES).returncode == 0  # a real run writes them and the cache
+    assert make(copy, *FLAG_FILES).returncode == 0  # a real run writes them
     now = time.time()
     for path in copy.rglob("*"):
-        if path.is_file() and not path.is_symlink() and path != copy / STAGE_DEPS:
+        if path.is_file() and not path.is_symlink():
             os.utime(path, (now - 1000, now - 1000))
     for name in artifacts:
         os.utime(copy / name, (now - 500, now - 500))
@@ -253,51 +262,93 @@ def planned_stages(project):
             for line in recipes(project, *STAGE_TARGETS.values())}
 
 
-def test_editing_any_module_a_stage_runs_replans_that_stage_and_only_what_follows(up_to_date):
-    runs = {stage: set(stage_modules(stage, up_to_date)) for stage in STAGE_TARGETS}
-    # the modules the hand-typed lists missed before these were computed
-    assert {"pipeline/nn/layers.py", "pipeline/engines/network.py",
-            "pipeline/artifacts/features.py", "pipeline/artifacts/files.py"} <= runs["train"]
-    assert {"pipeline/cv/minibatch.py", "pipeline/cv/folds.py",
-            "pipeline/engines/masked_network.py", "pipeline/nn/optimizers.py"} <= runs["cv"]
-    upstream = {"features": [], "train": ["features"],
-                "report": ["train", "features"], "compare": ["features"],
-                "cv": ["features"]}
+def test_an_edit_anywhere_in_the_package_replans_every_stage(up_to_date):
     edited = time.time() - 100  # after the artifacts were made
-    for path in sorted((up_to_date / "pipeline").rglob("*.py")):
-        module = path.relative_to(up_to_date).as_posix()
+    for name in ("pipeline/nn/logistic.py", "pipeline/page/style.css", "pipeline/__main__.py"):
+        path = up_to_date / name
         before = path.stat().st_mtime
         os.utime(path, (edited, edited))
-        stale = {stage for stage, before_it in upstream.items()
-                 if any(module in runs[s] for s in [stage, *before_it])}
-        assert planned_stages(up_to_date) == stale, module
+        assert planned_stages(up_to_date) == STAGES, name
         os.utime(path, (before, before))
+    new = up_to_date / "pipeline" / "extra.py"
+    new.write_text("VALUE = 1\n")
+    assert planned_stages(up_to_date) == STAGES
+    new.unlink()  # gone again: no missing rule
+    assert planned_stages(up_to_date) == set()
+    os.utime(up_to_date / "scripts" / "bench.py", (edited, edited))  # not the package
+    assert planned_stages(up_to_date) == set()
 
 
-def test_a_new_module_is_followed_from_the_import_that_brings_it_in(up_to_date):
-    (up_to_date / "pipeline" / "extra.py").write_text("VALUE = 1\n")
-    stage = up_to_date / "pipeline" / "evaluation" / "metrics.py"
-    stage.write_text(stage.read_text() + "\n\ndef uses_extra():\n"
-                     "    from pipeline.extra import VALUE\n    return VALUE\n")
-    assert "pipeline/extra.py" in stage_modules("evaluate", up_to_date)
-    users = {s for s in STAGE_TARGETS
-             if "pipeline/evaluation/metrics.py" in stage_modules(s, up_to_date)}
-    assert "train" in users  # it writes metrics.json
-    assert planned_stages(up_to_date) == users | {"report"}  # and what follows train
-    (up_to_date / "pipeline" / "extra.py").unlink()  # gone again: recomputed, no missing rule
-    stage.write_text(stage.read_text().split("\n\ndef uses_extra")[0])
-    assert make(up_to_date, "-n", "reports/metrics.json").returncode == 0
-
-
-def test_pythons_cache_in_the_page_folder_is_no_prerequisite(up_to_date):
+def test_pythons_cache_in_the_package_is_no_prerequisite(up_to_date):
     cache = up_to_date / "pipeline" / "page" / "__pycache__"
     cache.mkdir()
     (cache / "assemble.cpython-311.pyc").write_bytes(b"compiled just now")
+    assert planned_stages(up_to_date) == set()
     assert recipes(up_to_date, "report") == []
-    edited = time.time() - 100
-    os.utime(up_to_date / "pipeline" / "page" / "style.css", (edited, edited))
-    assert [line.split("-m pipeline ")[1] for line in recipes(up_to_date, "report")] == [
-        "assemble"]
+
+
+# Every file each stage's recipe writes, as its stage names them: after `make GOAL`, deleting
+# any one of them makes `make GOAL` run that stage again.
+OPTIONS = ("ITERATIONS=200", "LRS=0.005", "REPEATS=1")  # small runs, the same for every goal
+OUTPUTS = {
+    "features": ["data/processed/features.npz"],
+    "train": ["data/models/params.npz", METRICS],
+    "evaluate": ["data/models/params.npz", METRICS],
+    "report": [*(f"reports/{name}" for name in (*FIGURES, "mislabeled.csv", "section.html",
+                                                 "section.json", "index.html")),
+               STAGE_TARGETS["report"]],
+    "compare": [*(f"reports/compare/{name}" for name in (
+        "summary.json", "summary.md", "learning_rates.png", params_name(0.005), "section.html",
+        "section.json")), STAGE_TARGETS["compare"]],
+    "cv": [*(f"reports/cv/{name}" for name in ("summary.json", "summary.md", "cv.png",
+                                                "section.html", "section.json")),
+           STAGE_TARGETS["cv"]],
+}
+STAGE_OF = {"evaluate": "train"}  # the goal whose recipe is another stage's
+
+
+@pytest.fixture(scope="module")
+def every_stage(tmp_path_factory, raw_files):
+    """A copy of the project where every stage has run, with OPTIONS: all up to date."""
+    copy = copy_project(tmp_path_factory.mktemp("every") / "project", raw_files)
+    for goals in (("compare", "cv"), ("report",)):  # the page last, with both sections
+        result = make(copy, *goals, *OPTIONS)
+        assert result.returncode == 0, result.stderr
+    assert make(copy, "-q", *OUTPUTS, *OPTIONS).returncode == 0
+    return copy
+
+
+def test_each_set_lists_every_file_it_writes(every_stage):
+    for stage in ("report", "compare", "cv"):
+        listed = every_stage / STAGE_TARGETS[stage]
+        named = {f"{listed.parent.relative_to(every_stage).as_posix()}/{name}"
+                 for name in listed.read_text().split()}
+        assert named == set(OUTPUTS[stage]) - {STAGE_TARGETS[stage]}, stage
+
+
+@pytest.mark.parametrize(("goal", "output"), [(goal, output) for goal, outputs in OUTPUTS.items()
+                                              for output in outputs])
+def test_a_deleted_output_is_made_again_by_its_stage(every_stage, goal, output, tmp_path):
+    path, away = every_stage / output, tmp_path / "away"
+    os.replace(path, away)
+    try:
+        assert make(every_stage, "-q", goal, *OPTIONS).returncode == 1
+        planned = {line.split("-m pipeline ")[1].split()[0]
+                   for line in recipes(every_stage, goal, *OPTIONS)}
+        assert STAGE_OF.get(goal, goal) in planned
+    finally:
+        os.replace(away, path)  # its time kept: up to date again
+    assert make(every_stage, "-q", goal, *OPTIONS).returncode == 0
+
+
+def test_make_data_fetches_a_deleted_h5_file_again(tmp_path, raw_files):
+    copy = copy_project(tmp_path / "project", raw_files)
+    mirror = f"CATVNONCAT_DATA_MIRROR={raw_files[0].parent}"  # exported to the recipe
+    for path in raw_files:
+        (copy / "data" / "raw" / path.name).unlink()
+        result = make(copy, "data", mirror)
+        assert result.returncode == 0, result.stderr
+        assert (copy / "data" / "raw" / path.name).read_bytes() == path.read_bytes()
 
 
 def tree_state(root):
@@ -323,13 +374,13 @@ def test_make_help_and_dry_runs_write_nothing(tmp_path, raw_files):
             assert result.returncode in (0, 1) and "rror" not in result.stderr, result.stderr
             assert tree_state(copy) == before, args
 
-    nothing_written()  # a fresh tree: no flags remembered, no cached prerequisites
+    nothing_written()  # a fresh tree: no flags remembered
     plan = make(copy, "-n", "train", "LR=0.01").stdout
     assert "-m pipeline train --learning-rate 0.01" in plan
     assert make(copy, "train").returncode == 0
     lock = copy / "data" / ".make.lock"
     wait_for(lambda: not lock.is_symlink(), "the lock is removed once its make has ended", 10)
-    nothing_written()  # now against flags and a cache that the dry runs' flags differ from
+    nothing_written()  # now against remembered flags that the dry runs' flags differ from
 
 
 def test_a_source_dated_in_the_future_stops_make_in_one_line(up_to_date):
