@@ -33,23 +33,61 @@ def page_set(folder):
     return {name: (folder / name).read_bytes() for name in names if (folder / name).exists()}
 
 
+def wait_for(state, what, timeout=60, every=0.02):
+    """Poll until state() holds, for at most timeout seconds: a bounded wait, not a race."""
+    deadline = time.monotonic() + timeout
+    while not state():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(every)
+
+
+def handles_interrupts(group, stage):
+    """A process of make's process group runs `-m pipeline STAGE` and has reached the point
+    where it turns Ctrl-C and SIGTERM into one line (pipeline.cli.run): SIGTERM is caught."""
+    table = subprocess.run(["ps", "-A", "-o", "pgid=,caught=,args="], capture_output=True,
+                           text=True, check=True).stdout
+    for row in table.splitlines():
+        pgid, caught, *args = row.split(None, 2)
+        if int(pgid) == group and f"-m pipeline {stage}" in " ".join(args):
+            return bool(int(caught, 16) & 1 << (signal.SIGTERM - 1))
+    return False
+
+
+def staging(reports):
+    """The report is writing its set into its temp folder (one file in it at least), to move the
+    set into place next."""
+    return any(True for _ in reports.glob(".staged.*/*"))
+
+
+def interrupted_make_report(project, reached, sig, every):
+    """`make report LR=0.004`, sent sig once reached(make's pid) holds (polled every `every`
+    seconds), as a Ctrl-C reaches every process of the job; unless make ended first. Its stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    child = subprocess.Popen(["make", "--no-print-directory", "report", "LR=0.004"], cwd=project,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True,  # its own process group, pgid = its pid
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        wait_for(lambda: reached(child.pid) or child.poll() is not None, "the point", every=every)
+        if child.poll() is None:
+            os.killpg(child.pid, sig)
+        return child.communicate(timeout=60)[1]
+    finally:
+        child.kill()
+
+
 def test_an_interrupted_make_report_leaves_the_previous_page_whole(project):
     reports = project / "reports"
     assert make(project, "report").returncode == 0
     old = page_set(reports)
     seen = []
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    for delay, sig in ((1.5, signal.SIGINT), (3.5, signal.SIGTERM), (5.5, signal.SIGINT)):
-        child = subprocess.Popen(["make", "--no-print-directory", "report", "LR=0.004"],
-                                 cwd=project, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        try:
-            time.sleep(delay)
-            os.killpg(child.pid, sig)  # as a Ctrl-C reaches every process of the job
-            _, stderr = child.communicate(timeout=60)
-        finally:
-            child.kill()
+    # Ctrl-C while train fits, SIGTERM while the report draws, Ctrl-C while it writes its set
+    # (the last for some 40 ms: looked for more often, as ps costs more than a listing)
+    points = ((lambda pid: handles_interrupts(pid, "train"), signal.SIGINT, 0.02),
+              (lambda pid: handles_interrupts(pid, "report"), signal.SIGTERM, 0.02),
+              (lambda pid: staging(reports), signal.SIGINT, 0.001))
+    for reached, sig, every in points:
+        stderr = interrupted_make_report(project, reached, sig, every)
         assert "Deleting file" not in stderr and "Traceback" not in stderr, stderr
         assert not list(reports.glob(".staged.*")), "a temp folder was left behind"
         seen.append(page_set(reports))
