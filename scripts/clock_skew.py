@@ -1,9 +1,9 @@
 """Make's guard against clock skew: one line naming a file dated in the future.
 
 A file newer than the clock stays newer than whatever is made from it, so make would remake that
-at every run (and used to restart itself for ever re-reading its prerequisites). Files unpacked
-from an archive or on a mounted folder can be so. `python3 scripts/clock_skew.py PATH...` prints
-nothing when every file under the paths is dated now or before, else the line make stops with.
+at every run. Files unpacked from an archive or on a mounted folder can be so.
+`python3 scripts/clock_skew.py PATH...` prints nothing when every file under the paths is dated
+now or before, else the line make stops with.
 Standard library only: it runs before the venv exists.
 """
 
