@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -82,32 +81,6 @@ def atomic_dir(path: StrPath) -> Iterator[Path]:
         for leftover in (tmp, old):
             if leftover.exists():
                 shutil.rmtree(leftover)
-
-
-@contextmanager
-def staged_files(folder: StrPath) -> Iterator[Path]:
-    """Yield a fresh temp folder inside `folder`; on success move every file in it into `folder`
-    together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
-    old set or the new one, never a mix. A failure removes the temp folder and changes nothing."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".staged.", suffix=".tmp"))
-    except OSError as err:
-        raise UserError(f"cannot write {folder}: {err.strerror}") from None
-    try:
-        yield tmp
-        held = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            # index.html last: a reader who opens it finds every file it names
-            for staged in sorted(tmp.iterdir(), key=lambda p: (p.name == "index.html", p.name)):
-                os.chmod(staged, 0o666 & ~current_umask())
-                os.replace(staged, folder / staged.name)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a held signal lands here
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_bytes(path: StrPath, data: bytes) -> None:

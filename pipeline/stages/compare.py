@@ -9,7 +9,14 @@ from typing import Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
-from pipeline.artifacts.files import atomic_dir, write_bytes, write_json, write_npz, write_text
+from pipeline.artifacts.file_sets import write_file_list
+from pipeline.artifacts.files import (
+    atomic_dir,
+    write_bytes,
+    write_json,
+    write_npz,
+    write_text,
+)
 from pipeline.artifacts.params import Params, params_settings, run_params
 from pipeline.cli import Parser, UserError, positive_float
 from pipeline.engines.fit import train
@@ -127,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         write_bytes(tmp / "learning_rates.png", figure)
         write_section(tmp, section_fragment(records, classes), "Learning-rate comparison",
                       "comparison", "make compare", made_for(features, args.model))
+        write_file_list(tmp, "files.txt")
     print(text_table(COLUMNS, table_rows(records)))
     print(majority_note(records, classes), file=sys.stderr)
     print(f"wrote {args.out_dir}/", file=sys.stderr)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
+from pipeline.artifacts.file_sets import write_file_list
 from pipeline.artifacts.files import (
     atomic_dir,
     write_bytes,
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         write_bytes(tmp / "cv.png", figure)
         write_section(tmp, section_fragment(summary), "Settings chosen without the test set",
                       "cross-validation", "make cv", summary["made_for"])
+        write_file_list(tmp, "files.txt")
     print(f"{search.folds}-fold x {search.repeats} cross-validation on {summary['m_train']} "
           "training images (the test set chose nothing)")
     print(summary_text(summary))

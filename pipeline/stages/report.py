@@ -16,7 +16,13 @@ from numpy.typing import ArrayLike
 
 from pipeline import config
 from pipeline.artifacts.feature_file import Features, load_features
-from pipeline.artifacts.files import StrPath, read_json, staged_files, write_bytes, write_text
+from pipeline.artifacts.file_sets import staged_files, write_file_list
+from pipeline.artifacts.files import (
+    StrPath,
+    read_json,
+    write_bytes,
+    write_text,
+)
 from pipeline.artifacts.params import Params, load_params, network_parameters, split_scores
 from pipeline.cli import Parser, UserError
 from pipeline.columns import Floats, pixels_of
@@ -124,6 +130,7 @@ def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dic
         write_section(tmp, fragment, f"catvnoncat: lr {lr}, {n} iterations", "run",
                       "make report", made_for(params, params["model"]))
         assemble_into(tmp, out_dir, run_dir=tmp)
+        write_file_list(tmp, "report-files.txt")
     return Path(out_dir) / "index.html"
 
 
