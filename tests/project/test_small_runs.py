@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import h5py
 import numpy as np
 import pytest
 from helpers import LOG_2, ROOT, run_cli
@@ -24,15 +25,25 @@ HIDDEN = {"logistic": [], "two-layer": [7], "l-layer": [20, 7, 5]}  # the course
 GD_SEED, ADAM_BATCH, ADAM_SEED = 1, 64, 10  # the notebooks' seed, batch size and shuffle seed
 
 
+def every_fourth_pixel(source, target):
+    """A copy of a course-layout .h5 file with images of a quarter of the side (64 -> 16)."""
+    with h5py.File(source, "r") as h5, h5py.File(target, "w") as small:
+        for key in h5:
+            small[key] = h5[key][:, ::4, ::4] if key.endswith("_set_x") else h5[key][()]
+
+
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
-    """train.h5 and test.h5 of 120 and 40 images from scripts/synthetic_dataset.py; features.npz
-    made from them by the features stage; and the course's float arrays (x / 255) of the same
-    files, the oracles' input."""
+    """train.h5 and test.h5 of 120 and 40 images from scripts/synthetic_dataset.py, cut to 16x16
+    (the stages take any image size; the oracles' loops then take seconds, not a minute);
+    features.npz made from them by the features stage; and the course's float arrays (x / 255)
+    of the same files, the oracles' input."""
     folder = tmp_path_factory.mktemp("small")
-    subprocess.run([sys.executable, ROOT / "scripts" / "synthetic_dataset.py", folder,
+    subprocess.run([sys.executable, ROOT / "scripts" / "synthetic_dataset.py", folder / "64",
                     "--train", "120", "--test", "40", "--seed", "3", "--strength", "3",
                     "--quiet"], check=True, cwd=ROOT)
+    for split in ("train", "test"):
+        every_fourth_pixel(folder / "64" / f"{split}.h5", folder / f"{split}.h5")
     result = run_cli("features", "--train-file", folder / "train.h5", "--test-file",
                      folder / "test.h5", "--out", folder / "features.npz")
     assert result.returncode == 0, result.stderr
