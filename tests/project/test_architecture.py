@@ -24,7 +24,7 @@ LAYERS = (
     ("artifacts",),  # files, and a saved model's params and z (through columns)
     ("columns",),  # X as columns; its model_scores runs nn's forward pass a block at a time
     ("nn",),  # the course's math
-    ("cli", "settings", "errors", "progress", "threads", "shapes", "config", "tables", "imports"),
+    ("cli", "settings", "errors", "progress", "threads", "shapes", "config", "tables"),
 )
 # What the course's math may import besides itself: numpy, the standard library and these.
 MATH_HELPERS = {"pipeline.shapes", "pipeline.progress", "pipeline.threads"}
