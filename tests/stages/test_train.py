@@ -17,9 +17,21 @@ import numpy as np
 import pytest
 from helpers import LOG_2, ROOT, assert_one_line_error, run_cli
 
+from pipeline.__main__ import cli
 from pipeline.artifacts.params import COMMON_SPEC
 
 pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make test-portable)
+
+
+def train_here(capsys, *args):
+    """`python -m pipeline train ARGS` in this process, for what fails before any work (a child
+    would spend a second importing): a CompletedProcess with its exit code and output."""
+    try:
+        code = cli(["train", *map(str, args)])
+    except SystemExit as stop:  # argparse's usage errors
+        code = stop.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 @pytest.fixture
@@ -161,9 +173,9 @@ MISMATCHED_OPTIONS = [
 
 @pytest.mark.parametrize("args, message", MISMATCHED_OPTIONS)
 def test_options_that_do_not_fit_together_get_one_line(course_params, features_file, args,
-                                                       message):
+                                                       message, capsys):
     before = course_params.read_bytes()
-    result = run_cli("train", "--features", features_file, "--out", course_params, *args)
+    result = train_here(capsys, "--features", features_file, "--out", course_params, *args)
     assert_one_line_error(result, message)
     assert course_params.read_bytes() == before
 
@@ -210,9 +222,9 @@ def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, m
 
 @pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)
 def test_nonsense_hyperparameters_get_one_line_and_lose_nothing(course_params, features_file,
-                                                                args, message):
+                                                                args, message, capsys):
     before = course_params.read_bytes()
-    result = run_cli("train", "--features", features_file, "--out", course_params, *args)
+    result = train_here(capsys, "--features", features_file, "--out", course_params, *args)
     assert_one_line_error(result, message, code=2)
     assert course_params.read_bytes() == before
 
