@@ -3,8 +3,9 @@
 one-layer case (W1 = w.T). Pure NumPy.
 
 X is the float64 columns, or a mini-batch's pixels as their uint8 integers 0..255 with the
-pixel_scale (255) they are divided by; the first layer's two products, W1 @ X and dZ1 @ X.T,
-then convert them to float64 a block of pixels at a time (first_product, first_gradient).
+pixel_scale (255) they are divided by. The gradients are sums over the columns, divided by m:
+pixels are summed a few images at a time, each part converted to float64 once for both of its
+products (image_parts, gradient_sums).
 
 network.py holds the course's own functions, the oracle; these differ in two ways that matter
 for any learning rate and data size: the cost comes from z through the stable log_loss, and the
@@ -26,45 +27,27 @@ Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as t
 Pixels = NDArray[np.uint8]  # pixel integers 0..255, (n_x, m) as X
 FirstLayer = Callable[[Array], Array]  # W1 -> W1 @ X, (n_1, m)
 
-# Pixels of each image converted to float64 at a time: for a batch of 64 images a block of
-# 1024 x 64 floats, 512 KB, which stays in a core's L2 cache from its conversion to its product
-# (a whole batch as float64, 6.3 MB, does not; as uint8, 786 KB, it does, and is read twice).
-PIXEL_BLOCK = 1024
+# float64 values converted from pixels at a time: 768 KB, 8 images of 64 x 64 x 3, which stay
+# in a core's L2 cache from their conversion through both of their products (a batch of 64
+# images as float64, 6.3 MB, does not).
+PART_BYTES = 768 << 10
 
 
-def pixel_blocks(X: Pixels | Array) -> Iterator[tuple[slice, Array]]:
-    """(rows, block) over X (n_x, m) in PIXEL_BLOCK rows: block (len, m) the float64 values
-    of X[rows], in one buffer that the next block overwrites."""
+def image_parts(X: Array | Pixels) -> Iterator[tuple[slice, Array]]:
+    """(columns, values) over the columns of X (n_x, m): a float64 X in one part, itself;
+    pixels a few images at a time (PART_BYTES), their float64 values in one buffer that the
+    next part overwrites."""
+    if X.dtype != np.uint8:
+        yield slice(0, X.shape[1]), cast(Array, X)
+        return
     n_x, m = X.shape
-    buffer = np.empty((m, PIXEL_BLOCK)).T  # (PIXEL_BLOCK, m), each image's pixels contiguous
-    for start in range(0, n_x, PIXEL_BLOCK):
-        rows = slice(start, min(start + PIXEL_BLOCK, n_x))
-        block = buffer[:rows.stop - start]
-        np.copyto(block, X[rows])  # exact: integers
-        yield rows, block
-
-
-def first_product(W1: Array, X: Array | Pixels) -> Array:
-    """W1 @ X, (n_1, n_x) @ (n_x, m) -> (n_1, m): pixels block by block, their partial
-    products summed."""
-    if X.dtype != np.uint8:
-        return W1 @ X
-    product = np.zeros((W1.shape[0], X.shape[1]))
-    for rows, block in pixel_blocks(X):
-        product += W1[:, rows] @ block
-    return product
-
-
-def first_gradient(dZ1: Array, X: Array | Pixels) -> Array:
-    """dZ1 @ X.T, (n_1, m) @ (m, n_x) -> (n_1, n_x): pixels block by block, converted again
-    from their uint8 integers, still cached (a float64 copy kept from the forward pass would
-    not be)."""
-    if X.dtype != np.uint8:
-        return dZ1 @ X.T
-    gradient = np.empty((dZ1.shape[0], X.shape[0]))
-    for rows, block in pixel_blocks(X):
-        gradient[:, rows] = dZ1 @ block.T
-    return gradient
+    size = max(1, PART_BYTES // (8 * n_x))
+    buffer = np.empty((size, n_x)).T  # (n_x, size): each image's pixels contiguous, as in X
+    for start in range(0, m, size):
+        columns = slice(start, min(start + size, m))
+        values = buffer[:, :columns.stop - start]
+        np.copyto(values, X[:, columns])  # exact: integers
+        yield columns, values
 
 
 @overload
@@ -117,8 +100,34 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
     m, L = X.shape[1], len(parameters) // 2
     masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
                           *dropout) if dropout else None
+    ZLs: list[Array] = []
+    sums: dict[str, Array] = {}
+    for columns, values in image_parts(X):  # float64 X: one part
+        part_masks = [mask[..., columns] for mask in masks] if masks else None
+        ZL, part = gradient_sums(parameters, values, Y[:, columns], part_masks, pixel_scale)
+        ZLs.append(ZL)
+        sums = {key: sums[key] + value for key, value in part.items()} if sums else part
+    ZL = np.concatenate(ZLs, axis=1)  # (1, m)
+    cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
+    if l2:  # the squares only when they count: W1 alone is n_x of them a batch
+        cost += l2 / (2 * m) * sum(float(np.sum(parameters[f"W{layer}"] ** 2))
+                                   for layer in range(1, L + 1))
+    grads: dict[str, Array] = {}
+    for layer in range(L, 0, -1):
+        dW = sums[f"dW{layer}"] / (m * pixel_scale if layer == 1 else m)  # (n_l, n_{l-1})
+        grads[f"dW{layer}"] = dW + l2 / m * parameters[f"W{layer}"] if l2 else dW
+        grads[f"db{layer}"] = sums[f"db{layer}"] / m
+    return cost, grads, ZL
+
+
+def gradient_sums(parameters: Parameters, X: Array, Y: Labels, masks: list[Array] | None,
+                  pixel_scale: float) -> tuple[Array, dict[str, Array]]:
+    """zL (1, m) and the gradients times m over the columns of X (n_x, m), the columns being
+    X / pixel_scale: {"dW1": dZ1 @ X.T (still times pixel_scale), "db1": dZ1 summed, ...}.
+    masks : each hidden layer's dropout mask D / keep_prob for these columns, or None"""
+    L = len(parameters) // 2
     # forward: keep each layer's pre-activation Z and each hidden layer's output A
-    product = first_product(parameters["W1"], X)  # (n_1, m)
+    product = parameters["W1"] @ X  # (n_1, m)
     if pixel_scale != 1:
         product /= pixel_scale
     Zs = [product + parameters["b1"]]  # (n_1, m)
@@ -127,25 +136,15 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
         A = np.maximum(0, Zs[-1])  # (n_{l-1}, m)
         As.append(A * masks[layer - 2] if masks else A)
         Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
-    ZL = Zs[-1]  # (1, m)
-    cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
-    if l2:  # the squares only when they count: W1 alone is n_x of them a batch
-        cost += l2 / (2 * m) * sum(float(np.sum(parameters[f"W{layer}"] ** 2))
-                                   for layer in range(1, L + 1))
     # backward
-    grads: dict[str, Array] = {}
-    dZ = sigmoid(ZL) - Y  # (1, m): dJ/dZL times m
+    sums: dict[str, Array] = {}
+    dZ = sigmoid(Zs[-1]) - Y  # (1, m): dJ/dZL times m
     for layer in range(L, 0, -1):
-        W = parameters[f"W{layer}"]
-        if layer == 1:
-            dW = first_gradient(dZ, X) / (m * pixel_scale)  # (n_1, n_x)
-        else:
-            dW = dZ @ As[layer - 2].T / m  # (n_l, n_{l-1})
-        grads[f"dW{layer}"] = dW + l2 / m * W if l2 else dW
-        grads[f"db{layer}"] = dZ.sum(axis=1, keepdims=True) / m
+        sums[f"dW{layer}"] = dZ @ (As[layer - 2] if layer > 1 else X).T  # (n_l, n_{l-1})
+        sums[f"db{layer}"] = dZ.sum(axis=1, keepdims=True)
         if layer > 1:
-            dA = W.T @ dZ  # (n_{l-1}, m)
+            dA = parameters[f"W{layer}"].T @ dZ  # (n_{l-1}, m)
             if masks:
                 dA = dA * masks[layer - 2]  # only the units the forward pass kept
             dZ = dA * (Zs[layer - 2] > 0)  # (n_{l-1}, m): through the ReLU
-    return cost, grads, ZL
+    return Zs[-1], sums

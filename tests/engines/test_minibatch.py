@@ -134,9 +134,9 @@ def test_pixels_in_blocks_train_as_the_float_array_in_one_piece(monkeypatch):
                                                   ([5, 3], 0.4, 1.0), ([4], 0.0, 0.8)])
 def test_pixel_batches_at_the_bus_stay_within_1e_12_of_the_float64_path(hidden, l2, keep_prob,
                                                                         monkeypatch):
-    """uint8 integers in a reused buffer, converted 5 pixels of an image at a time (27 = 5 x 5
-    + 2) with the 1/255 on the first layer's products (layers.propagate's pixel_scale), against
-    the course's float64 columns x / 255: the same iterates to 1e-12, the last batch (7 of 39)
+    """uint8 integers in a reused buffer, summed 3 images at a time (a batch of 8 is 3 + 3 + 2)
+    with the 1/255 on the first layer's products (layers.propagate's pixel_scale), against the
+    course's float64 columns x / 255: the same iterates to 1e-12, the last batch (7 of 39)
     included, over 4 epochs of Adam."""
     from functools import partial
 
@@ -145,7 +145,7 @@ def test_pixel_batches_at_the_bus_stay_within_1e_12_of_the_float64_path(hidden, 
     from pipeline.nn.layers import propagate
     from pipeline.nn.network import initialize_parameters_deep
 
-    monkeypatch.setattr(layers, "PIXEL_BLOCK", 5)
+    monkeypatch.setattr(layers, "PART_BYTES", 3 * 8 * 27)  # 3 images of 27 float64 values
 
     pixels, X, Y = pixel_data(m=39, px=3)
     mirrored = PixelColumns(pixels.rows, pixels.image_shape, mirrored=True)

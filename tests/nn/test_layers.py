@@ -66,46 +66,50 @@ def test_dropout_masks_for_a_stack_cut_every_row_from_one_draw():
 
 
 @pytest.mark.parametrize("layer_dims", [[27, 1], [27, 4, 1], [27, 5, 3, 1]])
-@pytest.mark.parametrize("l2", [0.0, 0.7])
-def test_pixel_integers_in_blocks_are_the_courses_pass_on_x_over_255(layer_dims, l2,
-                                                                      monkeypatch):
-    """A batch's uint8 pixels, converted 5 pixels of each image at a time (27 = 5 x 5 + 2, a
-    short last block) with the 1/255 on the first layer's products, against the course's own
-    forward and backward on the float64 columns x / 255."""
+@pytest.mark.parametrize("l2, keep_prob", [(0.0, 1.0), (0.7, 1.0), (0.0, 0.6)])
+def test_pixel_integers_in_parts_are_the_courses_pass_on_x_over_255(layer_dims, l2, keep_prob,
+                                                                     monkeypatch):
+    """A batch's uint8 pixels summed 2 images at a time (9 = 4 x 2 + 1, a short last part),
+    the 1/255 on the first layer's products, against the course's own forward and backward on
+    the float64 columns x / 255, and against propagate on those columns in one part: the same
+    dropout masks, the sums only reordered."""
     from pipeline.nn import layers
 
-    monkeypatch.setattr(layers, "PIXEL_BLOCK", 5)
+    monkeypatch.setattr(layers, "PART_BYTES", 2 * 8 * 27)  # 2 images of 27 float64 values
     rng = np.random.default_rng(len(layer_dims))
     rows = rng.integers(0, 256, size=(9, 27), dtype=np.uint8)  # a batch: 9 images' rows
     pixels, X = rows.T, rows.T / 255  # (n_x, m): uint8 and the course's values
     Y = rng.integers(0, 2, size=(1, 9)).astype(float)
     parameters = initialize_parameters_deep(layer_dims, seed=4)
-    AL, caches = L_model_forward(X, parameters)
-    cost, grads, ZL = propagate(parameters, pixels, Y, l2, pixel_scale=255.0)
-    assert cost == pytest.approx(compute_cost(AL, Y, parameters, l2), rel=1e-12)
-    np.testing.assert_allclose(ZL, L_model_scores(X, parameters), rtol=1e-12)
-    expected = L_model_backward(AL, Y, caches, l2)
-    for key, value in grads.items():
-        np.testing.assert_allclose(value, expected[key], rtol=1e-9, atol=1e-15, err_msg=key)
-    # and the float64 columns themselves, to rounding: the blocks only reorder the sums
-    float_cost, float_grads, float_ZL = propagate(parameters, X, Y, l2)
+    dropout = (keep_prob, np.random.RandomState(2)) if keep_prob < 1 else None
+    cost, grads, ZL = propagate(parameters, pixels, Y, l2, dropout, pixel_scale=255.0)
+    if keep_prob == 1:
+        AL, caches = L_model_forward(X, parameters)
+        assert cost == pytest.approx(compute_cost(AL, Y, parameters, l2), rel=1e-12)
+        np.testing.assert_allclose(ZL, L_model_scores(X, parameters), rtol=1e-12)
+        expected = L_model_backward(AL, Y, caches, l2)
+        for key, value in grads.items():
+            np.testing.assert_allclose(value, expected[key], rtol=1e-9, atol=1e-15, err_msg=key)
+    dropout = (keep_prob, np.random.RandomState(2)) if keep_prob < 1 else None
+    float_cost, float_grads, float_ZL = propagate(parameters, X, Y, l2, dropout)
     assert cost == pytest.approx(float_cost, rel=1e-13)
     np.testing.assert_allclose(ZL, float_ZL, rtol=1e-13)
+    assert grads.keys() == float_grads.keys()
     for key, value in float_grads.items():
         np.testing.assert_allclose(grads[key], value, rtol=1e-12, atol=1e-17, err_msg=key)
 
 
-def test_first_layer_products_of_pixels_are_the_products_of_their_values(monkeypatch):
+def test_image_parts_are_the_pixels_values_a_few_images_at_a_time(monkeypatch):
     from pipeline.nn import layers
 
-    monkeypatch.setattr(layers, "PIXEL_BLOCK", 4)
-    rng = np.random.default_rng(0)
-    rows = rng.integers(0, 256, size=(6, 11), dtype=np.uint8)  # 6 images of 11 pixels
-    W1, dZ1 = rng.normal(size=(3, 11)), rng.normal(size=(3, 6))
-    values = rows.T.astype(float)  # (11, 6)
-    np.testing.assert_allclose(layers.first_product(W1, rows.T), W1 @ values, rtol=1e-14)
-    np.testing.assert_allclose(layers.first_gradient(dZ1, rows.T), dZ1 @ values.T, rtol=1e-14)
-    blocks = [(rows_, block.copy()) for rows_, block in layers.pixel_blocks(rows.T)]
-    assert [r for r, _ in blocks] == [slice(0, 4), slice(4, 8), slice(8, 11)]
-    for where, block in blocks:
-        np.testing.assert_array_equal(block, values[where])  # exact: integers
+    monkeypatch.setattr(layers, "PART_BYTES", 4 * 8 * 11)  # 4 images of 11 values
+    rows = np.random.default_rng(0).integers(0, 256, size=(10, 11), dtype=np.uint8)
+    parts = [(columns, values.copy(), values) for columns, values in layers.image_parts(rows.T)]
+    assert [columns for columns, _, _ in parts] == [slice(0, 4), slice(4, 8), slice(8, 10)]
+    for columns, values, view in parts:
+        assert values.dtype == float
+        np.testing.assert_array_equal(values, rows[columns].T)  # exact: integers
+        assert view.base is parts[0][2].base  # one buffer, overwritten part after part
+    X = rows.T / 255
+    (columns, values), = layers.image_parts(X)  # float64: one part, X itself
+    assert columns == slice(0, 10) and values is X
