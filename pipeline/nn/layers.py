@@ -106,7 +106,11 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
         part_masks = [mask[..., columns] for mask in masks] if masks else None
         ZL, part = gradient_sums(parameters, values, Y[:, columns], part_masks, pixel_scale)
         ZLs.append(ZL)
-        sums = {key: sums[key] + value for key, value in part.items()} if sums else part
+        for key, value in part.items():
+            if key in sums:
+                sums[key] += value  # in place, in the first part's own arrays
+            else:
+                sums[key] = value
     ZL = np.concatenate(ZLs, axis=1)  # (1, m)
     cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
     if l2:  # the squares only when they count: W1 alone is n_x of them a batch
