@@ -45,7 +45,7 @@ extensions = [
     "myst_nb",  # MyST Markdown pages and the notebooks, executed
     "sphinx.ext.autodoc",
     "numpydoc",
-    "bench_table",  # docs/_ext: the speed page's table from reports/bench.json
+    "bench_table",  # docs/_ext: the speed figures from docs/_static/bench-reference.json
     "plain_docstrings",  # docs/_ext: docstrings are plain text with numpydoc sections
 ]
 default_role = "literal"  # `name` in a docstring is code, as the project writes it
