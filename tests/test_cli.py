@@ -13,14 +13,13 @@ pytestmark = pytest.mark.portable  # numerical: run again on other kernels (make
 def test_a_signal_after_the_work_is_done_is_no_traceback():
     # Make's Ctrl-C can land while the interpreter shuts down, waiting for a thread (tqdm's
     # monitor): the outputs are whole by then, and the exit says nothing more.
-    # The thread signals once the main thread has stopped (is_alive turns False when the
-    # interpreter's shutdown starts, before it joins the threads left).
+    # The thread signals once the main thread has stopped: the interpreter's shutdown marks it
+    # stopped, then waits for the threads left.
     script = (
-        "import os, signal, sys, threading, time\n"
+        "import os, signal, sys, threading\n"
         "from pipeline.cli import run\n"
         "def late():\n"
-        "    while threading.main_thread().is_alive():\n"
-        "        time.sleep(0.01)\n"
+        "    threading.main_thread().join()\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "def main(argv):\n"
         "    threading.Thread(target=late).start()  # not a daemon: the shutdown waits for it\n"
