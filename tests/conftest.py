@@ -1,13 +1,12 @@
 """The suite's fixtures. Its helpers and the session's home are in helpers.py, imported first:
 the home must be set before pipeline is imported."""
 
-import fcntl
 import os
 import pickle
 import shutil
 
 import pytest
-from helpers import HOME, MIRROR, ROOT, run_cli
+from helpers import HOME, MIRROR, ROOT, made_once, run_cli
 from hypothesis import settings
 from network_problems import TWO_LAYER
 from threadpoolctl import threadpool_limits
@@ -85,24 +84,6 @@ def raw_files():
 def features(raw_files):
     """The course's float64 arrays, built in memory: the lesson's path, and the oracle."""
     return make_features(*raw_files)
-
-
-def made_once(tmp_path_factory, name, make):
-    """The folder `name` that make(folder) filled, once for the whole run: the suite's workers
-    (pytest-xdist) share their session folders' parent, and the first to ask makes it under a
-    lock while the others wait, then read it. What is made there is only read afterwards."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    folder = root / name
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (folder / ".made").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            make(folder)
-            (folder / ".made").touch()
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """The suite's shared helpers, imported by name from any test folder (pyproject's pythonpath):
-the session's home, the checkout's root, a stage's command line, small course-shaped files and
-make in a copy of the project. Fixtures live in conftest.py, which imports this first.
+the session's home, the checkout's root, a setup the workers share, a stage's command line,
+small course-shaped files and make in a copy of the project. Fixtures live in conftest.py,
+which imports this first.
 
 Under `--import-mode=importlib` pytest loads conftest.py under a name of its own, so a test that
 imported conftest by name would run it a second time; this module is imported once, whoever
 imports it first."""
 
+import fcntl
 import math
 import os
 import shutil
@@ -64,6 +66,24 @@ def write_pixel_features(path, features, **changes):
             else:
                 write_array_member(archive, key, value)
     return path
+
+
+def made_once(tmp_path_factory, name, make):
+    """The folder `name` that make(folder) filled, once for the whole run: the suite's workers
+    (pytest-xdist) share their session folders' parent, and the first to ask makes it under a
+    lock while the others wait, then read it. What is made there is only read afterwards."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
 
 
 def run_cli(*args, cwd=ROOT, env=None, **kwargs):

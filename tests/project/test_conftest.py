@@ -1,12 +1,13 @@
-"""The suite's own setup: it writes into a temporary home, never the checkout, and hypothesis
-runs its derandomized profile under CI."""
+"""The suite's own setup: it writes into a temporary home, never the checkout, its workers make a
+costly setup once, and hypothesis runs its derandomized profile under CI."""
 
 import os
 import subprocess
 import sys
 
 import hypothesis
-from helpers import HOME, ROOT
+import pytest
+from helpers import HOME, ROOT, made_once
 
 from pipeline import config
 
@@ -24,6 +25,26 @@ def test_a_stage_started_in_the_checkout_writes_into_the_sessions_home():
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert child.stdout.strip() == str(config.PARAMS_FILE), child.stderr
+
+
+def test_a_shared_setup_is_made_once_and_a_failed_one_again(tmp_path_factory):
+    made = []
+
+    def make(folder):
+        made.append(folder)
+        (folder / "made.txt").write_text("once")
+
+    def fail(folder):
+        (folder / "half.txt").write_text("half")
+        raise RuntimeError("the setup failed")
+
+    first = made_once(tmp_path_factory, "shared-once", make)
+    assert made_once(tmp_path_factory, "shared-once", fail) == first  # not made again
+    assert made == [first] and (first / "made.txt").read_text() == "once"
+    with pytest.raises(RuntimeError):
+        made_once(tmp_path_factory, "shared-failed", fail)
+    again = made_once(tmp_path_factory, "shared-failed", make)
+    assert sorted(p.name for p in again.iterdir()) == [".made", "made.txt"]
 
 
 def test_hypothesis_is_derandomized_exactly_under_ci():
