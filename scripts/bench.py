@@ -126,7 +126,7 @@ class Bench:
     """The table: each row printed as it is measured, and bench.json rewritten with it."""
 
     def __init__(self, args):
-        self.args, self.rows = args, []
+        self.args, self.rows, self.start = args, [], time.perf_counter()
 
     def row(self, name, reference, faster, target, a, b, repeats=None, **extra):
         """Time a (the reference) and b (the faster way) side by side; add the row."""
@@ -142,9 +142,18 @@ class Bench:
         runs = "" if repeats == self.args.repeats else f"; {repeats} run{'s' * (repeats > 1)}"
         print(f"  {name:<34} {ta:9.4f} s {tb:9.4f} s {ta / tb:8.1f}x  ({target}{runs})",
               flush=True)
-        write_json(self.args.out, {"repeats": self.args.repeats,
-                                   "slow_repeats": self.args.slow_repeats,
-                                   "machine": machine(), "rows": self.rows})
+        self.save()
+
+    def save(self):
+        """bench.json as it stands: the rows so far, the machine, the date and commit, the
+        minutes so far (a reference for the docs is then a plain copy)."""
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip() or None
+        write_json(self.args.out, {
+            "date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit,
+            "minutes": round((time.perf_counter() - self.start) / 60, 1),
+            "repeats": self.args.repeats, "slow_repeats": self.args.slow_repeats,
+            "machine": machine(), "rows": self.rows})
 
     @staticmethod
     def note(text):
@@ -529,6 +538,7 @@ def scale_rows(bench, args):
             peaks[f"train {name}"] = anonymous_peak(fits[name], tmp / "peak.json")
             peaks[f"evaluate {name}"] = anonymous_peak(evaluations[name], tmp / "peak.json")
     bench.rows[-1]["peak_anonymous_bytes"] = peaks
+    bench.save()
     bench.note("peak anonymous memory: " + ", ".join(f"{k} {v / 1e6:.0f} MB"
                                                     for k, v in peaks.items()))
 
@@ -611,7 +621,7 @@ def parse_args():
                                  "threads", "pixels", "large", "sklearn", "scale", "runs"),
                         help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
-                        help="skip the 25,000- and 100,000-image rows (about 20 minutes)")
+                        help="skip the 25,000- and 100,000-image rows")
     parser.add_argument("--cache-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "catvnoncat-bench",
                         help="keeps the 25,000- and 100,000-image datasets and features "
@@ -644,6 +654,7 @@ def main():
         if (name in args.only if args.only else
                 name not in ("large", "pixels", "sklearn", "scale") or args.large):
             rows()
+    bench.save()
     print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
 
 

@@ -91,10 +91,12 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
                on_epoch: OnEpoch | None = None, on_progress: Callable[[int], object] | None = None,
                beta: float = 0.9, decay: Decay | None = None,
                on_batch: OnBatch | None = None) -> Parameters:
-    """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each
-    in the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one
-    update a batch. The caller's parameters are not modified.
+    """The loop: num_epochs passes over the columns `columns` of X (n_x, m) and Y (1, m), each in
+    the course's batches drawn with seed + epoch (its `seed = seed + 1` per epoch), one update a
+    batch. Returns the parameters after the last epoch (the caller's are not modified).
 
+    Parameters
+    ----------
     learning_rate : a number, or a column (k, 1) for parameters whose k rows are k neurons;
         learning_rate0 when decay is given
     optimizer : "minibatch", "momentum" (with beta) or "adam" (with beta1, beta2, epsilon)
@@ -103,9 +105,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     on_epoch : optional function (epoch, parameters), called after each epoch 1..num_epochs
     on_batch : optional function (parameters, batch, ZL), called with each batch's own forward
         pass before its update (the fit's running means come from these, at no extra pass)
-    on_progress : called with the number of batches done since its last call, every 2 % or so
-    Returns the parameters after the last epoch.
-    """
+    on_progress : called with the number of batches done since its last call, every 2 % or so"""
     check_hyperparameters(optimizer, mini_batch_size, num_epochs, beta1, beta2, epsilon, beta=beta)
     check_shape("Y", Y, (1, X.shape[1]), of=("X", X))
     m = len(columns)
