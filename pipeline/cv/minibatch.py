@@ -25,8 +25,10 @@ from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.settings import Optimizer
+from pipeline.threads import on_blas_threads
 
 
+@on_blas_threads("minibatch")  # on the threads the run's batches will have
 def seconds_per_batch(X: Columns, Y: Floats, start: Parameters, batch: int,
                       repeats: int = 5) -> float:
     """What one forward and backward pass over one batch costs here, measured after one to

@@ -64,12 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
     # the previous model as it was, and a restore gives the very bytes trained here
     copy_params(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
-    costs = params["costs"]
-    change = (f"{run['start_costs'][0]:.6f} (the first batch's, at the start) -> "
-              f"{costs[-1]:.6f} (the last epoch's running mean)" if "start_costs" in run
-              else f"{costs[0]:.6f} -> {costs[-1]:.6f}")
     print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
-          f"({run['engine']}): cost {change}; run {rid[:6]}; wrote {args.out}", file=sys.stderr)
+          f"({run['engine']}): cost {cost_change(run, params, record['final_cost'])}; "
+          f"run {rid[:6]}; wrote {args.out}", file=sys.stderr)
     if args.metrics:
         write_metrics(args.metrics, metrics(params, features, Z_of), features)
 
@@ -78,3 +75,17 @@ def write_metrics(path: Path, result: Mapping[str, Any], features: Features) -> 
     """metrics.json written (atomically) and its lines printed, as the evaluate stage does."""
     write_json(path, result)
     print("\n".join(summary_lines(result, features)))
+
+
+def cost_change(run: Mapping[str, Any], params: Mapping[str, Any], final: float) -> str:
+    """How the cost went: for gd its first point, its curve's last (the course prints the cost
+    every 100 steps) and after the last step; for mini-batches, from the first batch's to the
+    last epoch's running mean."""
+    costs, steps = params["costs"], run["settings"].num_iterations
+    if "start_costs" in run:
+        return (f"{run['start_costs'][0]:.6f} (the first batch's, at the start) -> "
+                f"{costs[-1]:.6f} (the last epoch's running mean)")
+    last = int(params["iterations"][-1])
+    points = [f"{costs[0]:.6f} at step 0", *([f"{costs[-1]:.6f} at step {last}"] if last else []),
+              f"{final:.6f} after step {steps}"]
+    return ", ".join(points)

@@ -12,10 +12,9 @@ from PIL import Image
 
 from pipeline.artifacts import photos
 from pipeline.artifacts.features import load_split
-from pipeline.artifacts.params import load_params
+from pipeline.artifacts.params import load_params, scores
 from pipeline.cli import run
 from pipeline.nn.logistic import predict_proba, sigmoid
-from pipeline.artifacts.params import scores
 from pipeline.stages import classify
 
 
