@@ -159,7 +159,7 @@ def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
     return sum(sums[1:], sums[0])
 
 
-def times(W: Floats, X: Columns, idx: Indices | None = None,
+def matmul(W: Floats, X: Columns, idx: Indices | None = None,
           each: Callable[[Positions, Floats, Pixels | None], None] | None = None) -> Floats:
     """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts); each, if
     given, is shown every (positions, block, pixels) of raw_blocks as it passes (from any
@@ -180,7 +180,7 @@ def times(W: Floats, X: Columns, idx: Indices | None = None,
     return out
 
 
-def times_transposed(D: Floats, X: Columns) -> Floats:
+def matmul_transposed(D: Floats, X: Columns) -> Floats:
     """D @ X.T: (r, m) @ (m, n_x) -> (r, n_x), summed over blocks of columns."""
     if not isinstance(X, PixelColumns):
         return D @ X.T
@@ -191,7 +191,7 @@ def model_scores(parameters: dict[str, Floats], X: Columns, idx: Indices | None 
                  ) -> Floats:
     """zL (1, m) of the course's parameters {"W1", "b1", ..., "WL", "bL"} (one neuron: W1 (1,
     n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output."""
-    scores: Floats = L_model_scores(X, parameters, first_layer=lambda W1: times(W1, X, idx))
+    scores: Floats = L_model_scores(X, parameters, first_layer=lambda W1: matmul(W1, X, idx))
     return scores
 
 

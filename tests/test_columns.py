@@ -12,11 +12,11 @@ from pipeline.columns import (
     PixelColumns,
     flipped,
     gram,
+    matmul,
+    matmul_transposed,
     model_scores,
     pixels_of,
     take,
-    times,
-    times_transposed,
 )
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.network import train_networks
@@ -49,9 +49,9 @@ def test_products_by_blocks_match_the_array_in_one_piece(small_blocks):
     pixels, X = pixel_pair()
     rng = np.random.default_rng(1)
     W, D = rng.normal(size=(4, X.shape[0])), rng.normal(size=(4, X.shape[1]))
-    np.testing.assert_allclose(times(W, pixels), W @ X, rtol=1e-13)
-    np.testing.assert_allclose(times(W, pixels, [3, 1, 20]), W @ X[:, [3, 1, 20]], rtol=1e-13)
-    np.testing.assert_allclose(times_transposed(D, pixels), D @ X.T, rtol=1e-12)
+    np.testing.assert_allclose(matmul(W, pixels), W @ X, rtol=1e-13)
+    np.testing.assert_allclose(matmul(W, pixels, [3, 1, 20]), W @ X[:, [3, 1, 20]], rtol=1e-13)
+    np.testing.assert_allclose(matmul_transposed(D, pixels), D @ X.T, rtol=1e-12)
     parameters = initialize_parameters_deep([X.shape[0], 5, 3, 1], seed=1)
     np.testing.assert_allclose(model_scores(parameters, pixels), L_model_scores(X, parameters),
                                rtol=1e-12)
@@ -115,7 +115,7 @@ def test_pixels_mapped_from_the_file_give_the_arrays_columns_and_products(
     """A pass over mapped pixels reads them on two threads (in_parts), a mini-batch gathers."""
     X = load_features(features_file)["X_train"]
     W = np.random.default_rng(2).normal(size=(2, 12288))
-    np.testing.assert_allclose(times(W, X), W @ features["X_train"], rtol=1e-12, atol=1e-11)
+    np.testing.assert_allclose(matmul(W, X), W @ features["X_train"], rtol=1e-12, atol=1e-11)
     np.testing.assert_array_equal(take(X, [208, 3, 4, 5]), features["X_train"][:, [208, 3, 4, 5]])
     gathered = X.pixels(np.array([7, 2]), np.empty((4, 12288), dtype=np.uint8))
     np.testing.assert_array_equal(gathered, pixels_of(features["X_train"], [7, 2]))

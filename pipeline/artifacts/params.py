@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
-from pipeline.columns import Columns, Floats, Indices, Parameters, model_scores, times
+from pipeline.columns import Columns, Floats, Indices, Parameters, matmul, model_scores
 from pipeline.errors import UserError, remake_hint
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.settings import Settings, record_types
@@ -143,7 +143,7 @@ def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) ->
     """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m): w.T X + b
     for one neuron, the forward pass for a network."""
     if str(params["model"]) == "logistic":
-        return times(params["w"].T, X, idx) + float(params["b"])
+        return matmul(params["w"].T, X, idx) + float(params["b"])
     return model_scores(network_parameters(params), X, idx)
 
 

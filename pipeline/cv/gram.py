@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.artifacts.params import run_params
-from pipeline.columns import Floats, flipped, gram, times
+from pipeline.columns import Floats, flipped, gram, matmul
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import dropout_rng, initial_parameters, train
@@ -86,7 +86,7 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
             if layer_dims is None:
                 raise ValueError(f"a {model} network needs its layer_dims")
             start = initial_parameters(model, layer_dims, init)
-            masked_network_steps(K, times(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
+            masked_network_steps(K, matmul(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
                                  train_mask=train_mask, num_iterations=num_iterations,
                                  at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
                                  tick=tick, keep_prob=keep_prob,

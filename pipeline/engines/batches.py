@@ -4,7 +4,7 @@ is one contiguous uint8 row, so a batch is a gather of rows and X is never copie
 Pixels stay uint8 here: a batch's rows are read into one reused buffer (64 images are 786 KB)
 and handed on as their integers 0..255. The model converts them to float64 a few images at a
 time (nn.layers.image_parts) and takes the 1/255 on its first layer's products
-(nn.layers.propagate's pixel_scale), as the full-batch step does (columns.times).
+(nn.layers.propagate's pixel_scale), as the full-batch step does (columns.matmul).
 """
 
 from collections.abc import Callable, Iterable, Iterator

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.columns import Columns, Floats, times, times_transposed
+from pipeline.columns import Columns, Floats, matmul, matmul_transposed
 from pipeline.threads import product_threads
 
 # k networks stacked, as the batched engines hold them; arrays updated in place, so a caller's
@@ -59,10 +59,10 @@ def primal_first_layer(net: Net, X: Columns, W1_0: Floats) -> tuple[ForwardFirst
     b1: Floats = net["b"][0]  # (k, n_h, 1)
 
     def forward_first() -> Floats:
-        return times(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + b1
+        return matmul(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + b1
 
     def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:
-        dW1 = times_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
+        dW1 = matmul_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
         W1[...] *= decay
         W1[...] -= lr * dW1
 

@@ -27,10 +27,10 @@ from pipeline.columns import (
     Floats,
     Positions,
     gram,
+    matmul,
+    matmul_transposed,
     over_blocks,
     scale_of,
-    times,
-    times_transposed,
 )
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
 from pipeline.shapes import check_sets
@@ -84,7 +84,7 @@ def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: floa
     for i in range(num_iterations):
         dW = over_blocks(forward_backward, X)  # (n_x, k)
         if i % every == 0:
-            checkpoint(i, Z, times(W.T, X_test) + b, np.sum(W * W, axis=0) if l2 else 0.0)
+            checkpoint(i, Z, matmul(W.T, X_test) + b, np.sum(W * W, axis=0) if l2 else 0.0)
         dW /= pixel_scale * m
         if l2:
             dW += l2 / m * W
@@ -130,7 +130,7 @@ def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
         # update
         a -= S
         tick(i)
-    return times_transposed(a, X).T, a.sum(axis=1)
+    return matmul_transposed(a, X).T, a.sum(axis=1)
 
 
 def l2_gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
@@ -148,7 +148,7 @@ def l2_gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: flo
     a, b = masked_gram_steps(K, Y, lr=lr, l2=np.full_like(lr, l2), train_mask=train_mask,
                              num_iterations=num_iterations, at=range(0, num_iterations, every),
                              checkpoint=scores, tick=tick)
-    return times_transposed(a, X).T, b[:, 0]
+    return matmul_transposed(a, X).T, b[:, 0]
 
 
 def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mask: Floats,

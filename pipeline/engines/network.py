@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.columns import Columns, Floats, Parameters, gram, times, times_transposed
+from pipeline.columns import Columns, Floats, Parameters, gram, matmul, matmul_transposed
 from pipeline.engines.first_layer import (
     ForwardFirst,
     Net,
@@ -163,7 +163,7 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
     engine = choose_engine(engine, n_x, m)
     net, W1_0 = stack_network(parameters, len(lr)), np.asarray(parameters["W1"], float)
     if engine == "gram":
-        P, K, P_test = times(W1_0, X), gram(X, X), times(W1_0, X_test)
+        P, K, P_test = matmul(W1_0, X), gram(X, X), matmul(W1_0, X_test)
         K_test = gram(X, X_test)
         forward_first, step_first = gram_first_layer(net, K, P)
         A: Floats = net["A"]
@@ -182,7 +182,7 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
         W1 = net["W1"]
 
         def forward_first_test() -> Floats:
-            return times(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
+            return matmul(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
 
         def W1_squared() -> Floats:
             squares: Floats = np.sum(W1 * W1, axis=(1, 2))  # (k,)
@@ -207,7 +207,7 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
                 num_iterations=num_iterations, at=range(0, num_iterations, every),
                 checkpoint=checkpoint, tick=tick, dropout=dropout)
         if engine == "gram":  # back to the input space: W1 = c W1_0 + A X.T
-            W1 = c * W1_0 + times_transposed(A.reshape(-1, m), X).reshape(*A.shape[:2], n_x)
+            W1 = c * W1_0 + matmul_transposed(A.reshape(-1, m), X).reshape(*A.shape[:2], n_x)
     return {"parameters": [unstack_network(W1[j], net, j) for j in range(len(lr))],
             "engine": engine, "learning_rates": lr[:, 0, 0],
             "iterations": np.array(iterations, dtype=int).reshape(-1),
