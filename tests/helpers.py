@@ -86,6 +86,19 @@ def made_once(tmp_path_factory, name, make):
     return folder
 
 
+def one_page_site(tmp_path, index_md):
+    """tmp_path/docs: the site's own conf.py and extensions around one index page; returns the
+    sphinx-build arguments that build it into tmp_path/site."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "docs" / "conf.py", docs)
+    shutil.copytree(ROOT / "docs" / "_ext", docs / "_ext",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (docs / "_static").mkdir()
+    (docs / "index.md").write_text(index_md)
+    return ["-d", str(tmp_path / "doctrees"), str(docs), str(tmp_path / "site")]
+
+
 def run_cli(*args, cwd=ROOT, env=None, **kwargs):
     """`python -m pipeline ARGS` in a child process; returns the CompletedProcess (text).
 

@@ -7,12 +7,11 @@ configuration, which takes seconds."""
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, one_page_site
 from PIL import Image
 
 README = ROOT / "README.md"
@@ -59,18 +58,11 @@ def test_the_license_is_mit_and_names_the_authors():
 def test_a_broken_link_fails_the_site_build(tmp_path):
     """The site's own configuration on one page with a good link and a link to a page that does
     not exist: sphinx-build -W must fail, and its only warning must be that link."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(ROOT / "docs" / "conf.py", docs)
-    shutil.copytree(ROOT / "docs" / "_ext", docs / "_ext",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (docs / "_static").mkdir()
-    (docs / "index.md").write_text(
-        "# A page\n\nSee [the heading](#a-page) and [the lesson](no-such-page.md).\n")
+    site = one_page_site(
+        tmp_path, "# A page\n\nSee [the heading](#a-page) and [the lesson](no-such-page.md).\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CATVNONCAT_HOME": str(tmp_path)}
     build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b",
-                            "html", "-d", str(tmp_path / "doctrees"), str(docs),
-                            str(tmp_path / "site")],
+                            "html", *site],
                            capture_output=True, text=True, env=env, timeout=300)
     assert build.returncode != 0
     warnings = [line for line in build.stderr.splitlines() if "WARNING" in line]

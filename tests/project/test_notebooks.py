@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, one_page_site
 
 from pipeline import config
 
@@ -102,13 +102,7 @@ def test_the_sites_notebooks_run_without_the_tcp_warning(tmp_path):
     """docs/conf.py sends myst-nb's kernels over IPC, as run_notebooks.py does: a one-notebook
     copy of the site builds under -W and says nothing about TCP."""
     pytest.importorskip("myst_nb")
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(ROOT / "docs" / "conf.py", docs)
-    shutil.copytree(ROOT / "docs" / "_ext", docs / "_ext",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (docs / "_static").mkdir()
-    (docs / "index.md").write_text("# A page\n\n```{toctree}\nanswer\n```\n")
+    site = one_page_site(tmp_path, "# A page\n\n```{toctree}\nanswer\n```\n")
     answer = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {},
                          "source": ["# The answer\n"]},
                         {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [],
@@ -116,9 +110,8 @@ def test_the_sites_notebooks_run_without_the_tcp_warning(tmp_path):
               "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                           "language": "python"}},
               "nbformat": 4, "nbformat_minor": 5}
-    (docs / "answer.ipynb").write_text(json.dumps(answer))
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html",
-                             "-d", tmp_path / "doctrees", docs, tmp_path / "site"],
+    (tmp_path / "docs" / "answer.ipynb").write_text(json.dumps(answer))
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", *site],
                             env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
