@@ -160,7 +160,7 @@ def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
 
 
 def matmul(W: Floats, X: Columns, idx: Indices | None = None,
-          each: Callable[[Positions, Floats, Pixels | None], None] | None = None) -> Floats:
+           each: Callable[[Positions, Floats, Pixels | None], None] | None = None) -> Floats:
     """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts); each, if
     given, is shown every (positions, block, pixels) of raw_blocks as it passes (from any
     thread)."""
