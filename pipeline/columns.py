@@ -31,8 +31,7 @@ Indices = NDArray[np.intp] | Sequence[int]  # column numbers
 Index = slice | Indices  # which columns: a slice or their numbers
 Positions = slice | NDArray[np.intp]  # where a block's columns go among those asked for
 Parameters = dict[str, Floats]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
-# (positions, block, pixels) of raw_blocks: pixels the block's uint8 rows, None for an array
-Blocks = Iterator[tuple[Positions, Floats, Pixels | None]]
+Blocks = Iterator[tuple[Positions, Floats]]  # (positions, block) of raw_blocks
 T = TypeVar("T")
 
 
@@ -98,19 +97,17 @@ def pixels_of(X: Columns, idx: Index) -> Pixels:
     return np.rint(X[:, idx].T * PIXEL_SCALE).astype(np.uint8)
 
 
-def raw_blocks(X: Columns, idx: Indices | None = None
-               ) -> Iterator[tuple[slice, Floats, Pixels | None]]:
-    """(positions, block, pixels) over the columns idx (default all) of X times scale_of(X):
-    block (n_x, b) float64 holds those of columns idx[positions]. An array is one block, itself
-    (pixels None); pixels are their integers 0..255 as floats (converting them is exact and
-    twice as fast as dividing each by 255), in one reused buffer, and pixels are the uint8 rows
-    (b, n_x) they came from, reused too: both are valid only until the next block.
+def raw_blocks(X: Columns, idx: Indices | None = None) -> Iterator[tuple[slice, Floats]]:
+    """(positions, block) over the columns idx (default all) of X times scale_of(X): block
+    (n_x, b) float64 holds those of columns idx[positions]. An array is one block, itself;
+    pixels are their integers 0..255 as floats (converting them is exact and twice as fast as
+    dividing each by 255), in one reused buffer, valid only until the next block.
 
     A linear map takes the 1/255 on its few outputs instead: (W @ block) / 255 is W @ X's
     columns up to rounding in the last bit, which is all that summing in another order moves."""
     count = X.shape[1] if idx is None else len(idx)
     if not isinstance(X, PixelColumns):
-        yield slice(0, count), (X if idx is None else X[:, idx]), None
+        yield slice(0, count), (X if idx is None else X[:, idx])
         return
     size = X.block_columns()
     buffer = np.empty((size, X.shape[0]))  # (b, n_x): row-major, so the block is a view
@@ -120,7 +117,7 @@ def raw_blocks(X: Columns, idx: Indices | None = None
         rows = X.pixels(where if idx is None else np.asarray(idx)[where], read)
         out = buffer[:len(rows)]
         np.copyto(out, rows)
-        yield where, out.T, rows
+        yield where, out.T
 
 
 def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) -> list[T]:
@@ -132,7 +129,7 @@ def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) 
 
     def run(positions: NDArray[np.intp]) -> T:
         with np.errstate(**caller):
-            return work((positions[where], block, pixels) for where, block, pixels in
+            return work((positions[where], block) for where, block in
                         raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]))
 
     count = X.shape[1] if idx is None else len(idx)
@@ -146,31 +143,26 @@ def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
     summed on its own and then the parts in order, the same sums on every machine."""
     def part_sum(blocks: Blocks) -> Floats | None:
         total = None
-        for where, block, _ in blocks:
+        for where, block in blocks:
             result = step(where, block)
             total = result if total is None else total + result
         return total
 
     if not isinstance(X, PixelColumns):
-        return step(*next(raw_blocks(X, idx))[:2])  # an array is one block
+        return step(*next(raw_blocks(X, idx)))  # an array is one block
     sums = [s for s in in_parts(part_sum, X, idx) if s is not None]
     if not sums:  # no columns: the sum of nothing, in step's shape
         return step(np.arange(0), np.empty((X.shape[0], 0)))
     return sum(sums[1:], sums[0])
 
 
-def matmul(W: Floats, X: Columns, idx: Indices | None = None,
-           each: Callable[[Positions, Floats, Pixels | None], None] | None = None) -> Floats:
-    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts); each, if
-    given, is shown every (positions, block, pixels) of raw_blocks as it passes (from any
-    thread)."""
+def matmul(W: Floats, X: Columns, idx: Indices | None = None) -> Floats:
+    """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts)."""
     out = np.empty((W.shape[0], X.shape[1] if idx is None else len(idx)))
 
     def fill(blocks: Blocks) -> None:
-        for where, block, pixels in blocks:
+        for where, block in blocks:
             out[:, where] = W @ block
-            if each:
-                each(where, block, pixels)
 
     if isinstance(X, PixelColumns):
         in_parts(fill, X, idx)
@@ -210,7 +202,7 @@ def gram(X: Columns, X2: Columns) -> Floats:
     size = X.block_columns()
     for start in range(0, X.shape[1], size):
         rows = X.pixels(slice(start, start + size)).astype(float)  # (b, n_x), integer values
-        for where, block2, _ in raw_blocks(X2):
+        for where, block2 in raw_blocks(X2):
             out[start:start + len(rows), where] = rows @ block2
     out /= PIXEL_SCALE * PIXEL_SCALE
     return out

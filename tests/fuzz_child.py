@@ -31,7 +31,7 @@ def loader(kind, fixtures):
     if kind in ("params", "network"):
         return params.load_params
     if kind == "features":  # loaded, then every pixel read as a stage reads them, by blocks
-        return lambda path: [sum(X_block.sum() for _, X_block, _ in raw_blocks(f[key]))
+        return lambda path: [sum(X_block.sum() for _, X_block in raw_blocks(f[key]))
                              for f in [feature_file.load_features(path)]
                              for key in ("X_train", "X_test")]
     if kind == "sparse":  # the features stage on it, as train file; fixtures: test file, out
