@@ -193,8 +193,8 @@ setup: $(VENV_STAMP) ## make .venv: the locked packages, hash-checked, and the p
 # no dependency resolved or downloaded beyond the lock (its build backend is locked too).
 $(VENV_STAMP): pyproject.toml $(LOCKFILE)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes --no-deps \
-		-r $(LOCKFILE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes \
+		--no-deps -r $(LOCKFILE)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
 		-e .
 	touch $@
@@ -216,13 +216,13 @@ lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup
 		-c $(LOCKFILE) -c $(NB_LOCKFILE) -o $(DOCS_LOCKFILE)
 
 $(NB_STAMP): $(NB_LOCKFILE) | $(VENV_STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes --no-deps \
-		-r $(NB_LOCKFILE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes \
+		--no-deps -r $(NB_LOCKFILE)
 	touch $@
 
 $(DOCS_STAMP): $(DOCS_LOCKFILE) | $(VENV_STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes --no-deps \
-		-r $(DOCS_LOCKFILE)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes \
+		--no-deps -r $(DOCS_LOCKFILE)
 	touch $@
 
 # Warnings are errors: a broken link, a missing page, a docstring Sphinx cannot read or a failing
