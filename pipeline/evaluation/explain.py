@@ -1,0 +1,127 @@
+"""The pixels that decided an answer: each input's push towards or away from "cat", measured
+from the mean training image x̄, for any model in the course's layered layout (one neuron is
+the one-layer case: pipeline.artifacts.params.network_parameters). Pure NumPy.
+
+Integrated gradients (Sundararajan et al., 2017): the map of x is
+
+    (x - x̄) * (the mean over α in [0, 1] of dz/dx at x̄ + α (x - x̄)),
+
+z the last layer's pre-activation, and it sums to z(x) - z(x̄) as the mean becomes exact. For
+one neuron dz/dx = w everywhere, so the map is w_j (x_j - x̄_j) exactly, whatever the steps.
+
+The mean is taken by the trapezoid rule on K equal steps, K doubled until the map's sum is
+within `tolerance` of z(x) - z(x̄). Trapezoid rather than midpoint because its points nest: the
+points of 2K steps are those of K and the K midpoints between them, so each doubling costs only
+the new points, and all of them are K + 1 gradients (the midpoint rule's would not nest, and
+doubling it up to K would cost 2K). For a ReLU network dz/dx is piecewise constant along the
+line, so both rules' errors shrink as 1/K: the midpoint's accuracy is no better here.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.columns import Columns, Floats, over_blocks, scale_of
+from pipeline.nn.layers import L_model_scores
+from pipeline.nn.network import input_gradient
+
+Parameters = dict[str, Floats]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
+TOLERANCE = 0.01  # the map's sum agrees with z(x) - z(x̄) to 1 % of |z(x) - z(x̄)|
+MAX_STEPS = 1024  # the doubling stops here, and says how far apart the two still are
+CHUNK_BYTES = 16 << 20  # float64 path points a forward and backward pass: 170 photos at 64x64
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One photo's map and how closely it adds up.
+
+    contributions : (n_x, 1), each input's push on z: positive towards the positive class
+    z, z_baseline : z(x) and z(x̄), the last layer's pre-activation
+    steps : trapezoid steps K taken (K + 1 gradients along the line)
+    gap : |sum(contributions) - (z - z_baseline)|, what the steps leave
+    """
+
+    contributions: Floats
+    z: float
+    z_baseline: float
+    steps: int
+    gap: float
+
+    @property
+    def total(self) -> float:
+        """The map's sum: z - z_baseline, up to gap."""
+        return float(self.contributions.sum())
+
+    @property
+    def change(self) -> float:
+        """z - z_baseline, what the map shares out."""
+        return self.z - self.z_baseline
+
+    @property
+    def relative_gap(self) -> float:
+        """gap / |change|: 0 where both are 0 (x is x̄), inf where only the change is."""
+        if self.change == 0:
+            return 0.0 if self.gap == 0 else float("inf")
+        return self.gap / abs(self.change)
+
+
+def mean_image(X: Columns) -> Floats:
+    """x̄ (n_x, 1): the mean of the columns of X (n_x, m), in the model's input units (x / 255
+    for pixels, summed as exact integers and divided once)."""
+    m = X.shape[1]
+    if m == 0:
+        raise ValueError("the mean image of no columns is undefined")
+    total = over_blocks(lambda _, block: block.sum(axis=1, keepdims=True), X)  # (n_x, 1)
+    mean: Floats = total / (scale_of(X) * m)
+    return mean
+
+
+def gradient_sum(parameters: Parameters, x: Floats, baseline: Floats,
+                 alphas: NDArray[np.float64]) -> Floats:
+    """The sum over alphas (k,) of dz/dx at x̄ + α (x - x̄), (n_x, 1): the points as columns of
+    a batch, one forward and one backward pass a chunk of CHUNK_BYTES."""
+    n_x = x.shape[0]
+    size = max(1, CHUNK_BYTES // (8 * n_x))
+    total = np.zeros((n_x, 1))
+    for start in range(0, len(alphas), size):
+        path = baseline + (x - baseline) * alphas[None, start:start + size]  # (n_x, c)
+        total += input_gradient(parameters, path).sum(axis=1, keepdims=True)
+    return total
+
+
+def explain(parameters: Parameters, x: Floats, baseline: Floats, *,
+            tolerance: float = TOLERANCE, max_steps: int = MAX_STEPS) -> Explanation:
+    """Integrated gradients of x (n_x, 1) from baseline x̄ (n_x, 1), the trapezoid's steps
+    doubled from 1 until |sum(map) - (z(x) - z(x̄))| <= tolerance * |z(x) - z(x̄)| at two step
+    counts in a row, or until max_steps (a power of two) is reached and the gap is what remains.
+
+    Two in a row, as one can agree by chance: a line whose ends lie where the network is flat
+    (every ReLU of a layer off) sums to 0 = z(x) - z(x̄) at one step, whatever lies between.
+    One neuron stops at two steps, and its map is exactly w * (x - x̄): every gradient is w, and
+    both trapezoids, (w + w) / 2 and ((w + w) / 2 + w) / 2, are w in floating point."""
+    if x.shape != baseline.shape or x.ndim != 2 or x.shape[1] != 1:
+        raise ValueError(f"x {x.shape} and baseline {baseline.shape} must be one column each, "
+                         f"(n_x, 1)")
+    z, z_baseline = (float(L_model_scores(c, parameters)[0, 0]) for c in (x, baseline))
+    change, difference = z - z_baseline, x - baseline
+    total = gradient_sum(parameters, x, baseline, np.array([0.0, 1.0])) / 2  # the ends' half
+    steps, agreed = 1, 0
+    while True:
+        contributions = difference * (total / steps)  # (n_x, 1)
+        gap = abs(float(contributions.sum()) - change)
+        agreed = agreed + 1 if gap <= tolerance * abs(change) else 0
+        if agreed == 2 or steps >= max_steps:
+            return Explanation(contributions, z, z_baseline, steps, gap)
+        # the midpoints of the K steps are the new points of 2K steps
+        total = total + gradient_sum(parameters, x, baseline, (np.arange(steps) + 0.5) / steps)
+        steps *= 2
+
+
+def colour_sum(contributions: Floats, image_shape: Iterable[int]) -> Floats:
+    """The map (n_x, 1) as an image (h, w): each pixel's three colours summed. The columns are
+    images raveled row, column, channel (features.flatten), so a C-order reshape undoes it."""
+    h, w, c = (int(s) for s in image_shape)
+    summed: Floats = contributions.reshape(h, w, c).sum(axis=2)
+    return summed
