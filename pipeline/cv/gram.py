@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.artifacts.params import run_params
-from pipeline.columns import Floats, flipped, gram, matmul
+from pipeline.columns import Columns, Floats, flipped, gram, matmul
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import search_grid
 from pipeline.engines.fit import dropout_rng, initial_parameters, train
@@ -51,13 +51,10 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
     flags = [point.augment == "flip" for point in grid]
     train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
     columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
-    K = gram(columns, columns)  # (M, M)
-    Y_all = np.tile(Y, columns.shape[1] // m)  # (1, M)
     rows = train_mask.shape[0]
     def per_row(name: str) -> Floats:  # (R, 1): rows are (repeat, fold, grid point)
         return np.tile([getattr(point, name) for point in grid], rows // len(grid)).reshape(-1, 1)
 
-    lr, l2, keep_prob = per_row("learning_rate"), per_row("l2"), per_row("keep_prob")
     val = val_mask[:, :m]  # (R, m)
     val_count = val.sum(axis=1)  # (R,)
     iterations = list(range(config.CHECKPOINT_EVERY, num_iterations + 1,
@@ -73,24 +70,10 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
         losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
         last_Z[:] = [Z]
 
-    tick = ticker(num_iterations, on_progress)
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        if model == "logistic":
-            if (keep_prob < 1).any():
-                raise ValueError("the logistic neuron has no hidden layer to drop units of")
-            masked_gram_steps(K, Y_all, lr=lr, l2=l2, train_mask=train_mask,
-                              num_iterations=num_iterations, at=iterations,
-                              checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
-        else:
-            if layer_dims is None:
-                raise ValueError(f"a {model} network needs its layer_dims")
-            start = initial_parameters(model, layer_dims, init)
-            masked_network_steps(K, matmul(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
-                                 train_mask=train_mask, num_iterations=num_iterations,
-                                 at=iterations, checkpoint=lambda i, ZL: score(ZL[:, :m]),
-                                 tick=tick, keep_prob=keep_prob,
-                                 rng=dropout_rng())
+    fit_rows(columns, Y, train_mask, {name: per_row(name) for name in
+                                      ("learning_rate", "l2", "keep_prob")},
+             model=model, layer_dims=layer_dims, init=init, num_iterations=num_iterations,
+             at=iterations, score=score, tick=ticker(num_iterations, on_progress))
     # (R,): a row that diverged scores inf or NaN
     ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
     shape = (repeats * folds, len(grid), len(iterations))
@@ -98,6 +81,37 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
     loss = np.where(ok[:, None], np.array(losses).T, np.nan).reshape(shape)
     return {"fold_of": fold_of, "grid": grid, "iterations": iterations,
             "val_accuracy": accuracy, "val_log_loss": loss}
+
+
+def fit_rows(columns: Columns, Y: Floats, train_mask: Floats, per_row: Mapping[str, Floats], *,
+             model: str, layer_dims: Sequence[int] | None, init: str, num_iterations: int,
+             at: Sequence[int], score: Callable[[Floats], None],
+             tick: Callable[[int], None] | None = None, seed: int = config.NETWORK_SEED
+             ) -> None:
+    """R models in the Gram space of columns (n_x, M), row r trained on the columns where
+    train_mask[r] (R, M) is 1 with its own per_row learning_rate, l2 and keep_prob (R, 1); a
+    network from its seed's start. score(Z) is called with every row's scores on the first m
+    columns (the original images; Y (1, m) their labels), Z (R, m), after each step count in at.
+    """
+    m = Y.shape[1]
+    K = gram(columns, columns)  # (M, M)
+    Y_all = np.tile(Y, columns.shape[1] // m)  # (1, M)
+    lr, l2, keep_prob = (per_row[name] for name in ("learning_rate", "l2", "keep_prob"))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "logistic":
+            if (keep_prob < 1).any():
+                raise ValueError("the logistic neuron has no hidden layer to drop units of")
+            masked_gram_steps(K, Y_all, lr=lr, l2=l2, train_mask=train_mask,
+                              num_iterations=num_iterations, at=at,
+                              checkpoint=lambda i, a, b: score(a @ K[:, :m] + b), tick=tick)
+        else:
+            if layer_dims is None:
+                raise ValueError(f"a {model} network needs its layer_dims")
+            start = initial_parameters(model, layer_dims, init, seed)
+            masked_network_steps(K, matmul(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
+                                 train_mask=train_mask, num_iterations=num_iterations,
+                                 at=at, checkpoint=lambda i, ZL: score(ZL[:, :m]),
+                                 tick=tick, keep_prob=keep_prob, rng=dropout_rng(seed))
 
 
 def final_fit(features: Mapping[str, Any], settings: Settings,
