@@ -11,6 +11,7 @@ STAGES = {
     "features": "flatten the images into uint8 rows: X (n_x, m), standardized as it is read",
     "train": "gradient descent from zeros; writes data/models/params.npz",
     "evaluate": "train/test accuracy; writes reports/metrics.json",
+    "calibrate": "how far to trust p(cat): a temperature fitted without the test set",
     "report": "the run's figures and section, then reports/index.html",
     "assemble": "reports/index.html from the sections that exist (draws nothing)",
     "compare": "one run per learning rate, side by side, in reports/compare/",

@@ -148,6 +148,21 @@ def copy_params(runs_dir: StrPath, record: Mapping[str, Any], out: StrPath) -> N
         shutil.copyfileobj(source, target)
 
 
+def kept_beside(runs_dir: StrPath, run_id: str, name: str) -> Path:
+    """Where a file made from the run (its calibration, say) is kept: beside its params.npz.
+    Such a file is optional: a listing, a restore and a prune read run.json alone."""
+    if name in (RUN_JSON, PARAMS_NPZ) or Path(name).name != name:
+        raise ValueError(f"{name!r} is not a name for a file kept beside a run")
+    return Path(runs_dir) / run_id / name
+
+
+def keep_beside(runs_dir: StrPath, run_id: str, name: str, source: StrPath) -> None:
+    """Copy source into the run's folder as name, atomically (kept_beside)."""
+    with open(source, "rb") as data, atomic_path(kept_beside(runs_dir, run_id, name)) as tmp, \
+            open(tmp, "wb") as target:
+        shutil.copyfileobj(data, target)
+
+
 def current_id(records: Iterable[Mapping[str, Any]], params_file: StrPath) -> str | None:
     """The id of the run whose params.npz is params_file's (by sha256), or None."""
     if not Path(params_file).is_file():
