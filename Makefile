@@ -152,6 +152,17 @@ TRAIN_FLAGS := $(strip $(if $(LR),--learning-rate $(LR)) \
 TRAIN_ARGS := data/models/train-args.txt
 $(eval $(call remember,$(TRAIN_ARGS),$(TRAIN_FLAGS)))
 
+# The calibration (make calibrate): how far to trust p(cat), fitted on the run's out-of-fold
+# logits over CALIBRATE_FOLDS folds of the training set (seeded by CALIBRATE_SEED), remembered
+# like the flags above. Its own target: make train neither waits for it nor changes.
+CALIBRATION := data/models/calibration.npz
+CALIBRATE_FOLDS ?=
+CALIBRATE_SEED ?=
+CALIBRATE_FLAGS := $(strip $(if $(CALIBRATE_FOLDS),--folds $(CALIBRATE_FOLDS)) \
+	$(if $(CALIBRATE_SEED),--seed $(CALIBRATE_SEED)))
+CALIBRATE_ARGS := data/models/calibrate-args.txt
+$(eval $(call remember,$(CALIBRATE_ARGS),$(CALIBRATE_FLAGS)))
+
 # The comparison's rates (empty: the course's three) and iterations, remembered the same way.
 LRS ?=
 COMPARE_FLAGS := $(strip $(if $(LRS),--learning-rates $(LRS)) \
@@ -173,7 +184,8 @@ $(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
 CV := reports/cv/files.txt
 $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 
-.PHONY: help setup lock notebooks docs lab data dataset features train evaluate report compare cv runs \
+.PHONY: help setup lock notebooks docs lab data dataset features train evaluate calibrate report \
+	compare cv runs \
 	runs-prune classify bench \
 	browser test test-portable lint clean
 
@@ -184,6 +196,7 @@ help: ## list the targets
 	@echo '       [BETA2=X] [DECAY=none|inverse|scheduled] [DECAY_RATE=X] [DECAY_INTERVAL=N]'
 	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
 	@echo '               [KEEP_PROB="1 0.8"] (a network: MODEL=l-layer, INIT=he too)'
+	@echo '       make calibrate [CALIBRATE_FOLDS=K] [CALIBRATE_SEED=S]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
@@ -275,12 +288,18 @@ $(subst models/,model%/,$(PARAMS)) $(subst reports/,report%/,$(METRICS)): $(FEAT
 
 evaluate: $(PARAMS) $(METRICS) ## accuracies and mislabeled images: reports/metrics.json (as train)
 
+calibrate: $(CALIBRATION) ## how far to trust p(cat): a temperature fitted on train's folds
+
+$(CALIBRATION): $(PARAMS) $(FEATURES) $(CALIBRATE_ARGS) $(PACKAGE) | $(VENV_STAMP)
+	$(PY) -m pipeline calibrate $(CALIBRATE_FLAGS)
+
 report: $(REPORT) $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 
 # Make must not delete an artifact on Ctrl-C: every stage writes atomically (the report's files
 # as one set), so what is there is always whole, and deleting it would lose the previous run.
-.PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(REPORT) $(COMPARE) $(CV)
-$(REPORT): $(PARAMS) $(METRICS) $(FEATURES) $(PACKAGE) $(call missing,$(call listed,$(REPORT))) \
+.PRECIOUS: $(RAW) $(FEATURES) $(PARAMS) $(METRICS) $(CALIBRATION) $(REPORT) $(COMPARE) $(CV)
+$(REPORT): $(PARAMS) $(METRICS) $(CALIBRATION) $(FEATURES) $(PACKAGE) \
+		$(call missing,$(call listed,$(REPORT))) \
 		| $(VENV_STAMP)
 	$(PY) -m pipeline report
 
@@ -317,7 +336,7 @@ runs-prune: | $(VENV_STAMP) ## remove all runs but the KEEP newest and the curre
 	$(PY) -m pipeline runs --prune $(KEEP)
 
 # Without IMAGE it says so at once, rather than training first.
-classify: $(if $(IMAGE),$(PARAMS)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
+classify: $(if $(IMAGE),$(PARAMS) $(CALIBRATION)) ## your own photo: make classify IMAGE=my_cat.jpg (files or folders)
 	@if [ -z "$(IMAGE)" ]; then echo "error: name a photo: make classify IMAGE=my_cat.jpg" >&2; \
 		exit 2; fi
 	$(PY) scripts/classify.py $(IMAGE)
