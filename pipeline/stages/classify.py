@@ -15,11 +15,13 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from pipeline import config
+from pipeline.artifacts.calibration_file import Calibration, calibration_for
 from pipeline.artifacts.files import write_bytes
 from pipeline.artifacts.params import Params, load_params, network_parameters, scores
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
 from pipeline.errors import remake_hint
+from pipeline.evaluation.calibration import band_sentences, bands_of
 from pipeline.evaluation.stats import always_answering, clopper_pearson, interval, majority
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.nn.network import input_gradient
@@ -60,13 +62,33 @@ def trust_line(test_counts: Iterable[int], classes: Sequence[str]) -> str:
             f"{always_answering(classes[label], no_information_rate)})")
 
 
+def answer(path: Path, label: str, z: float, c: Calibration | None,
+           sentences: Sequence[str]) -> tuple[dict[str, object], str]:
+    """A photo's JSON entry and its lines: the calibrated p beside the raw one and what
+    cross-validation says about answers that sure, or the raw p alone, named raw."""
+    raw = float(sigmoid(z))
+    if c is None:
+        return ({"path": str(path), "label": label, "probability": raw, "logit": z,
+                 "calibrated_probability": None, "temperature": None},
+                f"{path}: {label} (raw p={raw:.3f}, not calibrated)")
+    T = float(c["temperature"])
+    p = float(sigmoid(z / T))
+    return ({"path": str(path), "label": label, "probability": raw, "logit": z,
+             "calibrated_probability": p, "temperature": T},
+            f"{path}: {label} (p={p:.3f} calibrated, raw p={raw:.3f})\n  "
+            + sentences[int(bands_of(p))])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="scripts/classify.py", description=__doc__.splitlines()[0])
     parser.add_argument("photos", nargs="+", metavar="PHOTO", help="image files or folders")
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE,
                         help="the trained model, a params.npz (default %(default)s)")
+    parser.add_argument("--calibration", type=Path, metavar="PATH",
+                        help="its calibration (default: calibration.npz beside the params)")
     parser.add_argument("--json", action="store_true",
-                        help='print a JSON list of {"path", "label", "probability"}, nothing else')
+                        help='print a JSON list of {"path", "label", "probability" (raw), '
+                        '"logit", "calibrated_probability", "temperature"}, nothing else')
     parser.add_argument("--threshold", type=unit_interval, default=THRESHOLD,
                         help="call it a cat where p > this (default %(default)s)")
     parser.add_argument("--fit", choices=FITS, default=config.PHOTO_FIT,
@@ -82,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"{args.params}: images of shape {image_shape} are not square; "
                         + remake_hint("make train"))
     classes = [str(c) for c in params["classes"]]
+    c, note = calibration_for(args.params, args.calibration
+                              or args.params.with_name("calibration.npz"),
+                              int(params["layer_dims"][0]))
+    if note and not args.json:
+        print(f"note: {note}", file=sys.stderr)
+    m, positives = (int(v) for v in c["train_counts"]) if c is not None else (2, 1)
+    sentences = band_sentences(c["bands"], classes, positives, m) if c is not None else []
     photos = list(find_photos(args.photos, args.recursive))
     if args.explain and len(photos) != 1:
         raise UserError(f"--explain takes one photo, got {len(photos)}")
@@ -100,12 +129,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {path}: {err}", file=sys.stderr)
                 failed += 1
                 continue
-            p_cat = float(sigmoid(scores(params, x))[0, 0])
+            z = float(scores(params, x)[0, 0])
+            p_cat = float(sigmoid(z))
             label = classes[1] if p_cat > args.threshold else classes[0]
-            results.append({"path": str(path), "label": label, "probability": p_cat})
+            entry, lines = answer(path, label, z, c, sentences)
+            results.append(entry)
             if not args.json:
                 bar.clear()
-                print(f"{path}: {label} (p={p_cat:.3f})")
+                print(lines)
             if args.explain:
                 contribution = explanation(params, x).reshape(image_shape).sum(axis=2)
                 write_bytes(args.explain, explain_png(photo, pixels, contribution, p_cat=p_cat,

@@ -15,7 +15,7 @@ from pipeline.artifacts.features import load_split
 from pipeline.artifacts.params import load_params, scores
 from pipeline.cli import run
 from pipeline.nn.logistic import predict_proba, sigmoid
-from pipeline.stages import classify
+from pipeline.stages import calibrate, classify
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,17 @@ def cat(raw_files):
     """A cat from the test set, as (64, 64, 3) uint8."""
     images, labels, _ = load_split(raw_files[1], "test")
     return images[int(np.flatnonzero(labels)[0])]
+
+
+@pytest.fixture(scope="module")
+def calibrated(trained, features_file, tmp_path_factory):
+    """A copy of the course's params.npz with its calibration.npz beside it."""
+    folder = tmp_path_factory.mktemp("calibrated")
+    (folder / "params.npz").write_bytes(trained[0].read_bytes())
+    assert run(calibrate.main, ["--params", str(folder / "params.npz"), "--features",
+                                str(features_file), "--runs-dir", str(folder / "runs"),
+                                "--out", str(folder / "calibration.npz")]) == 0
+    return folder / "params.npz"
 
 
 def classify_cli(capsys, *args):
@@ -67,17 +78,20 @@ def save_gif_with_transparency(cat, path):
 
 
 @pytest.mark.parametrize("fit", ["crop", "squash"])
-def test_every_mode_and_format_classifies(cat, trained, tmp_path, capsys, fit):
+def test_every_mode_and_format_classifies(cat, calibrated, tmp_path, capsys, fit):
     for name, make in FORMATS.items():
         make(cat).save(tmp_path / name)
     save_gif_with_transparency(cat, tmp_path / "transparent.gif")
-    code, out, err = classify_cli(capsys, tmp_path, "--params", trained[0], "--fit", fit)
+    code, out, err = classify_cli(capsys, tmp_path, "--params", calibrated, "--fit", fit)
     assert (code, err) == (0, [])
     *lines, trust = out.splitlines()
-    assert len(lines) == len(FORMATS) + 1 and trust.startswith("trust: 70.0 % of 50 test")
-    for line in lines:
+    assert len(lines) == 2 * (len(FORMATS) + 1) and trust.startswith("trust: 70.0 % of 50 test")
+    for line, sentence in zip(lines[::2], lines[1::2], strict=True):
         label, p = line.split(": ")[1].split(" (p=")
-        assert label in ("cat", "non-cat") and 0 <= float(p.rstrip(")")) <= 1
+        calibrated_p, raw_p = p.removesuffix(")").split(" calibrated, raw p=")
+        assert label in ("cat", "non-cat") and 0 <= float(calibrated_p) <= 1
+        assert (float(calibrated_p) > 0.5) == (float(raw_p) > 0.5)  # the same answer
+        assert sentence.startswith("  The model c")
 
 
 def test_exif_rotation_gives_exactly_the_upright_probability(cat, trained, tmp_path, capsys):
@@ -140,23 +154,31 @@ def test_explain_is_input_times_gradient_and_w_times_x_for_one_neuron(features, 
         assert explained[i] == pytest.approx(slope * x[i, 0], rel=1e-5, abs=1e-12)
 
 
-def test_plain_output_ends_with_how_far_to_trust_it(cat, trained, tmp_path, capsys):
+def test_plain_output_ends_with_how_far_to_trust_it(cat, calibrated, tmp_path, capsys):
     photo(cat, (64, 64)).save(tmp_path / "a.png")
-    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", trained[0])
+    code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", calibrated)
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
-    assert lines[1:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
+    assert " calibrated, raw p=" in lines[0]
+    assert lines[1].startswith("  The model c") and lines[1].endswith(
+        "Calibration never changes the answer.")
+    assert lines[2:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
                          'always cat: 66.0 %)']
-    assert len(lines[1]) <= 80
+    assert len(lines[2]) <= 80
 
 
-def test_json_is_all_that_goes_to_stdout(cat, trained, tmp_path, capsys):
+def test_json_is_all_that_goes_to_stdout(cat, calibrated, tmp_path, capsys):
     photo(cat, (64, 64)).save(tmp_path / "a.png")
     code, out, err = classify_cli(capsys, tmp_path / "a.png", tmp_path / "missing.png",
-                                  "--params", trained[0], "--json", "--threshold", "0.99")
+                                  "--params", calibrated, "--json", "--threshold", "0.99")
     records = json.loads(out)
-    assert code == 1 and [set(r) for r in records] == [{"path", "label", "probability"}]
-    assert records[0]["label"] == "non-cat"  # p < 0.99
+    assert code == 1 and [set(r) for r in records] == [{
+        "path", "label", "probability", "logit", "calibrated_probability", "temperature"}]
+    record = records[0]
+    assert record["label"] == "non-cat"  # p < 0.99
+    assert record["probability"] == sigmoid(record["logit"])
+    assert record["calibrated_probability"] == sigmoid(record["logit"] / record["temperature"])
+    assert record["temperature"] == pytest.approx(4.5525, abs=1e-4)  # the course's neuron
     assert err == [f"error: {tmp_path / 'missing.png'}: no such file or folder"]
 
 
@@ -186,15 +208,15 @@ def bad_files(folder, cat):
             "bomb.png": "decompression bomb", "dangling.png": "no such file"}
 
 
-def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, trained, tmp_path, capsys):
+def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, calibrated, tmp_path, capsys):
     expected = bad_files(tmp_path, cat)
     (tmp_path / "empty-folder").mkdir()
     code, out, err = classify_cli(capsys, tmp_path, tmp_path / "empty-folder",
                                   tmp_path / "nowhere.png", tmp_path / "dangling.png",
-                                  "--params", trained[0])
+                                  "--params", calibrated)
     assert code == 1
     assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
-    assert len(out.splitlines()) == 2 and out.splitlines()[1].startswith("trust: ")
+    assert len(out.splitlines()) == 3 and out.splitlines()[2].startswith("trust: ")
     assert len(err) == len(expected) + 2 and not any("Traceback" in line for line in err)
     for name, fragment in expected.items():
         [line] = [line for line in err if line.startswith(f"error: {tmp_path / name}: ")]
@@ -203,14 +225,14 @@ def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, trained, t
     assert any("nowhere.png: no such file or folder" in line for line in err)
 
 
-def test_an_unreadable_file_is_named(trained, tmp_path, capsys, monkeypatch):
+def test_an_unreadable_file_is_named(calibrated, tmp_path, capsys, monkeypatch):
     (tmp_path / "secret.png").write_bytes(b"")
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(photos.Image, "open", refuse)  # as root, chmod 000 would not stop us
-    code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--params", trained[0])
+    code, _, err = classify_cli(capsys, tmp_path / "secret.png", "--params", calibrated)
     assert code == 1 and err == [f"error: {tmp_path / 'secret.png'}: permission denied: "
                                  "cannot read it"]
 
@@ -257,3 +279,22 @@ def test_bad_options_are_one_line(trained, capsys, args, message):
         classify.main(["x.png", "--model", str(trained[0]), *args])
     err = capsys.readouterr().err.splitlines()
     assert exit_.value.code == 2 and len(err) == 1 and message in err[0]
+
+
+def test_without_its_calibration_the_p_is_named_raw_in_one_line(cat, trained, calibrated,
+                                                                 tmp_path, capsys):
+    photo(cat, (64, 64)).save(tmp_path / "a.png")
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", trained[0])
+    assert code == 0 and out.splitlines()[0].endswith(", not calibrated)")
+    assert err == [f"note: {trained[0].with_name('calibration.npz')} not found: p(cat) is shown "
+                   "raw; run `make calibrate`"]
+    stale = tmp_path / "params.npz"
+    stale.write_bytes(calibrated.read_bytes() + b"")
+    (tmp_path / "calibration.npz").write_bytes(calibrated.with_name("calibration.npz")
+                                               .read_bytes())
+    write_model(stale, [calibrated], b=np.array(1.0))  # another model: its sha256 differs
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", stale)
+    assert code == 0 and "raw p=" in out and len(err) == 1
+    assert "is stale" in err[0] and "run `make calibrate`" in err[0]
+    code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", stale, "--json")
+    assert err == [] and json.loads(out)[0]["calibrated_probability"] is None
