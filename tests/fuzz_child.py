@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.artifacts import feature_file, features, params  # noqa: E402
+from pipeline.artifacts import calibration_file, feature_file, features, params  # noqa: E402
 from pipeline.cli import run  # noqa: E402
 from pipeline.columns import raw_blocks  # noqa: E402
 from pipeline.page import assemble  # noqa: E402
@@ -30,6 +30,8 @@ def loader(kind, fixtures):
         return lambda path: classify.main([str(path), "--params", fixtures[0], "--json"])
     if kind in ("params", "network"):
         return params.load_params
+    if kind == "calibration":
+        return lambda path: calibration_file.load_calibration(path, n_x=12288)
     if kind == "features":  # loaded, then every pixel read as a stage reads them, by blocks
         return lambda path: [sum(X_block.sum() for _, X_block in raw_blocks(f[key]))
                              for f in [feature_file.load_features(path)]

@@ -73,7 +73,8 @@ def restored(path: Path, n_x: int, params_sha256: str) -> Calibration | None:
 def main(argv: list[str] | None = None) -> None:
     parser = Parser(prog="python -m pipeline calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
-    parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    parser.add_argument("--out", type=Path, help="default: calibration.npz beside the params "
+                        f"({CALIBRATION_FILE} for the default params)")
     parser.add_argument("--folds", type=positive_int, default=config.CV_FOLDS, metavar="K",
                         help="folds of the training set (default %(default)s)")
     parser.add_argument("--seed", type=non_negative_int, default=config.CV_SEED,
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     add_input_options(parser)
     add_runs_option(parser)
     args = parser.parse_args(argv)
+    args.out = args.out or args.params.with_name(CALIBRATION_FILE.name)
     if args.folds < 2:
         raise UserError(f"--folds {args.folds}: need at least 2")
     params, features = load_params(args.params), load_features(args.features)

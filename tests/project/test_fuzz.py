@@ -89,6 +89,18 @@ def test_damaged_npz_files(small_run, tmp_path, kind):
         assert any("Bad CRC-32 for file 'train_pixels.npy'" in line for line in errors)
 
 
+def test_damaged_calibration_files(small_run, tmp_path):
+    made = run_cli("calibrate", "--features", small_run / "features.npz", "--params",
+                   small_run / "params.npz", "--runs-dir", tmp_path / "runs", "--folds", "2",
+                   "--out", tmp_path / "calibration.npz")
+    assert made.returncode == 0, made.stderr
+    write_mutants(tmp_path / "mutants", (tmp_path / "calibration.npz").read_bytes(), DAMAGE,
+                  seed=17)
+    outcomes = run_child("calibration", tmp_path / "mutants")
+    errors = [o["stderr"] for o in outcomes if o["code"] == 1]
+    assert len(outcomes) == 3 * MUTANTS and errors and all("make calibrate" in e for e in errors)
+
+
 def test_damaged_metrics_json(small_run, tmp_path):
     source = (small_run / "metrics.json").read_bytes()
     write_mutants(tmp_path, source, DAMAGE + (structural,), seed=13)

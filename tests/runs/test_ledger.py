@@ -123,3 +123,14 @@ def test_seeded_damage_to_run_json_gives_a_record_or_a_value_error(tmp_path):
 def test_a_record_that_is_not_whole_says_what(change, message):
     with pytest.raises(ValueError, match=message):
         check_record({**record_of("0123456789ab"), "params_sha256": "e" * 64, **change})
+
+
+def test_a_file_kept_beside_a_run_is_copied_in_whole_and_never_replaces_its_own(tmp_path):
+    source = tmp_path / "calibration.npz"
+    source.write_bytes(b"made from the run")
+    ledger.keep_beside(tmp_path / "runs", "abc", "calibration-5.npz", source)
+    kept = ledger.kept_beside(tmp_path / "runs", "abc", "calibration-5.npz")
+    assert kept.read_bytes() == b"made from the run" and kept.parent.name == "abc"
+    for name in ("params.npz", "run.json", "../escape.npz"):
+        with pytest.raises(ValueError, match="not a name"):
+            ledger.kept_beside(tmp_path / "runs", "abc", name)
