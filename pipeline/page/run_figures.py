@@ -3,9 +3,13 @@ images, and what the model looks for. Each function returns PNG bytes; nothing i
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 from pipeline.artifacts.params import Params
 from pipeline.evaluation.stats import calibration_curve, roc_auc, roc_curve
@@ -86,28 +90,50 @@ def weights_png(W1: NDArray[np.float64], image_shape: Sequence[int],
     return png_bytes(fig)
 
 
+# A reliability curve: its label, the logits Z (1, m), the labels Y (1, m), and the temperature
+# that divides them (1 for the raw p)
+Curve = tuple[str, NDArray[np.float64], NDArray[np.int64], float]
+FEW = 5  # a bin with fewer images is drawn hollow, with its count, not as a point
+
+
+def reliability(ax: "Axes", curves: Sequence[Curve]) -> None:
+    """Each curve's bins of 0.1: mean p against the share positive, every bin's count written
+    beside it; a bin of fewer than FEW images a hollow ring, too few to be a point."""
+    for label, Z, Y, temperature in curves:
+        mean_p, share, counts = calibration_curve(sigmoid(Z / temperature), Y, n_bins=10)
+        line, = ax.plot(mean_p, share, linewidth=1, label=label)
+        color = line.get_color()
+        solid = counts >= FEW
+        ax.scatter(mean_p[solid], share[solid], s=30, color=color)
+        ax.scatter(mean_p[~solid], share[~solid], s=30, facecolors="none", edgecolors=color,
+                   label=f"{label}: under {FEW} images" if (~solid).any() else None)
+        for x, y, n in zip(mean_p, share, counts, strict=True):
+            ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7,
+                        color=color)
+
+
 def evaluation_png(Z_by_split: Mapping[str, tuple[NDArray[np.float64], NDArray[np.int64]]],
-                   classes: Sequence[str]) -> bytes:
-    """ROC curves and a reliability diagram, from each split's scores Z (1, m) and labels Y:
-    Z_by_split is {split: (Z, Y)}. How far to trust p(cat)."""
+                   classes: Sequence[str], curves: Sequence[Curve] | None = None) -> bytes:
+    """ROC curves from each split's scores Z (1, m) and labels Y (Z_by_split is {split: (Z, Y)}),
+    and a reliability diagram: of the given curves (the out-of-fold p before and after
+    calibration), or of each split's raw p. How far to trust p(cat)."""
     fig, (roc_ax, reliability_ax) = new_figure(1200, 450, ncols=2)
     for split, (Z, Y) in Z_by_split.items():
         fpr, tpr = roc_curve(Z, Y)
         roc_ax.plot(fpr, tpr, label=f"{split} (AUC {number(roc_auc(Z, Y))})")
-        mean_p, share, counts = calibration_curve(sigmoid(Z), Y, n_bins=10)
-        line, = reliability_ax.plot(mean_p, share, linewidth=1, label=split)
-        reliability_ax.scatter(mean_p, share, s=12 * counts, alpha=0.6, color=line.get_color())
+    reliability(reliability_ax, curves or [(split, Z, Y, 1.0)
+                                           for split, (Z, Y) in Z_by_split.items()])
     for ax in (roc_ax, reliability_ax):
         ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1)
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=8)
     roc_ax.set_title(f"ROC: {classes[1]} ranked above {classes[0]}? (diagonal: guessing)")
     roc_ax.set_xlabel(f"false positive rate ({classes[0]} called {classes[1]})")
     roc_ax.set_ylabel(f"true positive rate ({classes[1]} found)")
-    reliability_ax.set_title(f"Reliability: is p({classes[1]}) right that often? "
-                             "(area: images per bin)")
-    reliability_ax.set_xlabel(f"predicted p({classes[1]}), mean per bin of 0.1")
+    reliability_ax.set_title(f"Reliability: is p({classes[1]}) right that often?")
+    reliability_ax.set_xlabel(f"predicted p({classes[1]}), mean per bin of 0.1 (images in "
+                              "the bin beside it)")
     reliability_ax.set_ylabel(f"share that are {classes[1]}")
     return png_bytes(fig)

@@ -7,6 +7,7 @@ page and every figure it names whole.
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pipeline import config
+from pipeline.artifacts.calibration_file import Calibration, calibration_for
 from pipeline.artifacts.feature_file import Features, load_features
 from pipeline.artifacts.file_sets import staged_files, write_file_list
 from pipeline.artifacts.files import (
@@ -30,6 +32,7 @@ from pipeline.errors import remake_hint
 from pipeline.evaluation.metrics import check_same_data, metrics
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.page.assemble import assemble_into
+from pipeline.page.calibration_section import calibration_fragment
 from pipeline.page.figures import literal
 from pipeline.page.run_figures import (
     FIGURES,
@@ -102,9 +105,10 @@ def load_inputs(params_path: StrPath, metrics_path: StrPath, features_path: StrP
 
 
 def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dict[str, Floats],
-                 out_dir: StrPath) -> Path:
+                 out_dir: StrPath, calibration: tuple[Calibration | None, str] = (None, "")
+                 ) -> Path:
     """Draw everything into a temp folder, then move the set into out_dir at once. Z_of: each
-    split's scores (load_inputs)."""
+    split's scores (load_inputs); calibration: calibration_for's (record, why there is none)."""
     classes = [str(c) for c in features["classes"]]
     drawn = [literal(c) for c in classes]  # the names as the figures must be given them
     test_cases, test_rows = mislabeled_cases(Z_of["test"], features, metrics["mislabeled_test"],
@@ -112,16 +116,22 @@ def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dic
     train_cases, train_rows = mislabeled_cases(Z_of["train"], features,
                                                metrics["mislabeled_train"], "train")
     by_split = {split: (Z_of[split], features[f"Y_{split}"]) for split in ("train", "test")}
+    c, note = calibration
+    curves = None if c is None else [
+        (f"out of fold, {name}", c["oof_logits"][None, :], features["Y_train"], T)
+        for name, T in (("raw", 1.0), (f"T = {float(c['temperature']):.2f}",
+                                       float(c["temperature"])))]
     pngs = dict(zip(FIGURES, (  # drawn in FIGURES' order
         learning_curve_png(params),
-        evaluation_png(by_split, drawn),
+        evaluation_png(by_split, drawn, curves),
         mislabeled_png(test_cases, drawn, gallery_title("test", len(test_cases),
                                                         len(test_rows))),
         mislabeled_png(train_cases, drawn, gallery_title("train", len(train_cases),
                                                          len(train_rows))),
         weights_png(network_parameters(params)["W1"], tuple(features["image_shape"]), drawn),
     ), strict=True))
-    fragment = run_fragment(params, metrics, features, test_cases, train_cases, classes)
+    fragment = run_fragment(params, metrics, features, test_cases, train_cases, classes) \
+        + calibration_fragment(c, note, classes)
     lr, n = float(params["learning_rate"]), int(params["num_iterations"])
     with staged_files(out_dir) as tmp:
         for name, data in pngs.items():
@@ -139,6 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     parser.add_argument("--metrics", type=Path, default=config.METRICS_FILE)
     parser.add_argument("--features", type=Path, default=config.FEATURES_FILE)
+    parser.add_argument("--calibration", type=Path,
+                        help="default: calibration.npz beside the params")
     parser.add_argument("--out-dir", type=Path, default=config.REPORTS_DIR)
     args = parser.parse_args(argv)
-    print(write_report(*load_inputs(args.params, args.metrics, args.features), args.out_dir))
+    inputs = load_inputs(args.params, args.metrics, args.features)
+    calibration = calibration_for(args.params, args.calibration
+                                  or args.params.with_name("calibration.npz"),
+                                  int(inputs[0]["layer_dims"][0]))
+    if calibration[1]:
+        print(f"note: {calibration[1]}", file=sys.stderr)
+    print(write_report(*inputs, args.out_dir, calibration))
