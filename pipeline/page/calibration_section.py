@@ -34,7 +34,7 @@ def figures_rows(c: Mapping[str, Any]) -> list[tuple[str, ...]]:
 def calibration_fragment(c: Mapping[str, Any] | None, note: str, classes: Sequence[str]) -> str:
     """The section: the figures and bands of calibration c, or the note saying why there is
     none (the page then shows the raw p, named raw)."""
-    heading = '<h2 id="calibration">How far to trust one answer</h2>'
+    heading = '<h2 id="trust-one-answer">How far to trust one answer</h2>'
     if c is None:
         return f"{heading}<p>{html.escape(note)}</p>"
     m, folds, T = int(c["train_counts"][0]), int(c["folds"]), float(c["temperature"])
