@@ -16,6 +16,10 @@
     rows: layer.shape[0], columns: layer.shape[1], b: Float64Array.from(layer.b),
   }));
   const oneNeuron = layers.length === 1;
+  // The run's calibration, when the report had one: p = sigmoid(z / T), and the sentence of the
+  // answer's confidence band, written by Python (evaluation.calibration.band_sentences).
+  const calibrationNode = document.getElementById("calibration");
+  const calibration = calibrationNode ? JSON.parse(calibrationNode.textContent) : null;
   const results = document.getElementById("photo-results");
 
   // Little-endian float64, as NumPy's "<f8" bytes.
@@ -120,6 +124,15 @@
     return canvas;
   }
 
+  // The band of calibration.band_edges that max(p, 1 - p) falls in, as bands_of: the number of
+  // edges at or below it, less one, kept within the bands (1.0 falls in the last).
+  function bandOf(p) {
+    const confidence = Math.max(p, 1 - p);
+    const edges = calibration.band_edges;
+    const below = edges.filter((edge) => edge <= confidence).length - 1;
+    return Math.min(Math.max(below, 0), edges.length - 2);
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -137,8 +150,17 @@
     photo.src = URL.createObjectURL(file);
     photo.alt = file.name;
     const map = heatMap(result.contribution);
-    box.append(element("p", "answer", `${file.name}: ${label}`),
-               element("p", "", `p(${model.classes[1]}) = ${result.p.toFixed(3)}`));
+    box.append(element("p", "answer", `${file.name}: ${label}`));
+    if (calibration) {
+      const calibrated = sigmoid(result.z / calibration.temperature);
+      box.dataset.calibrated = calibrated.toPrecision(17);
+      box.append(element("p", "calibrated", `p(${model.classes[1]}) = ${calibrated.toFixed(3)} ` +
+                         `calibrated (raw ${result.p.toFixed(3)})`),
+                 element("p", "sentence", calibration.sentences[bandOf(calibrated)]));
+    } else {
+      box.append(element("p", "", `p(${model.classes[1]}) = ${result.p.toFixed(3)} (raw, ` +
+                         "not calibrated)"));
+    }
     const seer = oneNeuron ? "neuron" : "network";
     const shares = oneNeuron ? "w * x" : "input x gradient";
     for (const [node, title] of [[photo, "your photo"],

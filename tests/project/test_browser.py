@@ -367,3 +367,42 @@ def test_a_screenshot_of_the_network_pages_section(network_page, tmp_path, test_
     network_page.locator("#try-your-own-photos").screenshot(path=str(out))
     with Image.open(out) as shot:
         assert shot.width >= 600 and shot.height >= 300
+
+
+@pytest.fixture(scope="module")
+def calibrated_report(trained, features_file, tmp_path_factory):
+    """The course neuron's report with its calibration beside its params: (params, index.html)."""
+    folder = tmp_path_factory.mktemp("calibrated_page")
+    params = folder / "params.npz"
+    params.write_bytes(trained[0].read_bytes())
+    for args in (("calibrate", "--params", params, "--features", features_file, "--runs-dir",
+                  folder / "runs"),
+                 ("report", "--params", params, "--metrics", trained[1], "--features",
+                  features_file, "--out-dir", folder / "page")):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+    return params, folder / "page" / "index.html"
+
+
+def test_the_photo_box_shows_the_terminals_calibrated_p_and_sentence(
+        browser, calibrated_report, tmp_path, test_images):
+    params, index = calibrated_report
+    paths = []
+    for j in (0, 5, 13):
+        paths.append(tmp_path / f"test{j}.png")
+        Image.fromarray(test_images[j]).save(paths[-1])
+    terminal = run_cli("classify", *paths, "--params", params, "--json")
+    assert terminal.returncode == 0, terminal.stderr
+    lines = run_cli("classify", *paths, "--params", params)
+    sentences = [line.strip() for line in lines.stdout.splitlines() if line.startswith("  ")]
+    with opened(browser, index) as page:
+        choose(page, paths)
+        for path, answer, sentence in zip(paths, json.loads(terminal.stdout), sentences,
+                                          strict=True):
+            box = page.locator(f'.photo-result[data-file="{path.name}"]')
+            assert float(box.get_attribute("data-calibrated")) == pytest.approx(
+                answer["calibrated_probability"], abs=1e-12)
+            assert float(box.get_attribute("data-probability")) == pytest.approx(
+                answer["probability"], abs=1e-12)
+            assert box.locator(".sentence").inner_text() == sentence
+            assert f"{answer['calibrated_probability']:.3f} calibrated" in box.inner_text()
