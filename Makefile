@@ -291,7 +291,7 @@ evaluate: $(PARAMS) $(METRICS) ## accuracies and mislabeled images: reports/metr
 calibrate: $(CALIBRATION) ## how far to trust p(cat): a temperature fitted on train's folds
 
 $(CALIBRATION): $(PARAMS) $(FEATURES) $(CALIBRATE_ARGS) $(PACKAGE) | $(VENV_STAMP)
-	$(PY) -m pipeline calibrate $(CALIBRATE_FLAGS)
+	$(strip $(PY) -m pipeline calibrate $(CALIBRATE_FLAGS))
 
 report: $(REPORT) $(PAGE_STAMP) ## figures and reports/index.html (trains only if stale)
 

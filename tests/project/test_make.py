@@ -81,15 +81,16 @@ def test_a_failed_train_keeps_the_model_and_make_says_so(project):
 
 def test_help_is_the_default_and_lists_every_target(project):
     out = make(project).stdout
-    for target in ("data", "features", "train", "evaluate", "report", "compare", "cv", "classify",
-                   "bench", "test", "lint", "clean"):
+    for target in ("data", "features", "train", "evaluate", "calibrate", "report", "compare", "cv",
+                   "classify", "bench", "test", "lint", "clean"):
         assert f"\n{target} " in out
     assert not re.search(r"\d+ min", out)  # how long the bench takes is the docs' to say
 
 
 def test_report_after_train_does_not_retrain_and_a_repeat_does_nothing(project):
     assert make(project, "train").returncode == 0
-    assert [line.split("-m pipeline ")[1] for line in recipes(project, "report")] == ["report"]
+    assert [line.split("-m pipeline ")[1] for line in recipes(project, "report")] == [
+        "calibrate", "report"]
     result = make(project, "report")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("reports/index.html")
@@ -205,7 +206,7 @@ def test_your_own_dataset_through_make_and_back_to_the_course(project, raw_files
 
 # The file that names each stage's run in Make: the stage's output, or the list of a set of them.
 STAGE_TARGETS = {"features": "data/processed/features.npz", "train": "data/models/params.npz",
-                 "report": "reports/report-files.txt",
+                 "calibrate": "data/models/calibration.npz", "report": "reports/report-files.txt",
                  "compare": "reports/compare/files.txt", "cv": "reports/cv/files.txt"}
 METRICS = "reports/metrics.json"  # train's too: one run writes the model and its metrics
 STAGES = set(STAGE_TARGETS)
@@ -229,7 +230,8 @@ def copy_project(folder, raw_files=()):
 
 # The files that remember each stage's flags, and the list of other stages' sections.
 FLAG_FILES = ("data/processed/features-args.txt", "data/models/train-args.txt",
-              "data/models/compare-args.txt", "data/models/cv-args.txt", "reports/.sections")
+              "data/models/calibrate-args.txt", "data/models/compare-args.txt",
+              "data/models/cv-args.txt", "reports/.sections")
 
 
 @pytest.fixture
@@ -294,6 +296,7 @@ OUTPUTS = {
     "features": ["data/processed/features.npz"],
     "train": ["data/models/params.npz", METRICS],
     "evaluate": ["data/models/params.npz", METRICS],
+    "calibrate": ["data/models/calibration.npz"],
     "report": [*(f"reports/{name}" for name in (*FIGURES, "mislabeled.csv", "section.html",
                                                  "section.json", "index.html")),
                STAGE_TARGETS["report"]],
