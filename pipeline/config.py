@@ -61,6 +61,7 @@ DOWNLOAD_TIMEOUT = 30  # seconds without an answer before a URL counts as failed
 # Artifacts
 FEATURES_FILE = HOME_DIR / "data" / "processed" / "features.npz"  # uint8 pixel rows: X.T * 255
 PARAMS_FILE = HOME_DIR / "data" / "models" / "params.npz"  # w, b, costs and the run's config
+CALIBRATION_FILE = PARAMS_FILE.with_name("calibration.npz")  # its temperature and x̄ (calibrate)
 REPORTS_DIR = HOME_DIR / "reports"  # figures, metrics and index.html
 METRICS_FILE = REPORTS_DIR / "metrics.json"  # accuracies, costs, mislabeled indices
 COMPARE_DIR = REPORTS_DIR / "compare"  # one run per learning rate, side by side

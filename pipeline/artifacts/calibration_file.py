@@ -17,7 +17,7 @@ from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz, sha2
 from pipeline.errors import UserError, remake_hint
 from pipeline.nn.logistic import sigmoid
 
-CALIBRATION_FILE = config.PARAMS_FILE.with_name("calibration.npz")
+CALIBRATION_FILE = config.CALIBRATION_FILE
 MAKE = "make calibrate"
 METHODS = ("temperature", "none")  # none: the raw p, with the reason it could not be fitted
 FIGURES = ("ece", "ece_low", "ece_high", "brier", "log_loss")  # a set's figures, in this order

@@ -37,17 +37,17 @@ FIT_SOURCES = ("pipeline/nn", "pipeline/engines", "pipeline/columns.py", "pipeli
 DATA_KEYS = ("train_sha256", "test_sha256", "image_shape", "standardization")
 
 
-def fit_files(root: Path = ROOT) -> list[Path]:
-    """FIT_SOURCES' .py files, in sorted order."""
-    found = [path for source in FIT_SOURCES for path in
+def fit_files(root: Path = ROOT, sources: tuple[str, ...] = FIT_SOURCES) -> list[Path]:
+    """The sources' .py files (FIT_SOURCES': the fit's), in sorted order."""
+    found = [path for source in sources for path in
              ([root / source] if source.endswith(".py") else (root / source).rglob("*.py"))]
     return sorted(found)
 
 
-def code_fingerprint(root: Path = ROOT) -> str:
-    """sha256 of the fit's source, each file's path and bytes, in sorted order."""
+def code_fingerprint(root: Path = ROOT, sources: tuple[str, ...] = FIT_SOURCES) -> str:
+    """sha256 of the sources (the fit's by default), each file's path and bytes, sorted."""
     digest = hashlib.sha256()
-    for path in fit_files(root):
+    for path in fit_files(root, sources):
         relative = path.relative_to(root).as_posix()
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

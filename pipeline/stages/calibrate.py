@@ -29,7 +29,12 @@ from pipeline.cv.held_out import calibration_record
 from pipeline.errors import short_reason
 from pipeline.evaluation.metrics import check_same_data
 from pipeline.runs.ledger import current_id, keep_beside, kept_beside, scan
+from pipeline.runs.record import code_fingerprint
 from pipeline.stages.options import add_input_options, add_runs_option
+
+# What a calibration is made by, beyond the fit's code (the run's id covers that)
+CALIBRATION_SOURCES = ("pipeline/cv", "pipeline/evaluation/calibration.py",
+                       "pipeline/artifacts/calibration_file.py", "pipeline/stages/calibrate.py")
 
 
 def figures_line(name: str, before: np.ndarray, after: np.ndarray) -> str:
@@ -88,7 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     params, features = load_params(args.params), load_features(args.features)
     check_same_data(params, features, args.params)
     settings, digest = params_settings(params), sha256_of(args.params)
-    n_x, name = int(settings.layer_dims[0]), f"calibration-{args.folds}-folds-seed-{args.seed}.npz"
+    # kept per folds, seed and the calibration's own code, which the run's id does not cover
+    code = code_fingerprint(sources=CALIBRATION_SOURCES)[:config.RUN_ID_LENGTH]
+    n_x = int(settings.layer_dims[0])
+    name = f"calibration-{args.folds}-folds-seed-{args.seed}-code-{code}.npz"
     run_id = current_id(scan(args.runs_dir)[0], args.params)
     kept = kept_beside(args.runs_dir, run_id, name) if run_id else None
     c = restored(kept, n_x, digest) if kept else None
