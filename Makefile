@@ -68,7 +68,7 @@ endif
 endif
 
 # The package's files, every one an input of every stage (Python's caches are not).
-PACKAGE := $(shell find pipeline -type f ! -path '*/__pycache__/*')
+PACKAGE := $(sort $(shell find pipeline -type f ! -path '*/__pycache__/*'))
 
 # A stage that writes a set of files (report, compare, cv) writes with them a list of their
 # names, one a line, and that list is the stage's target: listed(LIST) reads the files it names,
@@ -85,6 +85,12 @@ $(1): $(if $(call same,$(strip $(2)),$(shell cat $(1) 2>/dev/null)),,FORCE)
 	@mkdir -p $$(@D) && echo '$(strip $(2))' > $$@.tmp && mv $$@.tmp $$@
 endef
 FORCE:
+
+# The package's file list, remembered: deleting or adding a file of pipeline/ changes no time
+# stamp that $(PACKAGE) holds, so the list's own file stands for it.
+PACKAGE_LIST := data/.package-files
+$(eval $(call remember,$(PACKAGE_LIST),$(PACKAGE)))
+PACKAGE += $(PACKAGE_LIST)
 
 RAW := data/raw/train_catvnoncat.h5 data/raw/test_catvnoncat.h5
 FEATURES := data/processed/features.npz

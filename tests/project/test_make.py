@@ -231,7 +231,7 @@ def copy_project(folder, raw_files=()):
 # The files that remember each stage's flags, and the list of other stages' sections.
 FLAG_FILES = ("data/processed/features-args.txt", "data/models/train-args.txt",
               "data/models/calibrate-args.txt", "data/models/compare-args.txt",
-              "data/models/cv-args.txt", "reports/.sections")
+              "data/models/cv-args.txt", "reports/.sections", "data/.package-files")
 
 
 @pytest.fixture
@@ -279,6 +279,11 @@ def test_an_edit_anywhere_in_the_package_replans_every_stage(up_to_date):
     assert planned_stages(up_to_date) == set()
     os.utime(up_to_date / "scripts" / "bench.py", (edited, edited))  # not the package
     assert planned_stages(up_to_date) == set()
+
+
+def test_a_file_deleted_from_the_package_replans_every_stage(up_to_date):
+    (up_to_date / "pipeline" / "py.typed").unlink()  # no time stamp says so: the list does
+    assert planned_stages(up_to_date) == STAGES
 
 
 def test_pythons_cache_in_the_package_is_no_prerequisite(up_to_date):
