@@ -11,7 +11,6 @@ one piece, pixels by blocks of rows.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
@@ -19,7 +18,7 @@ from numpy.typing import NDArray
 
 from pipeline.nn.layers import L_model_scores
 from pipeline.shapes import dims
-from pipeline.threads import blas_threads, stream_workers
+from pipeline.threads import blas_threads, on_cores
 
 PIXEL_SCALE = 255.0  # x / 255: the course's standardization
 BLOCK_BYTES = 8 << 20  # float64 per block: large enough for BLAS, small beside the data
@@ -125,16 +124,13 @@ def in_parts(work: Callable[[Blocks], T], X: PixelColumns, idx: Indices | None) 
     raw_blocks' over that range: on as many threads as cores, up to PARTS (converting to
     float64 and the BLAS release the GIL), each under the caller's np.errstate (per thread) and
     on one BLAS thread of its own (threads.BLAS_THREADS["stream"]: the parts fill the cores)."""
-    caller = np.geterr()
-
     def run(positions: NDArray[np.intp]) -> T:
-        with np.errstate(**caller):
-            return work((positions[where], block) for where, block in
-                        raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]))
+        return work((positions[where], block) for where, block in
+                    raw_blocks(X, positions if idx is None else np.asarray(idx)[positions]))
 
     count = X.shape[1] if idx is None else len(idx)
-    with blas_threads("stream"), ThreadPoolExecutor(stream_workers(PARTS)) as pool:
-        return list(pool.map(run, np.array_split(np.arange(count), PARTS)))
+    with blas_threads("stream"):
+        return on_cores(run, np.array_split(np.arange(count), PARTS))
 
 
 def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,

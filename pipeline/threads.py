@@ -6,19 +6,25 @@ network's Gram step is 20 x 209 x 209, a mini-batch 64 images, cv's fold rows a 
 A second thread costs more to wake and join than it saves, and when other work holds the cores
 it spins waiting for one. A full-batch step over many images streams X from memory, whose speed,
 not arithmetic, sets its pace. A pass over pixels (columns.in_parts) reads its parts on
-threads of its own, one a core, each on one BLAS thread (stream_workers). One product runs on
-every core: a product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4 networks' Gram product
-(product_threads). `make bench` (its "threads" rows) times each path against the BLAS's default.
+threads of its own, one a core, each on one BLAS thread (stream_workers), and a mini-batch of
+pixels converts and multiplies its two halves the same way (nn.layers.propagate; on_cores).
+One product runs on every core: a product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4
+networks' Gram product (product_threads). `make bench` (its "threads" rows) times each path
+against the BLAS's default.
 """
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import ParamSpec, Protocol, TypeVar
 
+import numpy as np
+
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 # threads per path; None would leave the BLAS's own choice (one per core)
 BLAS_THREADS: dict[str, int | None] = {
@@ -35,6 +41,29 @@ def stream_workers(parts: int) -> int:
     copying of uint8 to float64 and the BLAS calls release the GIL, so two threads read and
     multiply two halves of X at once (make bench: the "large" rows)."""
     return max(1, min(parts, os.cpu_count() or 1))
+
+
+@functools.cache
+def workers() -> ThreadPoolExecutor:
+    """The process's threads for on_cores, one a core, made once: a mini-batch's two halves
+    (nn.layers.propagate) are a few hundred microseconds of work, less than starting threads."""
+    return ThreadPoolExecutor(os.cpu_count() or 1, "catvnoncat")
+
+
+def on_cores(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """[work(item) for item in items], the items on as many threads as cores (copying uint8
+    to float64 and the BLAS release the GIL), each under the caller's np.errstate (NumPy's is a
+    thread's own). The results are those of the loop on any number of cores: each item is the
+    same work, only where it runs changes."""
+    caller = np.geterr()
+
+    def run(item: T) -> R:
+        with np.errstate(**caller):
+            return work(item)
+
+    if len(items) < 2 or stream_workers(len(items)) < 2:
+        return [work(item) for item in items]
+    return list(workers().map(run, items))
 
 
 class Controller(Protocol):  # threadpoolctl's ThreadpoolController, which ships no annotations
