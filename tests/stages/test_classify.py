@@ -85,8 +85,9 @@ def test_every_mode_and_format_classifies(cat, calibrated, tmp_path, capsys, fit
     code, out, err = classify_cli(capsys, tmp_path, "--params", calibrated, "--fit", fit)
     assert (code, err) == (0, [])
     *lines, trust = out.splitlines()
-    assert len(lines) == 2 * (len(FORMATS) + 1) and trust.startswith("trust: 70.0 % of 50 test")
-    for line, sentence in zip(lines[::2], lines[1::2], strict=True):
+    assert len(lines) == 3 * (len(FORMATS) + 1) and trust.startswith("trust: 70.0 % of 50 test")
+    for line, sentence, map_line in zip(lines[::3], lines[1::3], lines[2::3], strict=True):
+        assert map_line.startswith("  map from the mean training image: sum ")
         label, p = line.split(": ")[1].split(" (p=")
         calibrated_p, raw_p = p.removesuffix(")").split(" calibrated, raw p=")
         assert label in ("cat", "non-cat") and 0 <= float(calibrated_p) <= 1
@@ -139,21 +140,6 @@ def test_a_network_gives_a_training_image_exactly_its_columns_probability(
     assert code == 0 and json.loads(out)[0]["probability"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_explain_is_input_times_gradient_and_w_times_x_for_one_neuron(features, trained,
-                                                                       network):
-    x = features["X_train"][:, [3]]  # (n_x, 1)
-    neuron = load_params(trained[0])
-    assert np.array_equal(classify.explanation(neuron, x), neuron["w"] * x)
-    # for a network: x times dz/dx, against central differences of z along a few pixels
-    params = load_params(network)
-    explained = classify.explanation(params, x)[:, 0]  # (n_x,)
-    for i in (0, 5000, 12287):
-        step = np.zeros_like(x)
-        step[i] = 1e-6
-        slope = (scores(params, x + step) - scores(params, x - step))[0, 0] / 2e-6
-        assert explained[i] == pytest.approx(slope * x[i, 0], rel=1e-5, abs=1e-12)
-
-
 def test_plain_output_ends_with_how_far_to_trust_it(cat, calibrated, tmp_path, capsys):
     photo(cat, (64, 64)).save(tmp_path / "a.png")
     code, out, _ = classify_cli(capsys, tmp_path / "a.png", "--params", calibrated)
@@ -162,9 +148,11 @@ def test_plain_output_ends_with_how_far_to_trust_it(cat, calibrated, tmp_path, c
     assert " calibrated, raw p=" in lines[0]
     assert lines[1].startswith("  The model c") and lines[1].endswith(
         "Calibration never changes the answer.")
-    assert lines[2:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
+    assert lines[2].startswith("  map from the mean training image: sum ")
+    assert lines[2].endswith("(exact for one neuron)") and len(lines[2]) <= 100
+    assert lines[3:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
                          'always cat: 66.0 %)']
-    assert len(lines[2]) <= 80
+    assert len(lines[3]) <= 80
 
 
 def test_json_is_all_that_goes_to_stdout(cat, calibrated, tmp_path, capsys):
@@ -173,7 +161,8 @@ def test_json_is_all_that_goes_to_stdout(cat, calibrated, tmp_path, capsys):
                                   "--params", calibrated, "--json", "--threshold", "0.99")
     records = json.loads(out)
     assert code == 1 and [set(r) for r in records] == [{
-        "path", "label", "probability", "logit", "calibrated_probability", "temperature"}]
+        "path", "label", "probability", "logit", "calibrated_probability", "temperature",
+        "z_mean_image", "map_sum", "map_steps", "map_gap", "map_png"}]
     record = records[0]
     assert record["label"] == "non-cat"  # p < 0.99
     assert record["probability"] == sigmoid(record["logit"])
@@ -216,7 +205,7 @@ def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, calibrated
                                   "--params", calibrated)
     assert code == 1
     assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
-    assert len(out.splitlines()) == 3 and out.splitlines()[2].startswith("trust: ")
+    assert len(out.splitlines()) == 4 and out.splitlines()[3].startswith("trust: ")
     assert len(err) == len(expected) + 2 and not any("Traceback" in line for line in err)
     for name, fragment in expected.items():
         [line] = [line for line in err if line.startswith(f"error: {tmp_path / name}: ")]
@@ -262,14 +251,6 @@ def test_a_bad_model_gets_one_line(cat, trained, tmp_path, capsys, damage, fragm
     code, out, err = classify_cli(capsys, tmp_path / "a.png", "--params", model)
     assert code == 1 and out == "" and len(err) == 1
     assert err[0].startswith(f"error: {model}") and fragment in err[0]
-
-
-def test_explain_saves_one_figure(cat, trained, tmp_path, capsys):
-    photo(cat, (300, 200)).save(tmp_path / "a.jpg")
-    code, _, _ = classify_cli(capsys, tmp_path / "a.jpg", "--params", trained[0],
-                              "--explain", tmp_path / "why.png")
-    with Image.open(tmp_path / "why.png") as figure:
-        assert code == 0 and figure.width >= 600
 
 
 @pytest.mark.parametrize("args, message", [(["--threshold", "1.5"], "between 0 and 1"),
