@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike, NDArray
 
@@ -70,10 +71,15 @@ def plot_accuracies(ax: Axes, iterations: Iterable[float], train: ArrayLike, tes
     ax.legend(loc="lower right")
 
 
-def show_signed_map(fig: Figure, ax: Axes, values: NDArray[np.float64], title: str) -> None:
-    """A heat map of signed values, white at zero, red positive (towards cat), blue negative."""
-    limit = float(abs(values).max()) or 1.0
+def show_signed_map(fig: Figure, ax: Axes, values: NDArray[np.float64], title: str,
+                    limit: float | None = None, colorbar: bool = True) -> AxesImage:
+    """A heat map of signed values, white at zero, red positive (towards cat), blue negative.
+    limit: the size drawn darkest (default the largest |value|; maps drawn to one scale share
+    it, and larger values saturate); colorbar: a bar beside this map, or none (one for many)."""
+    limit = limit or float(abs(values).max()) or 1.0
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     ax.set_title(title)
     ax.set_axis_off()
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    if colorbar:
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    return image

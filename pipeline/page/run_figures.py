@@ -49,8 +49,13 @@ def learning_curve_png(params: Params) -> bytes:
     return png_bytes(fig)
 
 
-def mislabeled_png(cases: Sequence[Case], classes: Sequence[str], title: str) -> bytes:
-    """A grid of (index, image, true, predicted, p_cat) cases, pixels kept crisp."""
+def mislabeled_png(cases: Sequence[Case], classes: Sequence[str], title: str,
+                   maps: Sequence[NDArray[np.float64]] | None = None) -> bytes:
+    """A grid of (index, image, true, predicted, p_cat) cases, pixels kept crisp. With maps
+    (one (h, w) per case: each pixel's push from the mean training image), each image has its
+    map beside it, all maps on one colour scale."""
+    if maps is not None and cases:
+        return mistakes_with_maps_png(cases, maps, classes, title)
     ncols = max(1, min(5, len(cases)))
     nrows = max(1, math.ceil(len(cases) / ncols))
     fig, axes = new_figure(max(600, 220 * ncols), 60 + 250 * nrows, ncols=ncols, nrows=nrows)
@@ -62,6 +67,36 @@ def mislabeled_png(cases: Sequence[Case], classes: Sequence[str], title: str) ->
         ax.set_title(caption(index, true, predicted, p_cat, classes), fontsize=9)
     if not cases:
         axes[0].text(0.5, 0.5, "none: every image is labelled right", ha="center", va="center")
+    return png_bytes(fig)
+
+
+PAIRS = 3  # (image, map) pairs a row of the mistakes figure
+SATURATE = 99.0  # the maps' colour scale ends at this percentile of every |push| drawn: a few
+# extreme pixels would otherwise leave the rest of every map pale
+
+
+def mistakes_with_maps_png(cases: Sequence[Case], maps: Sequence[NDArray[np.float64]],
+                           classes: Sequence[str], title: str) -> bytes:
+    """Each case's image, then its map, PAIRS to a row; one colour bar for every map."""
+    pairs = min(PAIRS, len(cases))
+    nrows = math.ceil(len(cases) / pairs)
+    fig, axes = new_figure(max(700, 100 + 400 * pairs), 110 + 215 * nrows, ncols=2 * pairs,
+                           nrows=nrows)
+    fig.suptitle(f"{title}\neach beside its map: every pixel's push from the mean training "
+                 f"image,\nred towards {classes[1]}, blue away; z - z(mean) is the map's sum")
+    for ax in axes:
+        ax.set_axis_off()
+    limit = float(np.percentile(np.abs(np.concatenate([m.ravel() for m in maps])), SATURATE))
+    for j, ((index, image, true, predicted, p_cat), values) in enumerate(
+            zip(cases, maps, strict=True)):
+        ax = axes[2 * j]
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(caption(index, true, predicted, p_cat, classes), fontsize=8)
+        drawn = show_signed_map(fig, axes[2 * j + 1], values,
+                                f"z - z(mean) = {values.sum():+.2f}", limit or 1.0,
+                                colorbar=False)
+        axes[2 * j + 1].title.set_fontsize(8)
+    fig.colorbar(drawn, ax=axes, shrink=0.5, aspect=40, extend="both")
     return png_bytes(fig)
 
 

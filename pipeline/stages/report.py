@@ -27,8 +27,9 @@ from pipeline.artifacts.files import (
 )
 from pipeline.artifacts.params import Params, load_params, network_parameters, split_scores
 from pipeline.cli import Parser, UserError
-from pipeline.columns import Floats, pixels_of
+from pipeline.columns import Floats, pixels_of, take
 from pipeline.errors import remake_hint
+from pipeline.evaluation.explain import colour_sum, explain, mean_image
 from pipeline.evaluation.metrics import check_same_data, metrics
 from pipeline.nn.logistic import THRESHOLD, sigmoid
 from pipeline.page.assemble import assemble_into
@@ -62,6 +63,15 @@ def mislabeled_cases(Z: Floats, features: Features, indices: ArrayLike, split: s
     cases = [(i, image, true, predicted, p) for (_, i, true, predicted, p), image
              in zip((rows[j] for j in order), images, strict=True)]
     return cases, rows
+
+
+def mistake_maps(params: Params, features: Features, cases: Iterable[Case], split: str,
+                  x_bar: Floats) -> list[Floats]:
+    """Each case's map (h, w): every pixel's push on z from the mean training image x̄ (n_x, 1),
+    its colours summed."""
+    parameters, X = network_parameters(params), features[f"X_{split}"]
+    return [colour_sum(explain(parameters, take(X, [case[0]]), x_bar).contributions,
+                       features["image_shape"]) for case in cases]
 
 
 def mistakes_csv(rows: Iterable[MistakeRow], classes: Sequence[str]) -> str:
@@ -117,6 +127,7 @@ def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dic
                                                metrics["mislabeled_train"], "train")
     by_split = {split: (Z_of[split], features[f"Y_{split}"]) for split in ("train", "test")}
     c, note = calibration
+    x_bar = mean_image(features["X_train"]) if c is None else c["mean_input"]  # (n_x, 1)
     curves = None if c is None else [
         (f"out of fold, {name}", c["oof_logits"][None, :], features["Y_train"], T)
         for name, T in (("raw", 1.0), (f"T = {float(c['temperature']):.2f}",
@@ -124,10 +135,11 @@ def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dic
     pngs = dict(zip(FIGURES, (  # drawn in FIGURES' order
         learning_curve_png(params),
         evaluation_png(by_split, drawn, curves),
-        mislabeled_png(test_cases, drawn, gallery_title("test", len(test_cases),
-                                                        len(test_rows))),
+        mislabeled_png(test_cases, drawn, gallery_title("test", len(test_cases), len(test_rows)),
+                       mistake_maps(params, features, test_cases, "test", x_bar)),
         mislabeled_png(train_cases, drawn, gallery_title("train", len(train_cases),
-                                                         len(train_rows))),
+                                                         len(train_rows)),
+                       mistake_maps(params, features, train_cases, "train", x_bar)),
         weights_png(network_parameters(params)["W1"], tuple(features["image_shape"]), drawn),
     ), strict=True))
     fragment = run_fragment(params, metrics, features, test_cases, train_cases, classes) \

@@ -26,10 +26,11 @@ def report(trained, features_file, tmp_path_factory):
 @pytest.mark.parametrize("name", FIGURES)
 def test_each_figure_is_drawn_at_its_size_and_is_not_blank(report, name):
     # new_figure's sizes: 1200 x 450 for two panels, 1300 x 380 for a neuron's four weight
-    # maps; a gallery is 220 px a column (at least 600) and 60 + 250 px a row, 5 columns at
-    # most: the course's 15 test mistakes are 5 x 3, its 2 train mistakes 2 x 1
+    # maps; the mistakes, each beside its map, are 100 + 400 px a pair (at least 700) and
+    # 110 + 215 px a row, 3 pairs at most: the course's 15 test mistakes are 3 x 5, its 2
+    # train mistakes 2 x 1
     sizes = {"learning_curve.png": (1200, 450), "evaluation.png": (1200, 450),
-             "mislabeled.png": (1100, 810), "mislabeled_train.png": (600, 310),
+             "mislabeled.png": (1300, 1185), "mislabeled_train.png": (900, 325),
              "weights.png": (1300, 380)}
     image, size = pixels(report / name)
     assert size == sizes[name]
