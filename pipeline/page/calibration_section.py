@@ -1,24 +1,39 @@
 """The run's calibration on the page: the out-of-fold figures before and after it, the test set's
-beside them (shown, not used), the confidence bands, and the temperature and the bands'
-sentences embedded as JSON for the photo classifier (classify.js looks up a band; the sentences
-are evaluation.calibration's, the terminal's too). HTML only."""
+beside them (shown, not used), the confidence bands, and what the photo classifier needs from it
+embedded as JSON: the temperature, the bands' sentences (classify.js looks up a band; the
+sentences are evaluation.calibration's, the terminal's too) and the mean training image x̄ that
+the photo's map is measured from. HTML only.
 
+x̄ is embedded here, beside T, rather than with the model's layers: calibration.npz is its one
+source (the one classify reads too), and a page whose calibration is missing or stale then has
+no x̄ either, rather than one of uncertain origin."""
+
+import base64
 import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from pipeline.artifacts.calibration_file import BAND_EDGES
 from pipeline.evaluation.calibration import band_sentences
+from pipeline.evaluation.explain import MAX_STEPS, TOLERANCE
 from pipeline.page.sections import table
 
 
 def calibration_json(c: Mapping[str, Any], classes: Sequence[str]) -> str:
-    """{"temperature", "band_edges", "sentences"}, safe inside <script> ("<" escaped)."""
+    """{"temperature", "band_edges", "sentences", "map"}, safe inside <script> ("<" escaped).
+    "map": what evaluation.explain measures from, x̄ (n_x,) as base64 of little-endian float64
+    (exact, as the model's W), and its tolerance and cap on the steps."""
     m, positives = (int(v) for v in c["train_counts"])
-    return json.dumps({"temperature": float(c["temperature"]), "band_edges": list(BAND_EDGES),
-                       "sentences": band_sentences(c["bands"], classes, positives, m)}
-                      ).replace("<", "\\u003c")
+    mean = np.ascontiguousarray(c["mean_input"][:, 0], dtype="<f8")  # (n_x,)
+    return json.dumps({
+        "temperature": float(c["temperature"]), "band_edges": list(BAND_EDGES),
+        "sentences": band_sentences(c["bands"], classes, positives, m),
+        "map": {"mean_input_base64": base64.b64encode(mean.tobytes()).decode("ascii"),
+                "tolerance": TOLERANCE, "max_steps": MAX_STEPS},
+    }).replace("<", "\\u003c")
 
 
 def figures_rows(c: Mapping[str, Any]) -> list[tuple[str, ...]]:

@@ -6,6 +6,16 @@
 // square, resize to the model's size on a white background, flatten in the training order (row,
 // column, channel), divide by 255; then, in float64, each hidden layer a = relu(W a + b) and the
 // last z = W a + b, p = sigmoid(z), as params.scores. One neuron is the one-layer case, W = w.T.
+// With the run's calibration, p = sigmoid(z / T) and the sentence of its confidence band.
+//
+// Beside each photo, the pixels that decided it, as evaluation.explain computes them: each
+// input's push on z measured from the mean training image x̄ (embedded with the calibration),
+// integrated gradients (x - x̄) * mean of dz/dx along the line from x̄ to x, by the trapezoid on
+// K steps, K doubled from 1 until the map's sum agrees with z - z(x̄) within the tolerance at
+// two step counts in a row, or K reaches the cap. For one neuron dz/dx = w everywhere and the
+// map is exactly w (x - x̄). The map drawn sums the three colours of each pixel. Without a
+// calibration there is no x̄ and no map: a map from a black image (input x gradient) would make
+// a white background read as evidence, the very thing the mean image corrects.
 "use strict";
 
 (function () {
@@ -16,10 +26,13 @@
     rows: layer.shape[0], columns: layer.shape[1], b: Float64Array.from(layer.b),
   }));
   const oneNeuron = layers.length === 1;
-  // The run's calibration, when the report had one: p = sigmoid(z / T), and the sentence of the
-  // answer's confidence band, written by Python (evaluation.calibration.band_sentences).
+  // The run's calibration, when the report had one: p = sigmoid(z / T), the sentence of the
+  // answer's confidence band, written by Python (evaluation.calibration.band_sentences), and
+  // the map's x̄, tolerance and cap (evaluation.explain's).
   const calibrationNode = document.getElementById("calibration");
   const calibration = calibrationNode ? JSON.parse(calibrationNode.textContent) : null;
+  const baseline = calibration && // x̄ (n_x,)
+    float64FromBase64(calibration.map.mean_input_base64, layers[0].columns);
   const results = document.getElementById("photo-results");
 
   // Little-endian float64, as NumPy's "<f8" bytes.
@@ -28,6 +41,13 @@
     const values = new Float64Array(bytes.buffer);
     if (values.length !== length) throw new Error("the embedded model is damaged");
     return values;
+  }
+
+  function base64FromFloat64(values) { // the same bytes back, for the tests to read exactly
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
   }
 
   // As model.sigmoid: exp never sees a large positive argument.
@@ -53,6 +73,17 @@
     return canvas;
   }
 
+  // RGBA bytes -> x (n_x,): row, column, channel, each / 255.
+  function inputOf(rgba) {
+    const x = new Float64Array(size * size * 3);
+    for (let pixel = 0; pixel < size * size; pixel++) {
+      for (let channel = 0; channel < 3; channel++) {
+        x[pixel * 3 + channel] = rgba[pixel * 4 + channel] / 255;
+      }
+    }
+    return x;
+  }
+
   // z = W a + b for one layer: a (n_in,) -> z (n_out,).
   function linear(layer, a) {
     const z = new Float64Array(layer.rows);
@@ -65,46 +96,86 @@
     return z;
   }
 
-  // The forward pass, then each pixel's share of z: the input x gradient, sum over channels of
-  // dz/dx * x. dz/dx comes back from the last layer's row through each ReLU that was on; for
-  // one neuron it is w, and the shares are w * x.
-  function score(rgba) {
-    const x = new Float64Array(size * size * 3);
-    for (let pixel = 0; pixel < size * size; pixel++) {
-      for (let channel = 0; channel < 3; channel++) {
-        x[pixel * 3 + channel] = rgba[pixel * 4 + channel] / 255;
-      }
-    }
-    const hidden = []; // each hidden layer's z, for the ReLUs' on/off on the way back
+  // The forward pass: the last layer's z, and each hidden layer's z (the ReLUs' on/off).
+  function forward(x) {
+    const hidden = [];
     let a = x;
     for (const layer of layers.slice(0, -1)) {
       const z = linear(layer, a);
       hidden.push(z);
       a = z.map((value) => Math.max(0, value)); // ReLU
     }
-    const last = layers[layers.length - 1]; // n_out = 1
-    const z = linear(last, a)[0];
+    return { z: linear(layers[layers.length - 1], a)[0], hidden };
+  }
 
-    let gradient = last.W.slice(0, last.columns); // dz/da of the last hidden layer (or of x)
-    for (let l = layers.length - 2; l >= 0; l--) {
+  // dz/dz1 (n_1,): dz = 1 brought back from the last layer to the first layer's z, through
+  // each ReLU that was on (as network.input_gradient; dz/dx is then W1.T dz/dz1).
+  function firstLayerGradient(hidden) {
+    let gradient = Float64Array.of(1);
+    for (let l = layers.length - 1; l >= 1; l--) {
       const layer = layers[l];
       const back = new Float64Array(layer.columns);
       for (let i = 0; i < layer.rows; i++) {
-        if (!(hidden[l][i] > 0)) continue; // ReLU off: nothing flows back through it
         const row = i * layer.columns;
         for (let j = 0; j < layer.columns; j++) back[j] += gradient[i] * layer.W[row + j];
       }
-      gradient = back;
+      gradient = back.map((value, j) => (hidden[l - 1][j] > 0 ? value : 0)); // ReLU off: 0
     }
-    const contribution = new Float64Array(size * size);
+    return gradient;
+  }
+
+  // The sum over alphas of dz/dx at x̄ + α (x - x̄), (n_x,), as explain.gradient_sum. The first
+  // layer's backward is linear, so W1.T is applied once to the summed dz/dz1 rather than once
+  // a point: the same sum up to rounding (1e-16), and half the work, as W1 is nearly all of it.
+  function gradientSum(difference, alphas) {
+    const first = layers[0];
+    const summed = new Float64Array(first.rows); // sum of dz/dz1 over the points
+    const point = new Float64Array(first.columns);
+    for (const alpha of alphas) {
+      for (let j = 0; j < point.length; j++) point[j] = baseline[j] + difference[j] * alpha;
+      firstLayerGradient(forward(point).hidden).forEach((value, i) => { summed[i] += value; });
+    }
+    const total = new Float64Array(first.columns);
+    for (let i = 0; i < first.rows; i++) {
+      const row = i * first.columns;
+      for (let j = 0; j < first.columns; j++) total[j] += summed[i] * first.W[row + j];
+    }
+    return total;
+  }
+
+  // Integrated gradients of x (n_x,) from x̄, as explain.explain: the trapezoid on 1 step (the
+  // two ends, halved), then the midpoints of K steps added to make 2K, until the map's sum is
+  // within tolerance of z - z(x̄) at two step counts in a row, or K reaches the cap. Two in a
+  // row, as a line whose ends both lie where the network is flat agrees at one step by chance.
+  function explain(x) {
+    const { tolerance, max_steps: maxSteps } = calibration.map;
+    const z = forward(x).z;
+    const zBaseline = forward(baseline).z;
+    const change = z - zBaseline;
+    const difference = x.map((value, j) => value - baseline[j]);
+    let total = gradientSum(difference, [0, 1]).map((value) => value / 2);
+    let steps = 1;
+    let agreed = 0;
+    for (;;) {
+      const contributions = difference.map((d, j) => d * (total[j] / steps)); // (n_x,)
+      const gap = Math.abs(contributions.reduce((sum, value) => sum + value, 0) - change);
+      agreed = gap <= tolerance * Math.abs(change) ? agreed + 1 : 0;
+      if (agreed === 2 || steps >= maxSteps) return { contributions, z, zBaseline, steps, gap };
+      const midpoints = Array.from({ length: steps }, (_, k) => (k + 0.5) / steps);
+      const added = gradientSum(difference, midpoints);
+      total = total.map((value, j) => value + added[j]);
+      steps *= 2;
+    }
+  }
+
+  // The map as an image (size x size): each pixel's three colours summed, as explain.colour_sum.
+  function colourSum(contributions) {
+    const summed = new Float64Array(size * size);
     for (let pixel = 0; pixel < size * size; pixel++) {
-      let sum = 0;
-      for (let channel = 0; channel < 3; channel++) {
-        sum += gradient[pixel * 3 + channel] * x[pixel * 3 + channel];
-      }
-      contribution[pixel] = sum;
+      summed[pixel] = contributions[pixel * 3] + contributions[pixel * 3 + 1] +
+        contributions[pixel * 3 + 2];
     }
-    return { z, p: sigmoid(z), contribution };
+    return summed;
   }
 
   // Red pushes towards the positive class, blue away, white is nothing: as weights.png.
@@ -121,6 +192,7 @@
       image.data.set(t >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], pixel * 4);
     });
     context.putImageData(image, 0, 0);
+    canvas.dataset.map = base64FromFloat64(contribution); // the values drawn, exactly
     return canvas;
   }
 
@@ -140,36 +212,68 @@
     return node;
   }
 
-  function resultFor(file, input, result) {
-    const label = result.p > model.threshold ? model.classes[1] : model.classes[0];
+  // One line of numbers: the map's sum beside what it shares out, z - z(x̄), and for a network
+  // the steps taken and the gap they leave.
+  function mapSentence(explanation) {
+    const total = explanation.contributions.reduce((sum, value) => sum + value, 0);
+    const change = explanation.z - explanation.zBaseline;
+    const sums = `The map sums to ${total.toFixed(4)}; z - z(x̄) = ${change.toFixed(4)}`;
+    if (oneNeuron) return `${sums}: exact, w (x - x̄).`;
+    const share = change ? ` (${(100 * explanation.gap / Math.abs(change)).toFixed(2)} %)` : "";
+    const capped = explanation.steps >= calibration.map.max_steps ? ", the most it takes," : "";
+    return `${sums}: ${explanation.steps} steps of integrated gradients${capped} leave a gap ` +
+      `of ${explanation.gap.toPrecision(2)}${share}.`;
+  }
+
+  // The numbers a test reads, exact, as data- attributes of the box (nothing shown).
+  function record(box, explanation) {
+    const total = explanation.contributions.reduce((sum, value) => sum + value, 0);
+    box.dataset.z = explanation.z.toPrecision(17);
+    box.dataset.zBaseline = explanation.zBaseline.toPrecision(17);
+    box.dataset.mapSum = total.toPrecision(17);
+    box.dataset.steps = explanation.steps;
+    box.dataset.gap = explanation.gap.toPrecision(17);
+  }
+
+  function figure(node, title) {
+    const figure = element("figure");
+    figure.append(node, element("figcaption", "", title));
+    return figure;
+  }
+
+  function resultFor(file, input, z, explanation) {
+    const p = sigmoid(z);
+    const label = p > model.threshold ? model.classes[1] : model.classes[0];
     const box = element("div", "photo-result");
     box.dataset.file = file.name;
-    box.dataset.probability = result.p.toPrecision(17);
+    box.dataset.probability = p.toPrecision(17);
     box.dataset.label = label;
+    box.append(element("p", "answer", `${file.name}: ${label}`));
     const photo = element("img", "photo");
     photo.src = URL.createObjectURL(file);
     photo.alt = file.name;
-    const map = heatMap(result.contribution);
-    box.append(element("p", "answer", `${file.name}: ${label}`));
-    if (calibration) {
-      const calibrated = sigmoid(result.z / calibration.temperature);
-      box.dataset.calibrated = calibrated.toPrecision(17);
-      box.append(element("p", "calibrated", `p(${model.classes[1]}) = ${calibrated.toFixed(3)} ` +
-                         `calibrated (raw ${result.p.toFixed(3)})`),
-                 element("p", "sentence", calibration.sentences[bandOf(calibrated)]));
-    } else {
-      box.append(element("p", "", `p(${model.classes[1]}) = ${result.p.toFixed(3)} (raw, ` +
-                         "not calibrated)"));
-    }
     const seer = oneNeuron ? "neuron" : "network";
-    const shares = oneNeuron ? "w * x" : "input x gradient";
-    for (const [node, title] of [[photo, "your photo"],
-                                 [input, `what the ${seer} sees (${size}x${size})`],
-                                 [map, `${shares}: red towards ${model.classes[1]}, blue away`]]) {
-      const figure = element("figure");
-      figure.append(node, element("figcaption", "", title));
-      box.append(figure);
+    const figures = [figure(photo, "your photo"),
+                     figure(input, `what the ${seer} sees (${size}x${size})`)];
+    if (!calibration) {
+      box.append(element("p", "", `p(${model.classes[1]}) = ${p.toFixed(3)} (raw, not ` +
+                          "calibrated)"),
+                 element("p", "map-sum", "No map: it is measured from the mean training " +
+                         "image, which `make calibrate` saves with the calibration (then " +
+                         "`make report`)."));
+      box.append(...figures);
+      return box;
     }
+    const calibrated = sigmoid(z / calibration.temperature);
+    box.dataset.calibrated = calibrated.toPrecision(17);
+    record(box, explanation);
+    const shares = oneNeuron ? "w (x - x̄)" : "integrated gradients from x̄";
+    figures.push(figure(heatMap(colourSum(explanation.contributions)),
+                        `${shares}: red towards ${model.classes[1]}, blue away`));
+    box.append(element("p", "calibrated", `p(${model.classes[1]}) = ${calibrated.toFixed(3)} ` +
+                       `calibrated (raw ${p.toFixed(3)})`),
+               element("p", "sentence", calibration.sentences[bandOf(calibrated)]),
+               element("p", "map-sum", mapSentence(explanation)), ...figures);
     return box;
   }
 
@@ -183,15 +287,15 @@
 
   async function classify(files) {
     for (const file of files) {
-      let box;
+      let input;
       try {
-        const input = await modelInput(file);
-        const rgba = input.getContext("2d").getImageData(0, 0, size, size).data;
-        box = resultFor(file, input, score(rgba));
-      } catch (error) {
-        box = errorFor(file);
+        input = await modelInput(file);
+      } catch { // not an image this browser decodes: say so, and go on with the rest
+        results.prepend(errorFor(file));
+        continue;
       }
-      results.prepend(box);
+      const x = inputOf(input.getContext("2d").getImageData(0, 0, size, size).data);
+      results.prepend(resultFor(file, input, forward(x).z, baseline && explain(x)));
     }
   }
 

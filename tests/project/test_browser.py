@@ -2,7 +2,9 @@
 package, driven by Playwright (no browser download). Skipped, with the reason, where either is
 missing; `make test` installs Chromium when it runs as root, as CI does.
 
-The oracle is params.scores, for one neuron and for a week-4 network alike."""
+The oracle is params.scores for p, evaluation.explain for the map beside each photo (from the
+mean training image that the calibration embeds), and classify --json for the calibrated p, for
+one neuron and for a week-4 network alike."""
 
 import base64
 import io
@@ -17,9 +19,11 @@ import pytest
 from helpers import run_cli
 from PIL import Image
 
+from pipeline.artifacts.calibration_file import load_calibration
 from pipeline.artifacts.features import load_split
 from pipeline.artifacts.params import load_params, network_parameters, scores
 from pipeline.artifacts.photos import open_upright_rgb, photo_column
+from pipeline.evaluation.explain import colour_sum, explain
 from pipeline.nn.logistic import sigmoid
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -53,18 +57,21 @@ def browser():
 
 @pytest.fixture(scope="module")
 def network(features_file, tmp_path_factory):
-    """A week-4 l-layer network (12288 -> 20 -> 7 -> 5 -> 1), trained briefly, and its report:
-    (its loaded params, the page's index.html)."""
+    """The course's week-4 l-layer run (12288 -> 20 -> 7 -> 5 -> 1, 2500 iterations: a second
+    in the Gram engine), its calibration and its report: (its loaded params, the page's
+    index.html, params.npz)."""
     folder = tmp_path_factory.mktemp("network")
     params, metrics, out = folder / "params.npz", folder / "metrics.json", folder / "page"
-    for args in (("train", "--model", "l-layer", "--num-iterations", "200", "--quiet",
-                  "--features", features_file, "--out", params),
+    for args in (("train", "--model", "l-layer", "--quiet", "--features", features_file,
+                  "--out", params, "--runs-dir", folder / "runs"),
+                 ("calibrate", "--params", params, "--features", features_file, "--quiet",
+                  "--runs-dir", folder / "runs"),
                  ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
                  ("report", "--params", params, "--metrics", metrics, "--features", features_file,
                   "--out-dir", out)):
         result = run_cli(*args)
         assert result.returncode == 0, result.stderr
-    return load_params(params), out / "index.html"
+    return load_params(params), out / "index.html", params
 
 
 @contextmanager
@@ -137,21 +144,6 @@ def python_probability(path, params):
     return float(sigmoid(scores(params, x))[0, 0])
 
 
-def input_x_gradient(params, x):
-    """The page's explanation of one column x (n_x, 1), per pixel (64, 64): the sum over channels
-    of dz/dx * x, dz/dx brought back from the last layer through the ReLUs that were on."""
-    weights = network_parameters(params)
-    L = len(weights) // 2
-    A, Z = x, []
-    for layer in range(1, L):
-        Z.append(weights[f"W{layer}"] @ A + weights[f"b{layer}"])
-        A = np.maximum(0, Z[-1])
-    g = weights[f"W{L}"]  # (1, n_{L-1})
-    for layer in range(L - 1, 0, -1):
-        g = (g * (Z[layer - 1].T > 0)) @ weights[f"W{layer}"]
-    return (g[0] * x[:, 0]).reshape(64, 64, 3).sum(axis=2)
-
-
 def heat_map_colors(contribution):
     """RGBA (64, 64, 4) as the page draws the map: red towards cat, blue away, white nothing."""
     t = contribution / np.abs(contribution).max()
@@ -163,13 +155,46 @@ def heat_map_colors(contribution):
 
 
 def figures(page, name):
-    """The captions of a result's figures, and its heat map's pixels as RGBA (h, w, 4)."""
+    """The captions of a result's figures, and its map's pixels as RGBA (h, w, 4)."""
     box = page.locator(f'.photo-result[data-file="{name}"]')
     captions = box.locator("figcaption").all_inner_texts()
-    pixels = box.locator("figure canvas").last.evaluate(
+    pixels = box.locator("canvas[data-map]").evaluate(
         "canvas => Array.from(canvas.getContext('2d')"
         ".getImageData(0, 0, canvas.width, canvas.height).data)")
     return captions, np.array(pixels, dtype=float).reshape(64, 64, 4)
+
+
+def page_map(page, name):
+    """The map the page drew for a result, (64, 64), exactly (its float64 bytes), and the
+    result's numbers: z, z(x̄), the map's sum, the steps and the gap."""
+    box = page.locator(f'.photo-result[data-file="{name}"]')
+    values = np.frombuffer(base64.b64decode(box.locator("canvas[data-map]").get_attribute(
+        "data-map")), dtype="<f8").reshape(64, 64)
+    numbers = {key: float(box.get_attribute(f"data-{key}"))
+               for key in ("z", "z-baseline", "map-sum", "steps", "gap")}
+    return values, numbers
+
+
+def assert_the_maps_are_explains(page, paths, columns, params, baseline):
+    """Each photo's map on the page is explain's with the page's step count, to 1e-9 in every
+    pixel (colour-summed), drawn in its colours; the page stopped where explain stops; the map
+    sums to z - z(x̄) up to the gap it shows. Returns the largest difference."""
+    weights, largest = network_parameters(params), 0.0
+    for path, x in zip(paths, columns.T, strict=True):
+        values, numbers = page_map(page, path.name)
+        steps = int(numbers["steps"])
+        assert steps == explain(weights, x[:, None], baseline).steps
+        expected = explain(weights, x[:, None], baseline, tolerance=0, max_steps=steps)
+        python_map = colour_sum(expected.contributions, (64, 64, 3))
+        largest = max(largest, float(np.abs(values - python_map).max()))
+        assert np.abs(values - python_map).max() <= 1e-9, path.name
+        assert numbers["z"] == pytest.approx(expected.z, abs=1e-9)
+        assert numbers["z-baseline"] == pytest.approx(expected.z_baseline, abs=1e-9)
+        assert numbers["gap"] == pytest.approx(expected.gap, abs=1e-9)
+        assert abs(numbers["map-sum"] - (numbers["z"] - numbers["z-baseline"])) == \
+            pytest.approx(numbers["gap"], abs=1e-9)
+        assert np.abs(figures(page, path.name)[1] - heat_map_colors(python_map)).max() <= 1
+    return largest
 
 
 def outside_requests(page):
@@ -192,10 +217,12 @@ def test_64x64_pngs_get_exactly_pythons_predict_proba(page, tmp_path, test_image
         assert p == pytest.approx(p_expected, abs=1e-9)
         assert label == ("cat" if p_expected > 0.5 else "non-cat")
     assert len(page.locator(".photo-result").first.get_attribute("data-probability")) >= 9
-    captions, colors = figures(page, "test0.png")
-    assert captions[1:] == ["what the neuron sees (64x64)", "w * x: red towards cat, blue away"]
-    w_times_x = (model["w"][:, 0] * features["X_test"][:, 0]).reshape(64, 64, 3).sum(axis=2)
-    assert np.abs(colors - heat_map_colors(w_times_x)).max() <= 1  # rounding
+    # without a calibration there is no mean image, so no map: the box says how to get one
+    box = page.locator('.photo-result[data-file="test0.png"]')
+    assert box.locator("figcaption").all_inner_texts() == ["your photo",
+                                                          "what the neuron sees (64x64)"]
+    assert box.locator("canvas[data-map]").count() == 0
+    assert "make calibrate" in box.locator(".map-sum").inner_text()
 
 
 def exif_orientation_6(image):
@@ -304,7 +331,15 @@ def test_the_page_is_one_small_file_that_embeds_the_model(report, model):
     assert b.tolist() == [float(model["b"])]
 
 
-def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
+def shown(pixels, shot_of, element):
+    """The pixels (h, w, 3) of a screenshot of locator shot_of where element is drawn."""
+    inner, origin = element.bounding_box(), shot_of.bounding_box()
+    x, y = int(inner["x"] - origin["x"]), int(inner["y"] - origin["y"])
+    return pixels[y:y + int(inner["height"]), x:x + int(inner["width"])]
+
+
+def test_a_screenshot_of_the_section_for_a_person(calibrated_page, tmp_path, test_images):
+    page = calibrated_page
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 nope")
     for j in (0, 13):
         Image.fromarray(test_images[j]).resize((256, 192)).save(tmp_path / f"photo{j}.jpg")
@@ -316,39 +351,47 @@ def test_a_screenshot_of_the_section_for_a_person(page, tmp_path, test_images):
     with Image.open(out) as shot:
         assert shot.width >= 600 and shot.height >= 400
         pixels = np.asarray(shot.convert("RGB"), dtype=float)
-    photo = section.locator('.photo-result[data-file="photo0.jpg"] img').bounding_box()
-    origin = section.bounding_box()
-    x, y = int(photo["x"] - origin["x"]), int(photo["y"] - origin["y"])
-    shown = pixels[y:y + int(photo["height"]), x:x + int(photo["width"])]
-    assert shown.std() > 10  # the photo is drawn in the shot, not a blank box
+    box = section.locator('.photo-result[data-file="photo0.jpg"]')
+    for drawn in (box.locator("img"), box.locator("canvas[data-map]")):
+        assert shown(pixels, section, drawn).std() > 10  # drawn in the shot, not a blank box
 
 
-def test_the_network_page_gets_pythons_probability_and_explains_it(network_page, network,
-                                                                    tmp_path, test_images,
-                                                                    features):
-    params = network[0]
-    indices = [0, 1, 5, 17, 29, 44]
+def test_the_network_page_gets_pythons_probability_calibration_and_map(
+        network_page, network, tmp_path, test_images, features):
+    params, _, params_path = network
+    indices = [0, 1, 5, 17, 27, 44]  # 27: integrated gradients take the most steps, 1024
     paths = []
     for j in indices:
         paths.append(tmp_path / f"test{j}.png")
         Image.fromarray(test_images[j]).save(paths[-1])
     choose(network_page, paths)
     X = features["X_test"][:, indices]
-    for path, p_expected in zip(paths, probabilities(params, X), strict=True):
+    terminal = run_cli("classify", *paths, "--params", params_path, "--json")
+    assert terminal.returncode == 0, terminal.stderr
+    for path, p_expected, answer in zip(paths, probabilities(params, X),
+                                        json.loads(terminal.stdout), strict=True):
         p, label = browser_probability(network_page, path.name)
         assert p == pytest.approx(p_expected, abs=1e-9)
         assert label == ("cat" if p_expected > 0.5 else "non-cat")
-    for j in indices[:2]:
-        captions, colors = figures(network_page, f"test{j}.png")
-        assert captions[1:] == ["what the network sees (64x64)",
-                                "input x gradient: red towards cat, blue away"]
-        expected = heat_map_colors(input_x_gradient(params, features["X_test"][:, [j]]))
-        assert np.abs(colors - expected).max() <= 1  # rounding
+        box = network_page.locator(f'.photo-result[data-file="{path.name}"]')
+        assert float(box.get_attribute("data-calibrated")) == pytest.approx(
+            answer["calibrated_probability"], abs=1e-12)
+        numbers = page_map(network_page, path.name)[1]
+        assert (numbers["steps"], numbers["map-sum"], numbers["z-baseline"]) == (
+            answer["map_steps"], pytest.approx(answer["map_sum"], abs=1e-9),
+            pytest.approx(answer["z_mean_image"], abs=1e-9))
+    baseline = load_calibration(params_path.with_name("calibration.npz"))["mean_input"]
+    assert_the_maps_are_explains(network_page, paths, X, params, baseline)
+    assert page_map(network_page, "test27.png")[1]["steps"] == 1024
+    box = network_page.locator('.photo-result[data-file="test0.png"]')
+    assert box.locator("figcaption").all_inner_texts()[1:] == [
+        "what the network sees (64x64)", "integrated gradients from x̄: red towards cat, blue away"]
+    assert "steps of integrated gradients leave a gap of" in box.locator(".map-sum").inner_text()
     assert outside_requests(network_page) == []
 
 
 def test_the_network_page_is_one_file_under_4_mb_with_every_layer(network):
-    params, report = network
+    params, report, _ = network
     assert len(report.read_bytes()) < 4_000_000
     embedded = embedded_model(report)
     weights = network_parameters(params)
@@ -360,13 +403,20 @@ def test_the_network_page_is_one_file_under_4_mb_with_every_layer(network):
         assert np.array_equal(b, weights[f"b{number}"][:, 0])
 
 
-def test_a_screenshot_of_the_network_pages_section(network_page, tmp_path, test_images):
+def test_a_screenshot_of_the_network_pages_box_with_its_map(network_page, tmp_path,
+                                                            test_images):
     Image.fromarray(test_images[0]).resize((256, 192)).save(tmp_path / "photo0.jpg")
     choose(network_page, [tmp_path / "photo0.jpg"])
     out = screenshot_path(tmp_path, "page-network.png")
-    network_page.locator("#try-your-own-photos").screenshot(path=str(out))
+    box = network_page.locator('.photo-result[data-file="photo0.jpg"]')
+    box.screenshot(path=str(out))
     with Image.open(out) as shot:
-        assert shot.width >= 600 and shot.height >= 300
+        assert shot.width >= 500 and shot.height >= 200
+        pixels = np.asarray(shot.convert("RGB"), dtype=float)
+    map_shown = shown(pixels, box, box.locator("canvas[data-map]"))
+    assert map_shown.std() > 10  # the map is drawn in the shot, not a blank box
+    red, blue = map_shown[..., 0] - map_shown[..., 2], map_shown[..., 2] - map_shown[..., 0]
+    assert (red > 60).any() and (blue > 60).any()  # pushes both ways
 
 
 @pytest.fixture(scope="module")
@@ -393,8 +443,9 @@ def test_the_photo_box_shows_the_terminals_calibrated_p_and_sentence(
         Image.fromarray(test_images[j]).save(paths[-1])
     terminal = run_cli("classify", *paths, "--params", params, "--json")
     assert terminal.returncode == 0, terminal.stderr
-    lines = run_cli("classify", *paths, "--params", params)
-    sentences = [line.strip() for line in lines.stdout.splitlines() if line.startswith("  ")]
+    lines = run_cli("classify", *paths, "--params", params).stdout.splitlines()
+    sentences = [after.strip() for line, after in zip(lines, lines[1:], strict=False)
+                 if not line.startswith(" ") and after.startswith("  ")]  # an answer's first
     with opened(browser, index) as page:
         choose(page, paths)
         for path, answer, sentence in zip(paths, json.loads(terminal.stdout), sentences,
@@ -406,3 +457,33 @@ def test_the_photo_box_shows_the_terminals_calibrated_p_and_sentence(
                 answer["probability"], abs=1e-12)
             assert box.locator(".sentence").inner_text() == sentence
             assert f"{answer['calibrated_probability']:.3f} calibrated" in box.inner_text()
+
+
+@pytest.fixture
+def calibrated_page(browser, calibrated_report):
+    with opened(browser, calibrated_report[1]) as tab:
+        yield tab
+
+
+def test_the_neuron_pages_map_is_explains_exact_one(calibrated_page, calibrated_report, tmp_path,
+                                                    test_images, features, model):
+    indices = [0, 1, 5, 13, 29, 44]
+    paths = []
+    for j in indices:
+        paths.append(tmp_path / f"test{j}.png")
+        Image.fromarray(test_images[j]).save(paths[-1])
+    choose(calibrated_page, paths)
+    X = features["X_test"][:, indices]
+    baseline = load_calibration(calibrated_report[0].with_name("calibration.npz"))["mean_input"]
+    assert_the_maps_are_explains(calibrated_page, paths, X, model, baseline)
+    for path, x in zip(paths, X.T, strict=True):
+        values, numbers = page_map(calibrated_page, path.name)
+        assert numbers["steps"] == 2  # one neuron: the first two step counts agree
+        exact = (model["w"][:, 0] * (x - baseline[:, 0])).reshape(64, 64, 3).sum(axis=2)
+        assert np.abs(values - exact).max() <= 1e-12  # w (x - x̄), whatever the steps
+        assert numbers["map-sum"] == pytest.approx(numbers["z"] - numbers["z-baseline"],
+                                                   abs=1e-9)
+    box = calibrated_page.locator('.photo-result[data-file="test0.png"]')
+    assert box.locator("figcaption").all_inner_texts()[2] == \
+        "w (x - x̄): red towards cat, blue away"
+    assert box.locator(".map-sum").inner_text().endswith(": exact, w (x - x̄).")
