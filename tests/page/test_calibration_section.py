@@ -1,6 +1,7 @@
 """page/calibration_section.py: the figures side by side, and the embedded JSON holds the
-temperature and the very sentences the terminal prints."""
+temperature, the very sentences the terminal prints, and the map's mean image exactly."""
 
+import base64
 import json
 import re
 
@@ -15,12 +16,16 @@ def test_the_section_embeds_the_temperature_and_the_terminals_sentences():
     c = {"train_counts": np.array([10, 4]), "folds": np.array(2), "temperature": np.array(2.5),
          "held_out_log_loss": np.array([0.6, 0.59]), "platt_changes": np.array(3),
          "bands": np.array([[6, 3], [4, 3], [0, 0], [0, 0], [0, 0]]), "oof_before": f,
-         "oof_after": f / 2, "test_before": f, "test_after": f / 3}
+         "oof_after": f / 2, "test_before": f, "test_after": f / 3,
+         "mean_input": np.array([[0.1], [1 / 3]])}
     html = calibration_fragment(c, "", ["non-cat", "cat</script>"])
     embedded = json.loads(re.search(r'id="calibration">(.*?)</script>', html).group(1))
     assert embedded["temperature"] == 2.5 and embedded["band_edges"][0] == 0.5
     assert embedded["sentences"] == band_sentences(c["bands"], ["non-cat", "cat</script>"], 4,
                                                    10)
+    mean = np.frombuffer(base64.b64decode(embedded["map"]["mean_input_base64"]), dtype="<f8")
+    assert mean.tolist() == [0.1, 1 / 3]  # bit for bit
+    assert (embedded["map"]["tolerance"], embedded["map"]["max_steps"]) == (0.01, 1024)
     assert "T = 2.50" in html and "test, raw (shown, not used)" in html
     assert "0.100 (0.050-0.150)" in html  # the calibrated ECE with its interval
 
