@@ -15,6 +15,7 @@ prints both held-out losses, and how many out-of-fold answers Platt's form would
 """
 
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -31,36 +32,47 @@ from pipeline.evaluation.metrics import check_same_data
 from pipeline.runs.ledger import current_id, keep_beside, kept_beside, scan
 from pipeline.runs.record import code_fingerprint
 from pipeline.stages.options import add_input_options, add_runs_option
+from pipeline.tables import text_table
 
 # What a calibration is made by, beyond the fit's code (the run's id covers that)
 CALIBRATION_SOURCES = ("pipeline/cv", "pipeline/evaluation/calibration.py",
                        "pipeline/artifacts/calibration_file.py", "pipeline/stages/calibrate.py")
 
 
-def figures_line(name: str, before: np.ndarray, after: np.ndarray) -> str:
-    """'out of fold: ECE 0.229 (0.176-0.296) -> 0.107 (...), Brier ..., log loss ... -> ...'."""
+def figures_table(c: Calibration) -> str:
+    """The figures before -> after, out of fold and on the test set, as an aligned table."""
     def ece(f: np.ndarray) -> str:
         return f"{f[0]:.3f} ({f[1]:.3f}-{f[2]:.3f})"
-    return (f"{name}: ECE {ece(before)} -> {ece(after)}, Brier {before[3]:.3f} -> "
-            f"{after[3]:.3f}, log loss {before[4]:.3f} -> {after[4]:.3f}")
+
+    rows = [[name, f"{ece(before)} -> {ece(after)}", f"{before[3]:.3f} -> {after[3]:.3f}",
+             f"{before[4]:.3f} -> {after[4]:.3f}"]
+            for name, before, after in (("out of fold", c["oof_before"], c["oof_after"]),
+                                        ("test: shown, not used", c["test_before"],
+                                         c["test_after"]))]
+    table = text_table(["", "ECE (95% interval)", "Brier", "log loss"], rows)
+    return "\n".join("  " + line for line in table.splitlines())
 
 
 def summary_lines(c: Calibration, model: str) -> list[str]:
-    """What the stage prints: the temperature and the figures before -> after."""
+    """What the stage prints: the temperature and the figures before -> after, each line at
+    most 100 columns."""
     m, folds = int(c["train_counts"][0]), int(c["folds"])
     where = f"{folds}-fold out-of-fold logits of the {m} training images"
     if str(c["method"]) == "none":
-        return [f"note: no calibration could be fitted for the {model} model from {where} "
-                f"({c['reason']}): p(cat) is shown raw"]
+        return textwrap.wrap(f"note: no calibration could be fitted for the {model} model from "
+                             f"{where} ({c['reason']}): p(cat) is shown raw", 100,
+                             subsequent_indent="  ")
     temperature, platt = c["held_out_log_loss"]
-    return [f"calibrated the {model} model: T = {float(c['temperature']):.3f}, fitted on the "
+    held_out = (f"held out over the folds: log loss {temperature:.3f} with a temperature, "
+                f"{platt:.3f} with Platt's (a, b), which is not used: it would change "
+                f"{int(c['platt_changes'])} of the {m} out-of-fold answers"
+                if np.isfinite([temperature, platt]).all() else
+                "held out over the folds: Platt's (a, b) could not be fitted on every fold")
+    head = (f"calibrated the {model} model: T = {float(c['temperature']):.3f}, fitted on the "
             f"{where} ({float(c['seconds']):.1f} s); the test set chose nothing, and a "
-            "temperature never changes the answer",
-            figures_line("  out of fold", c["oof_before"], c["oof_after"]),
-            figures_line("  test (shown, not used)", c["test_before"], c["test_after"]),
-            f"  held out over the folds: log loss {temperature:.3f} with a temperature, "
-            f"{platt:.3f} with Platt's (a, b), which is not used: it would change "
-            f"{int(c['platt_changes'])} of the {m} out-of-fold answers"]
+            "temperature never changes the answer")
+    return [*textwrap.wrap(head, 100, subsequent_indent="  "), figures_table(c),
+            *textwrap.wrap(held_out, 100, initial_indent="  ", subsequent_indent="  ")]
 
 
 def restored(path: Path, n_x: int, params_sha256: str) -> Calibration | None:
