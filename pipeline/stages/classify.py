@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -141,8 +142,9 @@ def answer(path: Path, label: str, z: float, c: Calibration | None,
     p = float(sigmoid(z / T))
     return ({"path": str(path), "label": label, "probability": raw, "logit": z,
              "calibrated_probability": p, "temperature": T},
-            f"{path}: {label} (p={p:.3f} calibrated, raw p={raw:.3f})\n  "
-            + sentences[int(bands_of(p))])
+            f"{path}: {label} (p={p:.3f} calibrated, raw p={raw:.3f})\n"
+            + textwrap.fill(sentences[int(bands_of(p))], 100, initial_indent="  ",
+                            subsequent_indent="    "))
 
 
 def main(argv: list[str] | None = None) -> int:

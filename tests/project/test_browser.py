@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -443,9 +444,9 @@ def test_the_photo_box_shows_the_terminals_calibrated_p_and_sentence(
         Image.fromarray(test_images[j]).save(paths[-1])
     terminal = run_cli("classify", *paths, "--params", params, "--json")
     assert terminal.returncode == 0, terminal.stderr
-    lines = run_cli("classify", *paths, "--params", params).stdout.splitlines()
-    sentences = [after.strip() for line, after in zip(lines, lines[1:], strict=False)
-                 if not line.startswith(" ") and after.startswith("  ")]  # an answer's first
+    out = run_cli("classify", *paths, "--params", params).stdout
+    answers = re.split(r"\n(?=\S)", out.strip())[:-1]  # each photo's lines; then "trust: ..."
+    sentences = [" ".join(re.split(r"\n(?=  \S)", a)[1].split()) for a in answers]
     with opened(browser, index) as page:
         choose(page, paths)
         for path, answer, sentence in zip(paths, json.loads(terminal.stdout), sentences,

@@ -4,6 +4,7 @@ from the mean training image, its sum beside z - z(x̄) in the terminal and in -
 --explain DIR writing one figure a photo, or one line and nothing when it cannot."""
 
 import json
+import re
 import struct
 import zlib
 
@@ -87,9 +88,9 @@ def test_every_mode_and_format_classifies(cat, calibrated, tmp_path, capsys, fit
     save_gif_with_transparency(cat, tmp_path / "transparent.gif")
     code, out, err = classify_cli(capsys, tmp_path, "--params", calibrated, "--fit", fit)
     assert (code, err) == (0, [])
-    *lines, trust = out.splitlines()
-    assert len(lines) == 3 * (len(FORMATS) + 1) and trust.startswith("trust: 70.0 % of 50 test")
-    for line, sentence, map_line in zip(lines[::3], lines[1::3], lines[2::3], strict=True):
+    *answers, trust = re.split(r"\n(?=\S)", out.strip())  # a photo's line, its indented ones
+    assert len(answers) == len(FORMATS) + 1 and trust.startswith("trust: 70.0 % of 50 test")
+    for line, sentence, map_line in (re.split(r"\n(?=  \S)", a) for a in answers):
         assert map_line.startswith("  map from the mean training image: sum ")
         label, p = line.split(": ")[1].split(" (p=")
         calibrated_p, raw_p = p.removesuffix(")").split(" calibrated, raw p=")
@@ -152,13 +153,14 @@ def test_plain_output_ends_with_how_far_to_trust_it(cat, calibrated, tmp_path, c
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith(f"{tmp_path / 'a.png'}: ")
     assert " calibrated, raw p=" in lines[0]
-    assert lines[1].startswith("  The model c") and lines[1].endswith(
-        "Calibration never changes the answer.")
-    assert lines[2].startswith("  map from the mean training image: sum ")
-    assert lines[2].endswith("(exact for one neuron)") and len(lines[2]) <= 100
-    assert lines[3:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
+    assert lines[1].startswith("  The model c") and lines[2].startswith("    ") and lines[
+        2].endswith("Calibration never changes the answer.")  # the sentence, wrapped
+    assert lines[3].startswith("  map from the mean training image: sum ")
+    assert lines[3].endswith("(exact for one neuron)")
+    assert lines[4:] == ["trust: 70.0 % of 50 test images right (95% CI 55.4-82.1 %; "
                          'always cat: 66.0 %)']
-    assert len(lines[3]) <= 80
+    assert all(len(line) <= 100 for line in lines[1:])  # a terminal's width
+    assert len(lines[4]) <= 80  # the trust line
 
 
 def test_json_is_all_that_goes_to_stdout(cat, calibrated, tmp_path, capsys):
@@ -211,7 +213,8 @@ def test_each_bad_file_gets_one_line_and_the_rest_are_classified(cat, calibrated
                                   "--params", calibrated)
     assert code == 1
     assert out.splitlines()[0].startswith(f"{tmp_path / 'whole.jpg'}: ")
-    assert len(out.splitlines()) == 4 and out.splitlines()[3].startswith("trust: ")
+    answers = re.split(r"\n(?=\S)", out.strip())  # a photo's line and its indented ones
+    assert len(answers) == 2 and answers[1].startswith("trust: ")
     assert len(err) == len(expected) + 2 and not any("Traceback" in line for line in err)
     for name, fragment in expected.items():
         [line] = [line for line in err if line.startswith(f"error: {tmp_path / name}: ")]
@@ -331,7 +334,7 @@ def test_the_terminal_prints_the_maps_sum_beside_z_minus_z_of_the_mean(calibrate
                                                                         capsys):
     for params, ending in ((calibrated, "(exact for one neuron)"), (network, " %)")):
         code, out, _ = classify_cli(capsys, album / "a" / "cat.png", "--params", params)
-        map_line = out.splitlines()[2]
+        map_line = out.splitlines()[-2]  # the answer's last, above "trust: ..."
         assert code == 0 and map_line.startswith("  map from the mean training image: sum ")
         assert map_line.endswith(ending) and len(map_line) <= 100
 
