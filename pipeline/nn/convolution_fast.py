@@ -1,0 +1,161 @@
+"""The fast engine of the course's convolution and pooling: the same layers as convolution.py and
+pooling.py (their loops are its oracle, to 1e-10), with the work done by whole-array operations.
+Pure NumPy, no I/O.
+
+A convolution is one matrix product per pass (im2col): every window of the padded input becomes
+one row of `cols` (m n_H n_W, f f n_C_prev), copied once from a read-only strided view, and
+
+    forward   Z  = cols @ W2 + b        W2 = W as (f f n_C_prev, n_C)
+    backward  dW = cols.T @ dZ2,  db = the column sums of dZ2,  dZ2 = dZ as (m n_H n_W, n_C)
+              dA_prev: dcols = dZ2 @ W2.T, each window's row added back where it was read
+
+The first layer takes the pixels as they are stored, uint8, with pixel_scale 255: cols holds
+their integers (exact in float64), and the 1/255 is taken on the product's outputs, Z and dW, as
+pipeline/nn/layers.py does for the dense first layer; the batch is never divided as a whole.
+
+Pooling loops over the f x f offsets of the window instead of the m n_H n_W n_C windows: each
+offset is one strided slice of the input, (m, n_H, n_W, n_C), compared, summed or added to as a
+whole. Max pooling's backward pass is the course's mask: every entry of a window equal to the
+window's maximum gets the whole gradient, ties included (as create_mask_from_window).
+"""
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from numpy.typing import NDArray
+
+from pipeline.nn.convolution import conv_shapes, zero_pad
+from pipeline.nn.pooling import Mode, PoolCache, pool_shapes
+
+Array = NDArray[np.float64]
+
+
+class ConvCache(NamedTuple):
+    """What the backward pass reads: the course's (A_prev, W, b, hparameters), then the windows
+    as rows and the scale the input was divided by."""
+
+    A_prev: NDArray[Any]  # (m, n_H_prev, n_W_prev, n_C_prev): float64, or uint8 pixels
+    W: Array  # (f, f, n_C_prev, n_C)
+    b: Array  # (1, 1, 1, n_C)
+    hparameters: dict[str, int]  # {"pad", "stride"}
+    cols: Array  # (m n_H n_W, f f n_C_prev): row (i, h, w) is the window of Z[i, h, w]
+    pixel_scale: float  # the layer's input is A_prev / pixel_scale
+
+
+def windows(A: NDArray[Any], f: int, stride: int, n_H: int, n_W: int) -> NDArray[Any]:
+    """A read-only view (m, n_H, n_W, f, f, n_C) of A (m, rows, columns, n_C): [i, h, w] is the
+    f x f window whose top left corner is A[i, h stride, w stride], nothing copied."""
+    s_m, s_H, s_W, s_C = A.strides
+    return as_strided(A, shape=(A.shape[0], n_H, n_W, f, f, A.shape[3]),
+                      strides=(s_m, s_H * stride, s_W * stride, s_H, s_W, s_C), writeable=False)
+
+
+def offset(f_row: int, f_column: int, stride: int, n_H: int, n_W: int) -> tuple[slice, ...]:
+    """The entries (:, f_row + h stride, f_column + w stride, :) over every window (h, w): where
+    the window's entry (f_row, f_column) lies in the input, one strided slice."""
+    return (slice(None), slice(f_row, f_row + stride * (n_H - 1) + 1, stride),
+            slice(f_column, f_column + stride * (n_W - 1) + 1, stride), slice(None))
+
+
+def conv_forward_fast(A_prev: NDArray[Any], W: Array, b: Array, hparameters: dict[str, int], *,
+                      pixel_scale: float = 1.0) -> tuple[Array, ConvCache]:
+    """conv_forward's Z (m, n_H, n_W, n_C) as one matrix product, and the cache for
+    conv_backward_fast.
+
+    A_prev : (m, n_H_prev, n_W_prev, n_C_prev), float64; or uint8 pixels with pixel_scale 255,
+        the layer's input being A_prev / 255
+    """
+    pad, stride, n_H, n_W = conv_shapes(A_prev, W, b, hparameters)
+    m, (f, _, n_C_prev, n_C) = A_prev.shape[0], W.shape
+    # the windows as rows, converted to float64 in the one copy (uint8 is padded as uint8)
+    cols: Array = np.empty((m * n_H * n_W, f * f * n_C_prev))
+    np.copyto(cols.reshape(m, n_H, n_W, f, f, n_C_prev),
+              windows(zero_pad(A_prev, pad), f, stride, n_H, n_W))
+    Z = cols @ W.reshape(f * f * n_C_prev, n_C)  # (m n_H n_W, n_C)
+    if pixel_scale != 1:
+        Z /= pixel_scale
+    Z += b.reshape(n_C)
+    return Z.reshape(m, n_H, n_W, n_C), ConvCache(A_prev, W, b, hparameters, cols, pixel_scale)
+
+
+def rows_of(dZ: Array, cache: ConvCache) -> Array:
+    """dZ (m, n_H, n_W, n_C) as (m n_H n_W, n_C), the rows of cache.cols, after checking it."""
+    _, _, n_H, n_W = conv_shapes(cache.A_prev, cache.W, cache.b, cache.hparameters)
+    expected = (cache.A_prev.shape[0], n_H, n_W, cache.W.shape[3])
+    if np.shape(dZ) != expected:
+        raise ValueError(f"dZ must have the shape of Z, {expected}, got {np.shape(dZ)}")
+    return np.reshape(dZ, (-1, expected[3]))
+
+
+def conv_filter_gradients(dZ: Array, cache: ConvCache) -> tuple[Array, Array]:
+    """dW (f, f, n_C_prev, n_C) and db (1, 1, 1, n_C) of conv_backward, dW as one product."""
+    dZ2 = rows_of(dZ, cache)  # (m n_H n_W, n_C)
+    dW = cache.cols.T @ dZ2  # (f f n_C_prev, n_C)
+    if cache.pixel_scale != 1:
+        dW /= cache.pixel_scale
+    return dW.reshape(cache.W.shape), dZ2.sum(axis=0).reshape(1, 1, 1, -1)
+
+
+def conv_input_gradient(dZ: Array, cache: ConvCache) -> Array:
+    """dA_prev (m, n_H_prev, n_W_prev, n_C_prev) of conv_backward: the gradient with respect to
+    the layer's input A_prev / pixel_scale. One product, then each window's row of dcols added
+    back where it was read, one strided slice per filter entry (col2im)."""
+    dZ2 = rows_of(dZ, cache)
+    A_prev, W, hparameters = cache.A_prev, cache.W, cache.hparameters
+    (m, n_H_prev, n_W_prev, n_C_prev), (f, _, _, n_C) = A_prev.shape, W.shape
+    pad, stride = hparameters["pad"], hparameters["stride"]
+    n_H, n_W = dZ.shape[1:3]
+    dcols = (dZ2 @ W.reshape(f * f * n_C_prev, n_C).T).reshape(m, n_H, n_W, f, f, n_C_prev)
+    dA_prev_pad = np.zeros((m, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev))
+    for p in range(f):
+        for q in range(f):
+            # within one offset no two windows share an entry, so += adds every window's share
+            dA_prev_pad[offset(p, q, stride, n_H, n_W)] += dcols[:, :, :, p, q, :]
+    return dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+
+
+def conv_backward_fast(dZ: Array, cache: ConvCache) -> tuple[Array, Array, Array]:
+    """conv_backward's (dA_prev, dW, db). A first layer needs no dA_prev: call
+    conv_filter_gradients alone there."""
+    return conv_input_gradient(dZ, cache), *conv_filter_gradients(dZ, cache)
+
+
+def pool_forward_fast(A_prev: Array, hparameters: dict[str, int], mode: Mode = "max"
+                      ) -> tuple[Array, PoolCache]:
+    """pool_forward's A (m, n_H, n_W, n_C) and its cache (A_prev, hparameters), the course's."""
+    f, stride, n_H, n_W = pool_shapes(A_prev, hparameters, mode)
+    A = np.array(A_prev[offset(0, 0, stride, n_H, n_W)], dtype=float)  # each window's first
+    for p in range(f):
+        for q in range(f):
+            if p or q:
+                entry = A_prev[offset(p, q, stride, n_H, n_W)]
+                if mode == "max":
+                    np.maximum(A, entry, out=A)
+                else:
+                    A += entry
+    if mode == "average":
+        A /= f * f
+    return A, (A_prev, hparameters)
+
+
+def pool_backward_fast(dA: Array, cache: PoolCache, mode: Mode = "max") -> Array:
+    """pool_backward's dA_prev (m, n_H_prev, n_W_prev, n_C): max to every entry equal to its
+    window's maximum (the course's mask, ties included), average dA / f^2 to every entry."""
+    A_prev, hparameters = cache
+    f, stride, n_H, n_W = pool_shapes(A_prev, hparameters, mode)
+    if np.shape(dA) != (A_prev.shape[0], n_H, n_W, A_prev.shape[3]):
+        raise ValueError(f"dA must have the shape of A, "
+                         f"{(A_prev.shape[0], n_H, n_W, A_prev.shape[3])}, got {np.shape(dA)}")
+    dA_prev = np.zeros(A_prev.shape)
+    if mode == "max":
+        A, _ = pool_forward_fast(A_prev, hparameters, mode)
+    share = dA if mode == "max" else dA / (f * f)
+    for p in range(f):
+        for q in range(f):
+            at = offset(p, q, stride, n_H, n_W)
+            if mode == "max":
+                dA_prev[at] += np.where(A_prev[at] == A, dA, 0.0)
+            else:
+                dA_prev[at] += share
+    return dA_prev
