@@ -15,7 +15,8 @@ pipeline/nn/layers.py does for the dense first layer; the batch is never divided
 
 Pooling loops over the f x f offsets of the window instead of the m n_H n_W n_C windows: each
 offset is one strided slice of the input, (m, n_H, n_W, n_C), compared, summed or added to as a
-whole. Max pooling's backward pass is the course's mask: every entry of a window equal to the
+whole; windows that tile the input (stride = f, the usual pooling) go back in one pass over
+long rows. Max pooling's backward pass is the course's mask: every entry of a window equal to the
 window's maximum gets the whole gradient, ties included (as create_mask_from_window).
 """
 
@@ -59,17 +60,21 @@ def offset(f_row: int, f_column: int, stride: int, n_H: int, n_W: int) -> tuple[
 
 
 def conv_forward_fast(A_prev: NDArray[Any], W: Array, b: Array, hparameters: dict[str, int], *,
-                      pixel_scale: float = 1.0) -> tuple[Array, ConvCache]:
+                      pixel_scale: float = 1.0, buffer: Array | None = None
+                      ) -> tuple[Array, ConvCache]:
     """conv_forward's Z (m, n_H, n_W, n_C) as one matrix product, and the cache for
     conv_backward_fast.
 
     A_prev : (m, n_H_prev, n_W_prev, n_C_prev), float64; or uint8 pixels with pixel_scale 255,
         the layer's input being A_prev / 255
+    buffer : optional float64 array of at least m n_H n_W f f n_C_prev values to hold cols, reused
+        batch after batch (a fresh one costs a page fault every 4 KB: 10 ms for the first layer
+        of a batch of 64 images of 64 x 64, measured); the cache's cols is a view of it
     """
     pad, stride, n_H, n_W = conv_shapes(A_prev, W, b, hparameters)
     m, (f, _, n_C_prev, n_C) = A_prev.shape[0], W.shape
     # the windows as rows, converted to float64 in the one copy (uint8 is padded as uint8)
-    cols: Array = np.empty((m * n_H * n_W, f * f * n_C_prev))
+    cols = cols_buffer(buffer, (m * n_H * n_W, f * f * n_C_prev))
     np.copyto(cols.reshape(m, n_H, n_W, f, f, n_C_prev),
               windows(zero_pad(A_prev, pad), f, stride, n_H, n_W))
     Z = cols @ W.reshape(f * f * n_C_prev, n_C)  # (m n_H n_W, n_C)
@@ -77,6 +82,17 @@ def conv_forward_fast(A_prev: NDArray[Any], W: Array, b: Array, hparameters: dic
         Z /= pixel_scale
     Z += b.reshape(n_C)
     return Z.reshape(m, n_H, n_W, n_C), ConvCache(A_prev, W, b, hparameters, cols, pixel_scale)
+
+
+def cols_buffer(buffer: Array | None, shape: tuple[int, int]) -> Array:
+    """A float64 array of the given shape: the first values of buffer, or a new one."""
+    if buffer is None:
+        return np.empty(shape)
+    if buffer.dtype != np.float64 or not buffer.flags.c_contiguous or buffer.size < np.prod(
+            shape):
+        raise ValueError(f"buffer must be a contiguous float64 array of at least "
+                         f"{int(np.prod(shape))} values, got {buffer.dtype} of {buffer.size}")
+    return buffer.reshape(-1)[:shape[0] * shape[1]].reshape(shape)
 
 
 def rows_of(dZ: Array, cache: ConvCache) -> Array:
@@ -147,15 +163,39 @@ def pool_backward_fast(dA: Array, cache: PoolCache, mode: Mode = "max") -> Array
     if np.shape(dA) != (A_prev.shape[0], n_H, n_W, A_prev.shape[3]):
         raise ValueError(f"dA must have the shape of A, "
                          f"{(A_prev.shape[0], n_H, n_W, A_prev.shape[3])}, got {np.shape(dA)}")
+    A = pool_forward_fast(A_prev, hparameters, mode)[0] if mode == "max" else None
+    if stride == f:  # windows side by side: every row of dA_prev in one pass
+        return tiled_pool_backward(dA, A_prev, A, f)
     dA_prev = np.zeros(A_prev.shape)
-    if mode == "max":
-        A, _ = pool_forward_fast(A_prev, hparameters, mode)
     share = dA if mode == "max" else dA / (f * f)
     for p in range(f):
         for q in range(f):
             at = offset(p, q, stride, n_H, n_W)
-            if mode == "max":
+            if A is not None:
                 dA_prev[at] += np.where(A_prev[at] == A, dA, 0.0)
             else:
                 dA_prev[at] += share
+    return dA_prev
+
+
+def tiled_pool_backward(dA: Array, A_prev: Array, A: Array | None, f: int) -> Array:
+    """pool_backward_fast for windows that tile the input (stride = f).
+
+    Row f_row of the windows of output row h is one contiguous run of n_W f n_C values; each
+    window's dA (and its maximum A) repeated f times along the run lines up with it, so one
+    comparison over long runs finds every maximum (A None: average pooling, dA / f^2 to all)."""
+    m, n_H, n_W, n_C = dA.shape
+    run = n_W * f * n_C
+    dA_prev = np.zeros(A_prev.shape)  # rows and columns past the last window keep 0
+
+    def runs(X: Array) -> Array:  # the tiled part of X as (m, n_H, f, run): a view of X
+        return X[:, :n_H * f, :n_W * f, :].reshape(m, n_H, f, run)
+
+    def repeated(Y: Array) -> Array:  # Y (m, n_H, n_W, n_C) repeated f times along a run
+        return np.repeat(Y, f, axis=2).reshape(m, n_H, 1, run)
+
+    if A is None:
+        np.copyto(runs(dA_prev), repeated(dA / (f * f)))
+    else:
+        np.copyto(runs(dA_prev), repeated(dA), where=runs(A_prev) == repeated(A))
     return dA_prev

@@ -104,6 +104,38 @@ def test_pixels_with_their_scale_are_the_floats_divided_by_255(problem):
                                   conv_input_gradient(dZ, float_cache))
 
 
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("shape, f", [((2, 17, 13, 3), 4), ((3, 65, 65, 8), 8), ((1, 2, 2, 1), 2),
+                                      ((2, 9, 9, 16), 4)])
+def test_windows_that_tile_the_input_are_the_loops_ties_included(shape, f, mode):
+    """stride = f, the week-1 model's pooling, with rows and columns past the last window."""
+    rng = np.random.default_rng(f)
+    A_prev = np.maximum(0, np.round(rng.normal(size=shape), 1))  # zeros and other ties
+    hparameters = {"f": f, "stride": f}
+    A, cache = pool_forward(A_prev, hparameters, mode)
+    dA = rng.normal(size=A.shape)
+    np.testing.assert_allclose(pool_forward_fast(A_prev, hparameters, mode)[0], A, rtol=EXACT,
+                               atol=EXACT)
+    np.testing.assert_allclose(pool_backward_fast(dA, cache, mode), pool_backward(dA, cache, mode),
+                               rtol=EXACT, atol=EXACT)
+
+
+def test_a_reused_buffer_holds_the_windows_and_gives_the_same_layer():
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (2, 6, 6, 3), dtype=np.uint8)
+    W, b, hparameters = rng.normal(size=(3, 3, 3, 4)), rng.normal(size=(1, 1, 1, 4)), {
+        "pad": 1, "stride": 1}
+    buffer = np.full(2 * 36 * 27 + 5, np.nan)
+    Z, cache = conv_forward_fast(pixels, W, b, hparameters, pixel_scale=255.0, buffer=buffer)
+    fresh_Z, fresh_cache = conv_forward_fast(pixels, W, b, hparameters, pixel_scale=255.0)
+    np.testing.assert_array_equal(Z, fresh_Z)
+    assert np.shares_memory(cache.cols, buffer)
+    np.testing.assert_array_equal(cache.cols, fresh_cache.cols)
+    with pytest.raises(ValueError, match=r"buffer must be a contiguous float64 array of at "
+                                         r"least 1944 values, got float64 of 100"):
+        conv_forward_fast(pixels, W, b, hparameters, buffer=np.zeros(100))
+
+
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
