@@ -40,6 +40,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="module")
+
+def saved(images, indices, folder):
+    """The course's test images of these indices as PNG files in folder: their paths."""
+    paths = [folder / f"test{j}.png" for j in indices]
+    for j, path in zip(indices, paths, strict=True):
+        Image.fromarray(images[j]).save(path)
+    return paths
+
 def report(trained, features_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("page")
     result = run_cli("report", "--params", trained[0], "--metrics", trained[1],
@@ -207,10 +215,7 @@ def outside_requests(page):
 def test_64x64_pngs_get_exactly_pythons_predict_proba(page, tmp_path, test_images, model,
                                                       features):
     indices = [0, 1, 17, 29, 44]
-    paths = []
-    for j in indices:
-        paths.append(tmp_path / f"test{j}.png")
-        Image.fromarray(test_images[j]).save(paths[-1])
+    paths = saved(test_images, indices, tmp_path)
     choose(page, paths)
     expected = probabilities(model, features["X_test"][:, indices])
     for path, p_expected in zip(paths, expected, strict=True):
@@ -361,10 +366,7 @@ def test_the_network_page_gets_pythons_probability_calibration_and_map(
         network_page, network, tmp_path, test_images, features):
     params, _, params_path = network
     indices = [0, 1, 5, 17, 27, 44]  # 27: integrated gradients take the most steps, 1024
-    paths = []
-    for j in indices:
-        paths.append(tmp_path / f"test{j}.png")
-        Image.fromarray(test_images[j]).save(paths[-1])
+    paths = saved(test_images, indices, tmp_path)
     choose(network_page, paths)
     X = features["X_test"][:, indices]
     terminal = run_cli("classify", *paths, "--params", params_path, "--json")
@@ -438,10 +440,7 @@ def calibrated_report(trained, features_file, tmp_path_factory):
 def test_the_photo_box_shows_the_terminals_calibrated_p_and_sentence(
         browser, calibrated_report, tmp_path, test_images):
     params, index = calibrated_report
-    paths = []
-    for j in (0, 5, 13):
-        paths.append(tmp_path / f"test{j}.png")
-        Image.fromarray(test_images[j]).save(paths[-1])
+    paths = saved(test_images, (0, 5, 13), tmp_path)
     terminal = run_cli("classify", *paths, "--params", params, "--json")
     assert terminal.returncode == 0, terminal.stderr
     out = run_cli("classify", *paths, "--params", params).stdout
@@ -469,10 +468,7 @@ def calibrated_page(browser, calibrated_report):
 def test_the_neuron_pages_map_is_explains_exact_one(calibrated_page, calibrated_report, tmp_path,
                                                     test_images, features, model):
     indices = [0, 1, 5, 13, 29, 44]
-    paths = []
-    for j in indices:
-        paths.append(tmp_path / f"test{j}.png")
-        Image.fromarray(test_images[j]).save(paths[-1])
+    paths = saved(test_images, indices, tmp_path)
     choose(calibrated_page, paths)
     X = features["X_test"][:, indices]
     baseline = load_calibration(calibrated_report[0].with_name("calibration.npz"))["mean_input"]
