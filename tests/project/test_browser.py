@@ -39,8 +39,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
-@pytest.fixture(scope="module")
-
 def saved(images, indices, folder):
     """The course's test images of these indices as PNG files in folder: their paths."""
     paths = [folder / f"test{j}.png" for j in indices]
@@ -48,6 +46,8 @@ def saved(images, indices, folder):
         Image.fromarray(images[j]).save(path)
     return paths
 
+
+@pytest.fixture(scope="module")
 def report(trained, features_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("page")
     result = run_cli("report", "--params", trained[0], "--metrics", trained[1],
