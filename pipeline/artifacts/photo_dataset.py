@@ -4,21 +4,21 @@ manifest.csv (what became of every file), through exactly classify's preprocessi
 The source holds one folder per class (exactly two; split by a stratified draw), or train/ and
 test/ holding them (the split kept). Byte-identical photos are kept once; a test photo whose
 pixels equal a training photo's is left out of test (keep_duplicates keeps the split as given).
-plan_dataset, then write_dataset, in a photo_pool: photos are hashed and decoded in worker
-processes and streamed into resizable HDF5 datasets, in a temp folder renamed at the end."""
+plan_dataset, then write_dataset, in a photo_pool: workers hash and decode the photos, a batch
+at a time, streamed into resizable HDF5 datasets in a temp folder renamed at the end."""
 
 import csv
 import hashlib
-import io
 import itertools
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,8 +32,9 @@ from pipeline.progress import ticker
 
 MANIFEST_COLUMNS = ("path", "sha256", "class", "label", "split", "index", "status")
 SPLITS = ("train", "test")
-Row = dict[str, Any]  # a file's manifest row, MANIFEST_COLUMNS and its "file" (a Path)
+TASKS_AT_ONCE = 64  # a batch given to the pool: memory holds two batches' items and results
 OnSkip = Callable[[str, str], object] | None  # hears (path, reason) of a photo left out
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,17 @@ class Recipe:
 
 
 class Plan(NamedTuple):
-    """Every file met under source as manifest rows (dicts), the photos to decode marked with
-    their split; classes: [negative, positive] names."""
+    """Every file met under source, file i at position i of each column (the manifest's rows,
+    in order). classes: [negative, positive] names; a file's class is classes[labels[i]]."""
 
     source: Path
-    rows: list[Row]
     classes: list[str]
+    paths: list[str]  # relative to source, with "/"
+    sha256: list[bytes]  # the digest of the file's bytes (32 bytes, half its hex)
+    labels: list[int]  # 0 or 1
+    splits: list[str]  # "train", "test", or "" for a file in no split
+    statuses: list[str]  # "" for a photo still to decode; "ok..." for one written
+    indexes: NDArray[np.int64] = np.zeros(0, np.int64)  # (n,) place in its split's .h5, or -1
 
 
 @contextmanager
@@ -65,17 +71,29 @@ def photo_pool() -> Iterator[ProcessPoolExecutor]:
     pool = ProcessPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
                                initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
     try:
+        pool.submit(int).result()  # fork the workers now, while this process is small
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def class_folders(folder: Path, where: Path) -> list[Path]:
+def in_batches(pool: Executor, work: Callable[[Any], Result], items: Iterator[Any],
+               chunk: int) -> Iterator[Result]:
+    """pool.map(work, items, chunksize=chunk) in batches of TASKS_AT_ONCE tasks, two out at most."""
+    previous: Iterator[Result] = iter(())
+    while batch := list(itertools.islice(items, TASKS_AT_ONCE * chunk)):
+        queued = pool.map(work, batch, chunksize=chunk)  # so no worker waits at a batch's end
+        yield from previous
+        previous = queued
+    yield from previous
+
+
+def class_folders(folder: Path) -> list[Path]:
     """The class sub-folders of a folder (hidden ones ignored): exactly two, or a UserError."""
     found = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(found) != 2:
         names = ", ".join(p.name for p in found) or "none"
-        raise UserError(f"{where} needs exactly two class folders, found {len(found)}: {names}")
+        raise UserError(f"{folder} needs exactly two class folders, found {len(found)}: {names}")
     return found
 
 
@@ -85,13 +103,12 @@ def layout(source: Path) -> dict[str | None, list[Path]]:
         raise UserError(f"{source} is not a folder: give a folder with one sub-folder per class "
                         "(or train/ and test/ holding them)")
     if (source / "train").is_dir() and (source / "test").is_dir():
-        train, test = class_folders(source / "train", source / "train"), \
-            class_folders(source / "test", source / "test")
+        train, test = class_folders(source / "train"), class_folders(source / "test")
         if [p.name for p in train] != [p.name for p in test]:
             raise UserError(f"{source}/train has classes {', '.join(p.name for p in train)} but "
                             f"{source}/test has {', '.join(p.name for p in test)}; they must match")
         return {"train": train, "test": test}
-    return {None: class_folders(source, source)}
+    return {None: class_folders(source)}
 
 
 def positive_class(names: Sequence[str], positive: str | None) -> tuple[str, str]:
@@ -122,40 +139,42 @@ def plan_dataset(source: StrPath, recipe: Recipe, pool: Executor) -> Plan:
     read in full: it is worth two cores)."""
     source = Path(source)
     folders = layout(source)
-    names = [p.name for p in next(iter(folders.values()))]
-    negative, positive = positive_class(names, recipe.positive)
-    label_of = {negative: 0, positive: 1}
+    classes = list(positive_class([p.name for p in next(iter(folders.values()))],
+                                  recipe.positive))
+    plan = Plan(source, classes, paths=[], sha256=[], labels=[], splits=[], statuses=[])
     rng = np.random.default_rng(recipe.seed)
-    rows: list[Row] = []
-    seen: dict[str, str] = {}  # sha256 -> the first path with those bytes
-    for split, classes in folders.items():
-        for folder in classes:
-            candidates: list[Row] = []
-            paths = files_in(folder, recipe.recursive)
-            for path, sha256 in zip(paths, pool.map(sha256_of, paths, chunksize=16), strict=True):
-                row: Row = {"path": path.relative_to(source).as_posix(), "file": path,
-                       "sha256": sha256, "class": folder.name,
-                       "label": label_of[folder.name], "split": split or "", "index": "",
-                       "status": ""}
-                rows.append(row)
-                if not is_image_name(path):
-                    row["status"] = f"not an image ({path.suffix or 'no extension'})"
-                elif row["sha256"] in seen and not recipe.keep_duplicates:
-                    row["status"] = f"duplicate of {seen[row['sha256']]} (same bytes)"
+    seen: dict[bytes, int] = {}  # sha256 -> the first file with those bytes
+    for split, class_dirs in folders.items():
+        for folder in class_dirs:
+            start = len(plan.paths)
+            found = [p.relative_to(source).as_posix() for p in files_in(folder, recipe.recursive)]
+            plan.paths.extend(found)
+            plan.labels.extend([classes.index(folder.name)] * len(found))
+            plan.splits.extend([split or ""] * len(found))
+            plan.statuses.extend([""] * len(found))
+            candidates: list[int] = []
+            hashes = in_batches(pool, sha256_of, (source / p for p in found), chunk=16)
+            for i, sha256 in enumerate(map(bytes.fromhex, hashes), start):
+                plan.sha256.append(sha256)
+                if not is_image_name(file := Path(plan.paths[i])):
+                    plan.statuses[i] = f"not an image ({file.suffix or 'no extension'})"
+                elif sha256 in seen and not recipe.keep_duplicates:
+                    plan.statuses[i] = f"duplicate of {plan.paths[seen[sha256]]} (same bytes)"
                 else:
-                    seen.setdefault(row["sha256"], row["path"])
-                    candidates.append(row)
+                    seen.setdefault(sha256, i)
+                    candidates.append(i)
             if split is None and candidates:  # the stratified draw, per class
                 chosen = stratified_test_draw(len(candidates), recipe.test_fraction, rng)
-                for row, to_test in zip(candidates, chosen, strict=True):
-                    row["split"] = "test" if to_test else "train"
-    return Plan(source, rows, [negative, positive])
+                for i, to_test in zip(candidates, chosen, strict=True):
+                    plan.splits[i] = "test" if to_test else "train"
+    return plan._replace(indexes=np.full(len(plan.paths), -1))
 
 
-def to_decode(plan: Plan) -> dict[str, list[Row]]:
-    """{split: the rows of the photos to decode}, in the order they are written."""
-    return {split: sorted((r for r in plan.rows if r["split"] == split and not r["status"]),
-                          key=lambda r: (Path(r["path"]).name, r["path"]))
+def to_decode(plan: Plan) -> dict[str, list[int]]:
+    """{split: the photos to decode, as places in the plan}, in the order they are written."""
+    by_name = sorted(range(len(plan.paths)),
+                     key=lambda i: (plan.paths[i].rpartition("/")[2], plan.paths[i]))
+    return {split: [i for i in by_name if plan.splits[i] == split and not plan.statuses[i]]
             for split in SPLITS}
 
 
@@ -164,71 +183,68 @@ def write_dataset(plan: Plan, out: StrPath, recipe: Recipe, pool: Executor, *,
                   on_skip: OnSkip = None) -> tuple[dict[str, int], int]:
     """out/{train,test}.h5 and out/manifest.csv from the plan, replacing out as a whole, or a
     UserError and nothing written. on_progress(n) hears of photos decoded (len of to_decode's
-    rows in all); on_skip(path, reason) of each photo that could not be decoded.
+    lists in all); on_skip(path, reason) of each photo that could not be decoded.
     Returns the photos kept, {"train": n, "test": n}, and the files left out."""
     todo = to_decode(plan)
     tick, step = ticker(sum(map(len, todo.values())), on_progress), itertools.count()
-    pixels_seen: dict[bytes, tuple[str, str]] = {}  # a kept photo's pixels -> (path, split)
+    pixels_seen: dict[bytes, int] = {}  # a kept photo's pixels -> the file
     with atomic_dir(out) as tmp:
         for split, planned in todo.items():
-            stream_split(pool, tmp / f"{split}.h5", split, planned, plan.classes, recipe,
+            stream_split(pool, tmp / f"{split}.h5", split, planned, plan, recipe,
                          pixels_seen=pixels_seen, decoded=lambda: tick(next(step)),
                          on_skip=on_skip)
         check_usable(plan)
-        (tmp / "manifest.csv").write_text(manifest_text(plan.rows), encoding="utf-8")
-    kept = {s: sum(r["split"] == s and r["status"].startswith("ok") for r in plan.rows)
-            for s in SPLITS}
-    return kept, sum(not r["status"].startswith("ok") for r in plan.rows)
+        write_manifest(tmp / "manifest.csv", plan)
+    kept = Counter(itertools.compress(plan.splits, plan.indexes >= 0))
+    return {s: kept[s] for s in SPLITS}, len(plan.paths) - kept.total()
 
 
 def check_usable(plan: Plan) -> None:
+    usable = Counter(itertools.compress(plan.labels, plan.indexes >= 0))
     for label, name in enumerate(plan.classes):
-        usable = [r for r in plan.rows if r["label"] == label and r["status"].startswith("ok")]
-        if len(usable) < 2:
-            raise UserError(f"class {name!r} has {len(usable)} usable photo(s); each class "
+        if usable[label] < 2:
+            raise UserError(f"class {name!r} has {usable[label]} usable photo(s); each class "
                             "needs at least 2 (see the skipped lines); nothing was written")
+    kept = set(itertools.compress(plan.splits, plan.indexes >= 0))
     for split in SPLITS:
-        if not any(r["split"] == split and r["status"].startswith("ok") for r in plan.rows):
+        if split not in kept:
             raise UserError(f"no usable photo is left for {split}; nothing was written")
 
 
-def stream_split(pool: Executor, path: Path, split: str, planned: list[Row],
-                 classes: Sequence[str], recipe: Recipe, *,
-                 pixels_seen: dict[bytes, tuple[str, str]], decoded: Callable[[], object],
+def stream_split(pool: Executor, path: Path, split: str, planned: list[int], plan: Plan,
+                 recipe: Recipe, *, pixels_seen: dict[bytes, int], decoded: Callable[[], object],
                  on_skip: OnSkip) -> None:
-    """One split's photos, decoded by the pool in order, appended to path (an .h5 file);
-    decoded() after each photo."""
+    """One split's photos, decoded by the pool in order, appended to path; decoded() after each."""
     import h5py
 
     with h5py.File(path, "w") as h5:
         writer = SplitWriter(h5, split, recipe.size)
-        tasks = ((r["file"], recipe.size, recipe.fit) for r in planned)
-        for row, (pixels, problem) in zip(planned, pool.map(decode, tasks, chunksize=4),
-                                          strict=True):
+        tasks = ((plan.source / plan.paths[i], recipe.size, recipe.fit) for i in planned)
+        for i, (pixels, problem) in zip(planned, in_batches(pool, decode, tasks, 4), strict=True):
             decoded()
             if pixels is None:
-                row["status"] = f"skipped: {problem}"
+                plan.statuses[i] = f"skipped: {problem}"
                 if on_skip:
-                    on_skip(row["path"], problem)
+                    on_skip(plan.paths[i], problem)
                 continue
             digest = hashlib.blake2b(pixels.tobytes(), digest_size=16).digest()
             twin = pixels_seen.get(digest)
-            if twin and not recipe.keep_duplicates:
-                row["status"] = f"duplicate of {twin[0]} (same {recipe.size}x{recipe.size} " \
-                                f"pixels, in {twin[1]})"
+            if twin is not None and not recipe.keep_duplicates:
+                plan.statuses[i] = f"duplicate of {plan.paths[twin]} (same {recipe.size}x" \
+                                   f"{recipe.size} pixels, in {plan.splits[twin]})"
                 continue
-            pixels_seen.setdefault(digest, (row["path"], split))
-            row["index"] = writer.count
-            row["status"] = "ok" if not twin else f"ok, duplicate of {twin[0]}"
-            writer.append(pixels, row["label"])
+            pixels_seen.setdefault(digest, i)
+            plan.indexes[i] = writer.count
+            plan.statuses[i] = "ok" if twin is None else f"ok, duplicate of {plan.paths[twin]}"
+            writer.append(pixels, plan.labels[i])
         writer.flush()
-        h5["list_classes"] = np.array([c.encode("utf-8") for c in classes])
+        h5["list_classes"] = np.array([c.encode("utf-8") for c in plan.classes])
 
 
-def manifest_text(rows: Iterable[Row]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, MANIFEST_COLUMNS, extrasaction="ignore",
-                            lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+def write_manifest(path: Path, plan: Plan) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(MANIFEST_COLUMNS)
+        for i, (label, index) in enumerate(zip(plan.labels, plan.indexes, strict=True)):
+            writer.writerow((plan.paths[i], plan.sha256[i].hex(), plan.classes[label], label,
+                             plan.splits[i], "" if index < 0 else index, plan.statuses[i]))

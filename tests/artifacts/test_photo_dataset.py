@@ -1,13 +1,17 @@
 """The dataset library, called as a notebook or another stage would: no argparse, no bar, no
 print; progress and skipped photos through callbacks, and nothing written on an error."""
 
+import hashlib
+
 import h5py
 import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.artifacts import photo_dataset
 from pipeline.artifacts.photo_dataset import (
     Recipe,
+    in_batches,
     photo_pool,
     plan_dataset,
     stratified_test_draw,
@@ -40,7 +44,7 @@ def test_plan_then_write_through_callbacks_printing_nothing(source, tmp_path, ca
     with photo_pool() as pool:
         plan = plan_dataset(source, recipe, pool)
         todo = to_decode(plan)
-        assert plan.classes == ["other", "cat"] and len(plan.rows) == 27
+        assert plan.classes == ["other", "cat"] and len(plan.paths) == 27
         assert [len(todo["train"]), len(todo["test"])] == [9 + 12, 2 + 3]  # 20 % of 11, of 15
         kept, left = write_dataset(plan, tmp_path / "out", recipe, pool,
                                    on_progress=progress.append,
@@ -84,3 +88,38 @@ def test_the_positive_class_is_named_or_a_folder_called_cat(tmp_path):
             ["dog", "fox"]
         with pytest.raises(UserError, match="name the positive one"):
             plan_dataset(tmp_path / "src", Recipe(), pool)
+
+
+def test_the_pool_is_given_a_batch_of_tasks_at_a_time_and_answers_in_order(monkeypatch):
+    monkeypatch.setattr(photo_dataset, "TASKS_AT_ONCE", 3)
+    taken = []
+
+    def items():
+        for k in range(50):
+            taken.append(k)
+            yield k
+
+    with photo_pool() as pool:
+        answers = in_batches(pool, str, items(), chunk=2)
+        assert next(answers) == "0" and len(taken) == 2 * 3 * 2  # 2 batches of 3 tasks of 2
+        assert list(answers) == [str(k) for k in range(1, 50)]
+
+
+def built(source, out, recipe):
+    skipped = []
+    with photo_pool() as pool:
+        plan = plan_dataset(source, recipe, pool)
+        write_dataset(plan, out, recipe, pool, on_skip=lambda path, why: skipped.append(path))
+    return skipped, {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+                     for name in ("train.h5", "test.h5", "manifest.csv")}
+
+
+def test_photos_that_fail_inside_a_batch_are_each_one_skip_and_the_rest_is_as_unbatched(
+        source, tmp_path, monkeypatch):
+    for name in ("p02.png", "p10.png", "p09.png"):  # mid-task: train's 7th and 19th, test's 3rd
+        (source / "other" / name).write_bytes(b"\x89PNG not really: " + name.encode())
+    recipe = Recipe(size=8, seed=3)
+    skipped, whole = built(source, tmp_path / "whole", recipe)  # every task in one batch
+    monkeypatch.setattr(photo_dataset, "TASKS_AT_ONCE", 1)
+    assert built(source, tmp_path / "batched", recipe) == (skipped, whole)
+    assert skipped == ["cat/broken.png", "other/p02.png", "other/p10.png", "other/p09.png"]
