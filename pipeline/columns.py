@@ -16,6 +16,7 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline.nn import cnn
 from pipeline.nn.layers import L_model_scores
 from pipeline.shapes import dims
 from pipeline.threads import blas_threads, on_cores
@@ -178,7 +179,15 @@ def matmul_transposed(D: Floats, X: Columns) -> Floats:
 def model_scores(parameters: dict[str, Floats], X: Columns, idx: Indices | None = None
                  ) -> Floats:
     """zL (1, m) of the course's parameters {"W1", "b1", ..., "WL", "bL"} (one neuron: W1 (1,
-    n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output."""
+    n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output.
+    A CNN's (nn.cnn.with_pools) takes blocks of images as they are stored, pixels as uint8."""
+    if cnn.POOLS in parameters:
+        at = np.arange(X.shape[1]) if idx is None else np.asarray(idx, dtype=np.intp)
+        size = X.block_columns() if isinstance(X, PixelColumns) else max(len(at), 1)
+        blocks = np.array_split(at, range(size, len(at), size))
+        return np.concatenate([np.empty((1, 0)), *(  # pixels: uint8 (n_x, b), as stored
+            cnn.scores(parameters, X.pixels(b).T if isinstance(X, PixelColumns) else X[:, b],
+                       scale_of(X)) for b in blocks)], axis=1)
     scores: Floats = L_model_scores(X, parameters, first_layer=lambda W1: matmul(W1, X, idx))
     return scores
 

@@ -85,13 +85,20 @@ AUGMENTS = ("none", "flip")  # the choices for --augment
 
 # The course's week-4 networks (make train MODEL=two-layer|l-layer)
 MODEL = "logistic"  # one neuron, the lesson's model and the default run
-MODELS = ("logistic", "two-layer", "l-layer")  # the choices for --model
+MODELS = ("logistic", "two-layer", "l-layer", "cnn")  # the choices for --model
 HIDDEN_LAYERS = {"two-layer": (7,), "l-layer": (20, 7, 5)}  # the course's hidden sizes
 NETWORK_LEARNING_RATE = 0.0075  # the week-4 notebook's rate for both networks
 NETWORK_NUM_ITERATIONS = 2500  # and its iteration count
 NETWORK_SEED = 1  # np.random.seed(1) in the notebook: RandomState(1), drawn layer by layer
 COMPARE_NETWORK_LEARNING_RATES = (0.0025, 0.0075, 0.01)  # make compare's rates for a network
 CV_NETWORK_LEARNING_RATES = (0.0025, 0.005, 0.0075, 0.01)  # make cv's rates for a network
+
+# The fourth course's convolutional network (make train MODEL=cnn): its week-1 model
+CNN_ARCHITECTURE = "4x8 p8 2x16 p4"  # conv 4x4x8 'same', max-pool 8, conv 2x2x16, max-pool 4
+CNN_INIT = "he"  # He's start, drawn from RandomState(NETWORK_SEED); the CNN's only one
+CNN_OPTIMIZER = "adam"  # mini-batches of MINI_BATCH_SIZE; gd does not fit the CNN's engine
+CNN_LEARNING_RATE = 0.009  # the course's Adam rate for its CNN (Convolution model - Application)
+CNN_NUM_EPOCHS = 40  # passes over the 209 images: see docs for why this many
 
 # The second course's optimizers (make train OPTIMIZER=minibatch|adam), for data too big for gd
 OPTIMIZER = "gd"  # full-batch gradient descent: the course's run, exactly

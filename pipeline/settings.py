@@ -19,7 +19,8 @@ def setting(label: str, *, short: str | None = None, key: str | None = None,
             when: str | None = None) -> dict[str, str | None]:
     """The metadata of a setting: its label on the page (short: in a terminal's table), its key
     in a record when that is not the field's name, and when it matters ("minibatch": mini-batch
-    optimizers only; "network": the week-4 networks only; None: always)."""
+    optimizers only; "network": the networks only; "cnn": the convolutional network only; None:
+    always)."""
     return {"label": label, "short": short or label, "key": key, "when": when}
 
 
@@ -62,8 +63,9 @@ class Settings:
     """One model's run. For gd num_iterations is the steps asked for; for mini-batches the
     steps taken (epochs x batches), which the fit tells once it has the data."""
 
-    model: str = field(metadata=setting("model"))  # logistic, two-layer or l-layer
-    layer_dims: tuple[int, ...] = field(metadata=setting("layers"))  # (n_x, hidden..., 1)
+    model: str = field(metadata=setting("model"))  # logistic, two-layer, l-layer or cnn
+    # (n_x, hidden..., 1); a CNN's: n_x, the units after each convolution and pool, 1
+    layer_dims: tuple[int, ...] = field(metadata=setting("layers"))
     learning_rate: float = field(metadata=setting("learning rate", short="lr"))
     num_iterations: int = field(metadata=setting("iterations", short="steps"))
     l2: float = field(default=config.L2, metadata=setting("L2 lambda", short="l2"))  # b unpenalized
@@ -75,6 +77,8 @@ class Settings:
                                                             when="network"))
     keep_prob: float = field(default=config.KEEP_PROB, metadata=setting(
         "dropout keep_prob", short="keep", when="network"))
+    architecture: str = field(default="", metadata=setting(  # "4x8 p8 2x16 p4"; "" for no CNN
+        "convolutions and pools", short="conv", when="cnn"))
 
     def record(self) -> dict[str, Any]:
         """The settings as plain values (lists for tuples) under record_keys(), in order."""
@@ -98,6 +102,18 @@ class Settings:
                         f", {o.decay} decay at rate {o.decay_rate}"
                         if o.minibatch and o.decay != "none" else ""])
 
+    def described(self) -> str:
+        """'lr 0.005', or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075' or 'the CNN 4x8
+        p8 2x16 p4, lr 0.009', with its options: train's line."""
+        model = "" if self.model == "logistic" else f"the CNN {self.architecture}, " \
+            if self.model == "cnn" else f"the {self.model} network {list(self.layer_dims)}, "
+        o = self.optimizer
+        extras = "".join([f", l2 {self.l2}" if self.l2 else "",
+                          ", mirrored images too" if self.augment == "flip" else "",
+                          f", {o.name} on batches of {o.mini_batch_size}" if o.minibatch else "",
+                          self.second_course_text()])
+        return f"{model}lr {self.learning_rate}{extras}"
+
     def that_matter(self) -> dict[str, Any]:
         """record() without the settings this run never reads (a decay rate without decay,
         Adam's betas for momentum, ...): what decides its weights, for a run's id."""
@@ -108,6 +124,7 @@ class Settings:
         """Whether the setting of field f matters for this run (its metadata's "when")."""
         o = self.optimizer
         return {None: True, "minibatch": o.minibatch, "network": self.model != "logistic",
+                "cnn": self.model == "cnn",
                 "momentum": o.name == "momentum", "adam": o.name == "adam",
                 "decay": o.minibatch and o.decay != "none",
                 "scheduled": o.decay == "scheduled"}[f.metadata["when"]]

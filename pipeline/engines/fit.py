@@ -8,13 +8,16 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.columns import Columns, Floats, Parameters, flipped, model_scores
+from pipeline.engines.batches import Propagate
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.minibatch import loop_options, optimize_minibatch
 from pipeline.engines.network import Dropout, train_networks
 from pipeline.errors import UserError
+from pipeline.nn import cnn
 from pipeline.nn.initialization import initialize_parameters_he
 from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
@@ -55,8 +58,32 @@ def initial_parameters(model: str, layer_dims: Sequence[int], init: str = config
 
 
 def start_of(settings: Settings) -> Parameters:
-    """initial_parameters for the settings' model, start and seed."""
+    """initial_parameters for the settings' model, start and seed; the CNN's He's start for its
+    architecture (nn.cnn)."""
+    if settings.model == "cnn":
+        return cnn.initialize_parameters_cnn(cnn.read_architecture(settings.architecture),
+                                             settings.layer_dims[0], settings.seed)
     return initial_parameters(settings.model, settings.layer_dims, settings.init, settings.seed)
+
+
+def pools_of(settings: Settings) -> list[int]:
+    """The CNN's max-pool windows, one a convolution (1: none)."""
+    return [pool for _, _, pool in cnn.read_architecture(settings.architecture)]
+
+
+def propagate_of(settings: Settings) -> Propagate:
+    """The step the mini-batch loop takes for the settings' model, with its dropout:
+    nn.layers.propagate, or the CNN's with its pools."""
+    if settings.model == "cnn":
+        return partial(cnn.propagate, dropout=dropout_of(settings), pools=pools_of(settings))
+    return partial(propagate, dropout=dropout_of(settings))
+
+
+def model_of(settings: Settings, parameters: Parameters) -> Parameters:
+    """The parameters as columns.model_scores and evaluation.explain take them: a CNN's carry
+    its pools (cnn.with_pools); the others' are themselves."""
+    return cnn.with_pools(parameters, pools_of(settings)) if settings.model == "cnn" \
+        else parameters
 
 
 def dropout_rng(seed: int = config.NETWORK_SEED) -> np.random.RandomState:
@@ -92,6 +119,8 @@ def train(features: Features, settings: Settings, *, learning_rates: Sequence[fl
     rates = [settings.learning_rate] if learning_rates is None else list(learning_rates)
     if settings.optimizer.minibatch:
         return train_minibatch(features, settings, rates, on_progress)
+    if settings.model == "cnn":
+        raise UserError("the CNN trains on mini-batches: choose adam, minibatch or momentum")
     X, Y = training_set(features, settings.augment)
     X_test, Y_test = features["X_test"], features["Y_test"]
     every = config.CHECKPOINT_EVERY
@@ -159,12 +188,16 @@ def train_minibatch(features: Features, settings: Settings, learning_rates: list
     batch = min(optimizer.mini_batch_size, m)
     steps = total_steps(features, settings)
     start, runs = start_of(settings), []
+
+    def forward(parameters: Parameters, X: Columns, columns: NDArray[np.intp]) -> Floats:
+        return model_scores(model_of(settings, parameters), X, columns)
+
     for lr in learning_rates:
-        step = partial(propagate, dropout=dropout_of(settings))  # each rate's masks: one seed
+        step = propagate_of(settings)  # each rate's dropout masks: from one seed
         runs.append(optimize_minibatch(start, step, X, Y, learning_rate=lr, l2=settings.l2,
                                        **{**loop_options(optimizer), "mini_batch_size": batch},
                                        X_test=features["X_test"], Y_test=features["Y_test"],
-                                       on_progress=on_progress, forward=model_scores))
+                                       on_progress=on_progress, forward=forward))
     weights = [r["parameters"] for r in runs]
     refuse_diverged(learning_rates, weights, [r["costs"] for r in runs],
                     [r["start_cost"] for r in runs])

@@ -1,6 +1,7 @@
 """The pixels that decided an answer: each input's push towards or away from "cat", measured
 from the mean training image x̄, for any model in the course's layered layout (one neuron is
-the one-layer case: pipeline.artifacts.params.network_parameters). Pure NumPy.
+the one-layer case: pipeline.artifacts.params.network_parameters), or a CNN's (nn.cnn, its
+parameters with their pools). Pure NumPy.
 
 Integrated gradients (Sundararajan et al., 2017): the map of x is
 
@@ -24,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.columns import Columns, Floats, over_blocks, scale_of
+from pipeline.nn import cnn
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import input_gradient
 
@@ -78,6 +80,20 @@ def mean_image(X: Columns) -> Floats:
     return mean
 
 
+def last_scores(parameters: Parameters, X: Floats) -> Floats:
+    """z (1, k) of the columns of X (n_x, k): a CNN's, or a layered network's."""
+    if cnn.POOLS in parameters:
+        return cnn.scores(parameters, X)
+    return L_model_scores(X, parameters)
+
+
+def gradients(parameters: Parameters, X: Floats) -> Floats:
+    """dz/dx (n_x, k) at each column of X (n_x, k): a CNN's, or a layered network's."""
+    if cnn.POOLS in parameters:
+        return cnn.input_gradient(parameters, X)
+    return input_gradient(parameters, X)
+
+
 def gradient_sum(parameters: Parameters, x: Floats, baseline: Floats,
                  alphas: NDArray[np.float64]) -> Floats:
     """The sum over alphas (k,) of dz/dx at x̄ + α (x - x̄), (n_x, 1): the points as columns of
@@ -87,7 +103,7 @@ def gradient_sum(parameters: Parameters, x: Floats, baseline: Floats,
     total = np.zeros((n_x, 1))
     for start in range(0, len(alphas), size):
         path = baseline + (x - baseline) * alphas[None, start:start + size]  # (n_x, c)
-        total += input_gradient(parameters, path).sum(axis=1, keepdims=True)
+        total += gradients(parameters, path).sum(axis=1, keepdims=True)
     return total
 
 
@@ -104,7 +120,7 @@ def explain(parameters: Parameters, x: Floats, baseline: Floats, *,
     if x.shape != baseline.shape or x.ndim != 2 or x.shape[1] != 1:
         raise ValueError(f"x {x.shape} and baseline {baseline.shape} must be one column each, "
                          f"(n_x, 1)")
-    z, z_baseline = (float(L_model_scores(c, parameters)[0, 0]) for c in (x, baseline))
+    z, z_baseline = (float(last_scores(parameters, c)[0, 0]) for c in (x, baseline))
     change, difference = z - z_baseline, x - baseline
     total = gradient_sum(parameters, x, baseline, np.array([0.0, 1.0])) / 2  # the ends' half
     steps, agreed = 1, 0

@@ -19,6 +19,7 @@ from pipeline.cli import (
 )
 from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
+from pipeline.nn import cnn
 from pipeline.settings import Optimizer, Search, Settings, course_run
 
 if TYPE_CHECKING:  # tqdm is imported where a bar is made (cli.progress_bar)
@@ -36,12 +37,14 @@ def add_model_options(parser: ArgumentParser, search: bool = False) -> None:
     """--model and --layers: the architecture, with its start and dropout, for train, compare
     and cv (search: --keep-prob takes the several values cv searches, as --l2 does)."""
     parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
-                        help="one neuron, or a week-4 network (default %(default)s)")
-    parser.add_argument("--layers", type=positive_int, nargs="+", metavar="N",
-                        help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5)")
-    parser.add_argument("--init", choices=config.INITS, default=config.INIT,
-                        help="a network's start: the week-4 course's draw, or He's "
+                        help="one neuron, a week-4 network, or the convolutional network "
                              "(default %(default)s)")
+    parser.add_argument("--layers", type=layer_token, nargs="+", metavar="N",
+                        help="hidden layer sizes (default: two-layer 7, l-layer 20 7 5); for "
+                             "cnn convolutions FxC and max-pools pF (default "
+                             f"{config.CNN_ARCHITECTURE})")
+    parser.add_argument("--init", choices=config.INITS, help="a network's start: the week-4 "
+                        f"course's draw, or He's (default {config.INIT}; cnn {config.CNN_INIT})")
     if search:
         parser.add_argument("--keep-prob", type=up_to_one, nargs="*", default=[config.KEEP_PROB],
                             metavar="P", help="dropout keep_probs to search on a network's "
@@ -74,9 +77,9 @@ def add_training_options(parser: ArgumentParser) -> None:
                         help="cost + LAMBDA/(2m) sum ||W||^2, b unpenalized (default %(default)s)")
     parser.add_argument("--augment", choices=config.AUGMENTS, default=config.AUGMENT,
                         help="flip: also train on each image mirrored (default %(default)s)")
-    add_optimizer_options(parser, config.OPTIMIZER, "gd: full batch, the course's run; "
+    add_optimizer_options(parser, None, "gd: full batch, the course's run; "
                           "minibatch or adam: the second course's, for big data "
-                          "(default %(default)s)")
+                          f"(default {config.OPTIMIZER}; cnn {config.CNN_OPTIMIZER})")
     parser.add_argument("--engine", choices=ENGINES, default=config.ENGINE,
                         help="how to run the steps; all give the textbook iterates "
                              "(default %(default)s)")
@@ -90,8 +93,9 @@ def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text
                         help=help_text)
     parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
                         metavar="N", help="images per step (default %(default)s)")
-    parser.add_argument("--num-epochs", type=positive_int, default=config.NUM_EPOCHS,
-                        metavar="N", help="passes over the training set (default %(default)s)")
+    parser.add_argument("--num-epochs", type=positive_int, metavar="N",
+                        help=f"passes over the training set (default {config.NUM_EPOCHS}; cnn "
+                             f"{config.CNN_NUM_EPOCHS})")
     parser.add_argument("--beta1", type=below_one, default=config.BETA1,
                         help="Adam's first-moment decay (default %(default)s)")
     parser.add_argument("--beta2", type=below_one, default=config.BETA2,
@@ -108,28 +112,48 @@ def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text
                         metavar="EPOCHS", help="scheduled decay's step (default %(default)s)")
 
 
-def layer_dims_of(args: Namespace, n_x: int) -> list[int]:
-    """[n_x, hidden..., 1] for the chosen model, the course's hidden sizes unless --layers."""
+def layer_token(text: str) -> str:
+    """A word of --layers: a hidden size (a whole number, at least 1), or a CNN's FxC or pF."""
+    return text if cnn.TOKEN.fullmatch(text) else str(positive_int(text))
+
+
+def layers_of(args: Namespace, n_x: int) -> tuple[list[int], str]:
+    """[n_x, hidden..., 1] for the chosen model, the course's hidden sizes unless --layers, and
+    "" ; for the CNN n_x, the units after each convolution and pool, 1, and its architecture
+    ("4x8 p8 2x16 p4", the course's unless --layers)."""
+    text = " ".join(args.layers or [])
+    if args.model == "cnn":
+        try:
+            architecture = cnn.read_architecture(text or config.CNN_ARCHITECTURE)
+            return list(cnn.layer_sizes(architecture, n_x)), cnn.architecture_text(architecture)
+        except ValueError as err:
+            raise UserError(f"--layers {text or config.CNN_ARCHITECTURE}: {err}") from None
+    if not text.replace(" ", "").isdigit() and text:
+        raise UserError(f"--layers {text}: the {args.model} model takes hidden layer sizes; "
+                        "convolutions FxC and pools pF are --model cnn's")
     if args.model == "logistic":
         if args.layers:
             raise UserError("--layers: the logistic model has no hidden layer; "
                             "choose --model two-layer or l-layer")
-        return [n_x, 1]
-    hidden = args.layers or list(config.HIDDEN_LAYERS[args.model])
+        return [n_x, 1], ""
+    hidden = [int(n) for n in args.layers or config.HIDDEN_LAYERS[args.model]]
     if args.model == "two-layer" and len(hidden) != 1:
         raise UserError(f"--layers {' '.join(map(str, hidden))}: the two-layer network has one "
                         "hidden layer; give one size, or choose --model l-layer")
-    return [n_x, *hidden, 1]
+    return [n_x, *hidden, 1], ""
 
 
 def settings_of(args: Namespace, n_x: int, learning_rate: float, num_iterations: int) -> Settings:
     """The run's settings from the options, with the model's and optimizer's own defaults
     (learning_rate and num_iterations: the stage's defaults for the one neuron with gd)."""
-    network, gd = args.model != "logistic", args.optimizer == "gd"
+    name, init, epochs = model_defaults(args)
+    network, gd = args.model != "logistic", name == "gd"
     if not gd and args.num_iterations is not None:
-        raise UserError(f"--num-iterations is for gd; {args.optimizer} counts --num-epochs")
+        raise UserError(f"--num-iterations is for gd; {name} counts --num-epochs")
     course_rate, course_iterations = course_run(args.model)  # a network's own
-    if not gd:
+    if args.model == "cnn":
+        learning_rate = config.CNN_LEARNING_RATE
+    elif not gd:
         learning_rate = config.MINIBATCH_LEARNING_RATE
     elif network:
         learning_rate = course_rate
@@ -137,13 +161,29 @@ def settings_of(args: Namespace, n_x: int, learning_rate: float, num_iterations:
         num_iterations = args.num_iterations
     elif network:
         num_iterations = course_iterations
-    return Settings(model=args.model, layer_dims=tuple(layer_dims_of(args, n_x)),
-                    learning_rate=learning_rate, num_iterations=num_iterations, l2=args.l2,
-                    augment=args.augment, optimizer=optimizer_of(args, args.optimizer),
-                    init=args.init, keep_prob=args.keep_prob)
+    layer_dims, architecture = layers_of(args, n_x)
+    return Settings(model=args.model, layer_dims=tuple(layer_dims), learning_rate=learning_rate,
+                    num_iterations=num_iterations, l2=args.l2, augment=args.augment,
+                    optimizer=optimizer_of(args, name, epochs), init=init,
+                    keep_prob=args.keep_prob, architecture=architecture)
 
 
-def optimizer_of(args: Namespace, name: str) -> Optimizer:
+def model_defaults(args: Namespace) -> tuple[str, str, int]:
+    """(optimizer, init, epochs): the options', else the model's: the CNN's Adam, He's start
+    (its only one) and CNN_NUM_EPOCHS; the others' gd, the course's start and NUM_EPOCHS."""
+    if args.model != "cnn":
+        return (args.optimizer or config.OPTIMIZER, args.init or config.INIT,
+                args.num_epochs or config.NUM_EPOCHS)
+    if args.optimizer == "gd":
+        raise UserError("--optimizer gd: the CNN trains on mini-batches (adam, minibatch or "
+                        "momentum), a batch at a time")
+    if args.init not in (None, config.CNN_INIT):
+        raise UserError(f"--init {args.init}: the CNN starts from He's draw, its only start")
+    return (args.optimizer or config.CNN_OPTIMIZER, config.CNN_INIT,
+            args.num_epochs or config.CNN_NUM_EPOCHS)
+
+
+def optimizer_of(args: Namespace, name: str, epochs: int) -> Optimizer:
     """The Optimizer from the options, refusing those that do not apply: the course's gd keeps
     its fixed rate, only momentum has a beta, and the neuron has no hidden layer to drop or to
     start otherwise than at zeros. args.keep_prob: one value, or cv's list."""
@@ -156,37 +196,28 @@ def optimizer_of(args: Namespace, name: str) -> Optimizer:
         raise UserError(f"--beta is momentum's; {name} "
                         + ("has --beta1 and --beta2" if name == "adam" else "has none"))
     if args.model == "logistic" and (min(keep_probs, default=1) < 1
-                                     or args.init != config.INIT):
+                                     or args.init not in (None, config.INIT)):
         raise UserError("--keep-prob and --init are a network's: the neuron has no hidden "
                         "layer and starts at zeros, as the lesson does (--model two-layer or "
                         "l-layer)")
-    return Optimizer(name, 0 if gd else args.mini_batch_size, 0 if gd else args.num_epochs,
+    return Optimizer(name, 0 if gd else args.mini_batch_size, 0 if gd else epochs,
                      args.beta1, args.beta2,
                      beta=config.BETA if args.beta is None else args.beta, decay=args.decay,
                      decay_rate=args.decay_rate, decay_interval=args.decay_interval)
-
-
-def describe(settings: Settings) -> str:
-    """'lr 0.005' or 'the l-layer network [12288, 20, 7, 5, 1], lr 0.0075', with its options."""
-    model = "" if settings.model == "logistic" else \
-        f"the {settings.model} network {list(settings.layer_dims)}, "
-    o = settings.optimizer
-    extras = "".join([f", l2 {settings.l2}" if settings.l2 else "",
-                      ", mirrored images too" if settings.augment == "flip" else "",
-                      f", {o.name} on batches of {o.mini_batch_size}" if o.minibatch else "",
-                      settings.second_course_text()])
-    return f"{model}lr {settings.learning_rate}{extras}"
 
 
 def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str]]:
     """Cross-validation's Search from its options, with the defaults that depend on the data's
     size filled in; and what was chosen, in words."""
     m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []
+    if args.model == "cnn":
+        raise UserError("make cv searches the neuron and the week-4 networks, not yet the CNN")
+    _, init, epochs = model_defaults(args)
     optimizer = args.optimizer
     if optimizer is None:
         optimizer = "adam" if large else "gd"
         if large:
-            notes.append(f"{m} training images: adam ({args.num_epochs} epochs, batches of "
+            notes.append(f"{m} training images: adam ({epochs} epochs, batches of "
                          f"{args.mini_batch_size}) instead of gd, so that it takes minutes "
                          "(--optimizer gd to insist)")
     repeats = args.repeats
@@ -206,12 +237,11 @@ def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str
     if optimizer == "gd" and gram_bytes > available_memory() / 2:
         raise UserError(f"gd cross-validation on {m} images builds a {gram_bytes / 1e9:.1f} GB "
                         "Gram matrix, more than half the memory free: use --optimizer adam")
-    search = Search(model=args.model, layer_dims=tuple(layer_dims_of(args, shape[0])),
+    search = Search(model=args.model, layer_dims=tuple(layers_of(args, shape[0])[0]),
                     learning_rates=tuple(rates), l2s=tuple(args.l2),
                     augments=tuple(args.augment), num_iterations=args.num_iterations,
-                    optimizer=replace(optimizer_of(args, optimizer),
-                                      mini_batch_size=args.mini_batch_size,
-                                      num_epochs=args.num_epochs),
+                    optimizer=replace(optimizer_of(args, optimizer, epochs),
+                                      mini_batch_size=args.mini_batch_size, num_epochs=epochs),
                     folds=args.folds, repeats=repeats, seed=args.seed,
-                    keep_probs=tuple(args.keep_prob), init=args.init)
+                    keep_probs=tuple(args.keep_prob), init=init)
     return search, notes

@@ -21,7 +21,7 @@ from pipeline.evaluation.metrics import metrics, summary_lines
 from pipeline.runs.ledger import copy_params, intact_run, save_run
 from pipeline.runs.record import identity, outcome, run_record
 from pipeline.runs.render import started_at
-from pipeline.stages.options import add_training_options, describe, fit_progress, settings_of
+from pipeline.stages.options import add_training_options, fit_progress, settings_of
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     # the run is kept first and --out is a copy of it: a ledger that cannot be written leaves
     # the previous model as it was, and a restore gives the very bytes trained here
     copy_params(args.runs_dir, save_run(args.runs_dir, record, params), args.out)
-    print(f"trained {run['settings'].num_iterations} steps, {describe(run['settings'])} "
+    print(f"trained {run['settings'].num_iterations} steps, {run['settings'].described()} "
           f"({run['engine']}): cost {cost_change(run, params, record['final_cost'])}; "
           f"run {rid[:6]}; wrote {args.out}", file=sys.stderr)
     if args.metrics:

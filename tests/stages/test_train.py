@@ -157,6 +157,7 @@ BAD_HYPERPARAMETERS = [
      "'0' must be at least 1"),
     (["--optimizer", "adam", "--decay", "linear"], "invalid choice"),
     (["--model", "l-layer", "--init", "xavier"], "invalid choice"),
+    (["--model", "cnn", "--layers", "4x"], "'4x' is not a whole number"),
 ]
 
 # Options that parse but do not fit together: one line too, exit code 1.
@@ -168,6 +169,12 @@ MISMATCHED_OPTIONS = [
     (["--optimizer", "adam", "--beta", "0.5"], "--beta is momentum's; adam has --beta1"),
     (["--keep-prob", "0.8"], "the neuron has no hidden layer"),
     (["--init", "he"], "the neuron has no hidden layer and starts at zeros"),
+    (["--model", "cnn", "--layers", "4x8", "p80"], "p80 does not fit in the 64x64 images"),
+    (["--model", "cnn", "--layers", "p8", "4x8"], "a max-pool follows a convolution"),
+    (["--model", "cnn", "--layers", "20", "7"], "'20' is neither a convolution FxC"),
+    (["--model", "l-layer", "--layers", "4x8", "p8"], "pools pF are --model cnn's"),
+    (["--model", "cnn", "--optimizer", "gd"], "the CNN trains on mini-batches"),
+    (["--model", "cnn", "--init", "course"], "the CNN starts from He's draw"),
 ]
 
 
@@ -218,6 +225,57 @@ def test_a_params_file_whose_layers_do_not_fit_is_one_line(features, tmp_path, m
         result = run_cli("evaluate", "--params", path, "--features", tmp_path / "none.npz",
                          "--out", tmp_path / "m.json")
         assert_one_line_error(result, str(path), "make train")
+
+
+CNN_ARGS = ("--model", "cnn", "--layers", "2x2", "p8", "--num-epochs", "2")  # a tiny one
+
+
+def test_a_cnn_trains_end_to_end_and_is_kept_restored_and_evaluated(features_file, tmp_path):
+    out, metrics, runs = tmp_path / "params.npz", tmp_path / "metrics.json", tmp_path / "runs"
+    args = ["--features", features_file, "--out", out, "--metrics", metrics, "--runs-dir", runs,
+            *CNN_ARGS]
+    result = run_cli("train", *args)
+    assert result.returncode == 0, result.stderr
+    assert "the CNN 2x2 p8, lr 0.009, adam on batches of 64, He's start" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("train accuracy: ") and "95% CI" in lines[0]
+    assert lines[1].startswith("test accuracy: ") and "always cat: 66.0 %" in lines[1]
+    with np.load(out) as p:
+        assert str(p["model"]) == "cnn" and str(p["architecture"]) == "2x2 p8"
+        assert p["W1"].shape == (2, 2, 3, 2) and p["W2"].shape == (1, 8 * 8 * 2)
+        assert p["layer_dims"].tolist() == [12288, 64 * 64 * 2, 8 * 8 * 2, 1]
+        assert str(p["optimizer"]) == "adam" and str(p["init"]) == "he"
+        assert p["iterations"].tolist() == [1, 2]
+    written = json.loads(metrics.read_text())
+    again = run_cli("train", *args)
+    assert again.returncode == 0 and "restored run" in again.stderr, again.stderr
+    assert again.stdout == result.stdout
+    evaluated = run_cli("evaluate", "--params", out, "--features", features_file, "--out",
+                        tmp_path / "evaluated.json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert evaluated.stdout == result.stdout
+    assert json.loads((tmp_path / "evaluated.json").read_text()) == written
+
+
+def test_a_damaged_cnn_record_is_one_line(features_file, tmp_path):
+    source = tmp_path / "params.npz"
+    result = run_cli("train", "--features", features_file, "--out", source, "--runs-dir",
+                     tmp_path / "runs", *CNN_ARGS)
+    assert result.returncode == 0, result.stderr
+    with np.load(source) as p:
+        record = dict(p)
+    for name, damage in (("architecture", {"architecture": np.array("4x8 p8 2x16 p4")}),
+                         ("unreadable", {"architecture": np.array("p8 2x2")}),
+                         ("none", {"architecture": np.array("")}),
+                         ("neuron", {"model": np.array("l-layer")}),
+                         ("filters", {"W1": np.zeros((3, 3, 3, 2))}),
+                         ("dense", {"W2": np.zeros((1, 64))})):
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **{**record, **damage})
+        evaluated = run_cli("evaluate", "--params", path, "--features", features_file,
+                            "--out", tmp_path / "m.json")
+        assert_one_line_error(evaluated, str(path), "make train")
+    assert not (tmp_path / "m.json").exists()
 
 
 @pytest.mark.parametrize("args, message", BAD_HYPERPARAMETERS)
