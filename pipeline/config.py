@@ -97,8 +97,8 @@ CV_NETWORK_LEARNING_RATES = (0.0025, 0.005, 0.0075, 0.01)  # make cv's rates for
 CNN_ARCHITECTURE = "4x8 p8 2x16 p4"  # conv 4x4x8 'same', max-pool 8, conv 2x2x16, max-pool 4
 CNN_INIT = "he"  # He's start, drawn from RandomState(NETWORK_SEED); the CNN's only one
 CNN_OPTIMIZER = "adam"  # mini-batches of MINI_BATCH_SIZE; gd does not fit the CNN's engine
-CNN_LEARNING_RATE = 0.009  # the course's Adam rate for its CNN (Convolution model - Application)
-CNN_NUM_EPOCHS = 40  # passes over the 209 images: see docs for why this many
+CNN_LEARNING_RATE = 0.003  # 5-fold CV on the training set only: see docs (the course: 0.009)
+CNN_NUM_EPOCHS = 60  # where that CV levels off (86-88 %), under a minute on 2 cores
 
 # The second course's optimizers (make train OPTIMIZER=minibatch|adam), for data too big for gd
 OPTIMIZER = "gd"  # full-batch gradient descent: the course's run, exactly

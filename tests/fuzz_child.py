@@ -28,7 +28,7 @@ def loader(kind, fixtures):
         return lambda path: features.load_split(path, "test")
     if kind == "photo":
         return lambda path: classify.main([str(path), "--params", fixtures[0], "--json"])
-    if kind in ("params", "network"):
+    if kind in ("params", "network", "cnn"):
         return params.load_params
     if kind == "calibration":
         return lambda path: calibration_file.load_calibration(path, n_x=12288)

@@ -161,3 +161,24 @@ def test_a_photo_and_a_baseline_of_other_shapes_are_refused():
     parameters = {"W1": np.ones((1, 4)), "b1": np.zeros((1, 1))}
     with pytest.raises(ValueError, match="one column each"):
         explain(parameters, np.ones((4, 1)), np.ones((4, 2)))
+
+
+def test_a_cnns_map_sums_to_the_change_and_converges_to_the_high_step_integral():
+    """A CNN's parameters (with their pools) take the CNN's forward pass and input gradient."""
+    from pipeline.nn import cnn
+
+    architecture = cnn.read_architecture("3x2 p2 2x3 p2")  # 8x8 RGB images
+    model = cnn.with_pools(cnn.initialize_parameters_cnn(architecture, 192, seed=2), [2, 2])
+    rng = np.random.default_rng(3)
+    x, baseline = rng.uniform(0, 1, size=(2, 192, 1))
+    got = explain(model, x, baseline)
+    assert got.change == pytest.approx(float(cnn.scores(model, x)[0, 0]
+                                             - cnn.scores(model, baseline)[0, 0]), abs=1e-12)
+    assert got.relative_gap <= 0.01 and got.steps > 1
+    alphas = (np.arange(4096) + 0.5) / 4096  # the midpoint rule on 4096 points, at once
+    path = baseline + alphas[None, :] * (x - baseline)  # (192, 4096)
+    reference = (x - baseline) * cnn.input_gradient(model, path).mean(axis=1, keepdims=True)
+    scale = np.abs(reference).sum()
+    errors = [np.abs(explain(model, x, baseline, tolerance=0, max_steps=k).contributions
+                     - reference).sum() / scale for k in (4, 64, 1024)]
+    assert errors[-1] < errors[0] / 10 and errors[-1] < 3e-3

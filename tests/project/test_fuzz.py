@@ -75,10 +75,14 @@ def small_run(features, tmp_path_factory):
                       folder / "network.npz", "--model", "l-layer", "--layers", "3", "2",
                       "--num-iterations", "50")
     assert network.returncode == 0, network.stderr
+    convolutional = run_cli("train", "--features", folder / "features.npz", "--out",
+                            folder / "cnn.npz", "--model", "cnn", "--layers", "2x2", "p8",
+                            "--num-epochs", "2")
+    assert convolutional.returncode == 0, convolutional.stderr
     return folder
 
 
-@pytest.mark.parametrize("kind", ["params", "network", "features"])
+@pytest.mark.parametrize("kind", ["params", "network", "cnn", "features"])
 def test_damaged_npz_files(small_run, tmp_path, kind):
     write_mutants(tmp_path, (small_run / f"{kind}.npz").read_bytes(), DAMAGE, seed=12)
     outcomes = run_child(kind, tmp_path)
