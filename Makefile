@@ -349,7 +349,10 @@ classify: $(if $(IMAGE),$(PARAMS) $(CALIBRATION)) ## your own photo: make classi
 
 # BENCH_FLAGS=--no-large skips the rows on generated 25,000- and 100,000-image datasets.
 BENCH_FLAGS ?=
+# BENCH_EXTRA=1 first installs the optional extra `bench` (JAX, for the CNN's rows) from its lock.
 bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side: reports/bench.json
+	$(if $(BENCH_EXTRA),$(PY) -m pip install --quiet --disable-pip-version-check --no-compile \
+		--require-hashes --no-deps -r requirements-bench.lock)
 	$(PY) scripts/bench.py $(BENCH_FLAGS)
 
 # The page's tests run in a real browser: Debian's chromium, installed here when it is missing and
