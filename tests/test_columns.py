@@ -57,6 +57,20 @@ def test_products_by_blocks_match_the_array_in_one_piece(small_blocks):
                                rtol=1e-12)
 
 
+def test_a_cnns_scores_by_blocks_of_pixels_are_its_scores_of_the_floats(small_blocks):
+    from pipeline.nn import cnn
+
+    pixels, X = pixel_pair(px=4)  # 4x4 RGB images, 48 values: 5 images of pixels a block
+    architecture = cnn.read_architecture("2x3 p2")
+    model = cnn.with_pools(cnn.initialize_parameters_cnn(architecture, 48, seed=1), [2])
+    whole = cnn.scores(model, X)  # (1, 23)
+    np.testing.assert_allclose(model_scores(model, pixels), whole, rtol=1e-12)
+    np.testing.assert_allclose(model_scores(model, pixels, [3, 1, 20]), whole[:, [3, 1, 20]],
+                               rtol=1e-12)
+    np.testing.assert_array_equal(model_scores(model, X, [5, 2]), cnn.scores(model, X[:, [5, 2]]))
+    assert model_scores(model, pixels, []).shape == (1, 0)
+
+
 def test_the_gram_matrix_of_pixels_is_the_exact_products_rounded_once(small_blocks):
     pixels, X = pixel_pair()
     exact = pixels.rows.astype(np.int64) @ pixels.rows.T.astype(np.int64)  # integers, exact

@@ -1,4 +1,5 @@
-"""engines/fit.py: the divergence rule every fit is refused by, and the second course's start."""
+"""engines/fit.py: the divergence rule every fit is refused by, the second course's start, and
+the CNN's start, step and scores."""
 
 import numpy as np
 import pytest
@@ -59,3 +60,24 @@ def test_he_start_is_the_assignments_draw_for_either_network():
             np.testing.assert_array_equal(start[key], expected[key])
         course = initial_parameters(model, dims, "course", 1)
         assert not np.array_equal(course["W1"], start["W1"])
+
+
+def test_the_cnn_starts_steps_and_scores_through_its_own_functions(features):
+    from dataclasses import replace
+
+    from pipeline.engines.fit import model_of, propagate_of, start_of, train
+    from pipeline.errors import UserError
+    from pipeline.nn import cnn
+    from pipeline.settings import Optimizer, Settings
+
+    settings = Settings("cnn", (12288, 12288 * 2 // 3, 8 * 8 * 2, 1), 0.003, 0,
+                        optimizer=Optimizer("adam", 64, 1), init="he", architecture="2x2 p8")
+    start = start_of(settings)
+    assert start["W1"].shape == (2, 2, 3, 2) and start["W2"].shape == (1, 128)
+    assert model_of(settings, start)[cnn.POOLS].tolist() == [8.0]
+    assert cnn.POOLS not in model_of(Settings("l-layer", (48, 3, 1), 0.1, 1), {"W1": start["W1"]})
+    X, Y = features["X_train"][:, :4], features["Y_train"][:, :4]
+    cost, grads, z = propagate_of(settings)(start, X, Y, 0.0)
+    assert z.shape == (1, 4) and grads.keys() == {"dW1", "db1", "dW2", "db2"} and cost > 0
+    with pytest.raises(UserError, match="the CNN trains on mini-batches"):
+        train(features, replace(settings, optimizer=Optimizer()))
