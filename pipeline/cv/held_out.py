@@ -9,7 +9,6 @@ columns (engines.minibatch.run_epochs, as cv.minibatch does), X never copied.
 
 import time
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,11 +19,10 @@ from pipeline.artifacts.params import scores
 from pipeline.columns import Floats, flipped, matmul_transposed, model_scores
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.gram import fit_rows
-from pipeline.engines.fit import dropout_of, start_of, training_set
+from pipeline.engines.fit import model_of, propagate_of, start_of, training_set
 from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.evaluation import calibration as cal
 from pipeline.evaluation.calibration import CannotCalibrate
-from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import sigmoid
 from pipeline.settings import Settings
 from pipeline.threads import on_blas_threads
@@ -78,12 +76,11 @@ def held_out_minibatch(features: Mapping[str, Any], settings: Settings,
         if settings.augment == "flip":
             train_cols = np.concatenate([train_cols, train_cols + m])
         val_cols = np.flatnonzero(fold_of == f)
-        step = partial(propagate, dropout=dropout_of(settings))
-        parameters = run_epochs(start_of(settings), step, X, Y, train_cols,
+        parameters = run_epochs(start_of(settings), propagate_of(settings), X, Y, train_cols,
                                 learning_rate=settings.learning_rate, l2=settings.l2,
                                 **{**options, "mini_batch_size": min(
                                     options["mini_batch_size"], len(train_cols))})
-        Z[f, val_cols] = model_scores(parameters, X, val_cols)[0]
+        Z[f, val_cols] = model_scores(model_of(settings, parameters), X, val_cols)[0]
     return Z
 
 

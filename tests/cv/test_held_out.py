@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from pipeline.artifacts.params import scores
+from pipeline.columns import model_scores
 from pipeline.cv import held_out
 from pipeline.cv.held_out import calibration_record, held_out_scores
-from pipeline.engines.fit import train
+from pipeline.engines.fit import model_of, train
 from pipeline.evaluation.calibration import CannotCalibrate
 from pipeline.settings import Optimizer, Settings
 
@@ -54,6 +55,21 @@ def test_mini_batch_folds_equal_a_separate_fit_of_each_fold(features):
                                                               num_epochs=2))
     z, fold_of = held_out_scores(data, settings, 3, seed=4)
     np.testing.assert_allclose(z, separate_fit_scores(data, settings, fold_of, 3), rtol=1e-9)
+
+
+def test_a_cnns_folds_equal_a_separate_fit_of_each_fold(features):
+    """The CNN's folds run its own step (with its pools), scored by its own forward pass."""
+    data = small(features, m=24)
+    settings = Settings("cnn", (12288, 12288 * 2 // 3, 8 * 8 * 2, 1), 0.003, 0, init="he",
+                        optimizer=Optimizer("adam", 8, 2), architecture="2x2 p8")
+    z, fold_of = held_out_scores(data, settings, 2, seed=4)
+    expected = np.empty(z.shape)
+    for f in range(2):
+        kept = fold_of != f
+        part = {**data, "X_train": data["X_train"][:, kept], "Y_train": data["Y_train"][:, kept]}
+        weights = train(part, settings)["weights"][0]
+        expected[~kept] = model_scores(model_of(settings, weights), data["X_train"][:, ~kept])[0]
+    np.testing.assert_allclose(z, expected, rtol=1e-9)
 
 
 def test_more_folds_than_images_of_a_class_cannot_be_calibrated(features):
