@@ -127,7 +127,9 @@ ITERATIONS ?=
 L2 ?=
 AUGMENT ?=
 # The model: empty is the lesson's one neuron; two-layer or l-layer the course's week-4 networks,
-# LAYERS their hidden sizes. Remembered with the rest, so a plain `make train` is logistic again.
+# LAYERS their hidden sizes; cnn the course's week-1 convolutional network, LAYERS its layers
+# ("4x8 p8 2x16 p4": a 4x4 convolution of 8 filters, an 8x8 max-pool, ...). Remembered with the
+# rest, so a plain `make train` is logistic again.
 MODEL ?=
 LAYERS ?=
 OPTION_FLAGS := $(if $(MODEL),--model $(MODEL)) $(if $(LAYERS),--layers $(LAYERS)) \
@@ -196,7 +198,7 @@ $(eval $(call remember,$(SECTIONS_LIST),$(SECTIONS)))
 	browser test test-portable lint clean
 
 help: ## list the targets
-	@echo 'usage: make TARGET [MODEL=two-layer|l-layer] [LAYERS="20 7 5"] [LR=X] [LRS="X Y ..."]'
+	@echo 'usage: make TARGET [MODEL=two-layer|l-layer|cnn] [LAYERS="20 7 5"] [LR=X] [LRS="X Y ..."]'
 	@echo '       [ITERATIONS=N] [L2=X] [AUGMENT=flip] [INIT=course|he] [KEEP_PROB=P]'
 	@echo '       [OPTIMIZER=minibatch|momentum|adam] [BATCH=N] [EPOCHS=N] [BETA=X] [BETA1=X]'
 	@echo '       [BETA2=X] [DECAY=none|inverse|scheduled] [DECAY_RATE=X] [DECAY_INTERVAL=N]'
@@ -283,7 +285,7 @@ features: $(FEATURES) ## flatten into uint8 rows: X (n_x, m), standardized as it
 $(FEATURES): $(DATA_FILES) $(FEATURES_ARGS) $(PACKAGE) | $(VENV_STAMP)
 	$(PY) -m pipeline features $(FEATURES_FLAGS)
 
-train: $(PARAMS) $(METRICS) ## train the model (MODEL=two-layer|l-layer), print train/test accuracy
+train: $(PARAMS) $(METRICS) ## train the model (MODEL=two-layer|l-layer|cnn), print train/test accuracy
 
 # One train run writes the model and its metrics (what `python -m pipeline evaluate` writes),
 # from the one pass over each split that scores the run for the ledger: as in the .h5 rule, a
