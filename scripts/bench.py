@@ -5,7 +5,7 @@ Each row times A (the reference) and B (the faster way) alternately, --repeats t
 --slow-repeats, for the rows that take minutes), and reports the medians and their ratio. Rows
 that share a reference time all their processes in one alternation. It writes reports/bench.json
 after every row. --no-large skips the 25,000- and 100,000-image rows, whose datasets and features
-are made once and kept in --cache-dir.
+are made once and kept in --cache-dir. The CNN's rows are scripts/bench_cnn.py's.
 """
 
 import argparse
@@ -25,6 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: its scripts, and the package
 sys.path.insert(0, str(ROOT))
+
+from bench_cnn import cnn_rows  # noqa: E402  (scripts/, this file's folder)
 
 from pipeline import config  # noqa: E402
 from pipeline.artifacts.feature_file import load_features  # noqa: E402
@@ -618,7 +620,8 @@ def parse_args():
     parser.add_argument("--photos", type=int, default=1000, help="JPEGs for the dataset row")
     parser.add_argument("--only", nargs="+", metavar="GROUP",
                         choices=("in-process", "process", "dataset", "lesson", "network",
-                                 "threads", "pixels", "large", "sklearn", "scale", "runs"),
+                                 "threads", "pixels", "large", "sklearn", "scale", "runs",
+                                 "cnn"),
                         help="measure only these groups of rows (default: all)")
     parser.add_argument("--no-large", dest="large", action="store_false",
                         help="skip the 25,000- and 100,000-image rows")
@@ -649,10 +652,12 @@ def main():
               "large": lambda: large_rows(bench, args),
               "sklearn": lambda: sklearn_rows(bench, args),
               "scale": lambda: scale_rows(bench, args),
-              "runs": lambda: runs_rows(bench, args, f)}
+              "runs": lambda: runs_rows(bench, args, f),
+              "cnn": lambda: cnn_rows(bench, synthetic_features(args.cache_dir, LARGE),
+                                      args.slow_repeats + 2)}
     for name, rows in groups.items():
         if (name in args.only if args.only else
-                name not in ("large", "pixels", "sklearn", "scale") or args.large):
+                name not in ("large", "pixels", "sklearn", "scale", "cnn") or args.large):
             rows()
     bench.save()
     print(f"wrote {args.out} ({(time.perf_counter() - start) / 60:.1f} minutes)")
