@@ -3,7 +3,7 @@ pooling.py (their loops are its oracle, to 1e-10), with the work done by whole-a
 Pure NumPy, no I/O.
 
 A convolution is one matrix product per pass (im2col): every window of the padded input becomes
-one row of `cols` (m n_H n_W, f f n_C_prev), copied once from a read-only strided view, and
+one row of `cols` (m n_H n_W, f f n_C_prev), copied once from a read-only strided view, and::
 
     forward   Z  = cols @ W2 + b        W2 = W as (f f n_C_prev, n_C)
     backward  dW = cols.T @ dZ2,  db = the column sums of dZ2,  dZ2 = dZ as (m n_H n_W, n_C)

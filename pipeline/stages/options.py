@@ -113,8 +113,10 @@ def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text
 
 
 def layer_token(text: str) -> str:
-    """A word of --layers: a hidden size (a whole number, at least 1), or a CNN's FxC or pF."""
-    return text if cnn.TOKEN.fullmatch(text) else str(positive_int(text))
+    """An argument of --layers, its words each a hidden size (a whole number, at least 1) or a
+    CNN's FxC or pF: "4x8 p8", quoted as one argument, is two words."""
+    return " ".join(word if cnn.TOKEN.fullmatch(word) else str(positive_int(word))
+                    for word in text.split() or [text])
 
 
 def layers_of(args: Namespace, n_x: int) -> tuple[list[int], str]:
@@ -136,7 +138,7 @@ def layers_of(args: Namespace, n_x: int) -> tuple[list[int], str]:
             raise UserError("--layers: the logistic model has no hidden layer; "
                             "choose --model two-layer or l-layer")
         return [n_x, 1], ""
-    hidden = [int(n) for n in args.layers or config.HIDDEN_LAYERS[args.model]]
+    hidden = [int(n) for n in text.split()] or list(config.HIDDEN_LAYERS[args.model])
     if args.model == "two-layer" and len(hidden) != 1:
         raise UserError(f"--layers {' '.join(map(str, hidden))}: the two-layer network has one "
                         "hidden layer; give one size, or choose --model l-layer")

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from helpers import LOG_2, ROOT, assert_one_line_error, run_cli
 
+from pipeline import config
 from pipeline.__main__ import cli
 from pipeline.artifacts.params import COMMON_SPEC
 
@@ -236,7 +237,8 @@ def test_a_cnn_trains_end_to_end_and_is_kept_restored_and_evaluated(features_fil
             *CNN_ARGS]
     result = run_cli("train", *args)
     assert result.returncode == 0, result.stderr
-    assert "the CNN 2x2 p8, lr 0.009, adam on batches of 64, He's start" in result.stderr
+    assert f"the CNN 2x2 p8, lr {config.CNN_LEARNING_RATE}, adam on batches of 64, He's start" \
+        in result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("train accuracy: ") and "95% CI" in lines[0]
     assert lines[1].startswith("test accuracy: ") and "always cat: 66.0 %" in lines[1]
