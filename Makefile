@@ -25,6 +25,8 @@ NB_STAMP := $(VENV)/.notebooks
 # locked like the notebooks (its lock holds theirs too); make train needs none of it.
 DOCS_LOCKFILE := requirements-docs.lock
 DOCS_STAMP := $(VENV)/.docs
+# `make bench BENCH_EXTRA=1`'s JAX (bench-only: the CNN's rows against a framework), locked alike.
+BENCH_LOCKFILE := requirements-bench.lock
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 UV_VERSION := 0.13.9
 
@@ -235,6 +237,10 @@ lock: | $(VENV_STAMP) ## refresh requirements.lock (needs PyPI), then make setup
 		--extra notebooks --extra docs --universal --python-version 3.11 --fork-strategy fewest \
 		--generate-hashes --upgrade --quiet --custom-compile-command 'make lock' \
 		-c $(LOCKFILE) -c $(NB_LOCKFILE) -o $(DOCS_LOCKFILE)
+	printf 'setuptools>=64\n' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev \
+		--extra bench --universal --python-version 3.11 --fork-strategy fewest \
+		--generate-hashes --upgrade --quiet --custom-compile-command 'make lock' \
+		-c $(LOCKFILE) -o $(BENCH_LOCKFILE)
 
 $(NB_STAMP): $(NB_LOCKFILE) | $(VENV_STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes \
@@ -354,7 +360,7 @@ BENCH_FLAGS ?=
 # BENCH_EXTRA=1 first installs the optional extra `bench` (JAX, for the CNN's rows) from its lock.
 bench: $(FEATURES) | $(VENV_STAMP) ## speed ratios side by side: reports/bench.json
 	$(if $(BENCH_EXTRA),$(PY) -m pip install --quiet --disable-pip-version-check --no-compile \
-		--require-hashes --no-deps -r requirements-bench.lock)
+		--require-hashes --no-deps -r $(BENCH_LOCKFILE))
 	$(PY) scripts/bench.py $(BENCH_FLAGS)
 
 # The page's tests run in a real browser: Debian's chromium, installed here when it is missing and
