@@ -176,7 +176,7 @@ def backward(parameters: Parameters, dz: Array, cache: Cache, mask: Array | None
         conv_cache, Z, pool_cache = caches[layer - 1]
         if pool_cache is not None:
             dA = pool_backward_fast(dA, pool_cache, "max")
-        dZ = dA * (Z > 0)  # through the ReLU
+        dZ = np.multiply(dA, Z > 0, out=dA if dA.flags.writeable else None)  # ReLU's
         if not to_input:
             grads[f"dW{layer}"], grads[f"db{layer}"] = conv_filter_gradients(dZ, conv_cache)
         if layer > 1 or to_input:
