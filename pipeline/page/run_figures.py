@@ -103,7 +103,10 @@ def mistakes_with_maps_png(cases: Sequence[Case], maps: Sequence[NDArray[np.floa
 def weights_png(W1: NDArray[np.float64], image_shape: Sequence[int],
                 classes: Sequence[str]) -> bytes:
     """What the first layer looks for. One neuron (W1 (1, n_x) = w.T): w per channel and summed;
-    a network: each of its n_h first-layer units as an image, summed over the channels."""
+    a network: each of its n_h first-layer units as an image, summed over the channels; a CNN
+    (W1 (f, f, 3, n_C)): filters_png."""
+    if W1.ndim == 4:
+        return filters_png(W1, classes)
     if len(W1) == 1:
         fig, axes = new_figure(1300, 380, ncols=4)
         W = W1[0].reshape(image_shape)  # (px, px, 3): w in the image's own layout
@@ -122,6 +125,53 @@ def weights_png(W1: NDArray[np.float64], image_shape: Sequence[int],
         show_signed_map(fig, ax, row.reshape(image_shape).sum(axis=2), f"unit {unit + 1}")
     fig.suptitle(f"The first layer's {len(W1)} units: the weights of each, summed over the "
                  "channels (red positive, blue negative)")
+    return png_bytes(fig)
+
+
+FILTERS_A_ROW = 8  # filters side by side; more go on further bands of rows
+CHANNEL_ROWS = ("as colour", "red channel", "green channel", "blue channel")
+
+
+def filter_colours(W: NDArray[np.float64], limit: float) -> NDArray[np.float64]:
+    """A filter W (f, f, 3) as an RGB image in [0, 1], symmetric about 0: mid-grey is 0, and a
+    channel brighter than grey is a positive weight on that colour, darker a negative one."""
+    return np.clip(0.5 + 0.5 * W / limit, 0.0, 1.0)
+
+
+def filters_png(W1: NDArray[np.float64], classes: Sequence[str]) -> bytes:
+    """A CNN's first convolution, W1 (f, f, 3, n_C): each filter a column, drawn as a colour
+    image, then its red, green and blue weights as signed maps, all on one scale (the largest
+    |weight| of the layer), so that filters can be compared."""
+    f, n_C = W1.shape[0], W1.shape[3]
+    across = min(FILTERS_A_ROW, n_C)
+    bands = math.ceil(n_C / across)
+    rows = len(CHANNEL_ROWS) * bands
+    fig, axes = new_figure(120 + 125 * across, 110 + 125 * rows, ncols=across, nrows=rows)
+    limit = float(np.abs(W1).max()) or 1.0
+    for ax in axes:
+        ax.set_axis_off()
+    drawn = None
+    for k in range(n_C):
+        band, column = divmod(k, across)
+        for row, name in enumerate(CHANNEL_ROWS):
+            ax = axes[(band * len(CHANNEL_ROWS) + row) * across + column]
+            if row == 0:
+                ax.imshow(filter_colours(W1[:, :, :, k], limit), interpolation="nearest")
+                ax.set_title(f"filter {k + 1}", fontsize=9)
+            else:
+                drawn = show_signed_map(fig, ax, W1[:, :, row - 1, k], "", limit, colorbar=False)
+            if column == 0:  # the row's name, left of its first map
+                ax.set_axis_on()
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.spines[:].set_visible(False)
+                ax.set_ylabel(name, fontsize=9)
+    if drawn is not None:
+        fig.colorbar(drawn, ax=axes, shrink=0.5, aspect=40)
+    fig.suptitle(f"The first convolution's {n_C} filters, {f}x{f}x3 each, on one scale: as "
+                 "colour (grey 0; brighter, a positive weight on that colour),\nthen each "
+                 "channel's weights (red positive, blue negative): the colours and edges the "
+                 f"later layers build {classes[1]} from")
     return png_bytes(fig)
 
 

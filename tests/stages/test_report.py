@@ -1,19 +1,19 @@
 """The report stage: figures drawn at their size from the run's numbers and images, a page that
 links only what exists, and bad inputs that keep the old report; the mistakes figure's maps from
-the mean training image."""
+the mean training image; a CNN's report, its first convolution's filters drawn as images."""
 
 import json
 import shutil
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, run_cli
+from helpers import assert_one_line_error, made_once, run_cli
 from rendered import C0, C1, GRAY, Page, colours, count, pixels
 
 from pipeline.artifacts.params import load_params
 from pipeline.columns import take
 from pipeline.evaluation.explain import mean_image
-from pipeline.page.run_figures import FIGURES, mislabeled_png
+from pipeline.page.run_figures import FIGURES, filter_colours, mislabeled_png
 from pipeline.page.sections import Case
 from pipeline.stages.report import mislabeled_cases, mistake_maps
 
@@ -201,3 +201,64 @@ def test_the_mistakes_figure_is_bounded_and_draws_every_map(tmp_path):
     assert (rgb[..., 2] > rgb[..., 0] + 60).sum() > 40 * 100
     (tmp_path / "none.png").write_bytes(mislabeled_png([], classes, "none", []))
     assert pixels(tmp_path / "none.png")[1] == (600, 310)  # the empty gallery's own figure
+
+
+CNN_EPOCHS = 3  # a few: the CNN's tests are about drawing and equality, not accuracy (and
+# an untrained CNN's maps take fewer steps: its report draws the most confident 40 mistakes of
+# each set, each map by integrated gradients in Python)
+
+
+def make_cnn_report(features_file, folder):
+    """The course's CNN trained for CNN_EPOCHS, calibrated, evaluated and reported into folder:
+    params.npz, metrics.json, page/, and report.txt (the report's stdout and stderr). The same
+    folder, made once, as tests/project/test_browser.py's."""
+    params, metrics, runs = folder / "params.npz", folder / "metrics.json", folder / "runs"
+    for args in (("train", "--model", "cnn", "--num-epochs", CNN_EPOCHS, "--quiet", "--features",
+                  features_file, "--out", params, "--runs-dir", runs),
+                 ("calibrate", "--params", params, "--features", features_file, "--quiet",
+                  "--runs-dir", runs),
+                 ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
+                 ("report", "--params", params, "--metrics", metrics, "--features", features_file,
+                  "--out-dir", folder / "page")):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+    (folder / "report.txt").write_text(result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="module")
+def cnn_report(features_file, tmp_path_factory):
+    return made_once(tmp_path_factory, "cnn-report",
+                     lambda folder: make_cnn_report(features_file, folder))
+
+
+def test_a_cnns_report_draws_every_figure_and_no_traceback(cnn_report):
+    said = (cnn_report / "report.txt").read_text()
+    assert "Traceback" not in said and said.strip() == str(cnn_report / "page" / "index.html")
+    for name in FIGURES:
+        image, _ = pixels(cnn_report / "page" / name)
+        assert len(colours(image)) > 50, name
+    # the mistakes each beside its map, red and blue pushes in them
+    rgb = pixels(cnn_report / "page" / "mislabeled.png")[0].astype(int)
+    assert (rgb[..., 0] > rgb[..., 2] + 60).sum() > 1000
+    assert (rgb[..., 2] > rgb[..., 0] + 60).sum() > 1000
+    text = " ".join(" ".join(Page((cnn_report / "page" / "index.html").read_text()).text).split())
+    for said_on_page in ("Cat vs non-cat: a convolutional network", "(4x8 p8 2x16 p4: ",
+                         "What the first convolution's filters look for",
+                         "How far to trust one answer"):
+        assert said_on_page in text
+
+
+def test_a_cnns_filters_are_drawn_as_small_images_at_their_size(cnn_report):
+    # 8 filters side by side, 125 px each; 4 rows: as colour, then red, green and blue weights
+    image, size = pixels(cnn_report / "page" / "weights.png")
+    assert size == (120 + 125 * 8, 110 + 125 * 4)
+    rgb = image.astype(int)
+    assert (rgb[..., 0] > rgb[..., 2] + 60).sum() > 2000  # positive weights, RdBu_r
+    assert (rgb[..., 2] > rgb[..., 0] + 60).sum() > 2000  # negative ones
+    colour_row = rgb[110:110 + 125]
+    assert len(colours(colour_row.astype(np.uint8))) > 8 * 16  # each filter's 4x4 colours
+
+
+def test_a_filters_colours_are_symmetric_about_grey():
+    W = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 4.0]).reshape(1, 2, 3)
+    assert filter_colours(W, 2.0).ravel().tolist() == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
