@@ -14,6 +14,7 @@ from pipeline.artifacts.feature_file import Features, is_course_data
 from pipeline.artifacts.params import Params, network_parameters, params_settings
 from pipeline.columns import pixels_of
 from pipeline.evaluation.stats import not_significant_sentence, percent
+from pipeline.nn import cnn
 from pipeline.nn.logistic import THRESHOLD
 from pipeline.page.sections import (
     Case,
@@ -29,7 +30,7 @@ from pipeline.page.sections import (
 )
 
 MODEL_NAMES = {"logistic": "one neuron", "two-layer": "a two-layer network",
-               "l-layer": "an L-layer network"}
+               "l-layer": "an L-layer network", "cnn": "a convolutional network"}
 
 
 MODEL_DESCRIPTIONS = {  # {layers}: the layer sizes, "12288 -> 1"; {start}: START_NAMES'
@@ -38,9 +39,21 @@ MODEL_DESCRIPTIONS = {  # {layers}: the layer sizes, "12288 -> 1"; {start}: STAR
                  "trained from {start}",
     "l-layer": "The course's L-layer network ({layers}: LINEAR->RELU layers, then "
                "LINEAR->SIGMOID) trained from {start}",
+    "cnn": "The course's convolutional network ({architecture}: CONV->RELU->MAXPOOL blocks, "
+           "flattened, then LINEAR->SIGMOID; {layers} values layer by layer) trained from "
+           "{start}",
 }
 START_NAMES = {"course": "its seed-1 start", "he": "He's seed-1 start"}  # by the run's init
 
+
+WEIGHTS_HEADINGS = {"logistic": "What the neuron looks for",
+                    "cnn": "What the first convolution's filters look for"}
+SCORED = {  # how the page's script scores a photo, after "then scored as in training:"
+    "logistic": "z = w.x + b",
+    "two-layer": "each hidden layer relu(W a + b), then z = W a + b of the last",
+    "cnn": "each convolution (stride 1, zero-padded to keep the size) with its ReLU and max-pool, "
+           "the result flattened row, column, channel, then z = W a + b",
+}
 
 Metrics = Mapping[str, Any]  # metrics.json, as evaluation.metrics computes it
 
@@ -62,21 +75,50 @@ def model_description(params: Params) -> str:
     """The page's lead: which model, its layers and where it started."""
     return MODEL_DESCRIPTIONS[str(params["model"])].format(
         layers=" -> ".join(str(int(d)) for d in params["layer_dims"]),
+        architecture=str(params.get("architecture", "")),
         start=START_NAMES[params_settings(params).init])
 
 
+def float64_json(W: np.ndarray) -> dict[str, Any]:
+    """W as the page's script reads it: base64 of its little-endian float64 values in C order
+    (exact, and 4/3 of 8 bytes a value), and its shape."""
+    W = np.ascontiguousarray(W, dtype="<f8")
+    return {"W_base64": base64.b64encode(W.tobytes()).decode("ascii"), "shape": list(W.shape)}
+
+
+def same_padding(f: int) -> list[int]:
+    """[before, after]: the zeros cnn.same_padded puts around an image for an f x f filter, read
+    from same_padded itself (one pixel's place in its padded copy), so the page pads as it."""
+    padded = cnn.same_padded(np.ones((1, 1, 1, 1)), f)[0, :, :, 0]  # (f, f)
+    before = int(np.flatnonzero(padded.any(axis=1))[0])
+    return [before, len(padded) - 1 - before]
+
+
+def cnn_layers(params: Params) -> list[dict[str, Any]]:
+    """A CNN's layers for the page: each convolution's W (f, f, n_C_prev, n_C), b (n_C,), its
+    'same' padding and the max-pool after it (1: none; stride = window), then the dense unit."""
+    weights, pools = cnn.without_pools(network_parameters(params))
+    layers: list[dict[str, Any]] = [
+        {**float64_json(weights[f"W{layer}"]), "b": weights[f"b{layer}"].ravel().tolist(),
+         "kind": "conv", "stride": 1, "pad": same_padding(weights[f"W{layer}"].shape[0]),
+         "pool": pool} for layer, pool in enumerate(pools, start=1)]
+    L = len(pools) + 1
+    return [*layers, {**float64_json(weights[f"W{L}"]), "b": weights[f"b{L}"][:, 0].tolist(),
+                      "kind": "dense"}]
+
+
 def model_json(params: Params, classes: Sequence[str]) -> str:
-    """The model as the page's script reads it: its layers in order, each W (n_out, n_in) as
-    base64 of little-endian float64, row by row (exact, and 4/3 of 8 bytes a weight), and b; then
-    the image shape, the class names and the threshold. Hidden layers are ReLU, the last is the
-    sigmoid; one neuron is the one-layer case, W = w.T. Safe inside <script>: "<" is escaped, so
-    no name can close the element."""
-    weights = network_parameters(params)
-    layers = []
-    for layer in range(1, len(weights) // 2 + 1):
-        W = np.ascontiguousarray(weights[f"W{layer}"], dtype="<f8")  # (n_out, n_in)
-        layers.append({"W_base64": base64.b64encode(W.tobytes()).decode("ascii"),
-                       "shape": list(W.shape), "b": weights[f"b{layer}"][:, 0].tolist()})
+    """The model as the page's script reads it: its layers in order, each W as float64_json and b;
+    then the image shape, the class names and the threshold. A dense layer's W is (n_out, n_in),
+    row by row; hidden layers are ReLU, the last is the sigmoid; one neuron is the one-layer case,
+    W = w.T. A CNN's convolutions come first (cnn_layers). Safe inside <script>: "<" is escaped,
+    so no name can close the element."""
+    if str(params["model"]) == "cnn":
+        layers = cnn_layers(params)
+    else:
+        weights = network_parameters(params)
+        layers = [{**float64_json(weights[f"W{layer}"]), "b": weights[f"b{layer}"][:, 0].tolist(),
+                   "kind": "dense"} for layer in range(1, len(weights) // 2 + 1)]
     return json.dumps({"layers": layers, "image_shape": [int(s) for s in params["image_shape"]],
                        "classes": classes, "threshold": THRESHOLD}).replace("<", "\\u003c")
 
@@ -181,8 +223,11 @@ def run_fragment(params: Params, metrics: Metrics, features: Features, test_case
         "model": model_json(params, classes),
         "duplicates": duplicates_note(metrics, features, exact),
         "positive": html.escape(classes[1]),
-        "weights_heading": "What the neuron looks for" if str(params["model"]) == "logistic"
-        else "What the first layer's units look for",
+        "weights_heading": WEIGHTS_HEADINGS.get(str(params["model"]),
+                                                "What the first layer's units look for"),
+        "weights_alt": "the first convolution's filters as images"
+        if str(params["model"]) == "cnn" else "the first layer's weights as images",
+        "scored": SCORED.get(str(params["model"]), SCORED["two-layer"]),
         "test_mislabeled_count": len(metrics["mislabeled_test"]),
         "train_mislabeled_count": len(metrics["mislabeled_train"]),
         "test_shown": html.escape(shown_note(len(test_cases), len(metrics["mislabeled_test"]))),

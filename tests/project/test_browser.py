@@ -4,7 +4,7 @@ missing; `make test` installs Chromium when it runs as root, as CI does.
 
 The oracle is params.scores for p, evaluation.explain for the map beside each photo (from the
 mean training image that the calibration embeds), and classify --json for the calibrated p, for
-one neuron and for a week-4 network alike."""
+one neuron, a week-4 network and the course's convolutional network alike."""
 
 import base64
 import io
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import made_once, run_cli
 from PIL import Image
 
 from pipeline.artifacts.calibration_file import load_calibration
@@ -484,3 +484,109 @@ def test_the_neuron_pages_map_is_explains_exact_one(calibrated_page, calibrated_
     assert box.locator("figcaption").all_inner_texts()[2] == \
         "w (x - x̄): red towards cat, blue away"
     assert box.locator(".map-sum").inner_text().endswith(": exact, w (x - x̄).")
+
+
+CNN_EPOCHS = 3  # as tests/stages/test_report.py's: the same folder, made once for both
+
+
+def make_cnn_report(features_file, folder):
+    """The course's CNN trained for CNN_EPOCHS, calibrated, evaluated and reported into folder
+    (as tests/stages/test_report.py's, which may have made it first)."""
+    params, metrics, runs = folder / "params.npz", folder / "metrics.json", folder / "runs"
+    for args in (("train", "--model", "cnn", "--num-epochs", CNN_EPOCHS, "--quiet", "--features",
+                  features_file, "--out", params, "--runs-dir", runs),
+                 ("calibrate", "--params", params, "--features", features_file, "--quiet",
+                  "--runs-dir", runs),
+                 ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
+                 ("report", "--params", params, "--metrics", metrics, "--features", features_file,
+                  "--out-dir", folder / "page")):
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+    (folder / "report.txt").write_text(result.stdout + result.stderr)
+
+
+@pytest.fixture(scope="module")
+def cnn(features_file, tmp_path_factory):
+    """The CNN's run and report: (its loaded params, the page's index.html, params.npz)."""
+    folder = made_once(tmp_path_factory, "cnn-report",
+                       lambda folder: make_cnn_report(features_file, folder))
+    return load_params(folder / "params.npz"), folder / "page" / "index.html", \
+        folder / "params.npz"
+
+
+@pytest.fixture
+def cnn_page(browser, cnn):
+    with opened(browser, cnn[1]) as tab:
+        yield tab
+
+
+def drop(page, paths):
+    """Drop these files on the page's drop zone at once; wait until each has its result."""
+    transfer = page.evaluate_handle(
+        """files => { const transfer = new DataTransfer();
+                      for (const [name, bytes] of files) {
+                        transfer.items.add(new File([new Uint8Array(bytes)], name,
+                                                    {type: 'image/png'}));
+                      }
+                      return transfer; }""",
+        [[path.name, list(path.read_bytes())] for path in paths])
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+    for path in paths:
+        page.wait_for_selector(f'.photo-result[data-file="{path.name}"]')
+
+
+def test_the_cnn_page_gets_pythons_probability_calibration_and_map(cnn_page, cnn, tmp_path,
+                                                                  test_images, features):
+    params, _, params_path = cnn
+    indices = [0, 1, 5, 17, 27, 44]
+    paths = saved(test_images, indices, tmp_path)
+    drop(cnn_page, paths)
+    X = features["X_test"][:, indices]
+    terminal = run_cli("classify", *paths, "--params", params_path, "--json")
+    assert terminal.returncode == 0, terminal.stderr
+    for path, p_expected, answer in zip(paths, probabilities(params, X),
+                                        json.loads(terminal.stdout), strict=True):
+        p, label = browser_probability(cnn_page, path.name)
+        assert p == pytest.approx(answer["probability"], abs=1e-9)
+        assert p == pytest.approx(p_expected, abs=1e-9)
+        assert label == answer["label"]
+        box = cnn_page.locator(f'.photo-result[data-file="{path.name}"]')
+        assert float(box.get_attribute("data-calibrated")) == pytest.approx(
+            answer["calibrated_probability"], abs=1e-9)
+        numbers = page_map(cnn_page, path.name)[1]
+        assert (numbers["steps"], numbers["map-sum"], numbers["z-baseline"]) == (
+            answer["map_steps"], pytest.approx(answer["map_sum"], abs=1e-9),
+            pytest.approx(answer["z_mean_image"], abs=1e-9))
+    baseline = load_calibration(params_path.with_name("calibration.npz"))["mean_input"]
+    assert_the_maps_are_explains(cnn_page, paths, X, params, baseline)
+    assert outside_requests(cnn_page) == []
+
+
+def test_the_cnn_page_embeds_each_convolution_its_padding_and_pool(cnn):
+    params, report, _ = cnn
+    embedded = embedded_model(report)
+    weights = network_parameters(params)
+    assert [(layer["kind"], layer["shape"], layer.get("pad"), layer.get("pool"))
+            for layer in embedded["layers"]] == [("conv", [4, 4, 3, 8], [1, 2], 8),
+                                                 ("conv", [2, 2, 8, 16], [0, 1], 4),
+                                                 ("dense", [1, 64], None, None)]
+    for number, layer in enumerate(embedded["layers"], start=1):
+        W, b = embedded_weights(layer)
+        assert np.array_equal(W, weights[f"W{number}"])
+        assert np.array_equal(b, weights[f"b{number}"].ravel())
+
+
+def test_a_screenshot_of_the_cnn_pages_box_with_its_map(cnn_page, tmp_path, test_images):
+    Image.fromarray(test_images[0]).resize((256, 192)).save(tmp_path / "photo0.jpg")
+    choose(cnn_page, [tmp_path / "photo0.jpg"])
+    out = screenshot_path(tmp_path, "page-cnn.png")
+    box = cnn_page.locator('.photo-result[data-file="photo0.jpg"]')
+    box.screenshot(path=str(out))
+    with Image.open(out) as shot:
+        pixels = np.asarray(shot.convert("RGB"), dtype=float)
+    map_shown = shown(pixels, box, box.locator("canvas[data-map]"))
+    # drawn, not blank: a CNN's map is sparse (each max-pool passes its gradient to one entry
+    # of its window), so most of it is white, as its largest push sets the scale
+    red, blue = map_shown[..., 0] - map_shown[..., 2], map_shown[..., 2] - map_shown[..., 0]
+    assert (map_shown.min(axis=2) < 235).sum() > 300 and (red > 30).any() and (blue > 30).any()
+    assert "steps of integrated gradients leave a gap of" in box.locator(".map-sum").inner_text()
