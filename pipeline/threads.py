@@ -6,8 +6,10 @@ network's Gram step is 20 x 209 x 209, a mini-batch 64 images, cv's fold rows a 
 A second thread costs more to wake and join than it saves, and when other work holds the cores
 it spins waiting for one. A full-batch step over many images streams X from memory, whose speed,
 not arithmetic, sets its pace. A pass over pixels (columns.in_parts) reads its parts on
-threads of its own, one a core, each on one BLAS thread (stream_workers), and a mini-batch of
-pixels converts and multiplies its two halves the same way (nn.layers.propagate; on_cores).
+threads of its own, one a core, each on one BLAS thread (stream_workers), and a CNN's batch
+runs its two halves the same way (nn.cnn.in_parts; on_cores). A dense mini-batch does not: its
+work, about 0.6 ms for 64 images, is too little to hand to a second thread (measured: an Adam
+epoch at 25,000 images took 0.41 s on two threads against 0.34 s on one).
 One product runs on every core: a product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4
 networks' Gram product (product_threads). `make bench` (its "threads" rows) times each path
 against the BLAS's default.
@@ -45,8 +47,8 @@ def stream_workers(parts: int) -> int:
 
 @functools.cache
 def workers() -> ThreadPoolExecutor:
-    """The process's threads for on_cores, one a core, made once: a mini-batch's two halves
-    (nn.layers.propagate) are a few hundred microseconds of work, less than starting threads."""
+    """The process's threads for on_cores, one a core, made once for the process: starting
+    threads for every CNN batch (nn.cnn.in_parts) would cost a share of what its halves gain."""
     return ThreadPoolExecutor(os.cpu_count() or 1, "catvnoncat")
 
 

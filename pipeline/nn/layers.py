@@ -5,7 +5,7 @@ one-layer case (W1 = w.T). Pure NumPy.
 X is the float64 columns, or a mini-batch's pixels as their uint8 integers 0..255 with the
 pixel_scale (255) they are divided by. The gradients are sums over the columns, divided by m:
 pixels are summed a few images at a time, each part converted to float64 once for both of its
-products (image_parts, gradient_sums), the batch's two halves on two cores where there are two.
+products (image_parts, gradient_sums).
 
 network.py holds the course's own functions, the oracle; these differ in two ways that matter
 for any learning rate and data size: the cost comes from z through the stable log_loss, and the
@@ -20,7 +20,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.nn.logistic import log_loss, sigmoid
-from pipeline.threads import on_cores
 
 Array = NDArray[np.float64]
 Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
@@ -101,31 +100,17 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
     m, L = X.shape[1], len(parameters) // 2
     masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
                           *dropout) if dropout else None
-    def summed(half: slice) -> tuple[list[Array], dict[str, Array]]:
-        """Each part's zL and the sums of the gradients times m over the columns half of X."""
-        ZLs: list[Array] = []
-        sums: dict[str, Array] = {}
-        for columns, values in image_parts(X[:, half]):  # float64 X: one part
-            at = slice(half.start + columns.start, half.start + columns.stop)  # in X
-            part_masks = [mask[..., at] for mask in masks] if masks else None
-            ZL, part = gradient_sums(parameters, values, Y[:, at], part_masks, pixel_scale)
-            ZLs.append(ZL)
-            for key, value in part.items():
-                if key in sums:
-                    sums[key] += value  # in place, in the first part's own arrays
-                else:
-                    sums[key] = value
-        return ZLs, sums
-
-    # pixels in two halves, on two cores where there are two (converting them is most of a
-    # batch's time); the halves' sums then added, the same sums on any number of cores
-    halves = [slice(0, m // 2), slice(m // 2, m)] if X.dtype == np.uint8 and m > 1 else [
-        slice(0, m)]
-    (ZLs, sums), *rest = on_cores(summed, halves)
-    for more_ZLs, more_sums in rest:
-        ZLs += more_ZLs
-        for key, value in more_sums.items():
-            sums[key] += value
+    ZLs: list[Array] = []
+    sums: dict[str, Array] = {}
+    for columns, values in image_parts(X):  # float64 X: one part
+        part_masks = [mask[..., columns] for mask in masks] if masks else None
+        ZL, part = gradient_sums(parameters, values, Y[:, columns], part_masks, pixel_scale)
+        ZLs.append(ZL)
+        for key, value in part.items():
+            if key in sums:
+                sums[key] += value  # in place, in the first part's own arrays
+            else:
+                sums[key] = value
     ZL = np.concatenate(ZLs, axis=1)  # (1, m)
     cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
     if l2:  # the squares only when they count: W1 alone is n_x of them a batch

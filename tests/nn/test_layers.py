@@ -113,28 +113,3 @@ def test_image_parts_are_the_pixels_values_a_few_images_at_a_time(monkeypatch):
     X = rows.T / 255
     (columns, values), = layers.image_parts(X)  # float64: one part, X itself
     assert columns == slice(0, 10) and values is X
-
-
-def test_a_pixel_batchs_halves_give_the_same_sums_on_one_core_or_two(monkeypatch):
-    """The two halves of a batch run on two threads where there are two cores: the same work
-    either way, so the same bits, and the same as the course's pass up to rounding."""
-    from pipeline import threads
-
-    rng = np.random.default_rng(7)
-    pixels = rng.integers(0, 256, size=(64, 300), dtype=np.uint8).T  # (n_x, m): a batch
-    Y = rng.integers(0, 2, size=(1, 64)).astype(float)
-    parameters = initialize_parameters_deep([300, 5, 1], seed=2)
-    dropout = (0.8, np.random.RandomState(5))
-    two = propagate(parameters, pixels, Y, 0.3, dropout, pixel_scale=255.0)
-    monkeypatch.setattr(threads, "stream_workers", lambda parts: 1)
-    one = propagate(parameters, pixels, Y, 0.3, (0.8, np.random.RandomState(5)),
-                    pixel_scale=255.0)
-    assert one[0] == two[0]
-    np.testing.assert_array_equal(one[2], two[2])
-    for key in two[1]:
-        np.testing.assert_array_equal(one[1][key], two[1][key], err_msg=key)
-    float_cost, float_grads, _ = propagate(parameters, pixels / 255, Y, 0.3,
-                                           (0.8, np.random.RandomState(5)))
-    assert two[0] == pytest.approx(float_cost, rel=1e-12)
-    for key, value in float_grads.items():
-        np.testing.assert_allclose(two[1][key], value, rtol=1e-10, atol=1e-16, err_msg=key)
