@@ -24,10 +24,10 @@ from pipeline.nn.momentum import (
     update_parameters_with_momentum,
 )
 from pipeline.nn.optimizers import (
+    adam_in_place,
     initialize_adam,
     mini_batch_indices,
     minibatch_steps,
-    update_parameters_with_adam,
     update_parameters_with_gd,
 )
 from pipeline.progress import ticker
@@ -114,6 +114,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     t, done = 0, 0
     as_pixels = {"pixel_scale": scale_of(X)} if isinstance(X, PixelColumns) else {}  # uint8
     if optimizer == "adam":
+        parameters = {key: np.array(p, dtype=float) for key, p in parameters.items()}  # its own
         v, s = initialize_adam(parameters)
     elif optimizer == "momentum":
         v = initialize_velocity(parameters)
@@ -129,9 +130,8 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1
-                    parameters, v, s, _, _ = update_parameters_with_adam(
-                        parameters, grads, v, s, t, learning_rate, beta1=beta1, beta2=beta2,
-                        epsilon=epsilon)
+                    adam_in_place(parameters, grads, v, s, t, learning_rate, beta1=beta1,
+                                  beta2=beta2, epsilon=epsilon)
                 elif optimizer == "momentum":
                     parameters, v = update_parameters_with_momentum(parameters, grads, v, beta,
                                                                     learning_rate)

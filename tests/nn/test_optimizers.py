@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.nn.optimizers import (
+    adam_in_place,
     initialize_adam,
     mini_batch_indices,
     minibatch_steps,
@@ -157,3 +158,22 @@ def test_gd_update():
     np.testing.assert_allclose(p["W1"], [[0.95, 2.1]])
     np.testing.assert_allclose(p["b1"], [[2.8]])
     assert parameters["W1"][0, 0] == 1.0
+
+
+@pytest.mark.parametrize("learning_rate", [0.01, np.array([[0.01], [0.003], [0.1]])])
+def test_adam_in_place_is_the_courses_step_bit_for_bit(learning_rate):
+    """The training loop's Adam writes into its arrays what the course's function returns:
+    the same operations in the same order, step after step (t counts from 1)."""
+    rng = np.random.default_rng(3)
+    parameters = {"W1": rng.standard_normal((3, 7)), "b1": rng.standard_normal((3, 1))}
+    course = {key: p.copy() for key, p in parameters.items()}
+    v, s = initialize_adam(parameters)
+    course_v, course_s = initialize_adam(parameters)
+    for t in range(1, 6):
+        grads = {"dW1": rng.standard_normal((3, 7)), "db1": rng.standard_normal((3, 1))}
+        course, course_v, course_s, _, _ = update_parameters_with_adam(
+            course, grads, course_v, course_s, t, learning_rate, beta1=0.8, epsilon=1e-7)
+        adam_in_place(parameters, grads, v, s, t, learning_rate, beta1=0.8, epsilon=1e-7)
+        for mine, theirs in ((parameters, course), (v, course_v), (s, course_s)):
+            for key, value in theirs.items():
+                np.testing.assert_array_equal(mine[key], value, err_msg=f"{key} at t = {t}")
