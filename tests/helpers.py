@@ -85,6 +85,31 @@ def made_once(tmp_path_factory, name, make):
             (folder / ".made").touch()
     return folder
 
+CNN_EPOCHS = 3  # a few: the CNN's tests are about drawing and equality, not accuracy (and
+# an untrained CNN's maps take fewer steps: its report draws the most confident 40 mistakes of
+# each set, each map by integrated gradients in Python)
+
+
+def cnn_report(tmp_path_factory, features_file):
+    """The course's CNN trained for CNN_EPOCHS, calibrated, evaluated and reported, made once
+    for the whole run (made_once): its folder holds params.npz, metrics.json, page/, and
+    report.txt (the report's stdout and stderr)."""
+    def make(folder):
+        params, metrics, runs = folder / "params.npz", folder / "metrics.json", folder / "runs"
+        for args in (("train", "--model", "cnn", "--num-epochs", CNN_EPOCHS, "--quiet",
+                      "--features", features_file, "--out", params, "--runs-dir", runs),
+                     ("calibrate", "--params", params, "--features", features_file, "--quiet",
+                      "--runs-dir", runs),
+                     ("evaluate", "--features", features_file, "--params", params, "--out",
+                      metrics),
+                     ("report", "--params", params, "--metrics", metrics, "--features",
+                      features_file, "--out-dir", folder / "page")):
+            result = run_cli(*args)
+            assert result.returncode == 0, result.stderr
+        (folder / "report.txt").write_text(result.stdout + result.stderr)
+
+    return made_once(tmp_path_factory, "cnn-report", make)
+
 
 def one_page_site(tmp_path, index_md):
     """tmp_path/docs: the site's own conf.py and extensions around one index page; returns the

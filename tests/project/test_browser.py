@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import made_once, run_cli
+from helpers import cnn_report, run_cli
 from PIL import Image
 
 from pipeline.artifacts.calibration_file import load_calibration
@@ -486,30 +486,10 @@ def test_the_neuron_pages_map_is_explains_exact_one(calibrated_page, calibrated_
     assert box.locator(".map-sum").inner_text().endswith(": exact, w (x - x̄).")
 
 
-CNN_EPOCHS = 3  # as tests/stages/test_report.py's: the same folder, made once for both
-
-
-def make_cnn_report(features_file, folder):
-    """The course's CNN trained for CNN_EPOCHS, calibrated, evaluated and reported into folder
-    (as tests/stages/test_report.py's, which may have made it first)."""
-    params, metrics, runs = folder / "params.npz", folder / "metrics.json", folder / "runs"
-    for args in (("train", "--model", "cnn", "--num-epochs", CNN_EPOCHS, "--quiet", "--features",
-                  features_file, "--out", params, "--runs-dir", runs),
-                 ("calibrate", "--params", params, "--features", features_file, "--quiet",
-                  "--runs-dir", runs),
-                 ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
-                 ("report", "--params", params, "--metrics", metrics, "--features", features_file,
-                  "--out-dir", folder / "page")):
-        result = run_cli(*args)
-        assert result.returncode == 0, result.stderr
-    (folder / "report.txt").write_text(result.stdout + result.stderr)
-
-
 @pytest.fixture(scope="module")
 def cnn(features_file, tmp_path_factory):
     """The CNN's run and report: (its loaded params, the page's index.html, params.npz)."""
-    folder = made_once(tmp_path_factory, "cnn-report",
-                       lambda folder: make_cnn_report(features_file, folder))
+    folder = cnn_report(tmp_path_factory, features_file)
     return load_params(folder / "params.npz"), folder / "page" / "index.html", \
         folder / "params.npz"
 

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, made_once, run_cli
+from helpers import assert_one_line_error, cnn_report, run_cli
 from rendered import C0, C1, GRAY, Page, colours, count, pixels
 
 from pipeline.artifacts.params import load_params
@@ -203,54 +203,31 @@ def test_the_mistakes_figure_is_bounded_and_draws_every_map(tmp_path):
     assert pixels(tmp_path / "none.png")[1] == (600, 310)  # the empty gallery's own figure
 
 
-CNN_EPOCHS = 3  # a few: the CNN's tests are about drawing and equality, not accuracy (and
-# an untrained CNN's maps take fewer steps: its report draws the most confident 40 mistakes of
-# each set, each map by integrated gradients in Python)
-
-
-def make_cnn_report(features_file, folder):
-    """The course's CNN trained for CNN_EPOCHS, calibrated, evaluated and reported into folder:
-    params.npz, metrics.json, page/, and report.txt (the report's stdout and stderr). The same
-    folder, made once, as tests/project/test_browser.py's."""
-    params, metrics, runs = folder / "params.npz", folder / "metrics.json", folder / "runs"
-    for args in (("train", "--model", "cnn", "--num-epochs", CNN_EPOCHS, "--quiet", "--features",
-                  features_file, "--out", params, "--runs-dir", runs),
-                 ("calibrate", "--params", params, "--features", features_file, "--quiet",
-                  "--runs-dir", runs),
-                 ("evaluate", "--features", features_file, "--params", params, "--out", metrics),
-                 ("report", "--params", params, "--metrics", metrics, "--features", features_file,
-                  "--out-dir", folder / "page")):
-        result = run_cli(*args)
-        assert result.returncode == 0, result.stderr
-    (folder / "report.txt").write_text(result.stdout + result.stderr)
-
-
 @pytest.fixture(scope="module")
-def cnn_report(features_file, tmp_path_factory):
-    return made_once(tmp_path_factory, "cnn-report",
-                     lambda folder: make_cnn_report(features_file, folder))
+def cnn_run(features_file, tmp_path_factory):
+    return cnn_report(tmp_path_factory, features_file)
 
 
-def test_a_cnns_report_draws_every_figure_and_no_traceback(cnn_report):
-    said = (cnn_report / "report.txt").read_text()
-    assert "Traceback" not in said and said.strip() == str(cnn_report / "page" / "index.html")
+def test_a_cnns_report_draws_every_figure_and_no_traceback(cnn_run):
+    said = (cnn_run / "report.txt").read_text()
+    assert "Traceback" not in said and said.strip() == str(cnn_run / "page" / "index.html")
     for name in FIGURES:
-        image, _ = pixels(cnn_report / "page" / name)
+        image, _ = pixels(cnn_run / "page" / name)
         assert len(colours(image)) > 50, name
     # the mistakes each beside its map, red and blue pushes in them
-    rgb = pixels(cnn_report / "page" / "mislabeled.png")[0].astype(int)
+    rgb = pixels(cnn_run / "page" / "mislabeled.png")[0].astype(int)
     assert (rgb[..., 0] > rgb[..., 2] + 60).sum() > 1000
     assert (rgb[..., 2] > rgb[..., 0] + 60).sum() > 1000
-    text = " ".join(" ".join(Page((cnn_report / "page" / "index.html").read_text()).text).split())
+    text = " ".join(" ".join(Page((cnn_run / "page" / "index.html").read_text()).text).split())
     for said_on_page in ("Cat vs non-cat: a convolutional network", "(4x8 p8 2x16 p4: ",
                          "What the first convolution's filters look for",
                          "How far to trust one answer"):
         assert said_on_page in text
 
 
-def test_a_cnns_filters_are_drawn_as_small_images_at_their_size(cnn_report):
+def test_a_cnns_filters_are_drawn_as_small_images_at_their_size(cnn_run):
     # 8 filters side by side, 125 px each; 4 rows: as colour, then red, green and blue weights
-    image, size = pixels(cnn_report / "page" / "weights.png")
+    image, size = pixels(cnn_run / "page" / "weights.png")
     assert size == (120 + 125 * 8, 110 + 125 * 4)
     rgb = image.astype(int)
     assert (rgb[..., 0] > rgb[..., 2] + 60).sum() > 2000  # positive weights, RdBu_r
