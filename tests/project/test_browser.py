@@ -362,29 +362,36 @@ def test_a_screenshot_of_the_section_for_a_person(calibrated_page, tmp_path, tes
         assert shown(pixels, section, drawn).std() > 10  # drawn in the shot, not a blank box
 
 
+def assert_the_boxes_are_the_terminals(page, paths, X, params, params_path):
+    """Each photo's box on the page holds what `classify --json` prints for it, within 1e-9: p
+    (also against params' own scores of X, the photos' columns), its label, the calibrated p,
+    the map's steps, sum and z(x̄); and each map is explain's, pixel for pixel."""
+    terminal = run_cli("classify", *paths, "--params", params_path, "--json")
+    assert terminal.returncode == 0, terminal.stderr
+    for path, p_expected, answer in zip(paths, probabilities(params, X),
+                                        json.loads(terminal.stdout), strict=True):
+        p, label = browser_probability(page, path.name)
+        assert p == pytest.approx(answer["probability"], abs=1e-9)
+        assert p == pytest.approx(p_expected, abs=1e-9) and label == answer["label"]
+        box = page.locator(f'.photo-result[data-file="{path.name}"]')
+        assert float(box.get_attribute("data-calibrated")) == pytest.approx(
+            answer["calibrated_probability"], abs=1e-9)
+        numbers = page_map(page, path.name)[1]
+        assert (numbers["steps"], numbers["map-sum"], numbers["z-baseline"]) == (
+            answer["map_steps"], pytest.approx(answer["map_sum"], abs=1e-9),
+            pytest.approx(answer["z_mean_image"], abs=1e-9))
+    baseline = load_calibration(params_path.with_name("calibration.npz"))["mean_input"]
+    assert_the_maps_are_explains(page, paths, X, params, baseline)
+
+
 def test_the_network_page_gets_pythons_probability_calibration_and_map(
         network_page, network, tmp_path, test_images, features):
     params, _, params_path = network
     indices = [0, 1, 5, 17, 27, 44]  # 27: integrated gradients take the most steps, 1024
     paths = saved(test_images, indices, tmp_path)
     choose(network_page, paths)
-    X = features["X_test"][:, indices]
-    terminal = run_cli("classify", *paths, "--params", params_path, "--json")
-    assert terminal.returncode == 0, terminal.stderr
-    for path, p_expected, answer in zip(paths, probabilities(params, X),
-                                        json.loads(terminal.stdout), strict=True):
-        p, label = browser_probability(network_page, path.name)
-        assert p == pytest.approx(p_expected, abs=1e-9)
-        assert label == ("cat" if p_expected > 0.5 else "non-cat")
-        box = network_page.locator(f'.photo-result[data-file="{path.name}"]')
-        assert float(box.get_attribute("data-calibrated")) == pytest.approx(
-            answer["calibrated_probability"], abs=1e-12)
-        numbers = page_map(network_page, path.name)[1]
-        assert (numbers["steps"], numbers["map-sum"], numbers["z-baseline"]) == (
-            answer["map_steps"], pytest.approx(answer["map_sum"], abs=1e-9),
-            pytest.approx(answer["z_mean_image"], abs=1e-9))
-    baseline = load_calibration(params_path.with_name("calibration.npz"))["mean_input"]
-    assert_the_maps_are_explains(network_page, paths, X, params, baseline)
+    assert_the_boxes_are_the_terminals(network_page, paths, features["X_test"][:, indices],
+                                       params, params_path)
     assert page_map(network_page, "test27.png")[1]["steps"] == 1024
     box = network_page.locator('.photo-result[data-file="test0.png"]')
     assert box.locator("figcaption").all_inner_texts()[1:] == [
@@ -521,24 +528,8 @@ def test_the_cnn_page_gets_pythons_probability_calibration_and_map(cnn_page, cnn
     indices = [0, 1, 5, 17, 27, 44]
     paths = saved(test_images, indices, tmp_path)
     drop(cnn_page, paths)
-    X = features["X_test"][:, indices]
-    terminal = run_cli("classify", *paths, "--params", params_path, "--json")
-    assert terminal.returncode == 0, terminal.stderr
-    for path, p_expected, answer in zip(paths, probabilities(params, X),
-                                        json.loads(terminal.stdout), strict=True):
-        p, label = browser_probability(cnn_page, path.name)
-        assert p == pytest.approx(answer["probability"], abs=1e-9)
-        assert p == pytest.approx(p_expected, abs=1e-9)
-        assert label == answer["label"]
-        box = cnn_page.locator(f'.photo-result[data-file="{path.name}"]')
-        assert float(box.get_attribute("data-calibrated")) == pytest.approx(
-            answer["calibrated_probability"], abs=1e-9)
-        numbers = page_map(cnn_page, path.name)[1]
-        assert (numbers["steps"], numbers["map-sum"], numbers["z-baseline"]) == (
-            answer["map_steps"], pytest.approx(answer["map_sum"], abs=1e-9),
-            pytest.approx(answer["z_mean_image"], abs=1e-9))
-    baseline = load_calibration(params_path.with_name("calibration.npz"))["mean_input"]
-    assert_the_maps_are_explains(cnn_page, paths, X, params, baseline)
+    assert_the_boxes_are_the_terminals(cnn_page, paths, features["X_test"][:, indices], params,
+                                       params_path)
     assert outside_requests(cnn_page) == []
 
 
