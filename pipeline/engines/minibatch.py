@@ -130,8 +130,8 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
                 # update
                 if optimizer == "adam":
                     t += 1  # before the step: the first one uses t = 1
-                    adam_in_place(parameters, grads, v, s, t, learning_rate, beta1=beta1,
-                                  beta2=beta2, epsilon=epsilon)
+                    adam_in_place(parameters, grads, v, s, t, learning_rate=learning_rate,
+                                  beta1=beta1, beta2=beta2, epsilon=epsilon)
                 elif optimizer == "momentum":
                     parameters, v = update_parameters_with_momentum(parameters, grads, v, beta,
                                                                     learning_rate)

@@ -97,7 +97,7 @@ def update_parameters_with_adam(parameters: Arrays, grads: Arrays, v: Arrays, s:
     return new_parameters, new_v, new_s, v_corrected, s_corrected
 
 
-def adam_in_place(parameters: Arrays, grads: Arrays, v: Arrays, s: Arrays, t: int,
+def adam_in_place(parameters: Arrays, grads: Arrays, v: Arrays, s: Arrays, t: int, *,
                   learning_rate: Rate = 0.01, beta1: float = 0.9, beta2: float = 0.999,
                   epsilon: float = 1e-8) -> None:
     """update_parameters_with_adam's step written into parameters, v and s themselves: the same

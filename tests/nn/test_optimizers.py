@@ -173,7 +173,8 @@ def test_adam_in_place_is_the_courses_step_bit_for_bit(learning_rate):
         grads = {"dW1": rng.standard_normal((3, 7)), "db1": rng.standard_normal((3, 1))}
         course, course_v, course_s, _, _ = update_parameters_with_adam(
             course, grads, course_v, course_s, t, learning_rate, beta1=0.8, epsilon=1e-7)
-        adam_in_place(parameters, grads, v, s, t, learning_rate, beta1=0.8, epsilon=1e-7)
+        adam_in_place(parameters, grads, v, s, t, learning_rate=learning_rate, beta1=0.8,
+                      epsilon=1e-7)
         for mine, theirs in ((parameters, course), (v, course_v), (s, course_s)):
             for key, value in theirs.items():
                 np.testing.assert_array_equal(mine[key], value, err_msg=f"{key} at t = {t}")
