@@ -45,13 +45,6 @@ def stream_workers(parts: int) -> int:
     return max(1, min(parts, os.cpu_count() or 1))
 
 
-@functools.cache
-def workers() -> ThreadPoolExecutor:
-    """The process's threads for on_cores, one a core, made once for the process: starting
-    threads for every CNN batch (nn.cnn.in_parts) would cost a share of what its halves gain."""
-    return ThreadPoolExecutor(os.cpu_count() or 1, "catvnoncat")
-
-
 def on_cores(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """[work(item) for item in items], the items on as many threads as cores (copying uint8
     to float64 and the BLAS release the GIL), each under the caller's np.errstate (NumPy's is a
@@ -63,9 +56,11 @@ def on_cores(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
         with np.errstate(**caller):
             return work(item)
 
-    if len(items) < 2 or stream_workers(len(items)) < 2:
+    workers = stream_workers(len(items))
+    if workers < 2:
         return [work(item) for item in items]
-    return list(workers().map(run, items))
+    with ThreadPoolExecutor(workers) as pool:  # started per call: well under a CNN batch's 40 ms
+        return list(pool.map(run, items))
 
 
 class Controller(Protocol):  # threadpoolctl's ThreadpoolController, which ships no annotations
