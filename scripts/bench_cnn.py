@@ -57,14 +57,14 @@ def part_sizes(m):
 def conv_products(m, image=IMAGE):
     """The convolution products of one batch of m images, forward and backward, as
     (name, rows, inner, columns, transposed): (rows, inner) @ (inner, columns), the left one a
-    transposed view (cols.T @ dZ) where transposed; one entry a part (part_sizes)."""
+    transposed view (dZ.T @ cols) where transposed; one entry a part (part_sizes)."""
     products = []
     for b in part_sizes(m):
         side, n_C_prev = image[0], image[2]
         for layer, (f, n_C, pool) in enumerate(ARCHITECTURE, start=1):
             M, K = b * side * side, f * f * n_C_prev  # 'same': the image's size
             products += [(f"conv{layer} Z = cols W", M, K, n_C, False),
-                         (f"conv{layer} dW = cols.T dZ", K, M, n_C, True)]
+                         (f"conv{layer} dW.T = dZ.T cols", n_C, M, K, True)]
             if layer > 1:  # the first layer's input needs no gradient
                 products.append((f"conv{layer} dcols = dZ W.T", M, n_C, K, False))
             side, n_C_prev = side // pool, n_C

@@ -28,20 +28,19 @@ from pipeline.nn.convolution_fast import (
     conv_filter_gradients,
     conv_forward_fast,
     conv_input_gradient,
-    pool_backward_fast,
-    pool_forward_fast,
+    relu_max_pool,
+    relu_max_pool_backward,
 )
 from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
-from pipeline.nn.pooling import PoolCache
 from pipeline.threads import on_cores
 
 Array = NDArray[np.float64]
 Parameters = dict[str, Array]
 # a block (f, n_C, pool): f x f conv with n_C filters, ReLU, pool x pool max-pool (1: none)
 Architecture = tuple[tuple[int, int, int], ...]
-# forward's: each block's (conv cache, Z, pool cache or None), dense input (n, m), its shape
-Cache = tuple[list[tuple[ConvCache, Array, PoolCache | None]], Array, tuple[int, ...]]
+# forward's: each block's (conv cache, Z, its output A, pool), dense input (n, m), its shape
+Cache = tuple[list[tuple[ConvCache, Array, Array, int]], Array, tuple[int, ...]]
 T = TypeVar("T")
 POOLS = "pools"  # the key of each block's pool window in the parameters as a model carries them
 IMAGES_A_PART = 4  # images forward and back at a time: their im2col rows (6 MB at 64 x 64)
@@ -128,10 +127,13 @@ def images_of(X: NDArray[Any]) -> NDArray[Any]:
     return X.T.reshape(X.shape[1], *image_shape_of(X.shape[0]))
 
 
-def same_padded(A: NDArray[Any], f: int) -> NDArray[Any]:
-    """A (m, h, w, c) padded with zeros so that an f x f convolution of stride 1 keeps h x w."""
-    before = (f - 1) // 2
-    return np.pad(A, ((0, 0), (before, f - 1 - before), (before, f - 1 - before), (0, 0)))
+def same_padded(A: NDArray[Any], f: int) -> Array:
+    """A (m, h, w, c) as float64 padded with zeros so that an f x f convolution of stride 1
+    keeps h x w: (m, h + f - 1, w + f - 1, c), uint8 converted as it is copied in."""
+    (m, h, w, c), before = A.shape, (f - 1) // 2
+    padded = np.zeros((m, h + f - 1, w + f - 1, c))
+    padded[:, before:before + h, before:before + w, :] = A
+    return padded
 
 
 def forward(parameters: Parameters, pools: Sequence[int], images: NDArray[Any],
@@ -139,17 +141,14 @@ def forward(parameters: Parameters, pools: Sequence[int], images: NDArray[Any],
     """z (1, m) of images (m, h, w, 3) whose values are images / pixel_scale, and the cache
     backward reads. mask : the dense input's dropout mask D / keep_prob (n, m), or None."""
     A: NDArray[Any] = images
-    caches: list[tuple[ConvCache, Array, PoolCache | None]] = []
+    caches: list[tuple[ConvCache, Array, Array, int]] = []
     for layer, pool in enumerate(pools, start=1):
         W, b = parameters[f"W{layer}"], parameters[f"b{layer}"]
         Z, conv_cache = conv_forward_fast(same_padded(A, W.shape[0]), W, b,
                                           {"pad": 0, "stride": 1},
                                           pixel_scale=pixel_scale if layer == 1 else 1.0)
-        A = np.maximum(Z, 0)  # (m, h, w, n_C)
-        pool_cache = None
-        if pool > 1:
-            A, pool_cache = pool_forward_fast(A, {"f": pool, "stride": pool})
-        caches.append((conv_cache, Z, pool_cache))
+        A = relu_max_pool(Z, pool) if pool > 1 else np.maximum(Z, 0)  # (m, h, w, n_C) pooled
+        caches.append((conv_cache, Z, A, pool))
     flat = A.reshape(A.shape[0], -1).T  # (n, m): each image's raveled row, column, channel
     if mask is not None:
         flat = flat * mask
@@ -173,10 +172,8 @@ def backward(parameters: Parameters, dz: Array, cache: Cache, mask: Array | None
         dflat = dflat * mask  # only the inputs the forward pass kept
     dA = dflat.T.reshape(shape)
     for layer in range(L - 1, 0, -1):
-        conv_cache, Z, pool_cache = caches[layer - 1]
-        if pool_cache is not None:
-            dA = pool_backward_fast(dA, pool_cache, "max")
-        dZ = np.multiply(dA, Z > 0, out=dA if dA.flags.writeable else None)  # ReLU's
+        conv_cache, Z, A, pool = caches[layer - 1]
+        dZ = relu_max_pool_backward(dA, Z, A, pool) if pool > 1 else dA * (Z > 0)
         if not to_input:
             grads[f"dW{layer}"], grads[f"db{layer}"] = conv_filter_gradients(dZ, conv_cache)
         if layer > 1 or to_input:

@@ -6,7 +6,7 @@ A convolution is one matrix product per pass (im2col): every window of the padde
 one row of `cols` (m n_H n_W, f f n_C_prev), copied once from a read-only strided view, and::
 
     forward   Z  = cols @ W2 + b        W2 = W as (f f n_C_prev, n_C)
-    backward  dW = cols.T @ dZ2,  db = the column sums of dZ2,  dZ2 = dZ as (m n_H n_W, n_C)
+    backward  dW = (dZ2.T @ cols).T,  db = the column sums of dZ2,  dZ2 = dZ as (m n_H n_W, n_C)
               dA_prev: dcols = dZ2 @ W2.T, each window's row added back where it was read
 
 The first layer takes the pixels as they are stored, uint8, with pixel_scale 255: cols holds
@@ -15,9 +15,12 @@ pipeline/nn/layers.py does for the dense first layer; the batch is never divided
 
 Pooling loops over the f x f offsets of the window instead of the m n_H n_W n_C windows: each
 offset is one strided slice of the input, (m, n_H, n_W, n_C), compared, summed or added to as a
-whole; windows that tile the input (stride = f, the usual pooling) go back in one pass over
-long rows. Max pooling's backward pass is the course's mask: every entry of a window equal to the
-window's maximum gets the whole gradient, ties included (as create_mask_from_window).
+whole. Windows that tile the input (stride = f, the usual pooling) are done over long rows
+instead: forward, the f rows of each window reduced at once, then its f columns; backward, one
+pass. Max pooling's backward pass is the course's mask: every entry of a window equal to the
+window's maximum gets the whole gradient, ties included (as create_mask_from_window). A CNN's
+ReLU and max-pool go together (relu_max_pool): the ReLU on the pooled maxima, the forward's
+maxima kept for the backward pass.
 """
 
 from typing import Any, NamedTuple
@@ -77,7 +80,7 @@ def conv_forward_fast(A_prev: NDArray[Any], W: Array, b: Array, hparameters: dic
     m, (f, _, n_C_prev, n_C) = A_prev.shape[0], W.shape
     # the windows as rows: uint8 is padded, converted to float64 (exact), then copied window by
     # window, float to float (copying each window straight from uint8 takes half again as long)
-    A = zero_pad(A_prev, pad).astype(np.float64, copy=False)
+    A = (zero_pad(A_prev, pad) if pad else A_prev).astype(np.float64, copy=False)
     cols = cols_buffer(buffer, (m * n_H * n_W, f * f * n_C_prev))
     np.copyto(cols.reshape(m, n_H, n_W, f, f, n_C_prev), windows(A, f, stride, n_H, n_W))
     Z = cols @ W.reshape(f * f * n_C_prev, n_C)  # (m n_H n_W, n_C)
@@ -110,10 +113,12 @@ def rows_of(dZ: Array, cache: ConvCache) -> Array:
 def conv_filter_gradients(dZ: Array, cache: ConvCache) -> tuple[Array, Array]:
     """dW (f, f, n_C_prev, n_C) and db (1, 1, 1, n_C) of conv_backward, dW as one product."""
     dZ2 = rows_of(dZ, cache)  # (m n_H n_W, n_C)
-    dW = cache.cols.T @ dZ2  # (f f n_C_prev, n_C)
+    dW = (dZ2.T @ cache.cols).T  # (f f n_C_prev, n_C); cols.T @ dZ2 takes a third longer
     if cache.pixel_scale != 1:
         dW /= cache.pixel_scale
-    return dW.reshape(cache.W.shape), dZ2.sum(axis=0).reshape(1, 1, 1, -1)
+    m, n_H, n_W, n_C = np.shape(dZ)  # db: long rows added, then their n_W pieces of n_C
+    db = dZ2.reshape(m * n_H, n_W * n_C).sum(axis=0).reshape(n_W, n_C).sum(axis=0)
+    return dW.reshape(cache.W.shape), db.reshape(1, 1, 1, n_C)
 
 
 def conv_input_gradient(dZ: Array, cache: ConvCache) -> Array:
@@ -144,6 +149,9 @@ def pool_forward_fast(A_prev: Array, hparameters: dict[str, int], mode: Mode = "
                       ) -> tuple[Array, PoolCache]:
     """pool_forward's A (m, n_H, n_W, n_C) and its cache (A_prev, hparameters), the course's."""
     f, stride, n_H, n_W = pool_shapes(A_prev, hparameters, mode)
+    if stride == f:  # windows side by side
+        A = tiled_pool(A_prev, f, np.maximum if mode == "max" else np.add)
+        return (A if mode == "max" else A / (f * f)), (A_prev, hparameters)
     A = np.array(A_prev[offset(0, 0, stride, n_H, n_W)], dtype=float)  # each window's first
     for p in range(f):
         for q in range(f):
@@ -179,6 +187,32 @@ def pool_backward_fast(dA: Array, cache: PoolCache, mode: Mode = "max") -> Array
             else:
                 dA_prev[at] += share
     return dA_prev
+
+
+def tiled_pool(A_prev: Array, f: int, reduce: np.ufunc) -> Array:
+    """reduce (np.maximum or np.add) over each f x f window of A_prev (m, rows, columns, n_C)
+    that tiles it (stride f): (m, rows // f, columns // f, n_C). The f rows of a window are
+    reduced at once along long runs, then its f columns."""
+    m, n_H, n_W, n_C = A_prev.shape[0], A_prev.shape[1] // f, A_prev.shape[2] // f, A_prev.shape[3]
+    runs = A_prev[:, :n_H * f, :n_W * f, :].reshape(m, n_H, f, n_W * f * n_C)
+    rows = reduce.reduce(runs, axis=2, dtype=np.float64)  # (m, n_H, n_W f n_C)
+    pooled: Array = reduce.reduce(rows.reshape(m, n_H, n_W, f, n_C), axis=3)
+    return pooled
+
+
+def relu_max_pool(Z: Array, f: int) -> Array:
+    """A CNN's ReLU and max-pool of Z (m, rows, columns, n_C) by f x f windows side by side:
+    pool_forward_fast(np.maximum(Z, 0), {"f": f, "stride": f})'s A, the ReLU taken on the
+    pooled maxima (max(max(Z), 0) = max(max(Z, 0)), exactly), (m, rows // f, columns // f, n_C)."""
+    P = tiled_pool(Z, f, np.maximum)
+    return np.maximum(P, 0, out=P)
+
+
+def relu_max_pool_backward(dP: Array, Z: Array, P: Array, f: int) -> Array:
+    """dZ (m, rows, columns, n_C) of relu_max_pool, whose output was P: the course's max-pool
+    mask and the ReLU's, pool_backward_fast(dP, ..., "max") * (Z > 0). Where P > 0 the entries
+    equal to it are positive; where P = 0 the ReLU passes nothing back."""
+    return tiled_pool_backward(dP * (P > 0), Z, P, f)
 
 
 def tiled_pool_backward(dA: Array, A_prev: Array, A: Array | None, f: int) -> Array:

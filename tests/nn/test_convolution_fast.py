@@ -20,6 +20,8 @@ from pipeline.nn.convolution_fast import (
     conv_input_gradient,
     pool_backward_fast,
     pool_forward_fast,
+    relu_max_pool,
+    relu_max_pool_backward,
 )
 from pipeline.nn.gradient_check import THRESHOLD
 from pipeline.nn.pooling import pool_backward, pool_forward
@@ -118,6 +120,24 @@ def test_windows_that_tile_the_input_are_the_loops_ties_included(shape, f, mode)
                                atol=EXACT)
     np.testing.assert_allclose(pool_backward_fast(dA, cache, mode), pool_backward(dA, cache, mode),
                                rtol=EXACT, atol=EXACT)
+
+
+@pytest.mark.parametrize("shape, f", [((2, 17, 13, 3), 4), ((3, 65, 65, 8), 8), ((1, 2, 2, 1), 2),
+                                      ((2, 9, 9, 16), 4), ((2, 8, 8, 2), 3)])
+def test_the_cnn_relu_and_max_pool_are_the_loops_ties_included(shape, f):
+    """relu_max_pool (the ReLU on the pooled maxima) and its backward pass are the course's
+    pooling of max(Z, 0), with the ReLU's mask (Z > 0): windows of zeros, ties among positive
+    values, all-negative windows, rows and columns past the last window."""
+    rng = np.random.default_rng(f + shape[0])
+    Z = np.round(rng.normal(size=shape), 1)  # negatives, zeros and ties
+    Z[:, :f, :f, 0] = -1.0  # a window with no positive entry
+    hparameters = {"f": f, "stride": f}
+    A, cache = pool_forward(np.maximum(Z, 0), hparameters, "max")
+    dA = rng.normal(size=A.shape)
+    P = relu_max_pool(Z, f)
+    np.testing.assert_array_equal(P, A)
+    np.testing.assert_array_equal(relu_max_pool_backward(dA, Z, P, f),
+                                  pool_backward(dA, cache, "max") * (Z > 0))
 
 
 def test_a_reused_buffer_holds_the_windows_and_gives_the_same_layer():

@@ -21,9 +21,9 @@ def test_the_products_are_the_im2col_shapes_of_the_model_a_part_at_a_time():
     products = bench_cnn.conv_products(part)
     assert products == [
         ("conv1 Z = cols W", part * 64 * 64, 48, 8, False),
-        ("conv1 dW = cols.T dZ", 48, part * 64 * 64, 8, True),
+        ("conv1 dW.T = dZ.T cols", 8, part * 64 * 64, 48, True),
         ("conv2 Z = cols W", part * 64, 32, 16, False),
-        ("conv2 dW = cols.T dZ", 32, part * 64, 16, True),
+        ("conv2 dW.T = dZ.T cols", 16, part * 64, 32, True),
         ("conv2 dcols = dZ W.T", part * 64, 16, 32, False)]
     assert bench_cnn.flops(bench_cnn.conv_products(64)) == 64 // part * bench_cnn.flops(products)
     assert bench_cnn.flops([("p", 3, 4, 5, False)]) == 120
