@@ -137,6 +137,28 @@ CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps
 CV_LARGE_M = 5000  # above this many training images: adam and one repeat, unless told otherwise
 CV_MINIBATCH_LEARNING_RATES = (0.0003, 0.0007, 0.002)  # the rates searched with mini-batches
 
+# make cv SEARCH=random (the second course's week 3): TRIALS candidates, each setting drawn
+# uniformly on its scale between the ends of its range (the variable's lo..hi narrows it, a value
+# fixes it). Scales: "log" 10^u (l2's range from 0: its lowest decade draws 0), "linear" u,
+# "1-log" 1 - 10^u (a beta: as many draws in 0.99..0.999 as in 0.9..0.99), "pow2" 2^k, "log-int"
+# a whole 10^u. None: searched only when given a range (a batch size, a hidden layer's size:
+# candidates that differ in them cannot train together).
+SEARCH_SPACE = {
+    "learning_rate": ("log", (1e-4, 1e-1)),
+    "l2": ("log", (0.0, 10.0)),  # 0, or 1e-3 to 10
+    "keep_prob": ("linear", (0.5, 1.0)),  # a network's
+    "beta": ("1-log", (0.8, 0.999)),  # momentum's
+    "beta1": ("1-log", (0.8, 0.99)),  # Adam's
+    "beta2": ("1-log", (0.99, 0.9999)),
+    "mini_batch_size": ("pow2", None),
+    "hidden": ("log-int", None),  # each hidden layer's size, as LAYERS="8..32 4..16"
+}
+L2_DECADES = 4  # l2's range from 0: the four decades below its top, then 0
+CV_TRIALS = 60  # candidates a round
+CV_RANDOM_REPEATS = 1  # folds' repeats in a random search: many candidates, each scored once
+ZOOM_BEST = 0.2  # ZOOM=1: the second round's region spans the best fifth of the first's
+ZOOM_MARGIN = 0.1  # widened by this share of each setting's first range on either side
+
 # Photos: classify's and make dataset's (your own labelled photo folders)
 PHOTO_FIT = "crop"  # a photo to a square: the centre crop (or "squash"; artifacts/photos.FITS)
 DATASET_TEST_FRACTION = 0.2  # of each class held out as the test set, when no test/ folder

@@ -6,7 +6,7 @@ and cv's summaries), its checks and the page's table derive from them: a new set
 new field here, with its default in config.py.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, get_origin
 
@@ -153,11 +153,9 @@ KINDS: dict[type, str] = {str: "U", int: "iu", float: "iuf"}
 
 
 def convert(kind: object, value: object) -> object:
-    """A record's value (a NumPy array or a plain value) as the field's type; ValueError when it
-    holds another kind of thing (a list for a name, text for a number, true for a count).
-
-    kind : a field's annotation, tuple[int, ...] or a key of KINDS
-    """
+    """A record's value (a NumPy array or a plain value) as the field's type (kind: its
+    annotation, tuple[int, ...] or a key of KINDS); ValueError when it holds another kind of
+    thing (a list for a name, text for a number, true for a count)."""
     array = np.asarray(value)
     if get_origin(kind) is tuple:
         if array.ndim != 1 or array.dtype.kind not in "iu":
@@ -189,8 +187,7 @@ def record_types() -> dict[str, Any]:
 
 
 def record_labels(kind: str = "label") -> dict[str, str]:
-    """Every record key and its label ("learning_rate": "learning rate", ...), or its short
-    label for a terminal ("lr")."""
+    """Every record key and its label ("learning rate"), or its short one ("lr": kind short)."""
     return {record_key(f): str(f.metadata[kind]) for f in SETTING_FIELDS}
 
 
@@ -206,8 +203,8 @@ def course_run(model: str) -> tuple[float, int]:
 
 @dataclass(frozen=True)
 class Search:
-    """Cross-validation's search: the grid of rates, l2s, dropout keep_probs and augments, every
-    candidate's model, start and optimizer, and the folds it is scored on."""
+    """Cross-validation's search: the grid's (or a random search's fixed) rates, l2s, keep_probs
+    and augments, every candidate's model, start and optimizer, and the folds it is scored on."""
 
     model: str
     layer_dims: tuple[int, ...]  # (n_x, hidden..., 1)
@@ -223,13 +220,32 @@ class Search:
     init: str = config.INIT  # a network's start, every candidate's and the final fit's
 
     def candidate(self, learning_rate: float, l2: float, augment: str, steps: int,
-                  keep_prob: float = config.KEEP_PROB) -> Settings:
+                  keep_prob: float = config.KEEP_PROB,
+                  options: Mapping[str, float] | None = None) -> Settings:
         """The Settings of one candidate: gd for `steps` iterations, or a mini-batch optimizer
-        for `steps` epochs; the search's start (init) and the candidate's keep_prob."""
+        for `steps` epochs; the search's init, the candidate's keep_prob and drawn options."""
         gd = not self.optimizer.minibatch
-        optimizer = replace(self.optimizer, num_epochs=0 if gd else steps,
-                            mini_batch_size=0 if gd else self.optimizer.mini_batch_size)
-        return Settings(model=self.model, layer_dims=self.layer_dims,
+        optimizer = optimizer_with(self.optimizer, options or {})
+        optimizer = replace(optimizer, num_epochs=0 if gd else steps,
+                            mini_batch_size=0 if gd else optimizer.mini_batch_size)
+        return Settings(model=self.model, layer_dims=layers_with(self.layer_dims, options or {}),
                         learning_rate=learning_rate, num_iterations=steps, l2=l2,
                         augment=augment, optimizer=optimizer, init=self.init,
                         keep_prob=keep_prob)
+
+
+def optimizer_with(optimizer: Optimizer, options: Mapping[str, float]) -> Optimizer:
+    """The optimizer with a random candidate's own beta, beta1, beta2 or mini_batch_size."""
+    o = optimizer
+    return replace(o, mini_batch_size=int(options.get("mini_batch_size", o.mini_batch_size)),
+                   beta=options.get("beta", o.beta), beta1=options.get("beta1", o.beta1),
+                   beta2=options.get("beta2", o.beta2))
+
+
+def layers_with(layer_dims: Sequence[int], options: Mapping[str, float]) -> tuple[int, ...]:
+    """layer_dims with a random candidate's own hidden sizes: hidden1 is layer_dims[1], ..."""
+    dims = list(layer_dims)
+    for key, value in options.items():
+        if key.startswith("hidden"):
+            dims[int(key.removeprefix("hidden"))] = int(value)
+    return tuple(dims)

@@ -12,14 +12,14 @@ from pipeline import config
 from pipeline.artifacts.params import run_params
 from pipeline.columns import Columns, Floats, flipped, gram, matmul
 from pipeline.cv.folds import grid_masks, stratified_folds
-from pipeline.cv.summary import search_grid
+from pipeline.cv.summary import GridPoint, search_grid
 from pipeline.engines.fit import dropout_rng, initial_parameters, train
 from pipeline.engines.logistic import masked_gram_steps
 from pipeline.engines.masked_network import masked_network_steps
 from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
-from pipeline.settings import Settings
+from pipeline.settings import Settings, layers_with
 from pipeline.threads import on_blas_threads
 
 
@@ -28,14 +28,16 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
                    learning_rates: Sequence[float], num_iterations: int, l2s: Sequence[float],
                    augments: Sequence[str], on_progress: Callable[[int], object] | None = None,
                    model: str = "logistic", layer_dims: Sequence[int] | None = None,
-                   keep_probs: Sequence[float] = (config.KEEP_PROB,), init: str = config.INIT
-                   ) -> dict[str, Any]:
+                   keep_probs: Sequence[float] = (config.KEEP_PROB,), init: str = config.INIT,
+                   grid: Sequence[GridPoint] | None = None) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss of every candidate, every fold.
 
-    A network's folds all start from the seed-1 weights of its init (the course's, or He's):
-    its first layer in the same Gram space (W1 = c W1_0 + A X.T, so Z1 = c W1_0 X + A K + b1),
-    all rows in one product. Its keep_probs below 1 drop hidden units while training, every
-    row's masks cut from one draw a step, seeded as a train's (engines.fit.dropout_rng).
+    The candidates: grid (a random search's GridPoints), else every (augment, l2, keep_prob,
+    learning rate). A network's folds all start from the seed-1 weights of its init (the
+    course's, or He's): its first layer in the same Gram space (W1 = c W1_0 + A X.T, so
+    Z1 = c W1_0 X + A K + b1), all rows of one layer shape in one product. Its keep_probs below
+    1 drop hidden units while training, every row's masks cut from one draw a step, seeded as a
+    train's (engines.fit.dropout_rng).
 
     Returns a dict: fold_of (repeats, m), grid (list of GridPoint),
     iterations (c,), and val_accuracy, val_log_loss of shape (repeats * folds, g, c), NaN where a
@@ -46,41 +48,63 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
                          f"{config.CHECKPOINT_EVERY}")
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
     m = X.shape[1]
-    grid = search_grid(augments, l2s, keep_probs, learning_rates)
+    if grid is None:
+        grid = search_grid(augments, l2s, keep_probs, learning_rates)
     fold_of = stratified_folds(Y, folds, repeats, seed)
-    flags = [point.augment == "flip" for point in grid]
-    train_mask, val_mask = grid_masks(fold_of, folds, len(grid), flags)
-    columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
-    rows = train_mask.shape[0]
-    def per_row(name: str) -> Floats:  # (R, 1): rows are (repeat, fold, grid point)
-        return np.tile([getattr(point, name) for point in grid], rows // len(grid)).reshape(-1, 1)
-
-    val = val_mask[:, :m]  # (R, m)
-    val_count = val.sum(axis=1)  # (R,)
     iterations = list(range(config.CHECKPOINT_EVERY, num_iterations + 1,
                             config.CHECKPOINT_EVERY))
-    accuracies: list[Floats] = []
-    losses: list[Floats] = []
-    last_Z: list[Floats] = []  # the latest checkpoint's Z
-
-    def score(Z: Floats) -> None:
-        """Z (R, m): every row's scores on the original images, at one checkpoint."""
-        right = predict_from_scores(Z) == Y
-        accuracies.append(100 * (val * right).sum(axis=1) / val_count)
-        losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
-        last_Z[:] = [Z]
-
-    fit_rows(columns, Y, train_mask, {name: per_row(name) for name in
-                                      ("learning_rate", "l2", "keep_prob")},
-             model=model, layer_dims=layer_dims, init=init, num_iterations=num_iterations,
-             at=iterations, score=score, tick=ticker(num_iterations, on_progress))
-    # (R,): a row that diverged scores inf or NaN
-    ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
     shape = (repeats * folds, len(grid), len(iterations))
-    accuracy = np.where(ok[:, None], np.array(accuracies).T, np.nan).reshape(shape)
-    loss = np.where(ok[:, None], np.array(losses).T, np.nan).reshape(shape)
-    return {"fold_of": fold_of, "grid": grid, "iterations": iterations,
+    accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
+    for dims, members in layer_groups(grid, layer_dims):
+        part = [grid[g] for g in members]
+        flags = [point.augment == "flip" for point in part]
+        train_mask, val_mask = grid_masks(fold_of, folds, len(part), flags)
+        columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
+        rows = train_mask.shape[0]
+
+        def per_row(name: str, part: list[GridPoint] = part, rows: int = rows) -> Floats:
+            # (R, 1): rows are (repeat, fold, grid point)
+            return np.tile([getattr(point, name) for point in part],
+                           rows // len(part)).reshape(-1, 1)
+
+        val = val_mask[:, :m]  # (R, m)
+        val_count = val.sum(axis=1)  # (R,)
+        accuracies: list[Floats] = []
+        losses: list[Floats] = []
+        last_Z: list[Floats] = []  # the latest checkpoint's Z
+
+        def score(Z: Floats, val: Floats = val, val_count: Floats = val_count,
+                  accuracies: list[Floats] = accuracies, losses: list[Floats] = losses,
+                  last_Z: list[Floats] = last_Z) -> None:
+            """Z (R, m): every row's scores on the original images, at one checkpoint."""
+            right = predict_from_scores(Z) == Y
+            accuracies.append(100 * (val * right).sum(axis=1) / val_count)
+            losses.append((val * log_loss(Z, Y)).sum(axis=1) / val_count)
+            last_Z[:] = [Z]
+
+        fit_rows(columns, Y, train_mask, {name: per_row(name) for name in
+                                          ("learning_rate", "l2", "keep_prob")},
+                 model=model, layer_dims=dims, init=init, num_iterations=num_iterations,
+                 at=iterations, score=score, tick=ticker(num_iterations, on_progress))
+        # (R,): a row that diverged scores inf or NaN
+        ok: NDArray[np.bool_] = np.all(np.isfinite(last_Z[-1]), axis=1)
+        part_shape = (repeats * folds, len(part), len(iterations))
+        accuracy[:, members] = np.where(ok[:, None], np.array(accuracies).T, np.nan
+                                        ).reshape(part_shape)
+        loss[:, members] = np.where(ok[:, None], np.array(losses).T, np.nan).reshape(part_shape)
+    return {"fold_of": fold_of, "grid": list(grid), "iterations": iterations,
             "val_accuracy": accuracy, "val_log_loss": loss}
+
+
+def layer_groups(grid: Sequence[GridPoint], layer_dims: Sequence[int] | None
+                 ) -> list[tuple[tuple[int, ...] | None, list[int]]]:
+    """(layer_dims, the grid's indices with them), in order of first appearance: the points
+    whose hidden layers a random search drew alike train together."""
+    groups: dict[tuple[int, ...] | None, list[int]] = {}
+    for g, point in enumerate(grid):
+        dims = layers_with(layer_dims, dict(point.options)) if layer_dims else None
+        groups.setdefault(dims, []).append(g)
+    return list(groups.items())
 
 
 def fit_rows(columns: Columns, Y: Floats, train_mask: Floats, per_row: Mapping[str, Floats], *,

@@ -24,7 +24,7 @@ from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
-from pipeline.settings import Optimizer
+from pipeline.settings import Optimizer, optimizer_with
 from pipeline.threads import on_blas_threads
 
 
@@ -65,12 +65,13 @@ def stacked(start: Parameters, count: int) -> Parameters:
 
 def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np.int64],
                              folds: int, grid: Sequence[GridPoint],
-                             start: Parameters, optimizer: Optimizer,
+                             start_of: Callable[[GridPoint], Parameters], optimizer: Optimizer,
                              on_progress: Callable[[int], object] | None = None
                              ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss after each epoch, for every fold and setting.
 
-    grid : list of GridPoint; only augment "none" trains here
+    grid : list of GridPoint; only augment "none" trains here. A point's options (a random
+    search's beta, batch size, hidden sizes) change its optimizer and its start_of(point).
     One neuron trains every rate of an l2 together, stacked, in one run of the mini-batch loop
     (run_epochs); a network trains each setting in its own run. Row r of a stacked run follows
     a separate run at rates[r] (up to rounding: a (k, n_x) product in place of k rows).
@@ -81,9 +82,12 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
     repeats, epochs = fold_of.shape[0], optimizer.num_epochs
     shape = (repeats * folds, len(grid), epochs)
     accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
-    together = trains_rates_together(start)
-    groups = ([[g for g, point in enumerate(grid) if (point.l2, point.keep_prob) == value]
-               for value in dict.fromkeys((point.l2, point.keep_prob) for point in grid)]
+    together = trains_rates_together(start_of(grid[0]))
+    def alike(point: GridPoint) -> tuple[Any, ...]:  # all but the rate
+        return point.l2, point.keep_prob, point.options
+
+    groups = ([[g for g, point in enumerate(grid) if alike(point) == value]
+               for value in dict.fromkeys(alike(point) for point in grid)]
               if together else [[g] for g in range(len(grid))])
     for r in range(repeats):
         for f in range(folds):
@@ -100,6 +104,8 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
 
                 l2, rates = grid[group[0]].l2, [grid[g].learning_rate for g in group]
                 keep_prob = grid[group[0]].keep_prob  # the group's one
+                start = start_of(grid[group[0]])
+                options = loop_options(optimizer_with(optimizer, dict(grid[group[0]].options)))
                 k = len(rates)  # fits in this run: each batch counts k times on the bar
                 parameters, lr = (start, rates[0]) if not together else (
                     stacked(start, k), np.array(rates, float).reshape(k, 1))
@@ -110,7 +116,7 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
                 step = propagate if keep_prob >= 1 else partial(
                     propagate, dropout=(keep_prob, dropout_rng()))
                 run_epochs(parameters, step, X, Y, train_cols, learning_rate=lr, l2=l2,
-                           **{**loop_options(optimizer), "num_epochs": epochs},
+                           **{**options, "num_epochs": epochs},
                            on_epoch=score, on_progress=counted if on_progress else None)
     with np.errstate(invalid="ignore"):
         diverged = ~np.isfinite(loss[..., -1:]).all(axis=-1, keepdims=True)  # a row's last

@@ -26,8 +26,33 @@ def setting_name(point: GridPoint, searched: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def candidate_name(candidate: Mapping[str, Any], searched: Sequence[str]) -> str:
+    """A random candidate's drawn settings, as 'lr 0.00346, l2 0.0123, keep_prob 0.81'."""
+    return ", ".join(f"{SHORT.get(name, name)} {candidate[name]:.3g}" for name in searched)
+
+
+SHORT = {"learning_rate": "lr", "keep_prob": "keep", "mini_batch_size": "batch"}
+TOP_ROWS = 10  # a random search's table: its best candidates
+
+
+def random_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """A random search's TOP_ROWS best candidates, best first, as table_rows."""
+    ranked = sorted((c for c in summary["candidates"] if c["val_accuracy_mean"] is not None),
+                    key=lambda c: -c["val_accuracy_mean"])
+    rows = [(candidate_name(c, summary["searched"]) + (" (2)" if c["round"] == 2 else ""),
+             str(c["best_at"]), f"{c['val_accuracy_mean']:.1f} ± {c['val_accuracy_sd']:.1f} %",
+             f"{c['val_log_loss_mean']:.3f}") for c in ranked[:TOP_ROWS]]
+    rest = len(summary["candidates"]) - len(rows)
+    diverged = len(summary["candidates"]) - len(ranked)
+    note = " (2): round 2" if len(set(c["round"] for c in summary["candidates"])) > 1 else ""
+    return rows + ([(f"... {rest} more, {diverged} diverged{note}", "", "", "")]
+                   if rest or note else [])
+
+
 def table_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     """Per grid point: its best candidate's iterations, mean +- sd accuracy and log-loss."""
+    if summary.get("search") == "random":
+        return random_rows(summary)
     rows = []
     mean_flat = np.array(summary["val_accuracy_mean"], dtype=float).reshape(-1, len(
         summary["iterations"]))
@@ -50,7 +75,43 @@ COLUMNS = ("setting", "best at", "val accuracy", "val log-loss")
 
 
 def summary_text(summary: Mapping[str, Any]) -> str:
-    return "\n".join([text_table(COLUMNS, table_rows(summary)), *closing_lines(summary)])
+    """The terminal's table and lines (a grid's as they have always been: the figure of the
+    settings and its sentence are in summary.md and on the page)."""
+    extra = search_lines(summary) if summary.get("search") == "random" else []
+    return "\n".join([text_table(COLUMNS, table_rows(summary)), *extra,
+                      *closing_lines(summary)])
+
+
+def search_lines(summary: Mapping[str, Any]) -> list[str]:
+    """What a random search drew, and which setting mattered most: wrapped to 80."""
+    lines = []
+    if summary.get("search") == "random":
+        rounds = summary["regions"]
+        drawn = "; ".join(f"{SHORT.get(name, name)} {low:.3g}..{high:.3g} "
+                          f"({summary['scales'][name]})" for name, (low, high) in rounds[0].items())
+        first = sum(c["round"] == 1 for c in summary["candidates"])
+        lines.append(f"Random search: {first} candidates, {drawn}.")
+        if len(rounds) > 1:
+            zoomed = "; ".join(f"{SHORT.get(name, name)} {low:.3g}..{high:.3g}"
+                               for name, (low, high) in rounds[1].items())
+            lines.append(f"Round 2, around the first round's best: {zoomed}.")
+        lines.append("The best of many candidates scores higher in validation than it will on "
+                     "new images (it was picked for its luck too): its one test score is the "
+                     "fair measure.")
+    shares = sorted(summary.get("importance", {}).items(), key=lambda kv: -kv[1])
+    if shares:
+        (name, share), rest = shares[0], shares[1:]
+        others = f" ({', '.join(f'{LABELS.get(n, n)} {100 * v:.0f} %' for n, v in rest)})" \
+            if rest else ""
+        most = " mattered most: it" if rest else ""
+        lines.append(f"{LABELS.get(name, name).capitalize()}{most} explains "
+                     f"{100 * share:.0f} % of the spread of validation accuracy across the "
+                     f"candidates{others}.")
+    return [textwrap.fill(line, 80) for line in lines]
+
+
+LABELS = {"learning_rate": "the learning rate", "l2": "l2", "keep_prob": "keep_prob",
+          "mini_batch_size": "the batch size", "augment": "augmentation"}
 
 
 def closing_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -60,7 +121,9 @@ def closing_lines(summary: Mapping[str, Any]) -> list[str]:
     if best:
         low, high = best["test_accuracy_ci95"]
         chosen = setting_name(GridPoint(best["augment"], best["l2"], best["keep_prob"],
-                                        best["learning_rate"]), summary["axes"])
+                                        best["learning_rate"]), summary["axes"]) \
+            if summary.get("search") != "random" else candidate_name(
+                summary["candidates"][best["candidate"]], summary["searched"])
         guess = always_answering(summary["test_majority_class"],
                                  best["test_no_information_rate"])
         lines.append(f"Chosen: {chosen}, {best['num_iterations']} {unit_of(summary)}s. "
@@ -84,7 +147,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
              f"on the {summary['m_train']} training images", "",
              "The test set was not used to choose anything; it is scored once, at the end.", "",
              markdown_table(COLUMNS, table_rows(summary))]
-    lines += ["", *closing_lines(summary), "", "![validation accuracy](cv.png)", ""]
+    lines += ["", *search_lines(summary), "", *closing_lines(summary), "",
+              "![validation accuracy](cv.png)", "", "![each setting](settings.png)", ""]
     return "\n".join(lines)
 
 
@@ -97,15 +161,18 @@ def unit_of(summary: Mapping[str, Any]) -> str:
 def section_fragment(summary: Mapping[str, Any]) -> str:
     """The page's cross-validation section, as HTML."""
     lines = [" ".join(line.split()) for line in closing_lines(summary)]
+    searched = [" ".join(line.split()) for line in search_lines(summary)]
     head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
             f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
     html: str = (head + verdict_box(lines[0])
                  + table(table_rows(summary), ("setting", f"best at ({unit_of(summary)}s)",
                                                "validation accuracy, mean ± sd",
                                                "validation log-loss"))
-                 + paragraphs(lines[1:])
+                 + paragraphs(searched + lines[1:])
                  + '<p><img class="figure" src="cv/cv.png" alt="validation accuracy against '
                    'iterations per learning rate"></p>'
+                 + '<p><img class="figure" src="cv/settings.png" alt="validation accuracy '
+                   'against each searched setting"></p>'
                  + '<p>Details: <a href="cv/summary.md">cv/summary.md</a>, '
                    '<a href="cv/summary.json">cv/summary.json</a>.</p>')
     return html

@@ -14,6 +14,8 @@ from pipeline.page.sections import made_for
 from pipeline.settings import Search, Settings, course_run
 
 SEARCHED = ("learning_rate", "num_iterations", "l2", "augment", "keep_prob")  # by candidate
+DRAWN = ("beta", "beta1", "beta2", "mini_batch_size", "layer_dims")  # by a random candidate
+IMPORTANCE_BINS = 5  # a random search's candidates, by one setting's value: five equal groups
 Floats = NDArray[np.float64]
 
 
@@ -24,6 +26,8 @@ class GridPoint(NamedTuple):
     l2: float
     keep_prob: float
     learning_rate: float
+    # a random candidate's other drawn settings ("beta", "mini_batch_size", "hidden1", ...)
+    options: tuple[tuple[str, float], ...] = ()
 
 
 def search_grid(augments: Sequence[str], l2s: Sequence[float], keep_probs: Sequence[float],
@@ -71,15 +75,64 @@ def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence
     return best
 
 
-def grid_list(values: Floats, axes: Sequence[tuple[str, int]],
-              learning_rates: Sequence[float]) -> list[Any]:
-    """(g, c) per grid point -> nested lists with one leading axis per option searched over more
-    than one value (axes: grid_axes), then learning_rate and iteration; NaN becomes None (JSON
-    null)."""
-    searched = [size for _, size in axes]
-    array = values.reshape(searched + [len(learning_rates), values.shape[-1]])
+def grid_list(values: Floats, axes: Sequence[tuple[str, int]]) -> list[Any]:
+    """(g, c) per grid point -> nested lists with one leading axis per (name, size) of axes
+    (grid_axes' and the learning rates', or a random search's candidates), then iteration;
+    NaN becomes None (JSON null)."""
+    array = values.reshape([size for _, size in axes] + [values.shape[-1]])
     nested: list[Any] = np.where(np.isfinite(array), array, np.array(None)).tolist()  # objects
     return nested
+
+
+def point_settings(point: GridPoint) -> dict[str, Any]:
+    """A point's settings as a record: a random candidate's options beside the rest."""
+    return {**{k: v for k, v in point._asdict().items() if k != "options"}, **dict(point.options)}
+
+
+def candidate_rows(grid: Sequence[GridPoint], statistics: tuple[Floats, Floats, Floats],
+                   iterations: Sequence[int], rounds: Sequence[int] | None
+                   ) -> list[dict[str, Any]]:
+    """Each grid point's settings (a random candidate's drawn options too), its round, and its
+    best checkpoint's mean and sd of validation accuracy and mean log-loss (None where it
+    diverged)."""
+    mean, sd, loss = statistics  # (g, c) each
+    rows = []
+    for g, point in enumerate(grid):
+        ok = bool(np.isfinite(mean[g]).all())
+        c = int(np.argmax(mean[g])) if ok else 0  # the first of equals: the fewest steps
+        rows.append({**point_settings(point),
+                     "round": rounds[g] if rounds else 1,
+                     "best_at": iterations[c] if ok else None,
+                     "val_accuracy_mean": float(mean[g, c]) if ok else None,
+                     "val_accuracy_sd": float(sd[g, c]) if ok else None,
+                     "val_log_loss_mean": float(loss[g, c]) if ok else None})
+    return rows
+
+
+def importance(candidates: Sequence[Mapping[str, Any]], searched: Sequence[str],
+               scales: Mapping[str, str]) -> dict[str, float]:
+    """Each searched setting's share of the spread of validation accuracy across the candidates
+    that did not diverge (eta squared: the between-groups sum of squares over the total), the
+    candidates grouped by the setting's value, or for a random search's drawn setting into
+    IMPORTANCE_BINS equal groups by its value. {} when the accuracies do not vary."""
+    rows = [c for c in candidates if c["val_accuracy_mean"] is not None]
+    accuracy = np.array([c["val_accuracy_mean"] for c in rows])  # (n,)
+    total = float(((accuracy - accuracy.mean()) ** 2).sum()) if rows else 0.0
+    if total <= 1e-12:
+        return {}
+    shares = {}
+    for name in searched:
+        values = [c[name] for c in rows]
+        if name in scales:  # drawn: ranks into equal groups
+            rank = np.argsort(np.argsort(np.array(values, float), kind="stable"))
+            labels = list(rank * IMPORTANCE_BINS // len(rows))
+        else:
+            labels = values
+        between = sum(len(members) * (members.mean() - accuracy.mean()) ** 2
+                      for members in (accuracy[[i for i, v in enumerate(labels) if v == label]]
+                                      for label in dict.fromkeys(labels)))
+        shares[name] = float(between / total)
+    return shares
 
 
 def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Search,
@@ -94,11 +147,19 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
     classes = [str(c) for c in features["classes"]]
     augments, l2s, rates = list(search.augments), list(search.l2s), list(search.learning_rates)
     keep_probs = list(search.keep_probs)
-    axes = grid_axes(augments, l2s, keep_probs)
-    arrays = {key: grid_list(values, axes, rates)
+    random = "rounds" in result
+    axes = [("candidate", len(grid))] if random else [
+        *grid_axes(augments, l2s, keep_probs), ("learning_rate", len(rates))]
+    arrays = {key: grid_list(values, axes)
               for key, values in (("val_accuracy_mean", mean), ("val_accuracy_sd", sd),
                                   ("val_log_loss_mean", loss_mean))}
-    diverged = [point._asdict() for g, point in enumerate(grid) if not np.isfinite(mean[g]).all()]
+    searched = list(result["scales"]) if random else [
+        name for name, values in (("learning_rate", rates), ("l2", l2s),
+                                  ("keep_prob", keep_probs), ("augment", augments))
+        if len(values) > 1]
+    candidates = candidate_rows(grid, (mean, sd, loss_mean), iterations, result.get("rounds"))
+    diverged = [point_settings(point) for g, point in enumerate(grid)
+                if not np.isfinite(mean[g]).all()]
     best = best_candidate(mean, grid, iterations, augments)
     optimizer = search.optimizer
     common = search.candidate(rates[0], l2s[0], augments[0], iterations[-1],
@@ -108,7 +169,7 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
         "unit": optimizer.unit,
         "folds": search.folds, "repeats": search.repeats, "seed": search.seed,
         "learning_rates": rates, "l2": l2s, "keep_prob": keep_probs, "augment": augments,
-        "axes": [name for name, _ in axes] + ["learning_rate", "iteration"],
+        "axes": [name for name, _ in axes] + ["iteration"],
         "iterations": iterations,
         **arrays,
         "fold_of": result["fold_of"].tolist(),
@@ -116,6 +177,10 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
         "no_information_rate": nir, "majority_class": classes[majority_label],
         "test_majority_class": classes[majority(int(Y_test.sum()), Y_test.shape[1])[0]],
         "diverged": diverged, "made_for": made_for(features, search.model),
+        "search": "random" if random else "grid", "searched": searched,
+        "candidates": candidates,
+        "importance": importance(candidates, searched, result.get("scales", {})),
+        **({"regions": result["regions"], "scales": result["scales"]} if random else {}),
     }
     course_rate, course_n = course_run(search.model)
     course = next((g for g, point in enumerate(grid)
@@ -133,10 +198,12 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
     g, c = best
     point = grid[g]
     chosen = search.candidate(point.learning_rate, point.l2, point.augment, iterations[c],
-                              point.keep_prob)
+                              point.keep_prob, dict(point.options))
     stats = final_fit(features, chosen)
     summary["best"] = {
-        **{k: v for k, v in chosen.record().items() if k in SEARCHED},
+        **{k: v for k, v in chosen.record().items()
+           if k in SEARCHED or (random and k in DRAWN)},
+        "candidate": g, "round": candidates[g]["round"],
         "val_accuracy_mean": float(mean[g, c]), "val_accuracy_sd": float(sd[g, c]),
         "val_log_loss_mean": float(loss_mean[g, c]),
         "test_accuracy": 100 * stats["correct"] / stats["n"],

@@ -35,9 +35,10 @@ from pipeline.cli import (
     positive_int,
     progress_bar,
 )
+from pipeline.columns import Parameters
 from pipeline.cv.figure import cv_png
 from pipeline.cv.folds import check_options, stratified_folds
-from pipeline.cv.gram import cross_validate, final_fit
+from pipeline.cv.gram import cross_validate, final_fit, layer_groups
 from pipeline.cv.minibatch import (
     cross_validate_minibatch,
     estimate_seconds,
@@ -45,20 +46,22 @@ from pipeline.cv.minibatch import (
     trains_rates_together,
 )
 from pipeline.cv.render import section_fragment, summary_markdown, summary_text
-from pipeline.cv.summary import search_grid, summarize
+from pipeline.cv.rounds import random_rounds
+from pipeline.cv.setting_figure import settings_png
+from pipeline.cv.summary import GridPoint, search_grid, summarize
 from pipeline.engines.fit import initial_parameters
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
 from pipeline.runs.ledger import keep_run
 from pipeline.runs.record import identity, run_record
-from pipeline.settings import Search, Settings
+from pipeline.settings import Search, Settings, layers_with, optimizer_with
+from pipeline.stages.cv_options import or_range, search_of
 from pipeline.stages.options import (
     add_input_options,
     add_model_options,
     add_optimizer_options,
     add_runs_option,
-    search_of,
 )
 
 
@@ -71,8 +74,17 @@ def main(argv: list[str] | None = None) -> None:
                         f"{config.CV_LARGE_M} training images)")
     parser.add_argument("--seed", type=non_negative_int, default=config.CV_SEED,
                         help="seeds the folds (default %(default)s)")
-    add_model_options(parser, search=True)
-    parser.add_argument("--learning-rates", type=positive_float, nargs="*", metavar="X",
+    parser.add_argument("--search", choices=("grid", "random"), default="grid",
+                        help="grid: every combination of the values given (default); random: "
+                        "--trials candidates drawn on each setting's scale (config.SEARCH_SPACE),"
+                        " each option a range lo..hi or one value")
+    parser.add_argument("--trials", type=positive_int, metavar="N", help="a random search's "
+                        f"candidates a round (default {config.CV_TRIALS})")
+    parser.add_argument("--zoom", action="store_true", help="a random search's second round, "
+                        "drawn inside the region of the first round's best candidates")
+    add_model_options(parser, search=or_range)
+    parser.add_argument("--learning-rates", type=or_range(positive_float), nargs="*",
+                        metavar="X",
                         help="the rates to search (default: "
                         f"{' '.join(map(str, config.CV_LEARNING_RATES))} for logistic, "
                         f"{' '.join(map(str, config.CV_NETWORK_LEARNING_RATES))} for a network, "
@@ -83,9 +95,10 @@ def main(argv: list[str] | None = None) -> None:
                         f"{config.CHECKPOINT_EVERY} steps (default %(default)s)")
     add_optimizer_options(parser, None, f"gd (default up to {config.CV_LARGE_M} training "
                           "images), or minibatch or adam (default above): candidates after "
-                          "each epoch")
-    parser.add_argument("--l2", type=non_negative_float, nargs="*", default=[config.L2],
-                        metavar="LAMBDA", help="L2 strengths to search (default %(default)s)")
+                          "each epoch", read=or_range)
+    parser.set_defaults(beta1=None, beta2=None, mini_batch_size=None)  # cv_options.fixed's
+    parser.add_argument("--l2", type=or_range(non_negative_float), nargs="*", metavar="LAMBDA",
+                        help=f"L2 strengths to search (default {config.L2})")
     parser.add_argument("--augment", nargs="*", default=[config.AUGMENT], metavar="{none,flip}",
                         help="augmentations to search (default %(default)s)")
     add_input_options(parser)
@@ -99,23 +112,20 @@ def main(argv: list[str] | None = None) -> None:
         raise UserError(f"--num-iterations {args.num_iterations}: need at least "
                         f"{config.CHECKPOINT_EVERY}, the first candidate")
     features = load_features(args.features)
-    search, notes = search_of(args, features["X_train"].shape)
+    search, axes, notes = search_of(args, features["X_train"].shape)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     check_options(features["Y_train"], search.folds, search.repeats, search.learning_rates,
                   search.l2s, search.augments, keep_probs=search.keep_probs)
-    fits = search.folds * search.repeats * len(search.learning_rates) * len(search.l2s) * \
-        len(search.keep_probs) * len(search.augments)
-    if search.optimizer.name == "gd":
-        with progress_bar(search.num_iterations, f"cv {fits} fits", args.quiet) as bar:
-            result = cross_validate(features, folds=search.folds, repeats=search.repeats,
-                                    seed=search.seed, learning_rates=search.learning_rates,
-                                    num_iterations=search.num_iterations, l2s=search.l2s,
-                                    augments=search.augments, on_progress=bar.update,
-                                    model=search.model, layer_dims=search.layer_dims,
-                                    keep_probs=search.keep_probs, init=search.init)
+    def run(grid: list[GridPoint], name: str = "cv") -> dict[str, Any]:
+        return (gram_run if search.optimizer.name == "gd" else minibatch_run)(
+            features, search, grid, args.quiet, name)
+
+    if axes:
+        result = random_rounds(search, axes, args.trials or config.CV_TRIALS, args.zoom, run)
     else:
-        result = minibatch_run(features, search, fits, args.quiet)
+        result = run(search_grid(search.augments, search.l2s, search.keep_probs,
+                                 search.learning_rates))
     def kept_final_fit(features: Features, settings: Settings) -> dict[str, Any]:
         """The chosen setting's one fit, kept in the ledger as a run of cv."""
         def keep(run: Mapping[str, Any], params: Params, seconds: float) -> None:
@@ -128,11 +138,12 @@ def main(argv: list[str] | None = None) -> None:
         return final_fit(features, settings, keep)
 
     summary = summarize(result, features, search, kept_final_fit)
-    figure = cv_png(summary, result)
+    figure, settings_figure = cv_png(summary, result), settings_png(summary)
     with atomic_dir(args.out_dir) as tmp:
         write_json(tmp / "summary.json", summary)
         write_text(tmp / "summary.md", summary_markdown(summary))
         write_bytes(tmp / "cv.png", figure)
+        write_bytes(tmp / "settings.png", settings_figure)
         write_section(tmp, section_fragment(summary), "Settings chosen without the test set",
                       "cross-validation", "make cv", summary["made_for"])
         write_file_list(tmp, "files.txt")
@@ -143,23 +154,46 @@ def main(argv: list[str] | None = None) -> None:
     refresh(args.out_dir.parent)
 
 
-def minibatch_run(features: Features, search: Search, fits: int, quiet: bool) -> dict[str, Any]:
+def gram_run(features: Features, search: Search, grid: list[GridPoint], quiet: bool,
+             name: str) -> dict[str, Any]:
+    """cross_validate on the grid's points under a progress bar: gd, every fold and point of a
+    layer shape at once."""
+    fits = search.folds * search.repeats * len(grid)
+    total = search.num_iterations * len(layer_groups(grid, search.layer_dims))
+    with progress_bar(total, f"{name} {fits} fits", quiet) as bar:
+        return cross_validate(features, folds=search.folds, repeats=search.repeats,
+                              seed=search.seed, learning_rates=(), num_iterations=
+                              search.num_iterations, l2s=(), augments=(), grid=grid,
+                              on_progress=bar.update, model=search.model,
+                              layer_dims=search.layer_dims, init=search.init)
+
+
+def minibatch_run(features: Features, search: Search, grid: list[GridPoint], quiet: bool,
+                  name: str) -> dict[str, Any]:
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
     optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]
-    start = initial_parameters(search.model, search.layer_dims, search.init)
-    rates = len(search.learning_rates)
-    probe, passes = (stacked(start, rates), fits // rates) if trains_rates_together(start) \
-        else (start, fits)  # one neuron: one pass over the batches for all its rates
-    seconds = estimate_seconds(X, Y, probe, {"folds": search.folds, "count": passes}, optimizer)
-    print(f"cv: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, estimated "
-          f"{seconds / 60:.1f} minutes", file=sys.stderr)
+    starts: dict[tuple[int, ...], Parameters] = {}
+
+    def start_of(point: GridPoint) -> Parameters:
+        dims = layers_with(search.layer_dims, dict(point.options))
+        return starts.setdefault(dims, initial_parameters(search.model, dims, search.init))
+
+    fits, per_fold = len(grid) * search.folds * search.repeats, search.folds * search.repeats
+    start = start_of(grid[0])
+    runs = len({(p.l2, p.keep_prob, p.options) for p in grid}) if trains_rates_together(
+        start) else len(grid)  # one neuron: one pass over the batches for all its rates
+    probe = stacked(start, len(grid) // runs) if runs < len(grid) else start
+    seconds = estimate_seconds(X, Y, probe, {"folds": search.folds, "count": runs * per_fold},
+                               optimizer)
+    print(f"{name}: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, "
+          f"estimated {seconds / 60:.1f} minutes", file=sys.stderr)
     fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)
-    grid = search_grid(search.augments, search.l2s, search.keep_probs, search.learning_rates)
     m_row = X.shape[1] - X.shape[1] // search.folds
-    batches = fits * minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
-    with progress_bar(batches, f"cv {fits} fits", quiet, unit="batch") as bar:
+    batches = per_fold * sum(minibatch_steps(m_row, optimizer_with(optimizer, dict(
+        point.options)).mini_batch_size, optimizer.num_epochs) for point in grid)
+    with progress_bar(batches, f"{name} {fits} fits", quiet, unit="batch") as bar:
         result = cross_validate_minibatch(features, fold_of=fold_of, folds=search.folds,
-                                          grid=grid, start=start, optimizer=optimizer,
+                                          grid=grid, start_of=start_of, optimizer=optimizer,
                                           on_progress=bar.update)
     return {"fold_of": fold_of, "grid": grid, **result}

@@ -2,13 +2,12 @@
 settings made from them."""
 
 from argparse import ArgumentParser, Namespace
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
-from pipeline.artifacts.files import available_memory
 from pipeline.cli import (
     UserError,
     below_one,
@@ -20,7 +19,7 @@ from pipeline.cli import (
 from pipeline.engines.fit import total_steps
 from pipeline.engines.logistic import ENGINES
 from pipeline.nn import cnn
-from pipeline.settings import Optimizer, Search, Settings, course_run
+from pipeline.settings import Optimizer, Settings, course_run
 
 if TYPE_CHECKING:  # tqdm is imported where a bar is made (cli.progress_bar)
     from tqdm import tqdm
@@ -33,9 +32,11 @@ def fit_progress(features: Features, settings: Settings, desc: str, quiet: bool,
     return progress_bar(total_steps(features, settings, k), desc, quiet, unit=unit)
 
 
-def add_model_options(parser: ArgumentParser, search: bool = False) -> None:
+def add_model_options(parser: ArgumentParser, search: Callable[..., Any] | None = None
+                      ) -> None:
     """--model and --layers: the architecture, with its start and dropout, for train, compare
-    and cv (search: --keep-prob takes the several values cv searches, as --l2 does)."""
+    and cv (search: --keep-prob takes the several values cv searches, as --l2 does, each
+    read by search(up_to_one))."""
     parser.add_argument("--model", choices=config.MODELS, default=config.MODEL,
                         help="one neuron, a week-4 network, or the convolutional network "
                              "(default %(default)s)")
@@ -46,9 +47,10 @@ def add_model_options(parser: ArgumentParser, search: bool = False) -> None:
     parser.add_argument("--init", choices=config.INITS, help="a network's start: the week-4 "
                         f"course's draw, or He's (default {config.INIT}; cnn {config.CNN_INIT})")
     if search:
-        parser.add_argument("--keep-prob", type=up_to_one, nargs="*", default=[config.KEEP_PROB],
+        parser.add_argument("--keep-prob", type=search(up_to_one), nargs="*",
                             metavar="P", help="dropout keep_probs to search on a network's "
-                            "hidden layers; 1 is off (default %(default)s)")
+                            f"hidden layers; 1 is off (default {config.KEEP_PROB}; a random "
+                            "search: a range lo..hi, or one value)")
         return
     parser.add_argument("--keep-prob", type=up_to_one, default=config.KEEP_PROB, metavar="P",
                         help="inverted dropout on a network's hidden layers while training; "
@@ -87,20 +89,23 @@ def add_training_options(parser: ArgumentParser) -> None:
     add_runs_option(parser)
 
 
-def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text: str) -> None:
-    """--optimizer and its settings, for train, compare and cv."""
+def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text: str,
+                          read: Callable[..., Any] = lambda kind: kind) -> None:
+    """--optimizer and its settings, for train, compare and cv (whose batch size and betas
+    read(kind) reads: a value or a random search's range)."""
     parser.add_argument("--optimizer", choices=config.OPTIMIZERS, default=default,
                         help=help_text)
-    parser.add_argument("--mini-batch-size", type=positive_int, default=config.MINI_BATCH_SIZE,
-                        metavar="N", help="images per step (default %(default)s)")
+    parser.add_argument("--mini-batch-size", type=read(positive_int),
+                        default=config.MINI_BATCH_SIZE, metavar="N",
+                        help="images per step (default %(default)s)")
     parser.add_argument("--num-epochs", type=positive_int, metavar="N",
                         help=f"passes over the training set (default {config.NUM_EPOCHS}; cnn "
                              f"{config.CNN_NUM_EPOCHS})")
-    parser.add_argument("--beta1", type=below_one, default=config.BETA1,
+    parser.add_argument("--beta1", type=read(below_one), default=config.BETA1,
                         help="Adam's first-moment decay (default %(default)s)")
-    parser.add_argument("--beta2", type=below_one, default=config.BETA2,
+    parser.add_argument("--beta2", type=read(below_one), default=config.BETA2,
                         help="Adam's second-moment decay (default %(default)s)")
-    parser.add_argument("--beta", type=below_one, metavar="BETA",
+    parser.add_argument("--beta", type=read(below_one), metavar="BETA",
                         help=f"momentum's velocity decay (default {config.BETA})")
     parser.add_argument("--decay", choices=config.DECAYS, default=config.DECAY,
                         help="the rate once an epoch: inverse lr0/(1 + rate epoch) "
@@ -113,10 +118,11 @@ def add_optimizer_options(parser: ArgumentParser, default: str | None, help_text
 
 
 def layer_token(text: str) -> str:
-    """An argument of --layers, its words each a hidden size (a whole number, at least 1) or a
-    CNN's FxC or pF: "4x8 p8", quoted as one argument, is two words."""
-    return " ".join(word if cnn.TOKEN.fullmatch(word) else str(positive_int(word))
-                    for word in text.split() or [text])
+    """An argument of --layers, its words each a hidden size (a whole number, at least 1), a
+    random search's range of them (8..32) or a CNN's FxC or pF: "4x8 p8", quoted as one
+    argument, is two words."""
+    return " ".join(word if cnn.TOKEN.fullmatch(word) else "..".join(
+        str(positive_int(end)) for end in word.split("..", 1)) for word in text.split() or [text])
 
 
 def layers_of(args: Namespace, n_x: int) -> tuple[list[int], str]:
@@ -130,6 +136,8 @@ def layers_of(args: Namespace, n_x: int) -> tuple[list[int], str]:
             return list(cnn.layer_sizes(architecture, n_x)), cnn.architecture_text(architecture)
         except ValueError as err:
             raise UserError(f"--layers {text or config.CNN_ARCHITECTURE}: {err}") from None
+    if ".." in text:
+        raise UserError(f"--layers {text}: a range lo..hi is searched by make cv SEARCH=random")
     if not text.replace(" ", "").isdigit() and text:
         raise UserError(f"--layers {text}: the {args.model} model takes hidden layer sizes; "
                         "convolutions FxC and pools pF are --model cnn's")
@@ -206,44 +214,3 @@ def optimizer_of(args: Namespace, name: str, epochs: int) -> Optimizer:
                      args.beta1, args.beta2,
                      beta=config.BETA if args.beta is None else args.beta, decay=args.decay,
                      decay_rate=args.decay_rate, decay_interval=args.decay_interval)
-
-
-def search_of(args: Namespace, shape: tuple[int, ...]) -> tuple[Search, list[str]]:
-    """Cross-validation's Search from its options, with the defaults that depend on the data's
-    size filled in; and what was chosen, in words."""
-    m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []
-    if args.model == "cnn":
-        raise UserError("make cv searches the neuron and the week-4 networks, not yet the CNN")
-    _, init, epochs = model_defaults(args)
-    optimizer = args.optimizer
-    if optimizer is None:
-        optimizer = "adam" if large else "gd"
-        if large:
-            notes.append(f"{m} training images: adam ({epochs} epochs, batches of "
-                         f"{args.mini_batch_size}) instead of gd, so that it takes minutes "
-                         "(--optimizer gd to insist)")
-    repeats = args.repeats
-    if repeats is None:
-        repeats = 1 if large else config.CV_REPEATS
-        if large:
-            notes.append(f"{m} training images: 1 repeat of the folds (--repeats to change)")
-    rates = args.learning_rates
-    if rates is None:
-        rates = list(
-            config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
-            else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
-            else config.CV_MINIBATCH_LEARNING_RATES)
-    if optimizer != "gd" and args.augment != ["none"]:
-        raise UserError("--augment flip is searched with --optimizer gd only")
-    gram_bytes = (2 if "flip" in args.augment else 1) ** 2 * m * m * 8
-    if optimizer == "gd" and gram_bytes > available_memory() / 2:
-        raise UserError(f"gd cross-validation on {m} images builds a {gram_bytes / 1e9:.1f} GB "
-                        "Gram matrix, more than half the memory free: use --optimizer adam")
-    search = Search(model=args.model, layer_dims=tuple(layers_of(args, shape[0])[0]),
-                    learning_rates=tuple(rates), l2s=tuple(args.l2),
-                    augments=tuple(args.augment), num_iterations=args.num_iterations,
-                    optimizer=replace(optimizer_of(args, optimizer, epochs),
-                                      mini_batch_size=args.mini_batch_size, num_epochs=epochs),
-                    folds=args.folds, repeats=repeats, seed=args.seed,
-                    keep_probs=tuple(args.keep_prob), init=init)
-    return search, notes

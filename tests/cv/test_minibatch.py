@@ -28,7 +28,7 @@ def test_the_minibatch_path_scores_each_fold_as_a_fit_on_its_own_columns():
     start = {"W1": np.zeros((1, 6)), "b1": np.zeros((1, 1))}
     optimizer = Optimizer("adam", 4, 3)
     result = cross_validate_minibatch({"X_train": X, "Y_train": Y}, fold_of=fold_of, folds=3,
-                                      grid=grid, start=start, optimizer=optimizer)
+                                      grid=grid, start_of=lambda point: start, optimizer=optimizer)
     assert result["val_accuracy"].shape == (6, 3, 3) and result["iterations"] == [1, 2, 3]
     for r in range(2):
         for f in range(3):
@@ -56,7 +56,7 @@ def test_a_network_candidate_trains_with_its_keep_prob_as_train_would():
     start = initialize_parameters_deep([6, 5, 3, 1], seed=1)
     optimizer = Optimizer("momentum", 8, 2)
     result = cross_validate_minibatch({"X_train": X, "Y_train": Y}, fold_of=fold_of, folds=2,
-                                      grid=grid, start=start, optimizer=optimizer)
+                                      grid=grid, start_of=lambda point: start, optimizer=optimizer)
     for f in range(2):
         fit, val = fold_of[0] != f, fold_of[0] == f
         for g, point in enumerate(grid):
