@@ -1,6 +1,8 @@
 """evaluation/explain.py: each input's push on z from the mean training image, held to its
-oracles: w * (x - x̄) for one neuron, z(x) - z(x̄) for the map's sum, and a high-step
-integral computed point by point here for the networks."""
+oracles: w * (x - x̄) for one neuron, z(x) - z(x̄) for the map's sum, a high-step integral
+computed point by point here for the networks, and for a CNN the gradient at each point of
+the line (gradient_sum's, by cnn.input_gradient) against the sum from its first layer's line."""
+import functools
 
 import numpy as np
 import pytest
@@ -10,7 +12,14 @@ import pipeline.evaluation.explain as explain_module
 from pipeline.artifacts.features import flatten
 from pipeline.artifacts.params import network_parameters
 from pipeline.columns import take
-from pipeline.evaluation.explain import MAX_STEPS, colour_sum, explain, mean_image
+from pipeline.evaluation.explain import (
+    MAX_STEPS,
+    colour_sum,
+    explain,
+    gradient_sum,
+    line_gradient_sum,
+    mean_image,
+)
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import input_gradient
 from pipeline.settings import Settings, course_run
@@ -182,3 +191,57 @@ def test_a_cnns_map_sums_to_the_change_and_converges_to_the_high_step_integral()
     errors = [np.abs(explain(model, x, baseline, tolerance=0, max_steps=k).contributions
                      - reference).sum() / scale for k in (4, 64, 1024)]
     assert errors[-1] < errors[0] / 10 and errors[-1] < 3e-3
+
+
+# 8x8 RGB images: two blocks; one convolution alone; an even filter and a pool that leaves a
+# row and a column out (8 = 2 * 3 + 2); three convolutions, the middle one without a pool
+CNN_ARCHITECTURES = ["3x2 p2 2x3 p2", "3x2", "2x3 p3 3x2", "3x4 p2 2x3 3x2 p2"]
+
+
+def small_cnn(text, seed=2):
+    """A random CNN of the architecture text on 8x8 RGB images, x and x̄ in [0, 1]."""
+    from pipeline.nn import cnn
+
+    architecture = cnn.read_architecture(text)
+    parameters = cnn.initialize_parameters_cnn(architecture, 192, seed=seed)
+    for key in parameters:  # biases too, so that z1(x̄) carries b1 and x̄'s ReLUs differ
+        if key[0] == "b":
+            parameters[key] = np.random.default_rng(seed).normal(size=parameters[key].shape)
+    model = cnn.with_pools(parameters, [pool for _, _, pool in architecture])
+    x, baseline = np.random.default_rng(seed + 1).uniform(0, 1, size=(2, 192, 1))
+    return model, x, baseline
+
+
+@pytest.mark.parametrize("text", CNN_ARCHITECTURES)
+def test_a_cnns_sum_from_its_first_layers_line_is_the_sum_point_by_point(text, monkeypatch):
+    """z1 along the line from z1(x̄) and conv(x - x̄), W1.T once on the summed dz/dz1: the same
+    sum as cnn.input_gradient at each point, in parts of any size."""
+    model, x, baseline = small_cnn(text)
+    alphas = np.concatenate([[0.0, 1.0], (np.arange(37) + 0.5) / 37])
+    reference = gradient_sum(model, x, baseline, alphas)  # (192, 1), a point at a time
+    scale = np.abs(reference).max()
+    assert scale > 0
+    for chunk_bytes in (explain_module.CHUNK_BYTES, 8 * 8 * 8 * 4 * 3):  # 1 part or 3 points
+        monkeypatch.setattr(explain_module, "CHUNK_BYTES", chunk_bytes)
+        got = line_gradient_sum(model, x, baseline)(alphas)
+        assert got.shape == (192, 1)
+        np.testing.assert_allclose(got, reference, rtol=0, atol=1e-13 * scale)
+    assert not line_gradient_sum(model, x, baseline)(np.empty(0)).any()
+
+
+@pytest.mark.parametrize("text", CNN_ARCHITECTURES)
+def test_a_cnns_map_is_the_map_of_the_gradients_point_by_point(text, monkeypatch):
+    """explain's map and steps for a CNN, against the same explain on cnn.input_gradient at each
+    point of the line: equal to rounding, both at the tolerance and on 256 steps."""
+    model, x, baseline = small_cnn(text, seed=5)
+    for options in ({}, {"tolerance": 0, "max_steps": 256}):
+        got = explain(model, x, baseline, **options)
+        with monkeypatch.context() as patched:
+            patched.setattr(explain_module, "line_gradient_sum",
+                            lambda *arguments: functools.partial(gradient_sum, *arguments))
+            reference = explain(model, x, baseline, **options)
+        assert got.steps == reference.steps and (got.z, got.z_baseline) == (
+            reference.z, reference.z_baseline)
+        np.testing.assert_allclose(got.contributions, reference.contributions, rtol=0,
+                                   atol=1e-12 * np.abs(reference.contributions).max())
+        assert got.gap == pytest.approx(reference.gap, abs=1e-12 * abs(got.change))
