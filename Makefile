@@ -183,11 +183,18 @@ COMPARE := reports/compare/files.txt
 
 # Cross-validation's options, remembered the same way (L2, KEEP_PROB and AUGMENT may be lists
 # here: KEEP_PROB="1 0.8" reaches cv as --keep-prob 1 0.8, and train refuses two values).
+# SEARCH=random draws TRIALS candidates instead (ZOOM=1: a second round around the best); each
+# setting's variable is then a range lo..hi or one value: LR=1e-4..1e-1 KEEP_PROB=0.5..1.
 FOLDS ?=
 REPEATS ?=
 SEED ?=
+SEARCH ?=
+TRIALS ?=
+ZOOM ?=
 CV_FLAGS := $(strip $(if $(FOLDS),--folds $(FOLDS)) $(if $(REPEATS),--repeats $(REPEATS)) \
-	$(if $(SEED),--seed $(SEED)) $(if $(LRS),--learning-rates $(LRS)) \
+	$(if $(SEED),--seed $(SEED)) $(if $(or $(LRS),$(LR)),--learning-rates $(or $(LRS),$(LR))) \
+	$(if $(SEARCH),--search $(SEARCH)) $(if $(TRIALS),--trials $(TRIALS)) \
+	$(if $(filter-out 0,$(ZOOM)),--zoom) \
 	$(if $(ITERATIONS),--num-iterations $(ITERATIONS)) $(OPTION_FLAGS))
 CV_ARGS := data/models/cv-args.txt
 $(eval $(call remember,$(CV_ARGS),$(CV_FLAGS)))
@@ -206,6 +213,8 @@ help: ## list the targets
 	@echo '       [BETA2=X] [DECAY=none|inverse|scheduled] [DECAY_RATE=X] [DECAY_INTERVAL=N]'
 	@echo '       make cv [FOLDS=K] [REPEATS=N] [SEED=S] [L2="0 1"] [AUGMENT="none flip"]'
 	@echo '               [KEEP_PROB="1 0.8"] (a network: MODEL=l-layer, INIT=he too)'
+	@echo '       make cv SEARCH=random [TRIALS=N] [ZOOM=1] [LR=1e-4..1e-1] [L2=0..10]'
+	@echo '               [KEEP_PROB=0.5..1] [BETA1=0.8..0.99] [BATCH=16..256] [LAYERS="8..32 7 5"]'
 	@echo '       make calibrate [CALIBRATE_FOLDS=K] [CALIBRATE_SEED=S]'
 	@echo '       (empty: the defaults in pipeline/config.py)'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.columns import flipped
 from pipeline.cv.gram import cross_validate
+from pipeline.cv.summary import GridPoint
 from pipeline.engines.logistic import gradient_descent
 from pipeline.nn.logistic import log_loss
 
@@ -66,3 +67,27 @@ def test_a_network_searches_keep_prob_and_its_rows_without_dropout_stay_as_they_
     np.testing.assert_array_equal(again["val_log_loss"], both["val_log_loss"])
     he = cross_validate(features, keep_probs=[1.0], init="he", **options)
     assert np.abs(he["val_log_loss"] - alone["val_log_loss"]).max() > 1e-6  # another start
+
+
+def test_a_random_searchs_points_train_as_the_grid_and_drawn_hidden_sizes_as_their_network():
+    rng = np.random.default_rng(3)
+    X = rng.random((8, 24))
+    Y = (X[:1] + 0.5 * rng.random((1, 24)) > 0.9).astype(float)
+    features = {"X_train": X, "Y_train": Y, "image_shape": np.array([2, 2, 2])}
+    options = dict(folds=3, repeats=1, seed=1, num_iterations=200, augments=["none"],
+                   model="two-layer", layer_dims=[8, 5, 1])
+    points = [GridPoint("none", 0.7, 1.0, 0.2, (("hidden1", 3.0),)),
+              GridPoint("none", 0.0, 1.0, 0.05),
+              GridPoint("none", 0.0, 0.8, 0.2, (("hidden1", 3.0),))]
+    drawn = cross_validate(features, learning_rates=(), l2s=(), grid=points, **options)
+    assert drawn["grid"] == points and drawn["val_accuracy"].shape == (3, 3, 2)
+    # the course-sized point, as a grid of its own
+    five = cross_validate(features, learning_rates=[0.05], l2s=[0.0], **options)
+    np.testing.assert_allclose(drawn["val_log_loss"][:, [1]], five["val_log_loss"],
+                               rtol=0, atol=1e-12)
+    # the drawn hidden size, as a grid run of that network: both of its points train together
+    three = cross_validate(features, learning_rates=[0.2], l2s=[0.7, 0.0], keep_probs=[1.0],
+                           **{**options, "layer_dims": [8, 3, 1]})
+    np.testing.assert_allclose(drawn["val_log_loss"][:, [0]], three["val_log_loss"][:, [0]],
+                               rtol=0, atol=1e-12)
+    assert np.abs(drawn["val_log_loss"][:, 0] - drawn["val_log_loss"][:, 2]).max() > 1e-6

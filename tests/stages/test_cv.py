@@ -119,6 +119,22 @@ BAD_OPTIONS = [
     (["--model", "l-layer", "--keep-prob", "0.8", "0.8"], "--keep-prob: 0.8 is given twice"),
     (["--keep-prob", "1", "0.8"], "--keep-prob and --init are a network's"),
     (["--init", "he"], "--keep-prob and --init are a network's"),
+    (["--search", "random", "--trials", "0"], "'0' must be at least 1"),
+    (["--zoom"], "--zoom is a random search's: add --search random"),
+    (["--trials", "5"], "--trials is a random search's"),
+    (["--learning-rates", "1e-4..1e-1"], "a range lo..hi is for a random search"),
+    (["--model", "two-layer", "--layers", "4..8"], "a range lo..hi is for a random search"),
+    (["--search", "random", "--learning-rates", "0..0.1"], "'0' must be a finite number > 0"),
+    (["--search", "random", "--learning-rates", "0.1..0.01"], "0.1..0.01: 0.1..0.01 is reversed"),
+    (["--search", "random", "--model", "l-layer", "--keep-prob", "0.5..1.2"],
+     "'1.2' must be above 0 and at most 1"),
+    (["--search", "random", "--optimizer", "adam", "--beta1", "0.9..1"],
+     "'1' must be at least 0 and below 1"),
+    (["--search", "random", "--optimizer", "adam", "--mini-batch-size", "65..100"],
+     "holds no power of 2"),
+    (["--search", "random", "--l2", "0", "1"], "a random search takes one value"),
+    (["--search", "random", "--keep-prob", "0.5..1"], "keep_prob is not searched for logistic"),
+    (["--search", "random", "--beta", "0.8..0.9"], "beta is not searched for logistic with gd"),
 ]
 
 
@@ -129,3 +145,87 @@ def test_bad_options_are_one_line_and_touch_nothing(cv_run, features_file, args,
     result = run_cli("cv", "--features", features_file, "--out-dir", out, *args)
     assert_one_line_error(result, message, code=2 if "must be" in message else 1)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.fixture(scope="module")
+def random_run(features_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("random") / "cv"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--search", "random",
+                     "--trials", "6", "--num-iterations", "200", "--learning-rates", "1e-4..1e-2")
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "summary.json").read_text()), result.stdout, out
+
+
+def test_a_random_search_scores_every_candidate_and_draws_each_setting(random_run):
+    summary, stdout, out = random_run
+    assert (summary["search"], summary["repeats"]) == ("random", 1)  # many candidates, once
+    assert summary["searched"] == ["learning_rate", "l2"]
+    assert summary["regions"][0]["learning_rate"] == pytest.approx([1e-4, 1e-2])
+    assert summary["regions"][0]["l2"] == [0.0, 10.0]
+    candidates = summary["candidates"]
+    assert len(candidates) == 6 and {c["round"] for c in candidates} == {1}
+    assert all(1e-4 <= c["learning_rate"] <= 1e-2 and 0 <= c["l2"] <= 10 for c in candidates)
+    assert np.array(summary["val_accuracy_mean"]).shape == (6, 2)
+    best = summary["best"]
+    chosen = candidates[best["candidate"]]
+    assert (best["learning_rate"], best["l2"]) == (chosen["learning_rate"], chosen["l2"])
+    assert best["val_accuracy_mean"] == max(c["val_accuracy_mean"] for c in candidates)
+    assert set(summary["importance"]) <= {"learning_rate", "l2"}
+    assert (out / "settings.png").read_bytes()[:4] == b"\x89PNG"
+    assert "![each setting](settings.png)" in (out / "summary.md").read_text()
+    assert "Random search: 6 candidates, lr 0.0001..0.01 (log); l2 0..10 (log)." in stdout
+    assert max(len(line) for line in stdout.splitlines()) <= 80
+
+
+def test_the_same_seed_draws_the_same_candidates_and_another_seed_others(random_run,
+                                                                         features_file,
+                                                                         tmp_path):
+    def candidates(*seed):
+        out = tmp_path / "cv"
+        result = run_cli("cv", "--features", features_file, "--out-dir", out, "--search",
+                         "random", "--trials", "6", "--num-iterations", "200",
+                         "--learning-rates", "1e-4..1e-2", *seed)
+        assert result.returncode == 0, result.stderr
+        return json.loads((out / "summary.json").read_text())["candidates"]
+
+    assert candidates() == random_run[0]["candidates"]
+    other = candidates("--seed", "1")
+    assert [c["learning_rate"] for c in other] != [
+        c["learning_rate"] for c in random_run[0]["candidates"]]
+
+
+def test_zoom_draws_a_second_round_inside_the_first_rounds_best_region(features_file,
+                                                                       tmp_path):
+    out = tmp_path / "cv"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--search", "random",
+                     "--trials", "5", "--zoom", "--num-iterations", "100")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["round"] for c in summary["candidates"]] == [1] * 5 + [2] * 5
+    first, second = summary["regions"]
+    for name, (low, high) in second.items():
+        assert first[name][0] <= low < high <= first[name][1]
+    for c in summary["candidates"][5:]:
+        assert second["learning_rate"][0] <= c["learning_rate"] <= second["learning_rate"][1]
+    assert "Round 2, around the first round's best: lr " in result.stdout
+
+
+def test_a_network_search_draws_its_hidden_size_and_keep_prob_and_keeps_the_final_fit(
+        features_file, tmp_path):
+    out, runs = tmp_path / "cv", tmp_path / "runs"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--runs-dir", runs,
+                     "--search", "random", "--trials", "3", "--num-iterations", "100",
+                     "--model", "two-layer", "--layers", "2..8", "--keep-prob", "0.5..1",
+                     "--l2", "0")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["searched"] == ["learning_rate", "keep_prob", "hidden1"]
+    candidates = summary["candidates"]
+    assert all(c["l2"] == 0 and 2 <= c["hidden1"] <= 8 and 0.5 <= c["keep_prob"] <= 1
+               for c in candidates)
+    best = summary["best"]
+    chosen = candidates[best["candidate"]]
+    assert best["layer_dims"] == [12288, chosen["hidden1"], 1]
+    assert best["keep_prob"] == chosen["keep_prob"]
+    kept = [json.loads(p.read_text()) for p in runs.rglob("*.json")]
+    assert any(run.get("command") == "cv" for run in kept), [p.name for p in runs.rglob("*")]
