@@ -136,6 +136,7 @@ CV_LEARNING_RATES = (0.0005, 0.001, 0.002, 0.005, 0.01)  # the rates searched
 CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps
 CV_LARGE_M = 5000  # above this many training images: adam and one repeat, unless told otherwise
 CV_MINIBATCH_LEARNING_RATES = (0.0003, 0.0007, 0.002)  # the rates searched with mini-batches
+CV_CNN_LEARNING_RATES = (0.001, 0.003, 0.009)  # the CNN's: around its 0.003 and the course's 0.009
 
 # make cv SEARCH=random (the second course's week 3): TRIALS candidates, each setting drawn
 # uniformly on its scale between the ends of its range (the variable's lo..hi narrows it, a value

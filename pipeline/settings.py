@@ -218,6 +218,7 @@ class Search:
     seed: int
     keep_probs: tuple[float, ...] = (config.KEEP_PROB,)  # a network's dropout; 1 is off
     init: str = config.INIT  # a network's start, every candidate's and the final fit's
+    architecture: str = ""  # the CNN's convolutions and pools; "" for the others
 
     def candidate(self, learning_rate: float, l2: float, augment: str, steps: int,
                   keep_prob: float = config.KEEP_PROB,
@@ -231,7 +232,7 @@ class Search:
         return Settings(model=self.model, layer_dims=layers_with(self.layer_dims, options or {}),
                         learning_rate=learning_rate, num_iterations=steps, l2=l2,
                         augment=augment, optimizer=optimizer, init=self.init,
-                        keep_prob=keep_prob)
+                        keep_prob=keep_prob, architecture=self.architecture)
 
 
 def optimizer_with(optimizer: Optimizer, options: Mapping[str, float]) -> Optimizer:
@@ -244,8 +245,4 @@ def optimizer_with(optimizer: Optimizer, options: Mapping[str, float]) -> Optimi
 
 def layers_with(layer_dims: Sequence[int], options: Mapping[str, float]) -> tuple[int, ...]:
     """layer_dims with a random candidate's own hidden sizes: hidden1 is layer_dims[1], ..."""
-    dims = list(layer_dims)
-    for key, value in options.items():
-        if key.startswith("hidden"):
-            dims[int(key.removeprefix("hidden"))] = int(value)
-    return tuple(dims)
+    return tuple(int(options.get(f"hidden{i}", n)) for i, n in enumerate(layer_dims))

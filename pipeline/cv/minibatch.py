@@ -11,7 +11,6 @@ keep_prob below 1 drops its hidden units in training, its masks drawn as a train
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,35 +18,36 @@ from numpy.typing import NDArray
 
 from pipeline.columns import Columns, Floats, Parameters, model_scores, take
 from pipeline.cv.summary import GridPoint
-from pipeline.engines.fit import dropout_rng
+from pipeline.engines.fit import model_of, propagate_of, start_of
 from pipeline.engines.minibatch import loop_options, run_epochs
 from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
-from pipeline.settings import Optimizer, optimizer_with
+from pipeline.settings import Optimizer, Settings
 from pipeline.threads import on_blas_threads
 
 
 @on_blas_threads("minibatch")  # on the threads the run's batches will have
 def seconds_per_batch(X: Columns, Y: Floats, start: Parameters, batch: int,
-                      repeats: int = 5) -> float:
-    """What one forward and backward pass over one batch costs here, measured after one to
-    warm up (the first touches cold memory)."""
+                      repeats: int = 5, step: Callable[..., Any] = propagate) -> float:
+    """What one forward and backward pass over one batch costs here (step: the model's
+    propagate), measured after one to warm up (the first touches cold memory)."""
     idx = np.linspace(0, X.shape[1] - 1, min(batch, X.shape[1])).astype(int)  # spread out
-    propagate(start, take(X, idx), Y[:, idx], 0.0)
+    step(start, take(X, idx), Y[:, idx], 0.0)
     began = time.perf_counter()
     for _ in range(repeats):
-        propagate(start, take(X, idx), Y[:, idx], 0.0)
+        step(start, take(X, idx), Y[:, idx], 0.0)
     return (time.perf_counter() - began) / repeats
 
 
 def estimate_seconds(X: Columns, Y: Floats, start: Parameters, rows: Mapping[str, int],
-                     optimizer: Optimizer) -> float:
+                     optimizer: Optimizer, step: Callable[..., Any] = propagate) -> float:
     """The run's time, from one measured batch: every row's batches, plus its scoring passes
     (about half a batch's cost per batch of columns, once per epoch)."""
     m_row = X.shape[1] - X.shape[1] // rows["folds"]
     batches: int = minibatch_steps(m_row, optimizer.mini_batch_size, optimizer.num_epochs)
-    return rows["count"] * batches * 1.5 * seconds_per_batch(X, Y, start, optimizer.mini_batch_size)
+    return rows["count"] * batches * 1.5 * seconds_per_batch(
+        X, Y, start, optimizer.mini_batch_size, step=step)
 
 
 def trains_rates_together(start: Parameters) -> bool:
@@ -65,13 +65,14 @@ def stacked(start: Parameters, count: int) -> Parameters:
 
 def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np.int64],
                              folds: int, grid: Sequence[GridPoint],
-                             start_of: Callable[[GridPoint], Parameters], optimizer: Optimizer,
+                             settings_of: Callable[[GridPoint], Settings],
                              on_progress: Callable[[int], object] | None = None
                              ) -> dict[str, Any]:
     """Validation accuracy (percent) and log-loss after each epoch, for every fold and setting.
 
-    grid : list of GridPoint; only augment "none" trains here. A point's options (a random
-    search's beta, batch size, hidden sizes) change its optimizer and its start_of(point).
+    grid : list of GridPoint; only augment "none" trains here. settings_of(point) is its run's
+    Settings (Search.candidate): the model (the neuron, a network or the CNN), its start, step
+    and optimizer (a random search's beta, batch size or hidden sizes too), as train's.
     One neuron trains every rate of an l2 together, stacked, in one run of the mini-batch loop
     (run_epochs); a network trains each setting in its own run. Row r of a stacked run follows
     a separate run at rates[r] (up to rounding: a (k, n_x) product in place of k rows).
@@ -79,10 +80,11 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
     diverged, and iterations: the epochs 1..num_epochs.
     """
     X, Y = features["X_train"], features["Y_train"]  # (n_x, m), (1, m)
-    repeats, epochs = fold_of.shape[0], optimizer.num_epochs
+    repeats, epochs = fold_of.shape[0], settings_of(grid[0]).optimizer.num_epochs
     shape = (repeats * folds, len(grid), epochs)
     accuracy, loss = np.full(shape, np.nan), np.full(shape, np.nan)
-    together = trains_rates_together(start_of(grid[0]))
+    together = trains_rates_together(start_of(settings_of(grid[0])))
+
     def alike(point: GridPoint) -> tuple[Any, ...]:  # all but the rate
         return point.l2, point.keep_prob, point.options
 
@@ -94,29 +96,27 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
             train_cols = np.flatnonzero(fold_of[r] != f)
             val_cols = np.flatnonzero(fold_of[r] == f)
             for group in groups:
+                settings = settings_of(grid[group[0]])  # the group's l2, keep_prob, options
+
                 def score(epoch: int, parameters: Parameters, row: int = r * folds + f,
                           group: list[int] = group, val_cols: NDArray[np.intp] = val_cols,
-                          y: Floats = Y[:, val_cols]) -> None:
-                    Z = model_scores(parameters, X, val_cols)  # (k, m_val)
+                          y: Floats = Y[:, val_cols], settings: Settings = settings) -> None:
+                    Z = model_scores(model_of(settings, parameters), X, val_cols)  # (k, m_val)
                     accuracy[row, group, epoch - 1] = 100 * np.mean(
                         predict_from_scores(Z) == y, axis=1)
                     loss[row, group, epoch - 1] = np.mean(log_loss(Z, y), axis=1)
 
-                l2, rates = grid[group[0]].l2, [grid[g].learning_rate for g in group]
-                keep_prob = grid[group[0]].keep_prob  # the group's one
-                start = start_of(grid[group[0]])
-                options = loop_options(optimizer_with(optimizer, dict(grid[group[0]].options)))
+                rates = [grid[g].learning_rate for g in group]
                 k = len(rates)  # fits in this run: each batch counts k times on the bar
+                start = start_of(settings)
                 parameters, lr = (start, rates[0]) if not together else (
                     stacked(start, k), np.array(rates, float).reshape(k, 1))
                 def counted(n: int, k: int = k) -> None:
                     if on_progress:
                         on_progress(n * k)
 
-                step = propagate if keep_prob >= 1 else partial(
-                    propagate, dropout=(keep_prob, dropout_rng()))
-                run_epochs(parameters, step, X, Y, train_cols, learning_rate=lr, l2=l2,
-                           **{**options, "num_epochs": epochs},
+                run_epochs(parameters, propagate_of(settings), X, Y, train_cols,
+                           learning_rate=lr, l2=settings.l2, **loop_options(settings.optimizer),
                            on_epoch=score, on_progress=counted if on_progress else None)
     with np.errstate(invalid="ignore"):
         diverged = ~np.isfinite(loss[..., -1:]).all(axis=-1, keepdims=True)  # a row's last

@@ -126,7 +126,8 @@ def closing_lines(summary: Mapping[str, Any]) -> list[str]:
                 summary["candidates"][best["candidate"]], summary["searched"])
         guess = always_answering(summary["test_majority_class"],
                                  best["test_no_information_rate"])
-        lines.append(f"Chosen: {chosen}, {best['num_iterations']} {unit_of(summary)}s. "
+        steps = best["num_iterations"]
+        lines.append(f"Chosen: {chosen}, {steps} {unit_of(summary)}{'s' * (steps != 1)}. "
                      "Its one test score: "
                      f"{best['test_accuracy']:.1f} % ({interval(low, high)}; {guess}).")
     course = summary.get("course_choice")

@@ -35,7 +35,6 @@ from pipeline.cli import (
     positive_int,
     progress_bar,
 )
-from pipeline.columns import Parameters
 from pipeline.cv.figure import cv_png
 from pipeline.cv.folds import check_options, stratified_folds
 from pipeline.cv.gram import cross_validate, final_fit, layer_groups
@@ -49,13 +48,13 @@ from pipeline.cv.render import section_fragment, summary_markdown, summary_text
 from pipeline.cv.rounds import random_rounds
 from pipeline.cv.setting_figure import settings_png
 from pipeline.cv.summary import GridPoint, search_grid, summarize
-from pipeline.engines.fit import initial_parameters
+from pipeline.engines.fit import propagate_of, start_of
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.page.assemble import refresh
 from pipeline.page.sections import write_section
 from pipeline.runs.ledger import keep_run
 from pipeline.runs.record import identity, run_record
-from pipeline.settings import Search, Settings, layers_with, optimizer_with
+from pipeline.settings import Search, Settings
 from pipeline.stages.cv_options import or_range, search_of
 from pipeline.stages.options import (
     add_input_options,
@@ -171,29 +170,28 @@ def gram_run(features: Features, search: Search, grid: list[GridPoint], quiet: b
 def minibatch_run(features: Features, search: Search, grid: list[GridPoint], quiet: bool,
                   name: str) -> dict[str, Any]:
     """cross_validate_minibatch under a progress bar, after saying how long it should take."""
-    optimizer = search.optimizer
     X, Y = features["X_train"], features["Y_train"]
-    starts: dict[tuple[int, ...], Parameters] = {}
 
-    def start_of(point: GridPoint) -> Parameters:
-        dims = layers_with(search.layer_dims, dict(point.options))
-        return starts.setdefault(dims, initial_parameters(search.model, dims, search.init))
+    def settings_of(point: GridPoint) -> Settings:
+        return search.candidate(point.learning_rate, point.l2, point.augment,
+                                search.optimizer.num_epochs, point.keep_prob, dict(point.options))
 
+    first = settings_of(grid[0])
+    optimizer, start = first.optimizer, start_of(first)
     fits, per_fold = len(grid) * search.folds * search.repeats, search.folds * search.repeats
-    start = start_of(grid[0])
     runs = len({(p.l2, p.keep_prob, p.options) for p in grid}) if trains_rates_together(
         start) else len(grid)  # one neuron: one pass over the batches for all its rates
     probe = stacked(start, len(grid) // runs) if runs < len(grid) else start
     seconds = estimate_seconds(X, Y, probe, {"folds": search.folds, "count": runs * per_fold},
-                               optimizer)
+                               optimizer, step=propagate_of(first))
     print(f"{name}: {fits} fits of {optimizer.num_epochs} epochs of {optimizer.name}, "
           f"estimated {seconds / 60:.1f} minutes", file=sys.stderr)
     fold_of = stratified_folds(Y, search.folds, search.repeats, search.seed)
     m_row = X.shape[1] - X.shape[1] // search.folds
-    batches = per_fold * sum(minibatch_steps(m_row, optimizer_with(optimizer, dict(
-        point.options)).mini_batch_size, optimizer.num_epochs) for point in grid)
+    batches = per_fold * sum(minibatch_steps(m_row, settings_of(point).optimizer.mini_batch_size,
+                                             optimizer.num_epochs) for point in grid)
     with progress_bar(batches, f"{name} {fits} fits", quiet, unit="batch") as bar:
         result = cross_validate_minibatch(features, fold_of=fold_of, folds=search.folds,
-                                          grid=grid, start_of=start_of, optimizer=optimizer,
+                                          grid=grid, settings_of=settings_of,
                                           on_progress=bar.update)
     return {"fold_of": fold_of, "grid": grid, **result}

@@ -46,29 +46,30 @@ def search_of(args: Namespace, shape: tuple[int, ...]
     """Cross-validation's Search from its options, with the defaults that depend on the data's
     size filled in; a random search's axes ({} for the grid); and what was chosen, in words."""
     m, large, notes = shape[1], shape[1] > config.CV_LARGE_M, []
-    if args.model == "cnn":
-        raise UserError("make cv searches the neuron and the week-4 networks, not yet the CNN")
     random = args.search == "random"
     if not random and (args.trials is not None or args.zoom):
         raise UserError(f"--{'trials' if args.trials is not None else 'zoom'} is a random "
                         "search's: add --search random (make cv SEARCH=random)")
     _, init, epochs = model_defaults(args)
-    optimizer = args.optimizer or ("adam" if large else "gd")
+    optimizer = args.optimizer or (config.CNN_OPTIMIZER if args.model == "cnn"
+                                   else "adam" if large else "gd")
     axes = random_axes(args, optimizer) if random else {}
     args = fixed(args, axes)
-    if args.optimizer is None and large:
+    if args.optimizer is None and large and args.model != "cnn":
         notes.append(f"{m} training images: adam ({epochs} epochs, batches of "
                      f"{args.mini_batch_size}) instead of gd, so that it takes minutes "
                      "(--optimizer gd to insist)")
     repeats = args.repeats
     if repeats is None:
-        repeats = 1 if large or random else config.CV_REPEATS
-        if large or random:
-            notes.append(f"{f'{m} training images' if large else 'a random search'}: 1 repeat "
-                         "of the folds (--repeats to change)")
+        once = f"{m} training images" if large else "a random search" if random else \
+            "the CNN" if args.model == "cnn" else ""
+        repeats = 1 if once else config.CV_REPEATS
+        if once:
+            notes.append(f"{once}: 1 repeat of the folds (--repeats to change)")
     rates = args.learning_rates if args.learning_rates is not None else list(
         config.CV_LEARNING_RATES if optimizer == "gd" and args.model == "logistic"
         else config.CV_NETWORK_LEARNING_RATES if optimizer == "gd"
+        else config.CV_CNN_LEARNING_RATES if args.model == "cnn"
         else config.CV_MINIBATCH_LEARNING_RATES)
     if optimizer != "gd" and args.augment != ["none"]:
         raise UserError("--augment flip is searched with --optimizer gd only")
@@ -76,7 +77,8 @@ def search_of(args: Namespace, shape: tuple[int, ...]
     if optimizer == "gd" and gram_bytes > available_memory() / 2:
         raise UserError(f"gd cross-validation on {m} images builds a {gram_bytes / 1e9:.1f} GB "
                         "Gram matrix, more than half the memory free: use --optimizer adam")
-    search = Search(model=args.model, layer_dims=tuple(layers_of(args, shape[0])[0]),
+    layer_dims, architecture = layers_of(args, shape[0])
+    search = Search(model=args.model, layer_dims=tuple(layer_dims), architecture=architecture,
                     learning_rates=tuple(rates), l2s=tuple(args.l2),
                     augments=tuple(args.augment), num_iterations=args.num_iterations,
                     optimizer=replace(optimizer_of(args, optimizer, epochs),

@@ -229,3 +229,20 @@ def test_a_network_search_draws_its_hidden_size_and_keep_prob_and_keeps_the_fina
     assert best["keep_prob"] == chosen["keep_prob"]
     kept = [json.loads(p.read_text()) for p in runs.rglob("*.json")]
     assert any(run.get("command") == "cv" for run in kept), [p.name for p in runs.rglob("*")]
+
+
+def test_the_cnn_is_cross_validated_on_mini_batches_and_its_choice_kept(features_file,
+                                                                         tmp_path):
+    out, runs = tmp_path / "cv", tmp_path / "runs"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--runs-dir", runs,
+                     "--model", "cnn", "--layers", "2x4 p8", "--num-epochs", "2", "--folds", "2",
+                     "--learning-rates", "0.003", "0.01")
+    assert result.returncode == 0, result.stderr
+    assert "the CNN: 1 repeat of the folds" in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["unit"], summary["repeats"], summary["iterations"]) == ("epoch", 1, [1, 2])
+    assert summary["architecture"] == "2x4 p8" and summary["optimizer"] == "adam"
+    assert np.array(summary["val_accuracy_mean"]).shape == (2, 2)
+    kept = [json.loads(p.read_text()) for p in runs.rglob("*.json")]
+    assert any(run.get("command") == "cv" and run.get("architecture") == "2x4 p8"
+               for run in kept)
