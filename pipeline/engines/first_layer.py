@@ -34,19 +34,23 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, Step
 
     flops = 2 * A.size * K.shape[0]  # of A K, (k n_h, M) @ (M, M): cv's 200 networks, 350 M
 
-    def forward_first() -> Floats:
+    def forward_first() -> Floats:  # c P + A K + b1, in place: each pass over Z1 is MBs
         with product_threads(flops):
             np.matmul(A.reshape(-1, K.shape[0]), K, out=AK.reshape(-1, K.shape[0]))
-        np.multiply(c, P, out=Z1)  # c P + A K + b1, in place
-        Z1[...] += AK
+        if (c == 1).all():  # no L2 yet: c P is P, one pass fewer
+            np.add(AK, P, out=Z1)
+        else:
+            np.multiply(c, P, out=Z1)
+            Z1[...] += AK
         Z1[...] += net["b"][0]
         return Z1
 
     def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:  # W1 -> d W1 - lr/m dZ1 X.T
-        A[...] *= decay  # [...]: in place
+        if (decay != 1).any():  # without L2, d = 1: a pass that changes nothing, skipped
+            A[...] *= decay  # [...]: in place
+            c[...] *= decay
         dZ1 *= lr  # dZ1 is not used again
         A[...] -= dZ1
-        c[...] *= decay
 
     return forward_first, step_first
 
