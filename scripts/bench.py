@@ -9,6 +9,7 @@ are made once and kept in --cache-dir. The CNN's rows are scripts/bench_cnn.py's
 """
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,7 @@ ADAM = Optimizer("adam", config.MINI_BATCH_SIZE, config.NUM_EPOCHS, config.BETA1
 LARGE_GD_STEPS = 100  # gd at 25,000 images is timed for this many steps, and for one
 PIXEL_GD_STEPS = 3  # the pixels rows' gd, float64 X against uint8 pixels
 MEMORY_BUDGET = 0.8e9  # bytes a 25,000-image process may hold (issue 23: pixels stay uint8)
+CV_THREAD_STEPS = 500  # the threads rows' l-layer cv: its default grid, this many gd steps
 
 
 class Process:
@@ -347,9 +349,27 @@ def on_default_threads(path, fit):
     return run
 
 
+def cv_stage_in_process(args, folder):
+    """make cv MODEL=l-layer's stage in this process, unprinted (its errors raise): the default grid
+    (200 networks, their Gram product on BLAS_THREADS["product"]), CV_THREAD_STEPS steps."""
+    from pipeline.stages import cv
+
+    runs = folder / "runs"
+
+    def run():
+        shutil.rmtree(runs, ignore_errors=True)  # the final fit trained, not restored
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            cv.main(["--model", "l-layer", "--num-iterations", str(CV_THREAD_STEPS), "--quiet",
+                     "--features", str(args.features), "--out-dir", str(folder / "cv"),
+                     "--runs-dir", str(runs)])
+
+    return run
+
+
 def thread_rows(bench, args, f):
     """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for
-    each network fit and a 2,000-image Adam run, alone and beside two CPU-bound processes."""
+    each network fit, a 2,000-image Adam run and l-layer cv's wide product, alone and beside
+    two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):
         dims = (12288, *config.HIDDEN_LAYERS[model], 1)
@@ -363,13 +383,15 @@ def thread_rows(bench, args, f):
         f"adam {SMALL['train']:,} images": ("minibatch", lambda: train(small, adam)),
     }
     cores = os.cpu_count()
-    for busy in (0, 2):
-        with busy_cores(busy):
-            for name, (path, fit) in fits.items():
-                bench.row(f"{name}, {'2 busy beside' if busy else 'alone'}",
-                          f"BLAS default ({cores} threads)",
-                          f"{BLAS_THREADS[path]} thread(s) ({path})", "B <= A",
-                          on_default_threads(path, fit), fit, repeats=3, busy_processes=busy)
+    with tempfile.TemporaryDirectory() as tmp:
+        fits[f"l-layer cv {CV_THREAD_STEPS} it"] = ("product", cv_stage_in_process(args, Path(tmp)))
+        for busy in (0, 2):
+            with busy_cores(busy):
+                for name, (path, fit) in fits.items():
+                    bench.row(f"{name}, {'2 busy beside' if busy else 'alone'}",
+                              f"BLAS default ({cores} threads)",
+                              f"{BLAS_THREADS[path]} thread(s) ({path})", "B <= A",
+                              on_default_threads(path, fit), fit, repeats=3, busy_processes=busy)
 
 
 def synthetic_features(cache, size):

@@ -78,15 +78,18 @@ def test_each_part_of_a_pixel_pass_runs_on_the_stream_threads():
     assert blas_threads_now() == {2}  # given back
 
 
-def test_a_wide_product_runs_on_every_core_inside_a_one_thread_path(monkeypatch):
-    """cv's networks: their Gram product a step is wide enough for every core, while the rest
-    of the step stays on the path's one thread."""
+@pytest.mark.parametrize("chosen", [None, 1, 2])
+def test_a_wide_product_runs_on_the_product_threads_inside_a_one_thread_path(monkeypatch,
+                                                                             chosen):
+    """cv's networks: their Gram product a step is wide, and runs on BLAS_THREADS["product"]
+    (None: every core), while the rest of the step stays on the path's one thread."""
     from pipeline import threads
 
     monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setitem(BLAS_THREADS, "product", chosen)
     with blas_threads("cv"):
         with threads.product_threads(threads.WIDE_PRODUCT_FLOPS):
-            assert blas_threads_now() == {2}
+            assert blas_threads_now() == {chosen or 2}
         assert blas_threads_now() == {BLAS_THREADS["cv"]}
         with threads.product_threads(threads.WIDE_PRODUCT_FLOPS / 2):  # a narrow one
             assert blas_threads_now() == {BLAS_THREADS["cv"]}
@@ -94,8 +97,9 @@ def test_a_wide_product_runs_on_every_core_inside_a_one_thread_path(monkeypatch)
 
 def test_cvs_network_gram_product_is_wide_and_the_course_networks_is_not(monkeypatch):
     """The flops gram_first_layer counts for its product A K, (k n_h, M) @ (M, M), as it
-    passes them to product_threads, and the BLAS threads inside that product: every core for
-    cv's 200 networks, the path's one thread for the course's one network."""
+    passes them to product_threads, and the BLAS threads inside that product: every core (the
+    product's threads None) for cv's 200 networks, the path's one thread for the course's one
+    network."""
     from contextlib import contextmanager
 
     from pipeline import threads
@@ -103,6 +107,7 @@ def test_cvs_network_gram_product_is_wide_and_the_course_networks_is_not(monkeyp
     from pipeline.engines.network import stack_network
 
     monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setitem(BLAS_THREADS, "product", None)
     inside = []
 
     @contextmanager
