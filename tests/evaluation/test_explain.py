@@ -221,8 +221,8 @@ def test_a_cnns_sum_from_its_first_layers_line_is_the_sum_point_by_point(text, m
     reference = gradient_sum(model, x, baseline, alphas)  # (192, 1), a point at a time
     scale = np.abs(reference).max()
     assert scale > 0
-    for chunk_bytes in (explain_module.CHUNK_BYTES, 8 * 8 * 8 * 4 * 3):  # 1 part or 3 points
-        monkeypatch.setattr(explain_module, "CHUNK_BYTES", chunk_bytes)
+    for part_bytes in (1 << 30, 8 * 8 * 8 * 4 * 3):  # two parts, or parts of 3 points
+        monkeypatch.setattr(explain_module, "CNN_PART_BYTES", part_bytes)
         got = line_gradient_sum(model, x, baseline)(alphas)
         assert got.shape == (192, 1)
         np.testing.assert_allclose(got, reference, rtol=0, atol=1e-13 * scale)
