@@ -253,6 +253,12 @@ def process_rows(bench, args):
                   stage("cv", "--quiet", "--features", args.features, "--out-dir", reports / "cv",
                         "--runs-dir", runs), with_report=True)
         bench.note("(cv beside a report: it reassembles index.html after its own section)")
+        # make cv SEARCH=random TRIALS=60: 60 candidates x 5 folds x 1 repeat = 300 fits
+        bench.row("random cv (60 trials) vs ONE fit", "plain h5py + textbook script",
+                  "python -m pipeline cv --search random", "B <= 3x A, i.e. >= 0.33x", plain,
+                  stage("cv", "--quiet", "--features", args.features, "--out-dir",
+                        reports / "cv", "--runs-dir", runs, "--search", "random",
+                        "--trials", "60"), with_report=True)
         bench.row("assemble the page, 3 sections", "python -m pipeline report",
                   "python -m pipeline assemble", "B <= 0.5 s", report,
                   stage("assemble", "--reports-dir", reports))
@@ -310,14 +316,21 @@ def network_rows(bench, args):
 
         cv = afresh(stage("cv", "--model", "l-layer", "--features", args.features,
                           "--out-dir", tmp / "cv", "--quiet", "--runs-dir", runs), runs)
+        random = afresh(stage("cv", "--model", "l-layer", "--features", args.features,
+                              "--out-dir", tmp / "random", "--quiet", "--runs-dir", runs,
+                              "--search", "random", "--trials", "60"), runs)
         print(f"  (the notebook's loop takes minutes a fit: {n} run(s) of each below)", flush=True)
-        t_notebook, t_train, t_cv = side_by_side(*pair("l-layer"), cv, repeats=n)
+        t_notebook, t_train, t_cv, t_random = side_by_side(*pair("l-layer"), cv, random,
+                                                           repeats=n)
         bench.add(f"l-layer net {config.NETWORK_NUM_ITERATIONS} it, process",
                   "notebook L_layer_model script",
                   "python -m pipeline train", "B <= 0.2x A, i.e. >= 5x", t_notebook, t_train, n)
         bench.add("l-layer default cv vs ONE fit", "notebook L_layer_model script (same runs)",
                   "python -m pipeline cv --model l-layer", "B <= 2x A, i.e. >= 0.5x",
                   t_notebook, t_cv, n)
+        bench.add("l-layer random cv (60) vs default", "python -m pipeline cv --model l-layer",
+                  "the same, --search random --trials 60", "B <= 3x A, i.e. >= 0.33x",
+                  t_cv, t_random, n)
         bench.row(f"two-layer net {config.NETWORK_NUM_ITERATIONS} it, process",
                   "notebook two_layer_model script",
                   "python -m pipeline train", "B <= 0.1x A, i.e. >= 10x", *pair("two-layer"),
