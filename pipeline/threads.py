@@ -12,7 +12,8 @@ work, about 0.6 ms for 64 images, is too little to hand to a second thread (meas
 epoch at 25,000 images took 0.41 s on two threads against 0.34 s on one).
 A product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4 networks' Gram product, has threads
 of its own (product_threads): one too, since every core halved it on a quiet machine, but beside
-busy processes the step took 1.8x as long (a BLAS thread spins waiting for a core).
+busy processes the step took 1.8x as long (a BLAS thread spins waiting for a core). cv's
+networks run their rows in two halves on threads of their own instead (cv.gram.fit_rows).
 `make bench` (its "threads" rows) times each path against the BLAS's default.
 """
 

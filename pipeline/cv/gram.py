@@ -1,6 +1,7 @@
 """Cross-validation in the Gram space: every fold, rate, l2, dropout keep_prob and augment trained
 at once, one (rows, m) x (m, m) product a step; and the final fit with the chosen settings."""
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
 from pipeline.settings import Settings, layers_with
-from pipeline.threads import on_blas_threads
+from pipeline.threads import on_blas_threads, on_cores
 
 
 @on_blas_threads("cv")
@@ -132,10 +133,23 @@ def fit_rows(columns: Columns, Y: Floats, train_mask: Floats, per_row: Mapping[s
             if layer_dims is None:
                 raise ValueError(f"a {model} network needs its layer_dims")
             start = initial_parameters(model, layer_dims, init, seed)
-            masked_network_steps(K, matmul(start["W1"], columns), Y_all, start, lr=lr, l2=l2,
-                                 train_mask=train_mask, num_iterations=num_iterations,
-                                 at=at, checkpoint=lambda i, ZL: score(ZL[:, :m]),
-                                 tick=tick, keep_prob=keep_prob, rng=dropout_rng(seed))
+            P = matmul(start["W1"], columns)  # (n_h, M)
+            rng, R = dropout_rng(seed), train_mask.shape[0]
+            halves = [slice(0, R // 2), slice(R // 2, R)] if R > 1 else [slice(0, R)]
+
+            def half(rows: slice) -> list[Floats]:
+                """The rows' ZL at each checkpoint; each half draws the masks from its own
+                copy of the generator, so every row sees the draws of one run of them all."""
+                found: list[Floats] = []
+                masked_network_steps(K, P, Y_all, start, lr=lr[rows], l2=l2[rows],
+                                     train_mask=train_mask[rows], num_iterations=num_iterations,
+                                     at=at, checkpoint=lambda i, ZL: found.append(ZL[:, :m].copy()),
+                                     tick=tick if rows.start == 0 else None,
+                                     keep_prob=keep_prob[rows], rng=copy.deepcopy(rng))
+                return found
+
+            for Zs in zip(*on_cores(half, halves), strict=True):  # the rows' halves on two cores
+                score(np.vstack(Zs))
 
 
 def final_fit(features: Mapping[str, Any], settings: Settings,

@@ -91,3 +91,20 @@ def test_a_random_searchs_points_train_as_the_grid_and_drawn_hidden_sizes_as_the
     np.testing.assert_allclose(drawn["val_log_loss"][:, [0]], three["val_log_loss"][:, [0]],
                                rtol=0, atol=1e-12)
     assert np.abs(drawn["val_log_loss"][:, 0] - drawn["val_log_loss"][:, 2]).max() > 1e-6
+
+
+def test_a_networks_rows_in_two_halves_on_two_cores_are_the_rows_of_one_run():
+    """fit_rows runs a network's rows in two halves, each drawing the dropout masks from its
+    own copy of the generator: every row is what it is alone, dropout included."""
+    rng = np.random.default_rng(6)
+    X = rng.random((8, 24))
+    Y = (X[:1] + 0.5 * rng.random((1, 24)) > 0.9).astype(float)
+    features = {"X_train": X, "Y_train": Y, "image_shape": np.array([2, 2, 2])}
+    options = dict(folds=3, repeats=1, seed=2, num_iterations=200, learning_rates=(), l2s=(),
+                   augments=["none"], model="l-layer", layer_dims=[8, 5, 3, 1])
+    points = [GridPoint("none", 0.0, 0.7, 0.2), GridPoint("none", 0.5, 0.8, 0.1),
+              GridPoint("none", 0.0, 1.0, 0.05)]
+    together = cross_validate(features, grid=points, **options)  # 9 rows: halves of 4 and 5
+    for g, point in enumerate(points):
+        alone = cross_validate(features, grid=[point], **options)  # 3 rows: 1 and 2
+        np.testing.assert_array_equal(together["val_log_loss"][:, [g]], alone["val_log_loss"])
