@@ -221,7 +221,7 @@ class Search:
     architecture: str = ""  # the CNN's convolutions and pools; "" for the others
 
     def candidate(self, learning_rate: float, l2: float, augment: str, steps: int,
-                  keep_prob: float = config.KEEP_PROB,
+                  keep_prob: float = config.KEEP_PROB, *,
                   options: Mapping[str, float] | None = None) -> Settings:
         """The Settings of one candidate: gd for `steps` iterations, or a mini-batch optimizer
         for `steps` epochs; the search's init, the candidate's keep_prob and drawn options."""

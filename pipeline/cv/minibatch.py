@@ -98,13 +98,14 @@ def cross_validate_minibatch(features: Mapping[str, Any], *, fold_of: NDArray[np
             for group in groups:
                 settings = settings_of(grid[group[0]])  # the group's l2, keep_prob, options
 
-                def score(epoch: int, parameters: Parameters, row: int = r * folds + f,
-                          group: list[int] = group, val_cols: NDArray[np.intp] = val_cols,
-                          y: Floats = Y[:, val_cols], settings: Settings = settings) -> None:
-                    Z = model_scores(model_of(settings, parameters), X, val_cols)  # (k, m_val)
-                    accuracy[row, group, epoch - 1] = 100 * np.mean(
-                        predict_from_scores(Z) == y, axis=1)
-                    loss[row, group, epoch - 1] = np.mean(log_loss(Z, y), axis=1)
+                def score(epoch: int, parameters: Parameters,
+                          at: tuple[Any, ...] = (r * folds + f, group, val_cols, settings)
+                          ) -> None:
+                    row, points, cols, run = at  # this run's, bound now: the loop moves on
+                    Z = model_scores(model_of(run, parameters), X, cols)  # (k, m_val)
+                    accuracy[row, points, epoch - 1] = 100 * np.mean(
+                        predict_from_scores(Z) == Y[:, cols], axis=1)
+                    loss[row, points, epoch - 1] = np.mean(log_loss(Z, Y[:, cols]), axis=1)
 
                 rates = [grid[g].learning_rate for g in group]
                 k = len(rates)  # fits in this run: each batch counts k times on the bar

@@ -198,7 +198,7 @@ def summarize(result: Mapping[str, Any], features: Mapping[str, Any], search: Se
     g, c = best
     point = grid[g]
     chosen = search.candidate(point.learning_rate, point.l2, point.augment, iterations[c],
-                              point.keep_prob, dict(point.options))
+                              point.keep_prob, options=dict(point.options))
     stats = final_fit(features, chosen)
     summary["best"] = {
         **{k: v for k, v in chosen.record().items()

@@ -174,7 +174,8 @@ def minibatch_run(features: Features, search: Search, grid: list[GridPoint], qui
 
     def settings_of(point: GridPoint) -> Settings:
         return search.candidate(point.learning_rate, point.l2, point.augment,
-                                search.optimizer.num_epochs, point.keep_prob, dict(point.options))
+                                search.optimizer.num_epochs, point.keep_prob,
+                                options=dict(point.options))
 
     first = settings_of(grid[0])
     optimizer, start = first.optimizer, start_of(first)

@@ -309,7 +309,7 @@ OUTPUTS = {
         "summary.json", "summary.md", "learning_rates.png", params_name(0.005), "section.html",
         "section.json")), STAGE_TARGETS["compare"]],
     "cv": [*(f"reports/cv/{name}" for name in ("summary.json", "summary.md", "cv.png",
-                                                "section.html", "section.json")),
+                                                "settings.png", "section.html", "section.json")),
            STAGE_TARGETS["cv"]],
 }
 STAGE_OF = {"evaluate": "train"}  # the goal whose recipe is another stage's
