@@ -7,9 +7,9 @@ uint8 batches of 64, against two things measured in the same run, alternated:
   (im2col, a part of cnn.IMAGES_A_PART images at a time: each convolution's forward product,
   its dW product and, past the first layer, its dA_prev product), every one of the epoch's
   products in turn, dealt out to one thread a core with one BLAS thread each (as the model
-  runs a batch's two halves). The epoch's share of that limit is its conv FLOPs per second
-  over the BLAS's rate on those shapes; the same per CPU second (the products' CPU time over
-  the epoch's) is what load on the machine does not move;
+  deals a batch's parts to its threads). The epoch's share of that limit is its conv FLOPs
+  per second over the BLAS's rate on those shapes; the same per CPU second (the products' CPU
+  time over the epoch's) is what load on the machine does not move;
 - JAX on the CPU (jax[cpu], the optional extra `bench`): the same network, start, batch size,
   batch count and Adam step, jit-compiled, float64 as ours; its compile and one warm-up step of
   each batch shape are not timed.
@@ -17,7 +17,7 @@ uint8 batches of 64, against two things measured in the same run, alternated:
 Each epoch runs in a process of its own (this file, --side ours|jax), under
 scripts/peak_memory.py, and prints its seconds. Both sides run on the same cores: the process
 is pinned to them (os.sched_setaffinity, as taskset); ours runs as pipeline.threads sets it
-(a batch's two halves on two threads, each product on one BLAS thread, by threadpoolctl), XLA
+(a batch's parts on two threads, each product on one BLAS thread, by threadpoolctl), XLA
 on intra_op_parallelism_threads (XLA_FLAGS). Each side also reports its CPU seconds over its
 wall seconds: the cores it used.
 """
@@ -87,7 +87,8 @@ def operands(rows, inner, columns, transposed, rng):
 def gemm_seconds(products, threads, seed=0):
     """(wall, CPU) seconds of np.matmul on every product in turn (float64, random operands, one
     pair a distinct shape), dealt out to `threads` threads of one BLAS thread each, as the model
-    runs a batch's two halves. As long as the epoch's own products, it meets the same load."""
+    deals a batch's parts to its threads. As long as the epoch's own products, it meets the
+    same load."""
     from threadpoolctl import threadpool_limits
 
     rng, shapes = np.random.default_rng(seed), [tuple(shape) for _, *shape in products]

@@ -184,14 +184,10 @@ def backward(parameters: Parameters, dz: Array, cache: Cache, mask: Array | None
 
 
 def in_parts(work: Callable[[slice], T], m: int) -> list[T]:
-    """work(part) for parts of IMAGES_A_PART images, in order; the two halves of the m images
-    on two cores where there are two (the same results on any number of cores)."""
-    def half(columns: slice) -> list[T]:
-        return [work(slice(s, min(s + IMAGES_A_PART, columns.stop)))
-                for s in range(columns.start, columns.stop, IMAGES_A_PART)]
-
-    halves = [slice(0, m // 2), slice(m // 2, m)] if m > IMAGES_A_PART else [slice(0, m)]
-    return [result for results in on_cores(half, halves) for result in results]
+    """work(part) for parts of IMAGES_A_PART images, in order, the parts dealt out to the cores
+    as they free up (the same results on any number of cores)."""
+    return on_cores(work, [slice(s, min(s + IMAGES_A_PART, m))
+                           for s in range(0, m, IMAGES_A_PART)])
 
 
 def propagate(parameters: Parameters, X: NDArray[Any], Y: NDArray[Any], l2: float = 0.0,
