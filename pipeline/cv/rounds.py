@@ -30,8 +30,8 @@ def best_scores(result: Mapping[str, Any]) -> np.ndarray:
     """(g,) each candidate's best mean validation accuracy over its checkpoints; NaN where it
     diverged."""
     mean = fold_statistics(result)[0]  # (g, c)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(mean).all(axis=1), np.nanmax(mean, axis=1), np.nan)
+    ok = np.isfinite(mean).all(axis=1)  # (g,)
+    return np.where(ok, np.where(np.isfinite(mean), mean, -np.inf).max(axis=1), np.nan)
 
 
 def random_rounds(search: Search, axes: dict[str, Axis], trials: int, zoom: bool,

@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> None:
             features, search, grid, args.quiet, name)
 
     if axes:
-        result = random_rounds(search, axes, args.trials or config.CV_TRIALS, args.zoom, run)
+        try:
+            result = random_rounds(search, axes, args.trials or config.CV_TRIALS, args.zoom, run)
+        except ValueError as err:  # ZOOM with nothing to zoom in on
+            raise UserError(f"--zoom: {err}; narrow the ranges or lower the rates") from None
     else:
         result = run(search_grid(search.augments, search.l2s, search.keep_probs,
                                  search.learning_rates))

@@ -37,7 +37,6 @@ def or_range(kind: Callable[[str], T]) -> Callable[[str], T | Span]:
         low, _, high = text.partition("..")
         return Span(float(kind(low)), float(kind(high)))  # type: ignore[arg-type]
 
-    parse.__name__ = getattr(kind, "__name__", "value")
     return parse
 
 
@@ -91,6 +90,9 @@ def search_of(args: Namespace, shape: tuple[int, ...]
 def random_axes(args: Namespace, optimizer: str) -> dict[str, Axis]:
     """The axes a random search draws on: each setting that applies to the model and optimizer,
     over its option's range lo..hi, else SEARCH_SPACE's range unless the option fixes it."""
+    if len(args.augment) > 1:
+        raise UserError(f"--augment {' '.join(args.augment)}: a random search takes one "
+                        "augmentation (searching both is a grid's job)")
     applies = {"learning_rate": True, "l2": True, "keep_prob": args.model != "logistic",
                "beta": optimizer == "momentum", "beta1": optimizer == "adam",
                "beta2": optimizer == "adam", "mini_batch_size": optimizer != "gd"}

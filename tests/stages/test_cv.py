@@ -135,6 +135,9 @@ BAD_OPTIONS = [
     (["--search", "random", "--l2", "0", "1"], "a random search takes one value"),
     (["--search", "random", "--keep-prob", "0.5..1"], "keep_prob is not searched for logistic"),
     (["--search", "random", "--beta", "0.8..0.9"], "beta is not searched for logistic with gd"),
+    (["--search", "random", "--augment", "none", "flip"], "a random search takes one augmentation"),
+    (["--search", "random", "--zoom", "--trials", "2", "--num-iterations", "100", "--repeats", "1",
+      "--learning-rates", "1e307..1e308"], "--zoom: every candidate of the first round diverged"),
 ]
 
 
