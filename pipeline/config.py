@@ -131,6 +131,9 @@ KEEP_PROB = 1.0  # inverted dropout on the hidden layers in training; 1 is off, 
 CV_DIR = REPORTS_DIR / "cv"  # summary.json, summary.md, cv.png
 CV_FOLDS = 5  # K in repeated stratified K-fold
 CV_REPEATS = 10  # fresh random fold assignments
+# float64 arrays of (hidden units, images) per row that gd cross-validation holds at once, a
+# little above the 14 measured (scripts/peak_memory.py, 3,000 random candidates of the neuron)
+CV_ROW_ARRAYS = 16
 CV_SEED = 0  # seeds the fold assignments
 CV_LEARNING_RATES = (0.0005, 0.001, 0.002, 0.005, 0.01)  # the rates searched
 CV_NUM_ITERATIONS = 3000  # candidates: the neuron after 100, 200, ... steps

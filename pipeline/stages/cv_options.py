@@ -9,7 +9,7 @@ from typing import NamedTuple, TypeVar
 from pipeline import config
 from pipeline.artifacts.files import available_memory
 from pipeline.cli import UserError
-from pipeline.cv.sampling import Axis, axis_of
+from pipeline.cv.sampling import Axis, axis_of, ends
 from pipeline.settings import Search
 from pipeline.stages.options import layers_of, model_defaults, optimizer_of
 
@@ -84,7 +84,34 @@ def search_of(args: Namespace, shape: tuple[int, ...]
                                       mini_batch_size=args.mini_batch_size, num_epochs=epochs),
                     folds=args.folds, repeats=repeats, seed=args.seed,
                     keep_probs=tuple(args.keep_prob), init=init)
+    if optimizer == "gd":
+        check_gd_memory(search, axes, args.trials or config.CV_TRIALS if random else None, m)
     return search, axes, notes
+
+
+def check_gd_memory(search: Search, axes: Mapping[str, Axis], trials: int | None, m: int
+                    ) -> None:
+    """Refuse, before anything is allocated, a gd search whose candidates would not fit: they
+    train at once, each (repeat, fold, candidate) a row of (width, M) arrays, width being the
+    hidden units (1 for the neuron; a drawn size at its range's top) and M the images."""
+    hidden = list(search.layer_dims[1:-1])
+    for name, axis in axes.items():
+        if name.startswith("hidden"):
+            hidden[int(name.removeprefix("hidden")) - 1] = int(ends(axis)[1])
+    candidates = trials or len(search.learning_rates) * len(search.l2s) * len(search.keep_probs)
+    M = m * (2 if "flip" in search.augments else 1)
+    rows = candidates * search.folds * search.repeats
+    need = config.CV_ROW_ARRAYS * rows * max(1, sum(hidden)) * M * 8
+    free = available_memory()
+    if need > free / 2:
+        fewer = "fewer --learning-rates, --l2 or --keep-prob values" if trials is None else \
+            "lower --trials (make cv TRIALS=...)"
+        repeats = f"{search.repeats} repeat{'s' if search.repeats > 1 else ''}"
+        units = f" of {sum(hidden)} hidden units" if hidden else ""
+        raise UserError(f"gd cross-validation of {candidates} candidates{units} x {search.folds} "
+                        f"folds x {repeats} would hold about {need / 1e9:.1f} GB, more than half "
+                        f"the memory free ({free / 1e9:.1f} GB): {fewer}"
+                        f"{', smaller hidden layers' if hidden else ''} or --optimizer adam")
 
 
 def random_axes(args: Namespace, optimizer: str) -> dict[str, Axis]:

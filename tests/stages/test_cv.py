@@ -136,6 +136,9 @@ BAD_OPTIONS = [
     (["--search", "random", "--keep-prob", "0.5..1"], "keep_prob is not searched for logistic"),
     (["--search", "random", "--beta", "0.8..0.9"], "beta is not searched for logistic with gd"),
     (["--search", "random", "--augment", "none", "flip"], "a random search takes one augmentation"),
+    (["--search", "random", "--trials", "100000000"], "would hold about"),  # sized, not allocated
+    (["--search", "random", "--model", "l-layer", "--layers", "8..10000000 7 5"],
+     "of 10000012 hidden units x 5 folds"),
     (["--search", "random", "--zoom", "--trials", "2", "--num-iterations", "100", "--repeats", "1",
       "--learning-rates", "1e307..1e308"], "--zoom: every candidate of the first round diverged"),
 ]
