@@ -84,10 +84,12 @@ def test_a_callers_wrong_shapes_are_value_errors_that_name_them():
     with pytest.raises(ValueError, match=r"rows of shape \(4, 26\) are not images of shape "
                                          r"\(3, 3, 3\): expected 27 values a row"):
         PixelColumns(rows, (3, 3, 3))
+
+
+def test_a_gram_of_pixels_and_an_array_is_the_arrays_gram(small_blocks):
     pixels, X = pixel_pair()
-    with pytest.raises(ValueError, match="gram of pixels needs pixels on both sides, got "
-                                         "ndarray"):
-        gram(pixels, X)
+    np.testing.assert_allclose(gram(pixels, X), X.T @ X, rtol=1e-14)
+    np.testing.assert_allclose(gram(X, pixels), X.T @ X, rtol=1e-14)
 
 
 def test_flipped_pixels_are_the_arrays_mirrors(small_blocks):

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, PixelColumns, take
+from pipeline.columns import Columns, Floats, Parameters, Pixels, as_columns
 
 Batch = NDArray[np.intp]  # column numbers
-Pixels = NDArray[np.uint8]
 # (parameters, X, Y, l2, *, pixel_scale) -> (cost, grads, ZL) on the columns X / pixel_scale:
 # nn.layers.propagate's kind. The loop passes pixel_scale (255) only for pixels' integers.
 Propagate = Callable[..., tuple[float, Parameters, Floats]]
@@ -25,11 +24,8 @@ def gathered(X: Columns, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Floa
     """(batch, columns) for each index array in turn, the columns being X[:, batch] times
     scale_of(X): for an array take(X, batch); for pixels their uint8 integers (n_x, len), a view
     of a buffer that the next batch overwrites (use it before asking for the next)."""
-    if not isinstance(X, PixelColumns):
-        yield from ((batch, take(X, batch)) for batch in batches)
-        return
-    read: Pixels | None = None
+    stored, read = as_columns(X).stored, None
     for batch in batches:
-        if read is None or len(read) < len(batch):  # (b, n_x): row-major, its .T a view
+        if read is None or len(read) < len(batch):  # (b, n_x) pixels: row-major, its .T a view
             read = np.empty((len(batch), X.shape[0]), dtype=np.uint8)
-        yield batch, X.pixels(batch, read).T
+        yield batch, stored(batch, read)  # an array's columns are a copy of their own

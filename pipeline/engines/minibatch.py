@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, PixelColumns, scale_of, take
+from pipeline.columns import Columns, Floats, Parameters, as_columns, scale_of, take
 from pipeline.engines.batches import Propagate, gathered
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
@@ -112,7 +112,7 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
     learning_rate0 = learning_rate
     tick = ticker(minibatch_steps(m, mini_batch_size, num_epochs), on_progress)
     t, done = 0, 0
-    as_pixels = {"pixel_scale": scale_of(X)} if isinstance(X, PixelColumns) else {}  # uint8
+    as_pixels = {"pixel_scale": scale_of(X)} if scale_of(X) != 1 else {}  # pixels: uint8 batches
     if optimizer == "adam":
         parameters = {key: np.array(p, dtype=float) for key, p in parameters.items()}  # its own
         v, s = initialize_adam(parameters)
@@ -202,7 +202,7 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
         """ZL (1, m) over the given columns of X: forward's, or propagate's a block at a time."""
         if forward:
             return forward(parameters, X, columns)
-        size = X.block_columns() if isinstance(X, PixelColumns) else len(columns)
+        size = as_columns(X).block_columns()
         return np.concatenate([propagate(parameters, take(X, part), Y[:, part], 0.0)[2]
                                for part in np.array_split(columns, range(size, len(columns),
                                                                          size))], axis=1)
