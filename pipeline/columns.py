@@ -16,12 +16,12 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from pipeline import config
 from pipeline.nn import cnn
 from pipeline.nn.layers import L_model_scores
 from pipeline.shapes import dims
 from pipeline.threads import blas_threads, on_cores
 
-PIXEL_SCALE = 255.0  # x / 255: the course's standardization
 BLOCK_BYTES = 8 << 20  # float64 per block: large enough for BLAS, small beside the data
 PARTS = 2  # ranges of pixel columns a pass sums separately, in parallel (over_blocks)
 
@@ -52,7 +52,7 @@ class ArrayColumns:
 
     def pixels(self, idx: Index, out: Pixels | None = None) -> Pixels:
         """The uint8 rows (len, n_x) an image of each column shows."""
-        return np.rint(self.X[:, idx].T * PIXEL_SCALE).astype(np.uint8)
+        return np.rint(self.X[:, idx].T * config.PIXEL_SCALE).astype(np.uint8)
 
     def blocks(self, idx: Index) -> Blocks:
         yield slice(0, count(idx, self.shape[1])), self.X[:, idx]  # one block, X[:, idx] itself
@@ -73,7 +73,7 @@ class PixelColumns:
     mirrored : if True, X has 2 m0 columns: the m0 images, then each one flipped left-right
     """
 
-    scale, parts = PIXEL_SCALE, PARTS
+    scale, parts = config.PIXEL_SCALE, PARTS
 
     def __init__(self, rows: Pixels, image_shape: Iterable[int], *,
                  mirrored: bool = False) -> None:

@@ -76,6 +76,7 @@ LEARNING_RATE = 0.005  # alpha in w := w - alpha * dw
 NUM_ITERATIONS = 2000  # gradient-descent steps from zeros
 CHECKPOINT_EVERY = 100  # record cost and accuracies when i % 100 == 0, as the course does
 STANDARDIZATION = "x / 255"  # pixel values to [0, 1]; the only one the course uses
+PIXEL_SCALE = 255.0  # what the stored pixels are divided by: its one home
 COMPARE_LEARNING_RATES = (0.01, 0.001, 0.0001)  # the course's closing experiment
 COMPARE_NUM_ITERATIONS = 1500  # its iteration count
 ENGINE = "auto"  # gradient descent in the Gram space when m <= n_x; see engines/logistic.py

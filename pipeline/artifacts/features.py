@@ -209,12 +209,12 @@ def unflatten(X: NDArray[S], image_shape: Sequence[int]) -> NDArray[S]:
 
 def standardize(X: NDArray[Any]) -> NDArray[np.float64]:
     """Pixel values 0..255 -> floats in [0, 1], as the course does."""
-    return X / 255.0
+    return X / config.PIXEL_SCALE
 
 
 def unstandardize(X: NDArray[np.float64]) -> NDArray[np.uint8]:
     """Floats in [0, 1] back to uint8 pixels (exact for standardized uint8 values)."""
-    return np.rint(X * 255.0).astype(np.uint8)
+    return np.rint(X * config.PIXEL_SCALE).astype(np.uint8)
 
 
 def make_features(train_file: StrPath, test_file: StrPath,
