@@ -19,19 +19,17 @@ from numpy.typing import NDArray
 from pipeline import config
 from pipeline.nn import cnn
 from pipeline.nn.layers import L_model_scores
-from pipeline.shapes import dims
+from pipeline.shapes import Array, Pixels, dims
 from pipeline.threads import blas_threads, on_cores
 
 BLOCK_BYTES = 8 << 20  # float64 per block: large enough for BLAS, small beside the data
 PARTS = 2  # ranges of pixel columns a pass sums separately, in parallel (over_blocks)
 
-Floats = NDArray[np.float64]
-Pixels = NDArray[np.uint8]
 Indices = NDArray[np.intp] | Sequence[int]  # column numbers
 Index = slice | Indices  # which columns: a slice or their numbers
 Positions = slice | NDArray[np.intp]  # where a block's columns go among those asked for
-Parameters = dict[str, Floats]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
-Blocks = Iterator[tuple[slice, Floats]]  # (positions, block) of raw_blocks
+Parameters = dict[str, Array]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
+Blocks = Iterator[tuple[slice, Array]]  # (positions, block) of raw_blocks
 T = TypeVar("T")
 
 
@@ -44,10 +42,10 @@ class ArrayColumns:
 
     scale, parts = 1.0, 1
 
-    def __init__(self, X: Floats) -> None:
+    def __init__(self, X: Array) -> None:
         self.X, self.shape = X, X.shape
 
-    def stored(self, idx: Index, out: Pixels | None = None) -> Floats:
+    def stored(self, idx: Index, out: Pixels | None = None) -> Array:
         return self.X[:, idx]  # (n_x, len): a view for a slice
 
     def pixels(self, idx: Index, out: Pixels | None = None) -> Pixels:
@@ -60,7 +58,7 @@ class ArrayColumns:
     def block_columns(self) -> int:
         return max(1, int(self.shape[1]))
 
-    def flipped(self, image_shape: Iterable[int]) -> Floats:
+    def flipped(self, image_shape: Iterable[int]) -> Array:
         images = self.X.T.reshape(self.shape[1], *image_shape)[:, :, ::-1, :]
         return np.hstack([self.X, images.reshape(self.shape[1], -1).T])
 
@@ -131,7 +129,7 @@ class PixelColumns:
         return PixelColumns(self.rows, image_shape, mirrored=True)
 
 
-Columns = Floats | PixelColumns  # X (n_x, m), either way
+Columns = Array | PixelColumns  # X (n_x, m), either way
 Stored = ArrayColumns | PixelColumns
 
 
@@ -145,7 +143,7 @@ def scale_of(X: Columns) -> float:
     return as_columns(X).scale
 
 
-def take(X: Columns, idx: Index) -> Floats:
+def take(X: Columns, idx: Index) -> Array:
     """The float64 columns X[:, idx] (n_x, len): for pixels x / 255, the course's values."""
     C = as_columns(X)
     return C.stored(idx) / C.scale
@@ -182,11 +180,11 @@ def in_parts(work: Callable[[Blocks], T], X: Columns, idx: Indices | None) -> li
         return on_cores(run, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
-def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
-                idx: Indices | None = None) -> Floats:
+def over_blocks(step: Callable[[Positions, Array], Array], X: Columns,
+                idx: Indices | None = None) -> Array:
     """The sum of step(positions, block) over raw_blocks(X, idx): in_parts, each part summed
     on its own and then the parts in order, the same sums on every machine."""
-    def part_sum(blocks: Blocks) -> Floats | None:
+    def part_sum(blocks: Blocks) -> Array | None:
         total = None
         for where, block in blocks:
             result = step(where, block)
@@ -199,7 +197,7 @@ def over_blocks(step: Callable[[Positions, Floats], Floats], X: Columns,
     return sum(sums[1:], sums[0])
 
 
-def matmul(W: Floats, X: Columns, idx: Indices | None = None) -> Floats:
+def matmul(W: Array, X: Columns, idx: Indices | None = None) -> Array:
     """W @ X[:, idx]: (r, n_x) @ (n_x, m) -> (r, m), by blocks (pixels in_parts)."""
     out = np.empty((W.shape[0], X.shape[1] if idx is None else len(idx)))
 
@@ -212,13 +210,13 @@ def matmul(W: Floats, X: Columns, idx: Indices | None = None) -> Floats:
     return out
 
 
-def matmul_transposed(D: Floats, X: Columns) -> Floats:
+def matmul_transposed(D: Array, X: Columns) -> Array:
     """D @ X.T: (r, m) @ (m, n_x) -> (r, n_x), summed over blocks of columns."""
     return over_blocks(lambda where, block: D[:, where] @ block.T, X) / scale_of(X)
 
 
-def model_scores(parameters: dict[str, Floats], X: Columns, idx: Indices | None = None
-                 ) -> Floats:
+def model_scores(parameters: dict[str, Array], X: Columns, idx: Indices | None = None
+                 ) -> Array:
     """zL (1, m) of the course's parameters {"W1", "b1", ..., "WL", "bL"} (one neuron: W1 (1,
     n_x)) on the columns idx of X: the first layer by blocks, the rest on its (n_1, m) output.
     A CNN's (nn.cnn.with_pools) takes blocks of images as they are stored, pixels as uint8."""
@@ -228,11 +226,11 @@ def model_scores(parameters: dict[str, Floats], X: Columns, idx: Indices | None 
         blocks = np.array_split(at, range(C.block_columns(), len(at), C.block_columns()))
         return np.concatenate([np.empty((1, 0)), *(
             cnn.scores(parameters, C.stored(b), C.scale) for b in blocks)], axis=1)
-    scores: Floats = L_model_scores(X, parameters, first_layer=lambda W1: matmul(W1, X, idx))
+    scores: Array = L_model_scores(X, parameters, first_layer=lambda W1: matmul(W1, X, idx))
     return scores
 
 
-def gram(X: Columns, X2: Columns) -> Floats:
+def gram(X: Columns, X2: Columns) -> Array:
     """X.T @ X2: (m, n_x) @ (n_x, m2) -> (m, m2), block against block (arrays: one product).
     For pixels the products of the integers 0..255 are summed exactly in float64 (at most
     n_x * 255^2, far below 2^53), then divided by 255^2 once: each entry is the exact value

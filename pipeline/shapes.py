@@ -4,6 +4,12 @@ the shape expected. Never an assert, which `python -O` strips."""
 from collections.abc import Iterable
 from typing import Protocol, SupportsInt
 
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]  # float64 arrays: X's columns, weights, gradients, scores
+Pixels = NDArray[np.uint8]  # pixel integers 0..255, as features.npz stores them
+
 
 class Shaped(Protocol):
     """Anything with a shape: an ndarray, or columns.PixelColumns."""

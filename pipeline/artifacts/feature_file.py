@@ -20,8 +20,9 @@ import numpy as np
 
 from pipeline import config
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npy_header, read_npz
-from pipeline.columns import PixelColumns, Pixels
+from pipeline.columns import PixelColumns
 from pipeline.errors import UserError, remake_hint, short_reason
+from pipeline.shapes import Pixels
 
 # The features, read only: X_train and X_test the (n_x, m) columns (float64 arrays from
 # make_features, PixelColumns from features.npz), the rest arrays (Y_train, Y_test, ...)

@@ -23,11 +23,12 @@ from numpy.typing import ArrayLike, NDArray
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
-from pipeline.columns import Columns, Floats, Indices, Parameters, matmul, model_scores
+from pipeline.columns import Columns, Indices, Parameters, matmul, model_scores
 from pipeline.errors import UserError, remake_hint
 from pipeline.nn import cnn
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.settings import Settings, record_types
+from pipeline.shapes import Array
 
 # params.npz as load_params returns it: arrays of several dtypes (float64 weights and curves,
 # int settings, str names)
@@ -145,7 +146,7 @@ def params_settings(params: Mapping[str, object]) -> Settings:
 
 
 def run_params(run: Mapping[str, Any], j: int, features: Features
-               ) -> tuple[Params, dict[str, Floats]]:
+               ) -> tuple[Params, dict[str, Array]]:
     """params.npz's content for model j of a fit (engines.fit.train's run), and its scores
     {"train": Z (1, m), "test": Z (1, m_test)}: one pass over each split, which the run's
     test counts, its record and its metrics all read."""
@@ -174,7 +175,7 @@ def network_parameters(params: Mapping[str, Any]) -> Parameters:
     return {f"{k}{layer}": params[f"{k}{layer}"] for layer in layers for k in "Wb"}
 
 
-def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) -> Floats:
+def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) -> Array:
     """z of the last layer, (1, m), for the columns idx (default all) of X (n_x, m): w.T X + b
     for one neuron, the forward pass for a network."""
     if str(params["model"]) == "logistic":
@@ -182,12 +183,12 @@ def scores(params: Mapping[str, Any], X: Columns, idx: Indices | None = None) ->
     return model_scores(network_parameters(params), X, idx)
 
 
-def split_scores(params: Mapping[str, Any], features: Features) -> dict[str, Floats]:
+def split_scores(params: Mapping[str, Any], features: Features) -> dict[str, Array]:
     """{"train": Z (1, m), "test": Z (1, m_test)}: the model's scores on each split."""
     return {split: scores(params, features[f"X_{split}"]) for split in ("train", "test")}
 
 
-def cost_of_scores(params: Mapping[str, Any], Z: Floats, Y: Floats, l2: float = 0.0) -> float:
+def cost_of_scores(params: Mapping[str, Any], Z: Array, Y: Array, l2: float = 0.0) -> float:
     """The mean cross-entropy of the model's scores Z (1, m) of the columns whose labels are
     Y (1, m), plus l2/(2m) times the sum of every weight's square (biases not penalized)."""
     parameters = network_parameters(params)  # the neuron's W1 is w.T

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.artifacts.params import run_params
-from pipeline.columns import Columns, Floats, flipped, gram, matmul
+from pipeline.columns import Columns, flipped, gram, matmul
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.summary import GridPoint, search_grid
 from pipeline.engines.fit import dropout_rng, initial_parameters, train
@@ -21,6 +21,7 @@ from pipeline.evaluation.stats import classification_stats
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.progress import ticker
 from pipeline.settings import Settings, layers_with
+from pipeline.shapes import Array
 from pipeline.threads import on_blas_threads, on_cores
 
 
@@ -63,20 +64,20 @@ def cross_validate(features: Mapping[str, Any], *, folds: int, repeats: int, see
         columns = flipped(X, features["image_shape"]) if any(flags) else X  # (n_x, M)
         rows = train_mask.shape[0]
 
-        def per_row(name: str, part: list[GridPoint] = part, rows: int = rows) -> Floats:
+        def per_row(name: str, part: list[GridPoint] = part, rows: int = rows) -> Array:
             # (R, 1): rows are (repeat, fold, grid point)
             return np.tile([getattr(point, name) for point in part],
                            rows // len(part)).reshape(-1, 1)
 
         val = val_mask[:, :m]  # (R, m)
         val_count = val.sum(axis=1)  # (R,)
-        accuracies: list[Floats] = []
-        losses: list[Floats] = []
-        last_Z: list[Floats] = []  # the latest checkpoint's Z
+        accuracies: list[Array] = []
+        losses: list[Array] = []
+        last_Z: list[Array] = []  # the latest checkpoint's Z
 
-        def score(Z: Floats, val: Floats = val, val_count: Floats = val_count,
-                  accuracies: list[Floats] = accuracies, losses: list[Floats] = losses,
-                  last_Z: list[Floats] = last_Z) -> None:
+        def score(Z: Array, val: Array = val, val_count: Array = val_count,
+                  accuracies: list[Array] = accuracies, losses: list[Array] = losses,
+                  last_Z: list[Array] = last_Z) -> None:
             """Z (R, m): every row's scores on the original images, at one checkpoint."""
             right = predict_from_scores(Z) == Y
             accuracies.append(100 * (val * right).sum(axis=1) / val_count)
@@ -108,9 +109,9 @@ def layer_groups(grid: Sequence[GridPoint], layer_dims: Sequence[int] | None
     return list(groups.items())
 
 
-def fit_rows(columns: Columns, Y: Floats, train_mask: Floats, per_row: Mapping[str, Floats], *,
+def fit_rows(columns: Columns, Y: Array, train_mask: Array, per_row: Mapping[str, Array], *,
              model: str, layer_dims: Sequence[int] | None, init: str, num_iterations: int,
-             at: Sequence[int], score: Callable[[Floats], None],
+             at: Sequence[int], score: Callable[[Array], None],
              tick: Callable[[int], None] | None = None, seed: int = config.NETWORK_SEED
              ) -> None:
     """R models in the Gram space of columns (n_x, M), row r trained on the columns where
@@ -137,10 +138,10 @@ def fit_rows(columns: Columns, Y: Floats, train_mask: Floats, per_row: Mapping[s
             rng, R = dropout_rng(seed), train_mask.shape[0]
             halves = [slice(0, R // 2), slice(R // 2, R)] if R > 1 else [slice(0, R)]
 
-            def half(rows: slice) -> list[Floats]:
+            def half(rows: slice) -> list[Array]:
                 """The rows' ZL at each checkpoint; each half draws the masks from its own
                 copy of the generator, so every row sees the draws of one run of them all."""
-                found: list[Floats] = []
+                found: list[Array] = []
                 masked_network_steps(K, P, Y_all, start, lr=lr[rows], l2=l2[rows],
                                      train_mask=train_mask[rows], num_iterations=num_iterations,
                                      at=at, checkpoint=lambda i, ZL: found.append(ZL[:, :m].copy()),

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from pipeline.artifacts.calibration_file import Calibration
 from pipeline.artifacts.params import scores
-from pipeline.columns import Floats, flipped, matmul_transposed, model_scores
+from pipeline.columns import flipped, matmul_transposed, model_scores
 from pipeline.cv.folds import grid_masks, stratified_folds
 from pipeline.cv.gram import fit_rows
 from pipeline.engines.fit import model_of, propagate_of, start_of, training_set
@@ -25,12 +25,13 @@ from pipeline.evaluation import calibration as cal
 from pipeline.evaluation.calibration import CannotCalibrate
 from pipeline.nn.logistic import sigmoid
 from pipeline.settings import Settings
+from pipeline.shapes import Array
 from pipeline.threads import on_blas_threads
 
 
 @on_blas_threads("cv")
 def held_out_scores(features: Mapping[str, Any], settings: Settings, folds: int, seed: int
-                    ) -> tuple[Floats, NDArray[np.int64]]:
+                    ) -> tuple[Array, NDArray[np.int64]]:
     """(z (m,), fold_of (m,)): each training image's logit from the model trained with
     `settings` on the other folds of a seeded stratified k-fold split, and its fold."""
     Y = features["Y_train"]  # (1, m)
@@ -46,7 +47,7 @@ def held_out_scores(features: Mapping[str, Any], settings: Settings, folds: int,
 
 
 def held_out_gram(features: Mapping[str, Any], settings: Settings, fold_of: NDArray[np.int64],
-                  folds: int) -> Floats:
+                  folds: int) -> Array:
     """Every fold's full-batch model, trained at once; its scores on every image (folds, m)."""
     flip = settings.augment == "flip"
     train_mask, _ = grid_masks(fold_of[None, :], folds, 1, [flip])  # (folds, M)
@@ -55,7 +56,7 @@ def held_out_gram(features: Mapping[str, Any], settings: Settings, fold_of: NDAr
     each = {name: np.full((folds, 1), float(value)) for name, value in (
         ("learning_rate", settings.learning_rate), ("l2", settings.l2),
         ("keep_prob", settings.keep_prob))}
-    found: list[Floats] = []
+    found: list[Array] = []
     fit_rows(columns, features["Y_train"], train_mask, each, model=settings.model,
              layer_dims=settings.layer_dims, init=settings.init,
              num_iterations=settings.num_iterations, at=[settings.num_iterations],
@@ -64,7 +65,7 @@ def held_out_gram(features: Mapping[str, Any], settings: Settings, fold_of: NDAr
 
 
 def held_out_minibatch(features: Mapping[str, Any], settings: Settings,
-                       fold_of: NDArray[np.int64], folds: int) -> Floats:
+                       fold_of: NDArray[np.int64], folds: int) -> Array:
     """Every fold's mini-batch model, one after another (a fold's mirrors train with it); its
     scores on its own held-out images, (folds, m), NaN elsewhere."""
     X, Y = training_set(features, settings.augment)  # (n_x, m or 2m)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, model_scores, take
+from pipeline.columns import Columns, Parameters, model_scores, take
 from pipeline.cv.summary import GridPoint
 from pipeline.engines.fit import model_of, propagate_of, start_of
 from pipeline.engines.minibatch import loop_options, run_epochs
@@ -24,11 +24,12 @@ from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.settings import Optimizer, Settings
+from pipeline.shapes import Array
 from pipeline.threads import on_blas_threads
 
 
 @on_blas_threads("minibatch")  # on the threads the run's batches will have
-def seconds_per_batch(X: Columns, Y: Floats, start: Parameters, batch: int,
+def seconds_per_batch(X: Columns, Y: Array, start: Parameters, batch: int,
                       repeats: int = 5, step: Callable[..., Any] = propagate) -> float:
     """What one forward and backward pass over one batch costs here (step: the model's
     propagate), measured after one to warm up (the first touches cold memory)."""
@@ -40,7 +41,7 @@ def seconds_per_batch(X: Columns, Y: Floats, start: Parameters, batch: int,
     return (time.perf_counter() - began) / repeats
 
 
-def estimate_seconds(X: Columns, Y: Floats, start: Parameters, rows: Mapping[str, int],
+def estimate_seconds(X: Columns, Y: Array, start: Parameters, rows: Mapping[str, int],
                      optimizer: Optimizer, step: Callable[..., Any] = propagate) -> float:
     """The run's time, from one measured batch: every row's batches, plus its scoring passes
     (about half a batch's cost per batch of columns, once per epoch)."""

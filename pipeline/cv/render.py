@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.cv.summary import GridPoint, search_grid
+from pipeline.cv.summary import IMPORTANCE_BINS, GridPoint, search_grid
 from pipeline.evaluation.stats import always_answering, interval
 from pipeline.page.sections import paragraphs, table, verdict_box
 from pipeline.tables import markdown_table, text_table
@@ -28,7 +28,7 @@ def setting_name(point: GridPoint, searched: Sequence[str]) -> str:
 
 def candidate_name(candidate: Mapping[str, Any], searched: Sequence[str]) -> str:
     """A random candidate's drawn settings, as 'lr 0.00346, l2 0.0123, keep_prob 0.81'."""
-    return ", ".join(f"{SHORT.get(name, name)} {candidate[name]:.3g}" for name in searched)
+    return ", ".join(f"{SHORT.get(name, name)} {candidate[name]:.12g}" for name in searched)
 
 
 SHORT = {"learning_rate": "lr", "keep_prob": "keep", "mini_batch_size": "batch"}
@@ -87,17 +87,21 @@ def search_lines(summary: Mapping[str, Any]) -> list[str]:
     lines = []
     if summary.get("search") == "random":
         rounds = summary["regions"]
-        drawn = "; ".join(f"{SHORT.get(name, name)} {low:.3g}..{high:.3g} "
+        drawn = "; ".join(f"{SHORT.get(name, name)} {low:.12g}..{high:.12g} "
                           f"({summary['scales'][name]})" for name, (low, high) in rounds[0].items())
         first = sum(c["round"] == 1 for c in summary["candidates"])
         lines.append(f"Random search: {first} candidates, {drawn}.")
         if len(rounds) > 1:
-            zoomed = "; ".join(f"{SHORT.get(name, name)} {low:.3g}..{high:.3g}"
+            zoomed = "; ".join(f"{SHORT.get(name, name)} {low:.12g}..{high:.12g}"
                                for name, (low, high) in rounds[1].items())
             lines.append(f"Round 2, around the first round's best: {zoomed}.")
         lines.append("The best of many candidates scores higher in validation than it will on "
                      "new images (it was picked for its luck too): its one test score is the "
                      "fair measure.")
+        trained = sum(c["val_accuracy_mean"] is not None for c in summary["candidates"])
+        if trained < 2 * IMPORTANCE_BINS:  # summary.importance leaves the drawn settings out
+            lines.append(f"{trained} candidates that trained are too few to tell which setting "
+                         f"mattered most: that takes {2 * IMPORTANCE_BINS} or more.")
     shares = sorted(summary.get("importance", {}).items(), key=lambda kv: -kv[1])
     if shares:
         (name, share), rest = shares[0], shares[1:]

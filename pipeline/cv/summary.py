@@ -6,17 +6,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
 from pipeline import config
 from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.sections import made_for
 from pipeline.settings import Search, Settings, course_run
+from pipeline.shapes import Array
 
 SEARCHED = ("learning_rate", "num_iterations", "l2", "augment", "keep_prob")  # by candidate
 DRAWN = ("beta", "beta1", "beta2", "mini_batch_size", "layer_dims")  # by a random candidate
 IMPORTANCE_BINS = 5  # a random search's candidates, by one setting's value: five equal groups
-Floats = NDArray[np.float64]
 
 
 class GridPoint(NamedTuple):
@@ -45,7 +44,7 @@ def grid_axes(augments: Sequence[str], l2s: Sequence[float],
             (("augment", augments), ("l2", l2s), ("keep_prob", keep_probs)) if len(values) > 1]
 
 
-def fold_statistics(result: Mapping[str, Any]) -> tuple[Floats, Floats, Floats]:
+def fold_statistics(result: Mapping[str, Any]) -> tuple[Array, Array, Array]:
     """Over the repeats x folds: mean and sample sd (ddof=1) of the validation accuracy, and the
     mean validation log-loss, each (g, c); NaN where a grid point diverged."""
     with np.errstate(invalid="ignore"):
@@ -54,7 +53,7 @@ def fold_statistics(result: Mapping[str, Any]) -> tuple[Floats, Floats, Floats]:
                 np.mean(result["val_log_loss"], axis=0))
 
 
-def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence[int],
+def best_candidate(mean: Array, grid: Sequence[GridPoint], iterations: Sequence[int],
                    augments: Sequence[str]) -> tuple[int, int] | None:
     """(grid index, checkpoint index) of the highest mean validation accuracy.
 
@@ -75,7 +74,7 @@ def best_candidate(mean: Floats, grid: Sequence[GridPoint], iterations: Sequence
     return best
 
 
-def grid_list(values: Floats, axes: Sequence[tuple[str, int]]) -> list[Any]:
+def grid_list(values: Array, axes: Sequence[tuple[str, int]]) -> list[Any]:
     """(g, c) per grid point -> nested lists with one leading axis per (name, size) of axes
     (grid_axes' and the learning rates', or a random search's candidates), then iteration;
     NaN becomes None (JSON null)."""
@@ -89,7 +88,7 @@ def point_settings(point: GridPoint) -> dict[str, Any]:
     return {**{k: v for k, v in point._asdict().items() if k != "options"}, **dict(point.options)}
 
 
-def candidate_rows(grid: Sequence[GridPoint], statistics: tuple[Floats, Floats, Floats],
+def candidate_rows(grid: Sequence[GridPoint], statistics: tuple[Array, Array, Array],
                    iterations: Sequence[int], rounds: Sequence[int] | None
                    ) -> list[dict[str, Any]]:
     """Each grid point's settings (a random candidate's drawn options too), its round, and its
@@ -114,7 +113,9 @@ def importance(candidates: Sequence[Mapping[str, Any]], searched: Sequence[str],
     """Each searched setting's share of the spread of validation accuracy across the candidates
     that did not diverge (eta squared: the between-groups sum of squares over the total), the
     candidates grouped by the setting's value, or for a random search's drawn setting into
-    IMPORTANCE_BINS equal groups by its value. {} when the accuracies do not vary."""
+    IMPORTANCE_BINS equal groups by its value, if there are two a group or more (with fewer,
+    every group is one candidate and each setting would explain it all). {} when the accuracies
+    do not vary."""
     rows = [c for c in candidates if c["val_accuracy_mean"] is not None]
     accuracy = np.array([c["val_accuracy_mean"] for c in rows])  # (n,)
     total = float(((accuracy - accuracy.mean()) ** 2).sum()) if rows else 0.0
@@ -123,6 +124,8 @@ def importance(candidates: Sequence[Mapping[str, Any]], searched: Sequence[str],
     shares = {}
     for name in searched:
         values = [c[name] for c in rows]
+        if name in scales and len(rows) < 2 * IMPORTANCE_BINS:
+            continue
         if name in scales:  # drawn: ranks into equal groups
             rank = np.argsort(np.argsort(np.array(values, float), kind="stable"))
             labels = list(rank * IMPORTANCE_BINS // len(rows))

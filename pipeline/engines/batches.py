@@ -12,15 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, Pixels, as_columns
+from pipeline.columns import Columns, Parameters, as_columns
+from pipeline.shapes import Array, Pixels
 
 Batch = NDArray[np.intp]  # column numbers
 # (parameters, X, Y, l2, *, pixel_scale) -> (cost, grads, ZL) on the columns X / pixel_scale:
 # nn.layers.propagate's kind. The loop passes pixel_scale (255) only for pixels' integers.
-Propagate = Callable[..., tuple[float, Parameters, Floats]]
+Propagate = Callable[..., tuple[float, Parameters, Array]]
 
 
-def gathered(X: Columns, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Floats | Pixels]]:
+def gathered(X: Columns, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Array | Pixels]]:
     """(batch, columns) for each index array in turn, the columns being X[:, batch] times
     scale_of(X): for an array take(X, batch); for pixels their uint8 integers (n_x, len), a view
     of a buffer that the next batch overwrites (use it before asking for the next)."""

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.columns import Columns, Floats, matmul, matmul_transposed
+from pipeline.columns import Columns, matmul, matmul_transposed
+from pipeline.shapes import Array
 from pipeline.threads import product_threads
 
 # k networks stacked, as the batched engines hold them; arrays updated in place, so a caller's
@@ -19,11 +20,11 @@ from pipeline.threads import product_threads
 Net = dict[str, Any]
 
 
-ForwardFirst = Callable[[], Floats]  # Z1 (k, n_h, m) of the present first layer
-StepFirst = Callable[[Floats, Floats, Floats], None]  # step_first(dZ1, lr, decay)
+ForwardFirst = Callable[[], Array]  # Z1 (k, n_h, m) of the present first layer
+StepFirst = Callable[[Array, Array, Array], None]  # step_first(dZ1, lr, decay)
 
 
-def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, StepFirst]:
+def gram_first_layer(net: Net, K: Array, P: Array) -> tuple[ForwardFirst, StepFirst]:
     """forward_first and step_first for the Gram space: net gains A (k, n_h, M) zeros and
     c (k, 1, 1) ones, W1 = c W1_0 + A X.T; the last A K is kept as net["AK"] (for ||W1||^2)."""
     k, n_h, _ = net["b"][0].shape
@@ -34,7 +35,7 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, Step
 
     flops = 2 * A.size * K.shape[0]  # of A K, (k n_h, M) @ (M, M): cv's 200 networks, 350 M
 
-    def forward_first() -> Floats:  # c P + A K + b1, in place: each pass over Z1 is MBs
+    def forward_first() -> Array:  # c P + A K + b1, in place: each pass over Z1 is MBs
         with product_threads(flops):
             np.matmul(A.reshape(-1, K.shape[0]), K, out=AK.reshape(-1, K.shape[0]))
         if (c == 1).all():  # no L2 yet: c P is P, one pass fewer
@@ -45,7 +46,7 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, Step
         Z1[...] += net["b"][0]
         return Z1
 
-    def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:  # W1 -> d W1 - lr/m dZ1 X.T
+    def step_first(dZ1: Array, lr: Array, decay: Array) -> None:  # W1 -> d W1 - lr/m dZ1 X.T
         if (decay != 1).any():  # without L2, d = 1: a pass that changes nothing, skipped
             A[...] *= decay  # [...]: in place
             c[...] *= decay
@@ -55,17 +56,17 @@ def gram_first_layer(net: Net, K: Floats, P: Floats) -> tuple[ForwardFirst, Step
     return forward_first, step_first
 
 
-def primal_first_layer(net: Net, X: Columns, W1_0: Floats) -> tuple[ForwardFirst, StepFirst]:
+def primal_first_layer(net: Net, X: Columns, W1_0: Array) -> tuple[ForwardFirst, StepFirst]:
     """forward_first and step_first for the textbook first layer: net gains W1 (k, n_h, n_x)."""
-    W1: Floats = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
+    W1: Array = np.repeat(np.asarray(W1_0, float)[None], net["b"][0].shape[0], axis=0)
     net["W1"] = W1
 
-    b1: Floats = net["b"][0]  # (k, n_h, 1)
+    b1: Array = net["b"][0]  # (k, n_h, 1)
 
-    def forward_first() -> Floats:
+    def forward_first() -> Array:
         return matmul(W1.reshape(-1, X.shape[0]), X).reshape(*W1.shape[:2], -1) + b1
 
-    def step_first(dZ1: Floats, lr: Floats, decay: Floats) -> None:
+    def step_first(dZ1: Array, lr: Array, decay: Array) -> None:
         dW1 = matmul_transposed(dZ1.reshape(-1, X.shape[1]), X).reshape(W1.shape)  # (k, n_h, n_x)
         W1[...] *= decay
         W1[...] -= lr * dW1

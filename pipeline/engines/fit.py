@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.columns import Columns, Floats, Parameters, flipped, model_scores
+from pipeline.columns import Columns, Parameters, flipped, model_scores
 from pipeline.engines.batches import Propagate
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.minibatch import loop_options, optimize_minibatch
@@ -23,12 +23,13 @@ from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.settings import Settings
+from pipeline.shapes import Array
 
 Features = Mapping[str, Any]  # features.npz's content: X_train, Y_train, X_test, Y_test, ...
-Weights = Mapping[str, Floats | float]  # one model's: {"w", "b"} or {"W1", "b1", ...}
+Weights = Mapping[str, Array | float]  # one model's: {"w", "b"} or {"W1", "b1", ...}
 
 
-def training_set(features: Features, augment: str) -> tuple[Columns, Floats]:
+def training_set(features: Features, augment: str) -> tuple[Columns, Array]:
     """X (n_x, m) and Y (1, m) to train on; with augment "flip", (n_x, 2m) and (1, 2m): every
     training image and then its mirror."""
     X, Y = features["X_train"], features["Y_train"]
@@ -157,7 +158,7 @@ def total_steps(features: Features, settings: Settings, k: int = 1) -> int:
 DIVERGED_GROWTH = 1e6
 
 
-def diverged(weights: Weights, costs: Floats, start: float | None = None) -> bool:
+def diverged(weights: Weights, costs: Array, start: float | None = None) -> bool:
     """Whether a run diverged: weights or last cost not finite, or the last cost above
     DIVERGED_GROWTH times the start's (or than DIVERGED_GROWTH, for a start below 1).
 
@@ -170,7 +171,7 @@ def diverged(weights: Weights, costs: Floats, start: float | None = None) -> boo
 
 
 def refuse_diverged(learning_rates: Sequence[float], weights: Sequence[Weights],
-                    costs: Sequence[Floats], starts: Sequence[float | None] | None = None
+                    costs: Sequence[Array], starts: Sequence[float | None] | None = None
                     ) -> None:
     """One line for the first rate whose run diverged."""
     for lr, w, cost, start in zip(learning_rates, weights, costs,
@@ -189,7 +190,7 @@ def train_minibatch(features: Features, settings: Settings, learning_rates: list
     steps = total_steps(features, settings)
     start, runs = start_of(settings), []
 
-    def forward(parameters: Parameters, X: Columns, columns: NDArray[np.intp]) -> Floats:
+    def forward(parameters: Parameters, X: Columns, columns: NDArray[np.intp]) -> Array:
         return model_scores(model_of(settings, parameters), X, columns)
 
     for lr in learning_rates:

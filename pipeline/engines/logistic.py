@@ -24,7 +24,6 @@ import numpy as np
 
 from pipeline.columns import (
     Columns,
-    Floats,
     Positions,
     gram,
     matmul,
@@ -33,13 +32,13 @@ from pipeline.columns import (
     scale_of,
 )
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores, sigmoid
-from pipeline.shapes import check_sets
+from pipeline.shapes import Array, check_sets
 from pipeline.threads import on_blas_threads
 
 ENGINES = ("auto", "gram", "primal")
 Tick = Callable[[int], None]  # tick(i) after step i
 # checkpoint(i, Z (k, m), Z_test (k, m_test), ||w||^2 (k,) or 0.0 without l2): one record
-Checkpoint = Callable[[int, Floats, Floats, Floats | float], None]
+Checkpoint = Callable[[int, Array, Array, Array | float], None]
 
 
 def choose_engine(engine: str, n_x: int, m: int) -> str:
@@ -50,20 +49,20 @@ def choose_engine(engine: str, n_x: int, m: int) -> str:
     return engine
 
 
-def row_accuracies(Z: Floats, Y: Floats) -> list[float]:
+def row_accuracies(Z: Array, Y: Array) -> list[float]:
     """Accuracy in percent of each row of scores Z (k, m) against labels Y (1, m)."""
     return [accuracy(row[None, :], Y) for row in predict_from_scores(Z)]
 
 
-def sigmoid_via_tanh(S: Floats) -> Floats:
+def sigmoid_via_tanh(S: Array) -> Array:
     """The sigmoid through tanh, in place: S = z / 2 becomes tanh(z / 2) = 2 sigmoid(z) - 1, as
     sigmoid(z) = (1 + tanh(z / 2)) / 2 (the steps fold the 1/2's into their constants)."""
     return np.tanh(S, out=S)
 
 
-def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+def primal_steps(X: Columns, Y: Array, X_test: Columns, *, lr: Array, l2: float,
                  num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
-                 ) -> tuple[Floats, Floats]:
+                 ) -> tuple[Array, Array]:
     """The textbook loop for k rates at once; lr is (k, 1). Returns w (n_x, k), b (k,).
 
     Pixels are read once a step, each block's forward and backward pass done while it is in
@@ -73,7 +72,7 @@ def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: floa
     Z, dZ = np.empty((lr.shape[0], m)), np.empty((lr.shape[0], m))  # (k, m)
     pixel_scale = scale_of(X)  # 255 for pixels; 1 for an array, one block: the textbook's
 
-    def forward_backward(columns: Positions, block: Floats) -> Floats:
+    def forward_backward(columns: Positions, block: Array) -> Array:
         """Z and dZ on some columns; returns their share of dW * m * pixel_scale (n_x, k)."""
         # forward
         Z[:, columns] = W.T @ block / pixel_scale + b  # (k, b)
@@ -96,9 +95,9 @@ def primal_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: floa
     return W, b[:, 0]
 
 
-def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+def gram_steps(X: Columns, Y: Array, X_test: Columns, *, lr: Array, l2: float,
                num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
-               ) -> tuple[Floats, Floats]:
+               ) -> tuple[Array, Array]:
     """The same iterates in the Gram space, one row of a (k, m) per rate. Each step is one (m, m)
     matvec per rate and four in-place operations, so the loop allocates nothing.
     Returns w (n_x, k), b (k,)."""
@@ -133,13 +132,13 @@ def gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
     return matmul_transposed(a, X).T, a.sum(axis=1)
 
 
-def l2_gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: float,
+def l2_gram_steps(X: Columns, Y: Array, X_test: Columns, *, lr: Array, l2: float,
                   num_iterations: int, every: int, checkpoint: Checkpoint, tick: Tick
-                  ) -> tuple[Floats, Floats]:
+                  ) -> tuple[Array, Array]:
     """gram_steps with the bias kept apart, as L2 needs: every row trains on all m columns."""
     K_test = gram(X, X_test)  # (m, m_test)
 
-    def scores(i: int, a: Floats, b: Floats) -> None:
+    def scores(i: int, a: Array, b: Array) -> None:
         aK = a @ K  # (k, m)
         checkpoint(i, aK + b, a @ K_test + b, np.sum(aK * a, axis=1))  # ||w||^2 = a K a.T
 
@@ -151,10 +150,10 @@ def l2_gram_steps(X: Columns, Y: Floats, X_test: Columns, *, lr: Floats, l2: flo
     return matmul_transposed(a, X).T, b[:, 0]
 
 
-def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mask: Floats,
+def masked_gram_steps(K: Array, Y: Array, *, lr: Array, l2: Array, train_mask: Array,
                       num_iterations: int, at: Iterable[int],
-                      checkpoint: Callable[[int, Floats, Floats], None], tick: Tick | None = None
-                      ) -> tuple[Floats, Floats]:
+                      checkpoint: Callable[[int, Array, Array], None], tick: Tick | None = None
+                      ) -> tuple[Array, Array]:
     """R neurons in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
     Parameters
@@ -201,8 +200,8 @@ def masked_gram_steps(K: Floats, Y: Floats, *, lr: Floats, l2: Floats, train_mas
 
 
 @on_blas_threads("neuron")
-def gradient_descent(X: Columns, Y: Floats, learning_rates: Sequence[float], num_iterations: int,
-                     X_test: Columns, Y_test: Floats, *, engine: str = "auto", every: int = 100,
+def gradient_descent(X: Columns, Y: Array, learning_rates: Sequence[float], num_iterations: int,
+                     X_test: Columns, Y_test: Array, *, engine: str = "auto", every: int = 100,
                      on_progress: Callable[[int], object] | None = None, l2: float = 0.0
                      ) -> dict[str, Any]:
     """Train k neurons from zeros, one per learning rate, for num_iterations steps each.
@@ -228,7 +227,7 @@ def gradient_descent(X: Columns, Y: Floats, learning_rates: Sequence[float], num
     engine = choose_engine(engine, n_x, m)
     iterations, costs, train_acc, test_acc = [], [], [], []
 
-    def checkpoint(i: int, Z: Floats, Z_test: Floats, w_squared: Floats | float = 0.0) -> None:
+    def checkpoint(i: int, Z: Array, Z_test: Array, w_squared: Array | float = 0.0) -> None:
         """Record iteration i's cost and accuracies from its scores Z (k, m), Z_test (k, m_test)
         and, with l2, each neuron's ||w||^2 (k,)."""
         iterations.append(i)

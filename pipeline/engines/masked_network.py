@@ -15,17 +15,17 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from pipeline.columns import Floats, Parameters
+from pipeline.columns import Parameters
 from pipeline.engines.first_layer import Net, gram_first_layer
 from pipeline.engines.logistic import Tick
 from pipeline.engines.network import descend, stack_network, unstack_network
-from pipeline.shapes import check_shape
+from pipeline.shapes import Array, check_shape
 
 
-def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters, *,
-                         lr: Floats, l2: Floats, train_mask: Floats, num_iterations: int,
-                         at: Iterable[int], checkpoint: Callable[[int, Floats], None],
-                         tick: Tick | None = None, keep_prob: Floats | None = None,
+def masked_network_steps(K: Array, P: Array, Y: Array, parameters: Parameters, *,
+                         lr: Array, l2: Array, train_mask: Array, num_iterations: int,
+                         at: Iterable[int], checkpoint: Callable[[int, Array], None],
+                         tick: Tick | None = None, keep_prob: Array | None = None,
                          rng: np.random.RandomState | None = None) -> Net:
     """R networks in the Gram space, row r trained on the columns where train_mask[r] is 1.
 
@@ -72,7 +72,7 @@ def masked_network_steps(K: Floats, P: Floats, Y: Floats, parameters: Parameters
             "W1_0": np.asarray(parameters["W1"], dtype=float)}
 
 
-def row_parameters(state: Net, r: int, X: Floats) -> Parameters:
+def row_parameters(state: Net, r: int, X: Array) -> Parameters:
     """Row r of masked_network_steps' state as a course parameters dict; X (n_x, M)."""
     W1 = state["c"][r] * state["W1_0"] + state["A"][r] @ X.T  # (n_h, n_x)
     return unstack_network(W1, state, r)

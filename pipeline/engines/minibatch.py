@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, Parameters, as_columns, scale_of, take
+from pipeline.columns import Columns, Parameters, as_columns, scale_of, take
 from pipeline.engines.batches import Propagate, gathered
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
@@ -32,17 +32,17 @@ from pipeline.nn.optimizers import (
 )
 from pipeline.progress import ticker
 from pipeline.settings import Optimizer
-from pipeline.shapes import check_shape
+from pipeline.shapes import Array, check_shape
 from pipeline.threads import on_blas_threads
 
 MINIBATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")  # what run_epochs runs
 
-Rate = float | Floats  # a learning rate, or a column (k, 1) of them for k stacked neurons
+Rate = float | Array  # a learning rate, or a column (k, 1) of them for k stacked neurons
 Decay = Callable[[Rate, int], Rate]  # (learning_rate0, epoch_num) -> learning_rate
 OnEpoch = Callable[[int, Parameters], None]  # (epoch, parameters)
 # (parameters, batch, ZL): the parameters a batch's forward pass used, its column numbers, its ZL
-OnBatch = Callable[[Parameters, NDArray[np.intp], Floats], None]
-Forward = Callable[[Parameters, Columns, NDArray[np.intp]], Floats]  # (parameters, X, idx) -> ZL
+OnBatch = Callable[[Parameters, NDArray[np.intp], Array], None]
+Forward = Callable[[Parameters, Columns, NDArray[np.intp]], Array]  # (parameters, X, idx) -> ZL
 
 
 def schedule(decay: str, decay_rate: float, decay_interval: int) -> Decay | None:
@@ -84,7 +84,7 @@ def check_hyperparameters(optimizer: str, mini_batch_size: int, num_epochs: int,
 
 
 @on_blas_threads("minibatch")
-def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floats,
+def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Array,
                columns: NDArray[np.intp], *, optimizer: str, learning_rate: Rate,
                mini_batch_size: int, num_epochs: int, beta1: float = 0.9, beta2: float = 0.999,
                epsilon: float = 1e-8, seed: int = 0, l2: float = 0.0,
@@ -147,11 +147,11 @@ def run_epochs(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floa
 
 
 @on_blas_threads("minibatch")  # the scoring passes too
-def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns, Y: Floats, *,
+def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns, Y: Array, *,
                        optimizer: str, learning_rate: Rate, mini_batch_size: int = 64,
                        num_epochs: int = 10, beta1: float = 0.9, beta2: float = 0.999,
                        epsilon: float = 1e-8, seed: int = 0, l2: float = 0.0,
-                       X_test: Columns | None = None, Y_test: Floats | None = None,
+                       X_test: Columns | None = None, Y_test: Array | None = None,
                        on_progress: Callable[[int], object] | None = None,
                        forward: Forward | None = None, columns: Iterable[int] | None = None,
                        on_epoch: OnEpoch | None = None, beta: float = 0.9,
@@ -197,8 +197,8 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     record: dict[str, list[float]] = {"epochs": [], "costs": [], "train_accuracies": [],
                                       "test_accuracies": []}
 
-    def scores(parameters: Parameters, X: Columns, Y: Floats, columns: NDArray[np.intp]
-               ) -> Floats:
+    def scores(parameters: Parameters, X: Columns, Y: Array, columns: NDArray[np.intp]
+               ) -> Array:
         """ZL (1, m) over the given columns of X: forward's, or propagate's a block at a time."""
         if forward:
             return forward(parameters, X, columns)
@@ -216,7 +216,7 @@ def optimize_minibatch(parameters: Parameters, propagate: Propagate, X: Columns,
     Z_seen, columns_seen = np.empty((1, m)), np.empty(m, dtype=np.intp)  # (1, m), (m,)
     running = [0, 0.0]  # columns seen so far this epoch, sum of m_b x penalty
     start_cost: list[float] = []  # the first batch's, under the start, as a point counts it
-    def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Floats) -> None:
+    def seen(parameters: Parameters, batch: NDArray[np.intp], ZL: Array) -> None:
         done, size = running[0], len(batch)
         if not start_cost:
             start_cost.append(float(np.sum(log_loss(ZL, Y[:, batch]))) / size + penalty(parameters))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.columns import Columns, Floats, Parameters, gram, matmul, matmul_transposed
+from pipeline.columns import Columns, Parameters, gram, matmul, matmul_transposed
 from pipeline.engines.first_layer import (
     ForwardFirst,
     Net,
@@ -30,7 +30,7 @@ from pipeline.engines.logistic import Tick, choose_engine, row_accuracies
 from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
-from pipeline.shapes import check_sets
+from pipeline.shapes import Array, check_sets
 from pipeline.threads import on_blas_threads
 
 Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng); descend's: also (k, 1, 1)
@@ -38,7 +38,7 @@ Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng); descend's: al
 
 def stack_network(parameters: Parameters, k: int) -> Net:
     """k copies of parameters as the dict {"W": [...], "b": [...]} the engines update."""
-    def copies(key: str) -> Floats:  # (k, ...): one contiguous block the engines update in place
+    def copies(key: str) -> Array:  # (k, ...): one contiguous block the engines update in place
         return np.repeat(np.asarray(parameters[key], dtype=float)[None], k, axis=0)
 
     L = len(parameters) // 2
@@ -46,7 +46,7 @@ def stack_network(parameters: Parameters, k: int) -> Net:
             "b": [copies(f"b{n}") for n in range(1, L + 1)]}
 
 
-def unstack_network(W1: Floats, net: Net, j: int) -> Parameters:
+def unstack_network(W1: Array, net: Net, j: int) -> Parameters:
     """Network j of the stack as a course parameters dict, given its W1 (n_h, n_x)."""
     parameters = {"W1": W1, "b1": net["b"][0][j].copy()}
     for n, (W, b) in enumerate(zip(net["W"], net["b"][1:], strict=True), start=2):
@@ -54,8 +54,8 @@ def unstack_network(W1: Floats, net: Net, j: int) -> Parameters:
     return parameters
 
 
-def forward_rest(Z1: Floats, W: Sequence[Floats], b: Sequence[Floats],
-                 masks: Sequence[Floats] | None = None) -> tuple[list[Floats], list[Floats]]:
+def forward_rest(Z1: Array, W: Sequence[Array], b: Sequence[Array],
+                 masks: Sequence[Array] | None = None) -> tuple[list[Array], list[Array]]:
     """Layers 2..L of k networks from Z1 (k, n_h, m): the Z's (Z1 first) and the ReLU outputs,
     each times its dropout mask D / keep_prob (n_{l-1}, m) where masks are given."""
     Zs, As = [Z1], []
@@ -70,16 +70,16 @@ def forward_rest(Z1: Floats, W: Sequence[Floats], b: Sequence[Floats],
     return Zs, As
 
 
-def backward_rest(dZL: Floats, Zs: Sequence[Floats], As: Sequence[Floats], W: Sequence[Floats],
-                  masks: Sequence[Floats] | None = None
-                  ) -> tuple[Floats, list[Floats], list[Floats]]:
+def backward_rest(dZL: Array, Zs: Sequence[Array], As: Sequence[Array], W: Sequence[Array],
+                  masks: Sequence[Array] | None = None
+                  ) -> tuple[Array, list[Array], list[Array]]:
     """From dZL (k, 1, m) back to dZ1 (k, n_h, m); dW for layers 2..L and db for 1..L; with
     dropout masks, each hidden layer's gradient passes its mask as its output did.
 
     dZL already holds the 1/m (or a row's mask / m_r), so nothing here divides.
     """
-    dW: list[Floats] = []  # from the last layer down, reversed at the end
-    db: list[Floats] = []
+    dW: list[Array] = []  # from the last layer down, reversed at the end
+    db: list[Array] = []
     dZ = dZL
     for j in reversed(range(len(W))):
         dW.append(dZ @ As[j].transpose(0, 2, 1))  # (k, n_l, n_{l-1})
@@ -92,10 +92,10 @@ def backward_rest(dZL: Floats, Zs: Sequence[Floats], As: Sequence[Floats], W: Se
     return dZ, dW[::-1], db[::-1]
 
 
-def descend(net: Net, forward_first: ForwardFirst, step_first: StepFirst, Y: Floats, *, lr: Floats,
-            decay: Floats, weight: Floats | float, num_iterations: int, at: Iterable[int],
-            checkpoint: Callable[[int, Floats], None], tick: Tick | None = None,
-            dropout: tuple[float | Floats, np.random.RandomState] | None = None) -> None:
+def descend(net: Net, forward_first: ForwardFirst, step_first: StepFirst, Y: Array, *, lr: Array,
+            decay: Array, weight: Array | float, num_iterations: int, at: Iterable[int],
+            checkpoint: Callable[[int, Array], None], tick: Tick | None = None,
+            dropout: tuple[float | Array, np.random.RandomState] | None = None) -> None:
     """The step loop both engines share; they differ only in the first layer.
 
     forward_first() gives Z1 (k, n_h, m) and step_first(dZ1, lr, decay) updates the first layer;
@@ -132,8 +132,8 @@ def descend(net: Net, forward_first: ForwardFirst, step_first: StepFirst, Y: Flo
 
 
 @on_blas_threads("network")
-def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates: Sequence[float],
-                   num_iterations: int, *, X_test: Columns, Y_test: Floats, l2: float = 0.0,
+def train_networks(X: Columns, Y: Array, parameters: Parameters, learning_rates: Sequence[float],
+                   num_iterations: int, *, X_test: Columns, Y_test: Array, l2: float = 0.0,
                    engine: str = "auto", every: int = 100,
                    on_progress: Callable[[int], object] | None = None,
                    dropout: Dropout | None = None) -> dict[str, Any]:
@@ -166,14 +166,14 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
         P, K, P_test = matmul(W1_0, X), gram(X, X), matmul(W1_0, X_test)
         K_test = gram(X, X_test)
         forward_first, step_first = gram_first_layer(net, K, P)
-        A: Floats = net["A"]
-        c: Floats = net["c"]
+        A: Array = net["A"]
+        c: Array = net["c"]
 
-        def forward_first_test() -> Floats:
+        def forward_first_test() -> Array:
             return c * P_test + (A.reshape(-1, m) @ K_test).reshape(*A.shape[:2], -1)
 
-        def W1_squared() -> Floats:  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
-            squares: Floats = (c[:, 0, 0] ** 2 * np.sum(W1_0 * W1_0)
+        def W1_squared() -> Array:  # ||c W1_0 + A X.T||^2 = c^2 ||W1_0||^2 + 2c <P, A> + <A K, A>
+            squares: Array = (c[:, 0, 0] ** 2 * np.sum(W1_0 * W1_0)
                                + 2 * c[:, 0, 0] * np.sum(P * A, (1, 2))
                                + np.sum(net["AK"] * A, axis=(1, 2)))  # (k,)
             return squares
@@ -181,16 +181,16 @@ def train_networks(X: Columns, Y: Floats, parameters: Parameters, learning_rates
         forward_first, step_first = primal_first_layer(net, X, W1_0)
         W1 = net["W1"]
 
-        def forward_first_test() -> Floats:
+        def forward_first_test() -> Array:
             return matmul(W1.reshape(-1, n_x), X_test).reshape(*W1.shape[:2], -1)
 
-        def W1_squared() -> Floats:
-            squares: Floats = np.sum(W1 * W1, axis=(1, 2))  # (k,)
+        def W1_squared() -> Array:
+            squares: Array = np.sum(W1 * W1, axis=(1, 2))  # (k,)
             return squares
 
     iterations, costs, train_acc, test_acc = [], [], [], []
 
-    def checkpoint(i: int, ZL: Floats) -> None:
+    def checkpoint(i: int, ZL: Array) -> None:
         ZL_test = forward_rest(forward_first_test() + net["b"][0], net["W"], net["b"][1:])[0][-1]
         cost = np.mean(log_loss(ZL[:, 0], Y), axis=1)  # (k,)
         if l2:

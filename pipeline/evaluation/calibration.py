@@ -15,8 +15,8 @@ from pipeline.artifacts.calibration_file import BAND_EDGES
 from pipeline.errors import UserError
 from pipeline.evaluation.stats import clopper_pearson
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.shapes import Array
 
-Floats = NDArray[np.float64]
 N_BINS = 10  # equal-width bins of p for the calibration error
 BOOTSTRAP_DRAWS = 1000  # resamples of the images for the calibration error's interval
 FEW = 5  # a bin or band with fewer images than this says too little to draw or to judge by
@@ -26,7 +26,7 @@ class CannotCalibrate(UserError):
     """Logits no calibration can be fitted on: the caller shows the raw p as raw."""
 
 
-def checked(Z: ArrayLike, Y: ArrayLike) -> tuple[Floats, Floats]:
+def checked(Z: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
     """z (m,) and y (m,) as floats, or CannotCalibrate saying why they cannot be fitted."""
     z, y = np.ravel(np.asarray(Z, dtype=float)), np.ravel(np.asarray(Y, dtype=float))
     if not np.isfinite(z).all():
@@ -121,7 +121,7 @@ def held_out_losses(Z: ArrayLike, Y: ArrayLike, fold_of: NDArray[np.int64]) -> t
     return float(losses[0].mean()), float(losses[1].mean())
 
 
-def expected_calibration_error(P: ArrayLike, Y: ArrayLike, n_bins: int = N_BINS) -> Floats:
+def expected_calibration_error(P: ArrayLike, Y: ArrayLike, n_bins: int = N_BINS) -> Array:
     """Sum over equal-width bins of (count / n) |mean p - share positive|, which is
     |sum p - sum y| / n per bin. P and Y (..., m): one error per leading index."""
     p, y = np.asarray(P, dtype=float), np.asarray(Y, dtype=float)
@@ -131,12 +131,12 @@ def expected_calibration_error(P: ArrayLike, Y: ArrayLike, n_bins: int = N_BINS)
     size = n_bins * len(rows)
     gap = np.bincount(flat.ravel(), weights=(rows - np.broadcast_to(y, p.shape).reshape(
         rows.shape)).ravel(), minlength=size).reshape(len(rows), n_bins)
-    error: Floats = (np.abs(gap).sum(axis=1) / p.shape[-1]).reshape(p.shape[:-1])
+    error: Array = (np.abs(gap).sum(axis=1) / p.shape[-1]).reshape(p.shape[:-1])
     return error
 
 
 def figures(Z: ArrayLike, Y: ArrayLike, a: float = 1.0, b: float = 0.0, seed: int = 0
-            ) -> Floats:
+            ) -> Array:
     """The figures of p = sigmoid(a z + b) against the labels: the calibration error with its
     95 % bootstrap interval (seeded resamples of the images), the Brier score and the log loss,
     in calibration_file.FIGURES' order."""

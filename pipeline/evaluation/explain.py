@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Floats, over_blocks, scale_of
+from pipeline.columns import Columns, over_blocks, scale_of
 from pipeline.nn import cnn
 from pipeline.nn.convolution_fast import (
     conv_forward_fast,
@@ -41,9 +41,10 @@ from pipeline.nn.convolution_fast import (
 )
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import input_gradient
+from pipeline.shapes import Array
 from pipeline.threads import on_blas_threads, on_cores
 
-Parameters = dict[str, Floats]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
+Parameters = dict[str, Array]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
 TOLERANCE = 0.01  # the map's sum agrees with z(x) - z(x̄) to 1 % of |z(x) - z(x̄)|
 MAX_STEPS = 1024  # the doubling stops here, and says how far apart the two still are
 CHUNK_BYTES = 16 << 20  # float64 path points a forward and backward pass: 170 photos at 64x64
@@ -62,7 +63,7 @@ class Explanation:
     gap : |sum(contributions) - (z - z_baseline)|, what the steps leave
     """
 
-    contributions: Floats
+    contributions: Array
     z: float
     z_baseline: float
     steps: int
@@ -86,33 +87,33 @@ class Explanation:
         return self.gap / abs(self.change)
 
 
-def mean_image(X: Columns) -> Floats:
+def mean_image(X: Columns) -> Array:
     """x̄ (n_x, 1): the mean of the columns of X (n_x, m), in the model's input units (x / 255
     for pixels, summed as exact integers and divided once)."""
     m = X.shape[1]
     if m == 0:
         raise ValueError("the mean image of no columns is undefined")
     total = over_blocks(lambda _, block: block.sum(axis=1, keepdims=True), X)  # (n_x, 1)
-    mean: Floats = total / (scale_of(X) * m)
+    mean: Array = total / (scale_of(X) * m)
     return mean
 
 
-def last_scores(parameters: Parameters, X: Floats) -> Floats:
+def last_scores(parameters: Parameters, X: Array) -> Array:
     """z (1, k) of the columns of X (n_x, k): a CNN's, or a layered network's."""
     if cnn.POOLS in parameters:
         return cnn.scores(parameters, X)
     return L_model_scores(X, parameters)
 
 
-def gradients(parameters: Parameters, X: Floats) -> Floats:
+def gradients(parameters: Parameters, X: Array) -> Array:
     """dz/dx (n_x, k) at each column of X (n_x, k): a CNN's, or a layered network's."""
     if cnn.POOLS in parameters:
         return cnn.input_gradient(parameters, X)
     return input_gradient(parameters, X)
 
 
-def gradient_sum(parameters: Parameters, x: Floats, baseline: Floats,
-                 alphas: NDArray[np.float64]) -> Floats:
+def gradient_sum(parameters: Parameters, x: Array, baseline: Array,
+                 alphas: NDArray[np.float64]) -> Array:
     """The sum over alphas (k,) of dz/dx at x̄ + α (x - x̄), (n_x, 1): the points as columns of
     a batch, one forward and one backward pass a chunk of CHUNK_BYTES."""
     n_x = x.shape[0]
@@ -124,16 +125,16 @@ def gradient_sum(parameters: Parameters, x: Floats, baseline: Floats,
     return total
 
 
-def line_gradient_sum(parameters: Parameters, x: Floats, baseline: Floats
-                      ) -> Callable[[NDArray[np.float64]], Floats]:
+def line_gradient_sum(parameters: Parameters, x: Array, baseline: Array
+                      ) -> Callable[[NDArray[np.float64]], Array]:
     """gradient_sum's sum as a function of the alphas alone: a CNN's by cnn_line_gradient_sum."""
     if cnn.POOLS in parameters:
         return cnn_line_gradient_sum(parameters, x, baseline)
     return functools.partial(gradient_sum, parameters, x, baseline)
 
 
-def cnn_line_gradient_sum(model: Parameters, x: Floats, baseline: Floats
-                          ) -> Callable[[NDArray[np.float64]], Floats]:
+def cnn_line_gradient_sum(model: Parameters, x: Array, baseline: Array
+                          ) -> Callable[[NDArray[np.float64]], Array]:
     """gradient_sum for a CNN (with_pools' dict) as a function of the alphas, from its first
     convolution's output along the line, z1(x̄) + α conv(x - x̄), both computed here once: the
     points then go on from z1, a part of CNN_PART_BYTES of z1 at a time, two parts at once on two
@@ -151,7 +152,7 @@ def cnn_line_gradient_sum(model: Parameters, x: Floats, baseline: Floats
     h, w = step.shape[1:3]
     top = (W1.shape[0] - 1) // 2  # where the image lies in the padded one
 
-    def part_sum(part: NDArray[np.float64]) -> Floats:
+    def part_sum(part: NDArray[np.float64]) -> Array:
         """dz/dz1 (h, w, n_C) summed over the points of part (c,), as cnn.backward has it."""
         Z1 = z1_baseline + part[:, None, None, None] * step  # (c, h, w, n_C)
         A1 = np.maximum(Z1, 0)
@@ -161,11 +162,11 @@ def cnn_line_gradient_sum(model: Parameters, x: Floats, baseline: Floats
         if pool_cache is not None:
             dA = pool_backward_fast(dA, pool_cache, "max")  # (c, h, w, n_C)
         on = np.multiply(dA, A1 > 0, out=dA if dA.flags.writeable else None)  # ReLUs on
-        summed: Floats = on.sum(axis=0)
+        summed: Array = on.sum(axis=0)
         return summed
 
     @on_blas_threads("stream")  # a part a core, each on one BLAS thread
-    def sum_over(alphas: NDArray[np.float64]) -> Floats:
+    def sum_over(alphas: NDArray[np.float64]) -> Array:
         # at least two parts where there are two points; their number is the same on any cores
         size = max(1, min(CNN_PART_BYTES // (8 * step.size), -(-len(alphas) // 2)))
         parts = on_cores(part_sum, [alphas[s:s + size] for s in range(0, len(alphas), size)])
@@ -176,7 +177,7 @@ def cnn_line_gradient_sum(model: Parameters, x: Floats, baseline: Floats
     return sum_over
 
 
-def explain(parameters: Parameters, x: Floats, baseline: Floats, *,
+def explain(parameters: Parameters, x: Array, baseline: Array, *,
             tolerance: float = TOLERANCE, max_steps: int = MAX_STEPS) -> Explanation:
     """Integrated gradients of x (n_x, 1) from baseline x̄ (n_x, 1), the trapezoid's steps
     doubled from 1 until |sum(map) - (z(x) - z(x̄))| <= tolerance * |z(x) - z(x̄)| at two step
@@ -205,9 +206,9 @@ def explain(parameters: Parameters, x: Floats, baseline: Floats, *,
         steps *= 2
 
 
-def colour_sum(contributions: Floats, image_shape: Iterable[int]) -> Floats:
+def colour_sum(contributions: Array, image_shape: Iterable[int]) -> Array:
     """The map (n_x, 1) as an image (h, w): each pixel's three colours summed. The columns are
     images raveled row, column, channel (features.flatten), so a C-order reshape undoes it."""
     h, w, c = (int(s) for s in image_shape)
-    summed: Floats = contributions.reshape(h, w, c).sum(axis=2)
+    summed: Array = contributions.reshape(h, w, c).sum(axis=2)
     return summed

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from pipeline.artifacts.feature_file import is_course_data
 from pipeline.artifacts.params import params_settings, split_scores
-from pipeline.columns import Columns, Floats, pixels_of, take
+from pipeline.columns import Columns, pixels_of, take
 from pipeline.errors import UserError
 from pipeline.evaluation.stats import (
     accuracy_summary,
@@ -20,9 +20,10 @@ from pipeline.evaluation.stats import (
     percent,
 )
 from pipeline.nn.logistic import accuracy, predict_from_scores
+from pipeline.shapes import Array
 
 
-def confusion(Y_prediction: Floats, Y: Floats) -> dict[str, int]:
+def confusion(Y_prediction: Array, Y: Array) -> dict[str, int]:
     """Counts of true/false positives/negatives, cat being the positive class."""
     p, y = Y_prediction.astype(bool), Y.astype(bool)
     return {"true_cat": int(np.sum(p & y)), "false_cat": int(np.sum(p & ~y)),
@@ -30,7 +31,7 @@ def confusion(Y_prediction: Floats, Y: Floats) -> dict[str, int]:
 
 
 def metrics(params: Mapping[str, Any], features: Mapping[str, Any],
-            Z_of: Mapping[str, Floats] | None = None) -> dict[str, Any]:
+            Z_of: Mapping[str, Array] | None = None) -> dict[str, Any]:
     """Everything metrics.json holds: accuracies and what they mean, the cost curve, the
     mislabeled images, and the test images that are also training images.
 

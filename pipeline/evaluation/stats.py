@@ -13,25 +13,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pipeline.columns import Floats
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.shapes import Array
 
 
 @functools.lru_cache(maxsize=8)
-def log_choose(n: int) -> Floats:
+def log_choose(n: int) -> Array:
     """log C(n, i) for i = 0..n, (n + 1,), read-only: kept for the bisections' many p's."""
     i = np.arange(1, n + 1)
     # a running sum of log((n - j + 1) / j), exact enough for any n we meet
-    logs: Floats = np.concatenate(([0.0], np.cumsum(np.log(n - i + 1) - np.log(i))))
+    logs: Array = np.concatenate(([0.0], np.cumsum(np.log(n - i + 1) - np.log(i))))
     logs.flags.writeable = False
     return logs
 
 
-def log_binomial_pmf(n: int, p: float, k: int = 0) -> Floats:
+def log_binomial_pmf(n: int, p: float, k: int = 0) -> Array:
     """log P(X = i) for i = k..n, X ~ Binomial(n, p): ndarray of shape (n + 1 - k,)."""
     i = np.arange(k, n + 1)
     if p in (0, 1):  # all the mass on i = 0 or i = n (log 0 would give 0 * -inf = nan)
-        log_pmf: Floats = np.where(i == n * p, 0.0, -np.inf)
+        log_pmf: Array = np.where(i == n * p, 0.0, -np.inf)
     else:
         log_pmf = log_choose(n)[k:] + i * np.log(p) + (n - i) * np.log1p(-p)
     return log_pmf
@@ -77,7 +77,7 @@ def cohen_kappa(prediction: ArrayLike, Y: ArrayLike) -> float | None:
     return None if chance == 1 else float((observed - chance) / (1 - chance))
 
 
-def average_ranks(values: ArrayLike) -> Floats:
+def average_ranks(values: ArrayLike) -> Array:
     """1-based ranks of values, ties sharing the mean of their ranks (as scipy's rankdata)."""
     values = np.ravel(values)
     order = np.argsort(values, kind="mergesort")
@@ -99,7 +99,7 @@ def roc_auc(scores: ArrayLike, Y: ArrayLike) -> float | None:
     return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def roc_curve(scores: ArrayLike, Y: ArrayLike) -> tuple[Floats, Floats]:
+def roc_curve(scores: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
     """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
     scores, y = np.ravel(scores), np.ravel(Y).astype(bool)
     order = np.argsort(-scores, kind="mergesort")
@@ -112,7 +112,7 @@ def roc_curve(scores: ArrayLike, Y: ArrayLike) -> tuple[Floats, Floats]:
 
 
 def calibration_curve(probabilities: ArrayLike, Y: ArrayLike, n_bins: int = 10
-                      ) -> tuple[Floats, Floats, NDArray[np.intp]]:
+                      ) -> tuple[Array, Array, NDArray[np.intp]]:
     """Reliability diagram data, as scikit-learn's (uniform bins): for each non-empty bin, the
     mean predicted probability, the observed share of positives, and the count."""
     p, y = np.ravel(probabilities), np.ravel(Y).astype(float)
@@ -130,7 +130,7 @@ def majority(positives: int, n: int) -> tuple[int, float]:
     return int(positives > n - positives), 100 * max(positives, n - positives) / n
 
 
-def classification_stats(Z: Floats, Y: ArrayLike, threshold: float = THRESHOLD
+def classification_stats(Z: Array, Y: ArrayLike, threshold: float = THRESHOLD
                          ) -> dict[str, Any]:
     """Everything a report says about one set, from the scores Z = w.T X + b and the labels.
 

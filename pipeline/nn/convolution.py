@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+from pipeline.shapes import Array
+
 ConvCache = tuple[Array, Array, Array, dict[str, int]]  # (A_prev, W, b, hparameters)
 
 

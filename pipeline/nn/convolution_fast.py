@@ -31,9 +31,7 @@ from numpy.typing import NDArray
 
 from pipeline.nn.convolution import conv_shapes, zero_pad
 from pipeline.nn.pooling import Mode, PoolCache, pool_shapes
-
-Array = NDArray[np.float64]
-
+from pipeline.shapes import Array
 
 # What the backward pass reads: the course's (A_prev, W, b, hparameters), then the windows as
 # rows and the scale the input was divided by. (Written as a call, not a class statement: a

@@ -13,11 +13,11 @@ from numpy.typing import NDArray
 
 from pipeline.nn.dropout import forward_propagation_with_dropout
 from pipeline.nn.network import L_model_forward, compute_cost
+from pipeline.shapes import Array
 
 COURSE_LAYER_DIMS = (4, 5, 3, 1)  # the assignment's network: X (4, m) -> 5 -> 3 -> 1
 THRESHOLD = 2e-7  # the assignment's line between "works perfectly fine" and "a mistake"
 
-Array = NDArray[np.float64]
 Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
 Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 

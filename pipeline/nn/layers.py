@@ -20,11 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.shapes import Array, Pixels
 
-Array = NDArray[np.float64]
 Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
 Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
-Pixels = NDArray[np.uint8]  # pixel integers 0..255, (n_x, m) as X
 FirstLayer = Callable[[Array], Array]  # W1 -> W1 @ X, (n_1, m)
 
 # float64 values converted from pixels at a time: 768 KB, 8 images of 64 x 64 x 3, which stay

@@ -7,9 +7,9 @@ Pure NumPy, no I/O. Parameters are the course's dict {"W1": (n_1, n_0), "b1": (n
 import math
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+from pipeline.shapes import Array
+
 Arrays = dict[str, Array]  # parameters {"W1", "b1", ...}, or gradients, velocities {"dW1", ...}
 # a number, or a column (k, 1) of rates for k neurons trained side by side
 Rate = float | Array

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
+from pipeline.shapes import Array
 
-Array = NDArray[np.float64]
 Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
 Grads = dict[str, Array]  # {"dW1", "db1", ...}, shaped as the parameters

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+from pipeline.shapes import Array
+
 Arrays = dict[str, Array]  # parameters {"W1", "b1", ...}, or gradients and moments {"dW1", ...}
 # a number, or a column (k, 1) of rates for k neurons trained side by side
 Rate = float | Array

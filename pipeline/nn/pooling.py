@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.nn.convolution import check_images, check_step, output_size
+from pipeline.shapes import Array
 
-Array = NDArray[np.float64]
 Mode = Literal["max", "average"]
 PoolCache = tuple[Array, dict[str, int]]  # (A_prev, hparameters)
 MODES = ("max", "average")

@@ -21,12 +21,12 @@ from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import StrPath
 from pipeline.artifacts.params import CURVES, Params, cost_of_scores, scores
-from pipeline.columns import Floats
 from pipeline.engines.fit import training_set
 from pipeline.evaluation.stats import clopper_pearson
 from pipeline.nn.logistic import accuracy, predict_from_scores
 from pipeline.runs.ledger import Record
 from pipeline.settings import Settings
+from pipeline.shapes import Array
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the package
 # The source that decides a fit's weights, folders and files under ROOT: the math, the engines,
@@ -88,7 +88,7 @@ def identity(settings: Settings, engine: str, features: Features) -> tuple[str, 
 
 
 def outcome(params: Params, features: Features,
-            Z_of: Mapping[str, Floats] | None = None) -> dict[str, Any]:
+            Z_of: Mapping[str, Array] | None = None) -> dict[str, Any]:
     """What the run scores, from one pass over each split: train and test accuracy (as
     metrics.json computes them, on the images), the test interval, the cost J after the last
     step (on the training set as trained, mirrors too with augment flip, l2 included), and the

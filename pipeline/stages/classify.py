@@ -25,15 +25,15 @@ from pipeline.artifacts.files import sha256_of, write_bytes
 from pipeline.artifacts.params import load_params, network_parameters, scores
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
-from pipeline.columns import Floats
 from pipeline.errors import remake_hint
 from pipeline.evaluation.calibration import band_sentences, bands_of
 from pipeline.evaluation.explain import Explanation, colour_sum, explain
 from pipeline.evaluation.stats import always_answering, clopper_pearson, interval, majority
 from pipeline.nn.logistic import THRESHOLD, sigmoid
+from pipeline.shapes import Array
 
 
-def explain_png(photo: Image.Image, pixels: NDArray[np.uint8], contribution: Floats, *,
+def explain_png(photo: Image.Image, pixels: NDArray[np.uint8], contribution: Array, *,
                 path: Path, title: str, positive: str) -> bytes:
     """The photo (its path, the end of a long one), the pixels the model sees, and the map
     (h, w) of each pixel's push."""
@@ -88,7 +88,7 @@ def map_names(paths: Iterable[Path]) -> list[str]:
 
 
 def mean_input(c: Calibration | None, path: Path, params_path: Path, n_x: int
-               ) -> tuple[Floats | None, str]:
+               ) -> tuple[Array | None, str]:
     """(x̄ (n_x, 1), "") from this params.npz's calibration, also from one that could not be
     fitted (its mean image is still the training set's); else (None, why not)."""
     if c is not None:

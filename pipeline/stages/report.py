@@ -27,7 +27,7 @@ from pipeline.artifacts.files import (
 )
 from pipeline.artifacts.params import Params, load_params, network_parameters, split_scores
 from pipeline.cli import Parser, UserError
-from pipeline.columns import Floats, pixels_of, take
+from pipeline.columns import pixels_of, take
 from pipeline.errors import remake_hint
 from pipeline.evaluation.explain import colour_sum, explain, mean_image
 from pipeline.evaluation.metrics import check_same_data, metrics
@@ -44,11 +44,12 @@ from pipeline.page.run_figures import (
 )
 from pipeline.page.run_section import Metrics, gallery_title, run_fragment
 from pipeline.page.sections import Case, made_for, write_section
+from pipeline.shapes import Array
 
 MistakeRow = tuple[str, int, int, int, float]  # (split, index, true, predicted, p_cat)
 
 
-def mislabeled_cases(Z: Floats, features: Features, indices: ArrayLike, split: str,
+def mislabeled_cases(Z: Array, features: Features, indices: ArrayLike, split: str,
                      shown: int = config.GALLERY_SIZE) -> tuple[list[Case], list[MistakeRow]]:
     """(index, image, true, predicted, p_cat) for the `shown` most confident mistakes of a split
     whose scores are Z (1, m) (p farthest from the threshold first), and the CSV rows of all of
@@ -66,7 +67,7 @@ def mislabeled_cases(Z: Floats, features: Features, indices: ArrayLike, split: s
 
 
 def mistake_maps(params: Params, features: Features, cases: Iterable[Case], split: str,
-                  x_bar: Floats) -> list[Floats]:
+                  x_bar: Array) -> list[Array]:
     """Each case's map (h, w): every pixel's push on z from the mean training image x̄ (n_x, 1),
     its colours summed."""
     parameters, X = network_parameters(params), features[f"X_{split}"]
@@ -93,7 +94,7 @@ def same_numbers(a: object, b: object, rel: float = 1e-9) -> bool:
     return type(a) is type(b) and a == b
 
 
-Inputs = tuple[Params, dict[str, Any], Features, dict[str, Floats]]
+Inputs = tuple[Params, dict[str, Any], Features, dict[str, Array]]
 
 
 def load_inputs(params_path: StrPath, metrics_path: StrPath, features_path: StrPath) -> Inputs:
@@ -114,7 +115,7 @@ def load_inputs(params_path: StrPath, metrics_path: StrPath, features_path: StrP
     return params, computed, features, Z_of
 
 
-def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dict[str, Floats],
+def write_report(params: Params, metrics: Metrics, features: Features, Z_of: dict[str, Array],
                  out_dir: StrPath, calibration: tuple[Calibration | None, str] = (None, "")
                  ) -> Path:
     """Draw everything into a temp folder, then move the set into out_dir at once. Z_of: each

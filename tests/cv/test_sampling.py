@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline import config
+from pipeline.cv.render import candidate_name
 from pipeline.cv.sampling import axis_of, draw, ends, u_of, value_at, zoomed
 from pipeline.cv.summary import importance
 
@@ -58,9 +59,11 @@ def test_keep_prob_is_uniform_batch_sizes_are_powers_of_two_and_layer_sizes_whol
 
 
 def test_a_drawn_value_is_printed_as_it_is_so_a_run_can_be_typed_again():
-    for candidate in draw(DEFAULT, 50, 7):
-        for value in candidate.values():
-            assert float(f"{value:.3g}") == value or value == float(f"{value:.12g}")
+    axes = {**DEFAULT, "beta2": axis_of("beta2", 0.99, 0.9999)}  # 1 - 0.000364, not "1"
+    for candidate in draw(axes, 50, 7):
+        printed = candidate_name(candidate, list(axes)).split(", ")
+        assert [float(part.split()[1]) for part in printed] == list(candidate.values())
+        assert all(len(part.split()[1]) <= 8 for part in printed)  # 0.999636 at most
 
 
 @pytest.mark.parametrize("name, low, high, words", [
@@ -115,3 +118,7 @@ def test_importance_finds_the_setting_the_accuracy_follows():
     assert importance(grid, ["learning_rate"], {}) == {"learning_rate": pytest.approx(100 / 104)}
     flat = [{"learning_rate": 0.1, "val_accuracy_mean": 65.0}] * 3
     assert importance(flat, ["learning_rate"], {}) == {}
+    # 9 drawn candidates: fewer than two a group, so no drawn setting is credited with it all
+    assert importance(rows[:9], ["learning_rate", "l2"], {"learning_rate": "log", "l2": "log"}) \
+        == {}
+    assert len(importance(rows[:10], ["learning_rate"], {"learning_rate": "log"})) == 1
