@@ -28,7 +28,6 @@ PARTS = 2  # ranges of pixel columns a pass sums separately, in parallel (over_b
 Indices = NDArray[np.intp] | Sequence[int]  # column numbers
 Index = slice | Indices  # which columns: a slice or their numbers
 Positions = slice | NDArray[np.intp]  # where a block's columns go among those asked for
-Parameters = dict[str, Array]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
 Blocks = Iterator[tuple[slice, Array]]  # (positions, block) of raw_blocks
 T = TypeVar("T")
 

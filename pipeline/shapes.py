@@ -2,13 +2,15 @@
 the shape expected. Never an assert, which `python -O` strips."""
 
 from collections.abc import Iterable
-from typing import Protocol, SupportsInt
+from typing import Any, Protocol, SupportsInt
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]  # float64 arrays: X's columns, weights, gradients, scores
 Pixels = NDArray[np.uint8]  # pixel integers 0..255, as features.npz stores them
+Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
+Parameters = dict[str, Array]  # the course's {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
 
 
 class Shaped(Protocol):

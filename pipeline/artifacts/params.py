@@ -23,12 +23,12 @@ from numpy.typing import ArrayLike, NDArray
 from pipeline import config
 from pipeline.artifacts.feature_file import Features
 from pipeline.artifacts.files import Spec, StrPath, check_arrays, read_npz
-from pipeline.columns import Columns, Indices, Parameters, matmul, model_scores
+from pipeline.columns import Columns, Indices, matmul, model_scores
 from pipeline.errors import UserError, remake_hint
 from pipeline.nn import cnn
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.settings import Settings, record_types
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Parameters
 
 # params.npz as load_params returns it: arrays of several dtypes (float64 weights and curves,
 # int settings, str names)

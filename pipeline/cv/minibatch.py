@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Parameters, model_scores, take
+from pipeline.columns import Columns, model_scores, take
 from pipeline.cv.summary import GridPoint
 from pipeline.engines.fit import model_of, propagate_of, start_of
 from pipeline.engines.minibatch import loop_options, run_epochs
@@ -24,7 +24,7 @@ from pipeline.nn.layers import propagate
 from pipeline.nn.logistic import log_loss, predict_from_scores
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.settings import Optimizer, Settings
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Parameters
 from pipeline.threads import on_blas_threads
 
 

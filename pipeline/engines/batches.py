@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Parameters, as_columns
-from pipeline.shapes import Array, Pixels
+from pipeline.columns import Columns, as_columns
+from pipeline.shapes import Array, Parameters, Pixels
 
 Batch = NDArray[np.intp]  # column numbers
 # (parameters, X, Y, l2, *, pixel_scale) -> (cost, grads, ZL) on the columns X / pixel_scale:

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import config
-from pipeline.columns import Columns, Parameters, flipped, model_scores
+from pipeline.columns import Columns, flipped, model_scores
 from pipeline.engines.batches import Propagate
 from pipeline.engines.logistic import gradient_descent
 from pipeline.engines.minibatch import loop_options, optimize_minibatch
@@ -23,7 +23,7 @@ from pipeline.nn.layers import propagate
 from pipeline.nn.network import initialize_parameters, initialize_parameters_deep
 from pipeline.nn.optimizers import minibatch_steps
 from pipeline.settings import Settings
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Parameters
 
 Features = Mapping[str, Any]  # features.npz's content: X_train, Y_train, X_test, Y_test, ...
 Weights = Mapping[str, Array | float]  # one model's: {"w", "b"} or {"W1", "b1", ...}

@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from pipeline.columns import Parameters
 from pipeline.engines.first_layer import Net, gram_first_layer
 from pipeline.engines.logistic import Tick
 from pipeline.engines.network import descend, stack_network, unstack_network
-from pipeline.shapes import Array, check_shape
+from pipeline.shapes import Array, Parameters, check_shape
 
 
 def masked_network_steps(K: Array, P: Array, Y: Array, parameters: Parameters, *,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.columns import Columns, Parameters, as_columns, scale_of, take
+from pipeline.columns import Columns, as_columns, scale_of, take
 from pipeline.engines.batches import Propagate, gathered
 from pipeline.nn.logistic import accuracy, log_loss, predict_from_scores
 from pipeline.nn.momentum import (
@@ -32,7 +32,7 @@ from pipeline.nn.optimizers import (
 )
 from pipeline.progress import ticker
 from pipeline.settings import Optimizer
-from pipeline.shapes import Array, check_shape
+from pipeline.shapes import Array, Parameters, check_shape
 from pipeline.threads import on_blas_threads
 
 MINIBATCH_OPTIMIZERS = ("minibatch", "momentum", "adam")  # what run_epochs runs

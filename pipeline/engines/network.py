@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.columns import Columns, Parameters, gram, matmul, matmul_transposed
+from pipeline.columns import Columns, gram, matmul, matmul_transposed
 from pipeline.engines.first_layer import (
     ForwardFirst,
     Net,
@@ -30,7 +30,7 @@ from pipeline.engines.logistic import Tick, choose_engine, row_accuracies
 from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
 from pipeline.progress import ticker
-from pipeline.shapes import Array, check_sets
+from pipeline.shapes import Array, Parameters, check_sets
 from pipeline.threads import on_blas_threads
 
 Dropout = tuple[float, np.random.RandomState]  # (keep_prob, rng); descend's: also (k, 1, 1)

@@ -41,10 +41,9 @@ from pipeline.nn.convolution_fast import (
 )
 from pipeline.nn.layers import L_model_scores
 from pipeline.nn.network import input_gradient
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Parameters
 from pipeline.threads import on_blas_threads, on_cores
 
-Parameters = dict[str, Array]  # the course's {"W1": (n_1, n_x), "b1": (n_1, 1), ...}
 TOLERANCE = 0.01  # the map's sum agrees with z(x) - z(x̄) to 1 % of |z(x) - z(x̄)|
 MAX_STEPS = 1024  # the doubling stops here, and says how far apart the two still are
 CHUNK_BYTES = 16 << 20  # float64 path points a forward and backward pass: 170 photos at 64x64

@@ -33,10 +33,9 @@ from pipeline.nn.convolution_fast import (
 )
 from pipeline.nn.layers import dropout_masks
 from pipeline.nn.logistic import log_loss, sigmoid
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Parameters
 from pipeline.threads import on_cores
 
-Parameters = dict[str, Array]
 # a block (f, n_C, pool): f x f conv with n_C filters, ReLU, pool x pool max-pool (1: none)
 Architecture = tuple[tuple[int, int, int], ...]
 # forward's: each block's (conv cache, Z, its output A, pool), dense input (n, m), its shape

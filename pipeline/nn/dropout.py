@@ -14,10 +14,8 @@ from numpy.typing import NDArray
 
 from pipeline.nn.logistic import sigmoid
 from pipeline.nn.network import linear_activation_forward, linear_backward
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Labels, Parameters
 
-Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
-Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 # the flat cache: float64 arrays, and each hidden layer's mask D (bool)
 DropoutCache = tuple[NDArray[Any], ...]
 

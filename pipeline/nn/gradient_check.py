@@ -6,20 +6,16 @@ the L2 penalty and with dropout under fixed masks (the same seed on every forwar
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from pipeline.nn.dropout import forward_propagation_with_dropout
 from pipeline.nn.network import L_model_forward, compute_cost
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Labels, Parameters
 
 COURSE_LAYER_DIMS = (4, 5, 3, 1)  # the assignment's network: X (4, m) -> 5 -> 3 -> 1
 THRESHOLD = 2e-7  # the assignment's line between "works perfectly fine" and "a mistake"
 
-Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
-Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 
 
 def layer_dims_of(parameters: Parameters) -> list[int]:

@@ -14,16 +14,13 @@ where AL rounds to 0 or 1.
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, cast, overload
+from typing import cast, overload
 
 import numpy as np
-from numpy.typing import NDArray
 
 from pipeline.nn.logistic import log_loss, sigmoid
-from pipeline.shapes import Array, Pixels
+from pipeline.shapes import Array, Labels, Parameters, Pixels
 
-Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
-Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 FirstLayer = Callable[[Array], Array]  # W1 -> W1 @ X, (n_1, m)
 
 # float64 values converted from pixels at a time: 768 KB, 8 images of 64 x 64 x 3, which stay

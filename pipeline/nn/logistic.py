@@ -8,11 +8,10 @@ from typing import Any, TypedDict, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from pipeline.shapes import Array, check_shape
+from pipeline.shapes import Array, Labels, check_shape
 
 THRESHOLD = 0.5  # predict 1 where A > 0.5, strictly (the course's rule)
 
-Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
 
 
 class Grads(TypedDict):

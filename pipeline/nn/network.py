@@ -6,16 +6,12 @@ Pure NumPy, no I/O. Shapes follow the course: X is (n_x, m), Y is (1, m); parame
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from pipeline.nn.logistic import THRESHOLD, log_loss, sigmoid
-from pipeline.shapes import Array
+from pipeline.shapes import Array, Labels, Parameters
 
-Labels = NDArray[Any]  # 0 / 1: int64 as the features hold them, or float64 as the course's
-Parameters = dict[str, Array]  # {"W1": (n_1, n_0), "b1": (n_1, 1), ..., "WL", "bL"}
 Grads = dict[str, Array]  # {"dW1", "db1", ...}, shaped as the parameters
 LinearCache = tuple[Array, Array, Array]  # (A_prev, W, b)
 Cache = tuple[LinearCache, Array]  # (linear cache, Z)
