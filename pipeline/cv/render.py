@@ -36,10 +36,12 @@ TOP_ROWS = 10  # a random search's table: its best candidates
 
 
 def random_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
-    """A random search's TOP_ROWS best candidates, best first, as table_rows."""
+    """A random search's TOP_ROWS best candidates, best first, as table_rows: the settings'
+    values alone, named once in the header (setting_header), so that a row fits 80 columns."""
     ranked = sorted((c for c in summary["candidates"] if c["val_accuracy_mean"] is not None),
                     key=lambda c: -c["val_accuracy_mean"])
-    rows = [(candidate_name(c, summary["searched"]) + (" (2)" if c["round"] == 2 else ""),
+    rows = [(", ".join(f"{c[name]:.12g}" for name in summary["searched"])
+             + (" (2)" if c["round"] == 2 else ""),
              str(c["best_at"]), f"{c['val_accuracy_mean']:.1f} ± {c['val_accuracy_sd']:.1f} %",
              f"{c['val_log_loss_mean']:.3f}") for c in ranked[:TOP_ROWS]]
     rest = len(summary["candidates"]) - len(rows)
@@ -74,11 +76,19 @@ def table_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
 COLUMNS = ("setting", "best at", "val accuracy", "val log-loss")
 
 
+def setting_header(summary: Mapping[str, Any]) -> str:
+    """The first column's name: "setting", or the settings a random search drew."""
+    if summary.get("search") != "random":
+        return COLUMNS[0]
+    return ", ".join(SHORT.get(name, name) for name in summary["searched"])
+
+
 def summary_text(summary: Mapping[str, Any]) -> str:
     """The terminal's table and lines (a grid's as they have always been: the figure of the
     settings and its sentence are in summary.md and on the page)."""
     extra = search_lines(summary) if summary.get("search") == "random" else []
-    return "\n".join([text_table(COLUMNS, table_rows(summary)), *extra,
+    return "\n".join([text_table((setting_header(summary), *COLUMNS[1:]), table_rows(summary)),
+                      *extra,
                       *closing_lines(summary)])
 
 
@@ -151,7 +161,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     lines = [f"# Cross-validation: {summary['folds']}-fold x {summary['repeats']} repeats "
              f"on the {summary['m_train']} training images", "",
              "The test set was not used to choose anything; it is scored once, at the end.", "",
-             markdown_table(COLUMNS, table_rows(summary))]
+             markdown_table((setting_header(summary), *COLUMNS[1:]), table_rows(summary))]
     lines += ["", *search_lines(summary), "", *closing_lines(summary), "",
               "![validation accuracy](cv.png)", "", "![each setting](settings.png)", ""]
     return "\n".join(lines)
@@ -170,7 +180,8 @@ def section_fragment(summary: Mapping[str, Any]) -> str:
     head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
             f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
     html: str = (head + verdict_box(lines[0])
-                 + table(table_rows(summary), ("setting", f"best at ({unit_of(summary)}s)",
+                 + table(table_rows(summary), (setting_header(summary),
+                                               f"best at ({unit_of(summary)}s)",
                                                "validation accuracy, mean ± sd",
                                                "validation log-loss"))
                  + paragraphs(searched + lines[1:])

@@ -183,6 +183,17 @@ def test_a_random_search_scores_every_candidate_and_draws_each_setting(random_ru
     assert max(len(line) for line in stdout.splitlines()) <= 80
 
 
+def test_an_adam_search_names_each_setting_once_and_fits_80_columns(features_file, tmp_path):
+    out = tmp_path / "cv"
+    result = run_cli("cv", "--features", features_file, "--out-dir", out, "--search", "random",
+                     "--trials", "3", "--optimizer", "adam", "--num-epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "lr, l2, beta1, beta2" in result.stdout.splitlines()[1]  # the table's header
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    best = json.loads((out / "summary.json").read_text())["best"]
+    assert f"beta2 {best['beta2']:.12g}," in result.stdout  # as drawn: it can be typed again
+
+
 def test_the_same_seed_draws_the_same_candidates_and_another_seed_others(random_run,
                                                                          features_file,
                                                                          tmp_path):
