@@ -158,7 +158,8 @@ def closing_lines(summary: Mapping[str, Any]) -> list[str]:
 
 
 def summary_markdown(summary: Mapping[str, Any]) -> str:
-    lines = [f"# Cross-validation: {summary['folds']}-fold x {summary['repeats']} repeats "
+    repeats = f"{summary['repeats']} repeat{'s' * (summary['repeats'] != 1)}"
+    lines = [f"# Cross-validation: {summary['folds']}-fold x {repeats} "
              f"on the {summary['m_train']} training images", "",
              "The test set was not used to choose anything; it is scored once, at the end.", "",
              markdown_table((setting_header(summary), *COLUMNS[1:]), table_rows(summary))]
@@ -177,8 +178,9 @@ def section_fragment(summary: Mapping[str, Any]) -> str:
     """The page's cross-validation section, as HTML."""
     lines = [" ".join(line.split()) for line in closing_lines(summary)]
     searched = [" ".join(line.split()) for line in search_lines(summary)]
-    head = (f"<p>{summary['folds']}-fold cross-validation repeated {summary['repeats']} times "
-            f"on the {summary['m_train']} training images; the test set chose nothing.</p>")
+    repeated = f" repeated {summary['repeats']} times" if summary["repeats"] > 1 else ""
+    head = (f"<p>{summary['folds']}-fold cross-validation{repeated} on the {summary['m_train']} "
+            "training images; the test set chose nothing.</p>")
     html: str = (head + verdict_box(lines[0])
                  + table(table_rows(summary), (setting_header(summary),
                                                f"best at ({unit_of(summary)}s)",

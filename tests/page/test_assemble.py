@@ -36,7 +36,7 @@ def test_cv_refreshes_the_page_without_redrawing_it(reports, features_file):
     assert snapshot(reports) == figures  # not one figure drawn again
     page = Page((reports / "index.html").read_text())
     assert "cv/cv.png" in page.links
-    assert "5-fold cross-validation repeated 1 times" in " ".join(page.text)
+    assert "5-fold cross-validation on the 209 training images" in " ".join(page.text)
 
 
 def test_a_removed_section_leaves_the_page_and_a_stale_one_says_so(reports, features_file,
