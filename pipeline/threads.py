@@ -11,10 +11,10 @@ deals its 4-image parts to the cores the same way (nn.cnn.in_parts; on_cores). A
 mini-batch does not: its work, about 0.6 ms for 64 images, is too little to hand to a second
 thread (measured: an Adam epoch at 25,000 images took 0.41 s on two threads against 0.34 s on
 one).
-A product of WIDE_PRODUCT_FLOPS or more, such as cv's week-4 networks' Gram product, has threads
-of its own (product_threads): one too, since every core halved it on a quiet machine, but beside
-busy processes the step took 1.8x as long (a BLAS thread spins waiting for a core). cv's
-networks run their rows in two halves on threads of their own instead (cv.gram.fit_rows).
+The widest product, cv's week-4 networks' Gram product (350 MFLOP a step), stays on one thread
+too: every core halved it on a quiet machine, but beside busy processes the step took 1.8x as
+long (a BLAS thread spins waiting for a core). cv's networks run their rows in two halves on
+threads of their own instead (cv.gram.fit_rows).
 `make bench` (its "threads" rows) times each path against the BLAS's default.
 """
 
@@ -38,7 +38,6 @@ BLAS_THREADS: dict[str, int | None] = {
     "minibatch": 1,  # mini-batch gradient descent and Adam
     "cv": 1,  # cross-validation's fold rows, in one product
     "stream": 1,  # each part of a pass over the pixels (columns.in_parts: a part a core)
-    "product": 1,  # one product of WIDE_PRODUCT_FLOPS or more inside a path (product_threads)
 }
 
 
@@ -86,21 +85,6 @@ def blas_threads(path: str) -> AbstractContextManager[object]:
     limit = BLAS_THREADS[path]
     if limit is None:
         return nullcontext()
-    return controller().limit(limits=limit, user_api="blas")
-
-
-# A product this large may take threads of its own (BLAS_THREADS["product"]) inside a path on
-# one thread: make cv's week-4 networks' (k n_h, M) @ (M, M) Gram product, about 350 MFLOP a
-# step (200 networks of 20 units on 209 images). Smaller products keep the path's threads.
-WIDE_PRODUCT_FLOPS = 150e6
-
-
-def product_threads(flops: float) -> AbstractContextManager[object]:
-    """A context for one product of this many flops: from WIDE_PRODUCT_FLOPS up, the threads of
-    BLAS_THREADS["product"] (None: every core), otherwise the path's threads as they are."""
-    if flops < WIDE_PRODUCT_FLOPS:
-        return nullcontext()
-    limit = BLAS_THREADS["product"] or os.cpu_count() or 1
     return controller().limit(limits=limit, user_api="blas")
 
 

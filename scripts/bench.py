@@ -364,7 +364,7 @@ def on_default_threads(path, fit):
 
 def cv_stage_in_process(args, folder):
     """make cv MODEL=l-layer's stage in this process, unprinted (its errors raise): the default grid
-    (200 networks, their Gram product on BLAS_THREADS["product"]), CV_THREAD_STEPS steps."""
+    (200 networks, on BLAS_THREADS["cv"]), CV_THREAD_STEPS steps."""
     from pipeline.stages import cv
 
     runs = folder / "runs"
@@ -381,7 +381,7 @@ def cv_stage_in_process(args, folder):
 
 def thread_rows(bench, args, f):
     """The threads chosen per path (pipeline/threads.py) against the BLAS's default, for
-    each network fit, a 2,000-image Adam run and l-layer cv's wide product, alone and beside
+    each network fit, a 2,000-image Adam run and l-layer cv, alone and beside
     two CPU-bound processes."""
     small = load_features(synthetic_features(args.cache_dir, SMALL))
     def network(model):
@@ -397,7 +397,7 @@ def thread_rows(bench, args, f):
     }
     cores = os.cpu_count()
     with tempfile.TemporaryDirectory() as tmp:
-        fits[f"l-layer cv {CV_THREAD_STEPS} it"] = ("product", cv_stage_in_process(args, Path(tmp)))
+        fits[f"l-layer cv {CV_THREAD_STEPS} it"] = ("cv", cv_stage_in_process(args, Path(tmp)))
         for busy in (0, 2):
             with busy_cores(busy):
                 for name, (path, fit) in fits.items():

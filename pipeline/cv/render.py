@@ -26,9 +26,15 @@ def setting_name(point: GridPoint, searched: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def shown(value: float) -> str:
+    """A drawn value as it was drawn, so that it can be typed again: 3 significant digits, or
+    1 minus 3 of them for a beta (0.999636, which 3 digits would show as 1)."""
+    return f"{value:.12g}"
+
+
 def candidate_name(candidate: Mapping[str, Any], searched: Sequence[str]) -> str:
     """A random candidate's drawn settings, as 'lr 0.00346, l2 0.0123, keep_prob 0.81'."""
-    return ", ".join(f"{SHORT.get(name, name)} {candidate[name]:.12g}" for name in searched)
+    return ", ".join(f"{SHORT.get(name, name)} {shown(candidate[name])}" for name in searched)
 
 
 SHORT = {"learning_rate": "lr", "keep_prob": "keep", "mini_batch_size": "batch"}
@@ -40,7 +46,7 @@ def random_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     values alone, named once in the header (setting_header), so that a row fits 80 columns."""
     ranked = sorted((c for c in summary["candidates"] if c["val_accuracy_mean"] is not None),
                     key=lambda c: -c["val_accuracy_mean"])
-    rows = [(", ".join(f"{c[name]:.12g}" for name in summary["searched"])
+    rows = [(", ".join(shown(c[name]) for name in summary["searched"])
              + (" (2)" if c["round"] == 2 else ""),
              str(c["best_at"]), f"{c['val_accuracy_mean']:.1f} ± {c['val_accuracy_sd']:.1f} %",
              f"{c['val_log_loss_mean']:.3f}") for c in ranked[:TOP_ROWS]]
@@ -97,12 +103,12 @@ def search_lines(summary: Mapping[str, Any]) -> list[str]:
     lines = []
     if summary.get("search") == "random":
         rounds = summary["regions"]
-        drawn = "; ".join(f"{SHORT.get(name, name)} {low:.12g}..{high:.12g} "
+        drawn = "; ".join(f"{SHORT.get(name, name)} {shown(low)}..{shown(high)} "
                           f"({summary['scales'][name]})" for name, (low, high) in rounds[0].items())
         first = sum(c["round"] == 1 for c in summary["candidates"])
         lines.append(f"Random search: {first} candidates, {drawn}.")
         if len(rounds) > 1:
-            zoomed = "; ".join(f"{SHORT.get(name, name)} {low:.12g}..{high:.12g}"
+            zoomed = "; ".join(f"{SHORT.get(name, name)} {shown(low)}..{shown(high)}"
                                for name, (low, high) in rounds[1].items())
             lines.append(f"Round 2, around the first round's best: {zoomed}.")
         lines.append("The best of many candidates scores higher in validation than it will on "

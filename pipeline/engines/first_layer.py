@@ -10,7 +10,6 @@ import numpy as np
 
 from pipeline.columns import Columns, matmul, matmul_transposed
 from pipeline.shapes import Array
-from pipeline.threads import product_threads
 
 # k networks stacked, as the batched engines hold them; arrays updated in place, so a caller's
 # closure over them sees every step. Keys: W, a list of (k, n_l, n_{l-1}) for l = 2 .. L; b, a
@@ -33,11 +32,8 @@ def gram_first_layer(net: Net, K: Array, P: Array) -> tuple[ForwardFirst, StepFi
     AK = net["AK"] = np.empty_like(A)
     Z1 = np.empty_like(A)  # (k, n_h, M), reused: each step's is used within that step
 
-    flops = 2 * A.size * K.shape[0]  # of A K, (k n_h, M) @ (M, M): cv's 200 networks, 350 M
-
     def forward_first() -> Array:  # c P + A K + b1, in place: each pass over Z1 is MBs
-        with product_threads(flops):
-            np.matmul(A.reshape(-1, K.shape[0]), K, out=AK.reshape(-1, K.shape[0]))
+        np.matmul(A.reshape(-1, K.shape[0]), K, out=AK.reshape(-1, K.shape[0]))  # A K
         if (c == 1).all():  # no L2 yet: c P is P, one pass fewer
             np.add(AK, P, out=Z1)
         else:
