@@ -4,12 +4,11 @@ together, with the list that names them for Make."""
 import os
 import shutil
 import signal
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.artifacts.files import StrPath, current_umask, write_text
+from pipeline.artifacts.files import StrPath, current_umask, temp_name, write_text
 from pipeline.errors import UserError
 
 
@@ -19,12 +18,13 @@ def staged_files(folder: StrPath) -> Iterator[Path]:
     together, with Ctrl-C and SIGTERM held back for those few renames, so an interrupt leaves the
     old set or the new one, never a mix. A failure removes the temp folder and changes nothing."""
     folder = Path(folder)
+    tmp = temp_name(folder / "staged")  # folder/.staged.RANDOM.tmp
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".staged.", suffix=".tmp"))
-    except OSError as err:
-        raise UserError(f"cannot write {folder}: {err.strerror}") from None
-    try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()
+        except OSError as err:
+            raise UserError(f"cannot write {folder}: {err.strerror}") from None
         yield tmp
         # Held back by Python's handlers, not by a signal mask: a mask holds only this thread's
         # signals, and the kernel hands a process's signal to any thread (BLAS starts some)

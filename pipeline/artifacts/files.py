@@ -3,8 +3,8 @@
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,23 +32,29 @@ def current_umask() -> int:
     return mask
 
 
+def temp_name(path: Path) -> Path:
+    """A name beside path for its temp file or folder, .NAME.RANDOM.tmp, not made yet. Named
+    before it is made, it is made inside the try whose finally removes it: a Ctrl-C arriving the
+    instant it exists (before mkstemp or mkdtemp would have returned it) leaves nothing behind."""
+    return path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+
+
 @contextmanager
 def atomic_path(path: StrPath) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success rename it over `path` (atomic: a reader, or an
     interrupted run, sees the old file or the new one, never half of one); on failure remove it."""
     path = Path(path)
+    tmp = temp_name(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise UserError(f"cannot write {path}: {err.strerror}") from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give what open() would
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.touch(exist_ok=False)  # as open() makes a file: 0666 less the umask
+        except OSError as err:
+            raise UserError(f"cannot write {path}: {err.strerror}") from None
+        yield tmp
         os.replace(tmp, path)
     except OSError as err:  # a full disk says only "No space left on device": name the file
-        if err.filename in (None, tmp):
+        if err.filename in (None, str(tmp)):
             err.filename = str(path)
         raise
     finally:
@@ -61,15 +67,15 @@ def atomic_dir(path: StrPath) -> Iterator[Path]:
     """Yield a fresh temp folder beside `path`; on success it replaces `path` as a whole (an
     earlier folder stays whole until the new one is complete); a failure removes the temp folder."""
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    except OSError as err:
-        raise UserError(f"cannot write {path}: {err.strerror}") from None
+    tmp = temp_name(path)
     old = tmp.with_suffix(".old")
     try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()  # as mkdir makes a folder: 0777 less the umask
+        except OSError as err:
+            raise UserError(f"cannot write {path}: {err.strerror}") from None
         yield tmp
-        os.chmod(tmp, 0o777 & ~current_umask())
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)

@@ -1,9 +1,13 @@
 """files.available_memory, the one reading of free memory: MemAvailable, or less where a memory
-cgroup limits the process, at its own level or an ancestor's, v2 or v1."""
+cgroup limits the process, at its own level or an ancestor's, v2 or v1. And the atomic writers'
+temp files and folders, which no Ctrl-C leaves behind."""
+
+import pathlib
 
 import pytest
 
 from pipeline.artifacts import files
+from pipeline.artifacts.file_sets import staged_files
 
 
 def mem_available():
@@ -53,3 +57,25 @@ def test_without_cgroups_the_memory_available_is_the_machines(fake_cgroups):
     assert not fake_cgroups[0].exists()
     total = mem_available()
     assert 0.5 * total < files.available_memory() < 1.5 * total  # both moments' MemAvailable
+
+
+@pytest.mark.parametrize("writer, make", [(files.atomic_path, "touch"), (files.atomic_dir, "mkdir"),
+                                          (staged_files, "mkdir")])
+def test_ctrl_c_the_instant_a_temp_file_or_folder_exists_leaves_nothing(tmp_path, monkeypatch,
+                                                                        writer, make):
+    """The moment a Ctrl-C is likeliest to leak one: just after it is made, before the writer
+    holds it (as mkstemp's and mkdtemp's callers did, and `make test` once caught)."""
+    original = getattr(pathlib.Path, make)
+
+    def made_then_interrupted(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.name.endswith(".tmp"):
+            assert self.exists()
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(pathlib.Path, make, made_then_interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt), writer(out):
+        pytest.fail("the writer yielded after its temp was made")
+    left = [p.name for p in tmp_path.rglob("*")]
+    assert left == (["out"] if writer is staged_files else [])  # staged_files makes its folder
