@@ -7,10 +7,8 @@ the mean training image x̄ (kept in the calibration), which sums to z - z(x̄).
 """
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,7 +19,7 @@ from PIL import Image
 
 from pipeline import config
 from pipeline.artifacts.calibration_file import Calibration, calibration_for, load_calibration
-from pipeline.artifacts.files import sha256_of, write_bytes
+from pipeline.artifacts.files import sha256_of, temp_name, write_bytes
 from pipeline.artifacts.params import load_params, network_parameters, scores
 from pipeline.artifacts.photos import FITS, PhotoError, find_photos, open_upright_rgb, photo_column
 from pipeline.cli import Parser, UserError, progress_bar, unit_interval
@@ -59,9 +57,11 @@ def explain_folder(folder: Path) -> None:
     made = next((f for f in reversed([folder, *folder.parents]) if not f.exists()), None)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
+        probe = temp_name(folder / "probe")
+        try:
+            probe.touch(exist_ok=False)
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as err:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -7,6 +7,7 @@ import json
 import re
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -365,10 +366,14 @@ def test_explain_into_a_file_is_one_line_and_writes_nothing(calibrated, album, t
 
 def test_explain_into_a_folder_it_may_not_write_is_one_line_and_leaves_nothing(
         calibrated, album, tmp_path, capsys, monkeypatch):
-    def refuse(*args, **kwargs):  # as root, chmod would not stop us
-        raise PermissionError(13, "Permission denied")
+    touch = Path.touch
 
-    monkeypatch.setattr(classify.tempfile, "mkstemp", refuse)
+    def refuse(self, *args, **kwargs):  # as root, chmod would not stop us
+        if self.name.startswith(".probe."):  # explain_folder's probe of the folder
+            raise PermissionError(13, "Permission denied")
+        touch(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "touch", refuse)
     code, out, err = classify_cli(capsys, album, "--recursive", "--params", calibrated,
                                   "--explain", tmp_path / "new" / "maps")
     assert (code, out) == (1, "") and err == [
