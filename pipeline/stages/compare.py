@@ -22,7 +22,6 @@ from pipeline.cli import Parser, UserError, positive_float
 from pipeline.engines.fit import train
 from pipeline.evaluation.stats import always_answering, majority
 from pipeline.page.assemble import refresh
-from pipeline.page.compare_figure import learning_rates_png
 from pipeline.page.sections import made_for, paragraphs, table, write_section
 from pipeline.runs.ledger import keep_run
 from pipeline.runs.record import code_fingerprint, data_of, outcome, run_id, run_record
@@ -117,6 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     scored = [outcome(params, features, Z_of) for params, Z_of in fitted]
     records = [summary_record(p, features, o) for p, o in zip(all_params, scored, strict=True)]
     classes = [str(c) for c in features["classes"]]
+    # imported here, not at the top: a refused option answers before matplotlib's half second
+    from pipeline.page.compare_figure import learning_rates_png
+
     figure = learning_rates_png(records, run["iterations"], classes, settings.optimizer.unit)
     # each rate kept as a run first: a ledger that cannot be written leaves reports/compare
     fingerprint, data = code_fingerprint(), data_of(features)  # the same for every rate

@@ -35,7 +35,6 @@ from pipeline.cli import (
     positive_int,
     progress_bar,
 )
-from pipeline.cv.figure import cv_png
 from pipeline.cv.folds import check_options, stratified_folds
 from pipeline.cv.gram import cross_validate, final_fit, layer_groups
 from pipeline.cv.minibatch import (
@@ -46,7 +45,6 @@ from pipeline.cv.minibatch import (
 )
 from pipeline.cv.render import section_fragment, summary_markdown, summary_text
 from pipeline.cv.rounds import random_rounds
-from pipeline.cv.setting_figure import settings_png
 from pipeline.cv.summary import GridPoint, search_grid, summarize
 from pipeline.engines.fit import propagate_of, start_of
 from pipeline.nn.optimizers import minibatch_steps
@@ -140,6 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         return final_fit(features, settings, keep)
 
     summary = summarize(result, features, search, kept_final_fit)
+    # imported here, not at the top: a refused option answers before matplotlib's half second
+    from pipeline.cv.figure import cv_png
+    from pipeline.cv.setting_figure import settings_png
+
     figure, settings_figure = cv_png(summary, result), settings_png(summary)
     with atomic_dir(args.out_dir) as tmp:
         write_json(tmp / "summary.json", summary)
