@@ -5,7 +5,7 @@ one-layer case (W1 = w.T). Pure NumPy.
 X is the float64 columns, or a mini-batch's pixels as their uint8 integers 0..255 with the
 pixel_scale (255) they are divided by. The gradients are sums over the columns, divided by m:
 pixels are summed a few images at a time, each part converted to float64 once for both of its
-products (image_parts, gradient_sums).
+products (image_parts, propagate).
 
 network.py holds the course's own functions, the oracle; these differ in two ways that matter
 for any learning rate and data size: the cost comes from z through the stable log_loss, and the
@@ -18,7 +18,7 @@ from typing import cast, overload
 
 import numpy as np
 
-from pipeline.nn.logistic import log_loss, sigmoid
+from pipeline.nn.logistic import log_loss
 from pipeline.shapes import Array, Labels, Parameters, Pixels
 
 FirstLayer = Callable[[Array], Array]  # W1 -> W1 @ X, (n_1, m)
@@ -94,57 +94,47 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
         (W1 @ X) / pixel_scale and (dZ1 @ X.T) / (pixel_scale m), so that X is never divided
     """
     m, L = X.shape[1], len(parameters) // 2
-    masks = dropout_masks([(parameters[f"b{layer}"].shape[0], m) for layer in range(1, L)],
-                          *dropout) if dropout else None
-    ZLs: list[Array] = []
-    sums: dict[str, Array] = {}
+    W = [parameters[f"W{layer}"] for layer in range(1, L + 1)]  # W[0] is W1, b likewise
+    b = [parameters[f"b{layer}"] for layer in range(1, L + 1)]
+    masks = dropout_masks([(b_l.shape[0], m) for b_l in b[:-1]], *dropout) if dropout else None
+    # the gradients times m, each part's added in: dW1 still times pixel_scale
+    dW = [np.zeros(W_l.shape) for W_l in W]
+    db = [np.zeros(b_l.shape) for b_l in b[:-1]]  # the hidden layers'; dbL from dZL below
+    ZL, dZL = np.empty((b[-1].shape[0], m)), np.empty((b[-1].shape[0], m))  # (n_L, m)
     for columns, values in image_parts(X):  # float64 X: one part
         part_masks = [mask[..., columns] for mask in masks] if masks else None
-        ZL, part = gradient_sums(parameters, values, Y[:, columns], part_masks, pixel_scale)
-        ZLs.append(ZL)
-        for key, value in part.items():
-            if key in sums:
-                sums[key] += value  # in place, in the first part's own arrays
-            else:
-                sums[key] = value
-    ZL = np.concatenate(ZLs, axis=1)  # (1, m)
+        # forward: Zs holds Z1 ... ZL, As the layers' inputs A0 = X, A1 ... A(L-1)
+        Z = W[0] @ values  # (n_1, b)
+        if pixel_scale != 1:
+            Z /= pixel_scale
+        Z += b[0]
+        Zs, As = [Z], [values]
+        for layer in range(2, L + 1):  # the course's numbers: W[layer - 1] is W{layer}
+            A = np.maximum(0, Zs[-1])  # (n_{layer-1}, b)
+            As.append(A * part_masks[layer - 2] if part_masks else A)
+            Zs.append(W[layer - 1] @ As[-1] + b[layer - 1])  # (n_layer, b)
+        ZL[:, columns] = Zs[-1]
+        # backward: sigmoid(z) = (1 + tanh(z / 2)) / 2, three operations where the stable
+        # form of nn.logistic.sigmoid takes eight
+        dZ = 0.5 + 0.5 * np.tanh(0.5 * Zs[-1])  # (n_L, b)
+        dZ -= Y[:, columns]  # dJ/dZL times m
+        dZL[:, columns] = dZ
+        for layer in range(L, 0, -1):
+            dW[layer - 1] += dZ @ As[layer - 1].T  # (n_layer, n_{layer-1})
+            if layer < L:
+                db[layer - 1] += dZ.sum(axis=1, keepdims=True)
+            if layer > 1:
+                dA = W[layer - 1].T @ dZ  # (n_{layer-1}, b)
+                if part_masks:
+                    dA = dA * part_masks[layer - 2]  # only the units the forward pass kept
+                dZ = dA * (Zs[layer - 2] > 0)  # through the ReLU
+    db.append(dZL.sum(axis=1, keepdims=True))
     cost = float(log_loss(ZL, Y).sum()) / m  # np.mean's sum and division, without its wrapper
     if l2:  # the squares only when they count: W1 alone is n_x of them a batch
-        cost += l2 / (2 * m) * sum(float(np.sum(parameters[f"W{layer}"] ** 2))
-                                   for layer in range(1, L + 1))
+        cost += l2 / (2 * m) * sum(float(np.sum(W_l ** 2)) for W_l in W)
     grads: dict[str, Array] = {}
     for layer in range(L, 0, -1):
-        dW = sums[f"dW{layer}"] / (m * pixel_scale if layer == 1 else m)  # (n_l, n_{l-1})
-        grads[f"dW{layer}"] = dW + l2 / m * parameters[f"W{layer}"] if l2 else dW
-        grads[f"db{layer}"] = sums[f"db{layer}"] / m
+        dW_l = dW[layer - 1] / (m * pixel_scale if layer == 1 else m)  # (n_l, n_{l-1})
+        grads[f"dW{layer}"] = dW_l + l2 / m * W[layer - 1] if l2 else dW_l
+        grads[f"db{layer}"] = db[layer - 1] / m
     return cost, grads, ZL
-
-
-def gradient_sums(parameters: Parameters, X: Array, Y: Labels, masks: list[Array] | None,
-                  pixel_scale: float) -> tuple[Array, dict[str, Array]]:
-    """zL (1, m) and the gradients times m over the columns of X (n_x, m), the columns being
-    X / pixel_scale: {"dW1": dZ1 @ X.T (still times pixel_scale), "db1": dZ1 summed, ...}.
-    masks : each hidden layer's dropout mask D / keep_prob for these columns, or None"""
-    L = len(parameters) // 2
-    # forward: keep each layer's pre-activation Z and each hidden layer's output A
-    product = parameters["W1"] @ X  # (n_1, m)
-    if pixel_scale != 1:
-        product /= pixel_scale
-    Zs = [product + parameters["b1"]]  # (n_1, m)
-    As: list[Array] = []  # A1 ... A(L-1)
-    for layer in range(2, L + 1):
-        A = np.maximum(0, Zs[-1])  # (n_{l-1}, m)
-        As.append(A * masks[layer - 2] if masks else A)
-        Zs.append(parameters[f"W{layer}"] @ As[-1] + parameters[f"b{layer}"])  # (n_l, m)
-    # backward
-    sums: dict[str, Array] = {}
-    dZ = sigmoid(Zs[-1]) - Y  # (1, m): dJ/dZL times m
-    for layer in range(L, 0, -1):
-        sums[f"dW{layer}"] = dZ @ (As[layer - 2] if layer > 1 else X).T  # (n_l, n_{l-1})
-        sums[f"db{layer}"] = dZ.sum(axis=1, keepdims=True)
-        if layer > 1:
-            dA = parameters[f"W{layer}"].T @ dZ  # (n_{l-1}, m)
-            if masks:
-                dA = dA * masks[layer - 2]  # only the units the forward pass kept
-            dZ = dA * (Zs[layer - 2] > 0)  # (n_{l-1}, m): through the ReLU
-    return Zs[-1], sums
