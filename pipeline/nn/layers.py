@@ -101,22 +101,22 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
     dW = [np.zeros(W_l.shape) for W_l in W]
     db = [np.zeros(b_l.shape) for b_l in b[:-1]]  # the hidden layers'; dbL from dZL below
     ZL, dZL = np.empty((b[-1].shape[0], m)), np.empty((b[-1].shape[0], m))  # (n_L, m)
-    for columns, values in image_parts(X):  # float64 X: one part
+    for columns, values in image_parts(X):  # float64 X: one part; k columns below
         part_masks = [mask[..., columns] for mask in masks] if masks else None
         # forward: Zs holds Z1 ... ZL, As the layers' inputs A0 = X, A1 ... A(L-1)
-        Z = W[0] @ values  # (n_1, b)
+        Z = W[0] @ values  # (n_1, k)
         if pixel_scale != 1:
             Z /= pixel_scale
         Z += b[0]
         Zs, As = [Z], [values]
         for layer in range(2, L + 1):  # the course's numbers: W[layer - 1] is W{layer}
-            A = np.maximum(0, Zs[-1])  # (n_{layer-1}, b)
+            A = np.maximum(0, Zs[-1])  # (n_{layer-1}, k)
             As.append(A * part_masks[layer - 2] if part_masks else A)
-            Zs.append(W[layer - 1] @ As[-1] + b[layer - 1])  # (n_layer, b)
+            Zs.append(W[layer - 1] @ As[-1] + b[layer - 1])  # (n_layer, k)
         ZL[:, columns] = Zs[-1]
         # backward: sigmoid(z) = (1 + tanh(z / 2)) / 2, three operations where the stable
         # form of nn.logistic.sigmoid takes eight
-        dZ = 0.5 + 0.5 * np.tanh(0.5 * Zs[-1])  # (n_L, b)
+        dZ = 0.5 + 0.5 * np.tanh(0.5 * Zs[-1])  # (n_L, k)
         dZ -= Y[:, columns]  # dJ/dZL times m
         dZL[:, columns] = dZ
         for layer in range(L, 0, -1):
@@ -124,7 +124,7 @@ def propagate(parameters: Parameters, X: Array | Pixels, Y: Labels, l2: float = 
             if layer < L:
                 db[layer - 1] += dZ.sum(axis=1, keepdims=True)
             if layer > 1:
-                dA = W[layer - 1].T @ dZ  # (n_{layer-1}, b)
+                dA = W[layer - 1].T @ dZ  # (n_{layer-1}, k)
                 if part_masks:
                     dA = dA * part_masks[layer - 2]  # only the units the forward pass kept
                 dZ = dA * (Zs[layer - 2] > 0)  # through the ReLU
