@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.artifacts.files import StrPath, current_umask, temp_name, write_text
+from pipeline.artifacts.files import StrPath, temp_name, write_text
 from pipeline.errors import UserError
 
 
@@ -34,7 +34,6 @@ def staged_files(folder: StrPath) -> Iterator[Path]:
         try:
             # index.html last: a reader who opens it finds every file it names
             for staged in sorted(tmp.iterdir(), key=lambda p: (p.name == "index.html", p.name)):
-                os.chmod(staged, 0o666 & ~current_umask())
                 os.replace(staged, folder / staged.name)
         finally:
             for signum, handler in before.items():

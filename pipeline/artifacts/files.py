@@ -26,12 +26,6 @@ CGROUPS = {  # where memory cgroups are mounted; a cgroup's limit, usage, and in
            "total_inactive_file")}
 
 
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def temp_name(path: Path) -> Path:
     """A name beside path for its temp file or folder, .NAME.RANDOM.tmp, not made yet. Named
     before it is made, it is made inside the try whose finally removes it: a Ctrl-C arriving the

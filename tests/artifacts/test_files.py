@@ -2,6 +2,7 @@
 cgroup limits the process, at its own level or an ancestor's, v2 or v1. And the atomic writers'
 temp files and folders, which no Ctrl-C leaves behind."""
 
+import os
 import pathlib
 
 import pytest
@@ -79,3 +80,23 @@ def test_ctrl_c_the_instant_a_temp_file_or_folder_exists_leaves_nothing(tmp_path
         pytest.fail("the writer yielded after its temp was made")
     left = [p.name for p in tmp_path.rglob("*")]
     assert left == (["out"] if writer is staged_files else [])  # staged_files makes its folder
+
+
+@pytest.fixture
+def umask_027():
+    before = os.umask(0o027)
+    yield
+    os.umask(before)
+
+
+def test_written_files_and_folders_have_the_modes_open_and_mkdir_give(tmp_path, umask_027):
+    """0666 and 0777 less the umask, as a plain open() or mkdir would make them: a report folder
+    another user of the machine may read when the umask lets them."""
+    files.write_text(tmp_path / "alone.txt", "x")
+    with files.atomic_dir(tmp_path / "folder") as tmp:
+        files.write_text(tmp / "inside.txt", "x")
+    with staged_files(tmp_path / "set") as tmp:
+        files.write_text(tmp / "staged.txt", "x")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.rglob("*")}
+    assert modes == {"alone.txt": 0o640, "folder": 0o750, "inside.txt": 0o640, "set": 0o750,
+                     "staged.txt": 0o640}
